@@ -1,0 +1,39 @@
+/*
+ * A message queue bound to a libuv loop: any thread posts a closure, the
+ * loop's thread runs it (h2o style; STYLE.md rule 6).  For control
+ * messages: session setup, NATS deliveries, reloads.  The packet path uses
+ * rings, not this.
+ */
+#ifndef LEC_NODE_MSGQ_H
+#define LEC_NODE_MSGQ_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <uv.h>
+
+typedef void (*lec_msg_fn)(void *arg);
+
+typedef struct lec_msg {
+    struct lec_msg *next;
+    lec_msg_fn fn;
+    void *arg;
+} lec_msg;
+
+typedef struct lec_msgq {
+    uv_async_t async;
+    pthread_mutex_t mu;
+    lec_msg *head, *tail;
+    bool closed;
+} lec_msgq;
+
+/* On the loop's thread.  0 or LEC_ERR_IO. */
+int lec_msgq_init(lec_msgq *q, uv_loop_t *loop);
+/* Any thread.  `arg` passes to the loop; 0, LEC_ERR_NOMEM, or
+ * LEC_ERR_CLOSED (the caller keeps `arg`). */
+int lec_msgq_post(lec_msgq *q, lec_msg_fn fn, void *arg);
+/* On the loop's thread: runs what is queued, refuses later posts, and
+ * closes the handle (the queue memory must live until the loop has run
+ * the close, i.e. until uv_run returns). */
+void lec_msgq_close(lec_msgq *q);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * The node's lifecycle (node.h).
+ *
+ * The main loop owns HTTP, signals and (later) the control plane; workers
+ * own media.  Stop is two-phase: draining (readyz says 503, drain hooks
+ * move or end sessions) then stopping (listeners close, workers join).  A
+ * second SIGTERM/SIGINT during the drain stops at once.  SIGHUP loads the
+ * file again; keys that need a restart keep their running values and are
+ * logged, the rest apply live.
+ */
+#include "node/node.h"
+#include "base/err.h"
+#include "sys/sys.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD "node"
+
+int lec_node_route(lec_node *node, const char *name, unsigned methods, const char *pattern,
+                   lec_http_handler_fn fn, void *ud)
+{
+    lec_http_route r = {.name = name, .pattern = pattern, .methods = methods,
+                        .handler = (void *)fn, .ud = ud};
+    return lec_http_router_add(&node->router, &r);
+}
+
+int lec_node_on_drain(lec_node *node, lec_node_drain_fn fn, void *ud)
+{
+    if (node->ndrain_hooks == sizeof node->drain_hooks / sizeof node->drain_hooks[0])
+        return LEC_ERR_FULL;
+    node->drain_hooks[node->ndrain_hooks].fn = fn;
+    node->drain_hooks[node->ndrain_hooks++].ud = ud;
+    return 0;
+}
+
+bool lec_node_ready(const lec_node *node) { return node->http && !node->draining; }
+
+static void apply_log_config(lec_node *node)
+{
+    lec_log_set_level(&node->log, node->cfg->log.level);
+    lec_log_set_format(&node->log, node->cfg->log.format);
+    node->log.node = node->cfg->node.id;
+}
+
+/* ---- stop ------------------------------------------------------------- */
+
+static void on_http_closed(void *ud) { (void)ud; }
+
+static void node_stop(lec_node *node)
+{
+    if (node->stopping)
+        return;
+    node->stopping = true;
+    LEC_INFO(&node->log, MOD, "stopping");
+    uv_timer_stop(&node->drain_timer);
+    uv_close((uv_handle_t *)&node->drain_timer, NULL);
+    uv_close((uv_handle_t *)&node->sig_int, NULL);
+    uv_close((uv_handle_t *)&node->sig_term, NULL);
+    uv_close((uv_handle_t *)&node->sig_hup, NULL);
+    if (node->http) {
+        lec_http_server_close(node->http, on_http_closed, node);
+        node->http = NULL;
+    }
+}
+
+void lec_node_drain_done(lec_node *node)
+{
+    if (node->drains_pending && --node->drains_pending == 0)
+        node_stop(node);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    lec_node *node = t->data;
+    LEC_WARN(&node->log, MOD, "drain did not finish within %.0f s; stopping anyway",
+             (double)node->drain_timeout / 1e9);
+    node_stop(node);
+}
+
+void lec_node_shutdown(lec_node *node)
+{
+    if (node->stopping)
+        return;
+    if (node->draining) {
+        LEC_WARN(&node->log, MOD, "asked again: stopping without waiting for the drain");
+        node_stop(node);
+        return;
+    }
+    node->draining = true;
+    LEC_INFO(&node->log, MOD, "draining: no new sessions");
+    node->drains_pending = node->ndrain_hooks + 1; /* +1: ours, released below */
+    for (unsigned i = 0; i < node->ndrain_hooks; i++)
+        node->drain_hooks[i].fn(node, node->drain_hooks[i].ud);
+    if (node->drains_pending > 1)
+        uv_timer_start(&node->drain_timer, on_drain_timeout,
+                       (node->drain_timeout + LEC_MS - 1) / LEC_MS, 0);
+    lec_node_drain_done(node);
+}
+
+/* ---- reload ----------------------------------------------------------- */
+
+static void log_changed(void *ud, const char *key, bool needs_restart)
+{
+    lec_node *node = ud;
+    if (needs_restart)
+        LEC_WARN(&node->log, MOD, "reload: %s changed; it takes effect after a restart", key);
+    else
+        LEC_INFO(&node->log, MOD, "reload: %s updated", key);
+}
+
+static void reload(lec_node *node)
+{
+    if (!node->cfg_path) {
+        LEC_INFO(&node->log, MOD, "reload: running the embedded default; nothing to read");
+        return;
+    }
+    lec_sbuf errs;
+    lec_sbuf_init(&errs, NULL);
+    lec_config *next = NULL;
+    int rc = lec_config_load_file(node->cfg_path, node->role->role, &next, &errs);
+    if (rc) {
+        /* One log line per problem, each "file:line: key: reason". */
+        for (char *line = errs.data, *nl; line && *line; line = nl + 1) {
+            nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            LEC_ERROR(&node->log, MOD, "reload: %s", line);
+            if (!nl)
+                break;
+        }
+        LEC_ERROR(&node->log, MOD, "reload failed (%s); the running config stays",
+                  lec_strerror(rc));
+        lec_sbuf_free(&errs);
+        return;
+    }
+    lec_sbuf_free(&errs);
+    int changed = lec_config_diff(node->cfg, next, log_changed, node);
+    if (changed <= 0) {
+        LEC_INFO(&node->log, MOD, "reload: no change");
+        lec_config_free(next);
+        return;
+    }
+    lec_config *prev = node->cfg;
+    if (lec_config_adopt_restart_keys(next, prev))
+        lec_config_free(prev); /* nothing of it is referenced by next */
+    node->cfg = next;
+    apply_log_config(node);
+    node->drain_timeout = next->node.drain_timeout;
+    lec_http_server_cfg hc;
+    lec_http_server_cfg_from(&hc, next);
+    lec_http_server_configure(node->http, &hc);
+    LEC_INFO(&node->log, MOD, "reload: applied %d change(s)", changed);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    lec_node *node = h->data;
+    if (signum == SIGHUP) {
+        reload(node);
+        return;
+    }
+    LEC_INFO(&node->log, MOD, "%s received", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    lec_node_shutdown(node);
+}
+
+/* ---- start ------------------------------------------------------------ */
+
+static int start_workers(lec_node *node)
+{
+    node->nworkers = node->cfg->workers ? node->cfg->workers : uv_available_parallelism();
+    if (node->nworkers == 0)
+        node->nworkers = 1;
+    node->workers = calloc(node->nworkers, sizeof *node->workers);
+    if (!node->workers)
+        return LEC_ERR_NOMEM;
+    for (unsigned i = 0; i < node->nworkers; i++) {
+        int rc = lec_worker_start(&node->workers[i], i, &node->log);
+        if (rc) {
+            LEC_ERROR(&node->log, MOD, "cannot start worker %u", i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void stop_workers(lec_node *node)
+{
+    for (unsigned i = 0; i < node->nworkers && node->workers; i++)
+        lec_worker_stop(&node->workers[i]);
+    free(node->workers);
+    node->workers = NULL;
+}
+
+static int node_run(lec_node *node)
+{
+    uv_loop_t loop;
+    if (uv_loop_init(&loop))
+        return 1;
+    node->loop = &loop;
+    node->exit_code = 0;
+    node->drain_timeout = node->cfg->node.drain_timeout;
+    lec_http_router_init(&node->router);
+    uv_signal_init(&loop, &node->sig_int);
+    uv_signal_init(&loop, &node->sig_term);
+    uv_signal_init(&loop, &node->sig_hup);
+    uv_timer_init(&loop, &node->drain_timer);
+    node->sig_int.data = node->sig_term.data = node->sig_hup.data = node;
+    node->drain_timer.data = node;
+
+    int rc = lec__node_add_builtin_routes(node);
+    if (!rc && node->role->setup)
+        rc = node->role->setup(node);
+    if (rc) {
+        LEC_ERROR(&node->log, MOD, "setup failed: %s", lec_strerror(rc));
+        node->exit_code = 1;
+    }
+    if (!rc)
+        rc = start_workers(node);
+    lec_http_server_cfg hc;
+    lec_http_server_cfg_from(&hc, node->cfg);
+    node->http = rc ? NULL
+                    : lec_http_server_new(&loop, &node->router, &node->log, lec_sys_clock(),
+                                          lec_sys_wall_clock());
+    if (!rc && (!node->http || lec_http_server_start(node->http, &hc)))
+        rc = LEC_ERR_IO;
+    if (rc) {
+        node->exit_code = 1;
+        node->draining = true;
+        node_stop(node);
+    } else {
+        uv_signal_start(&node->sig_int, on_signal, SIGINT);
+        uv_signal_start(&node->sig_term, on_signal, SIGTERM);
+        uv_signal_start(&node->sig_hup, on_signal, SIGHUP);
+        node->started_at = lec_clock_now(lec_sys_clock());
+        LEC_INFO(&node->log, MOD, "%s %s up: node %s, region %s, %u worker(s), HTTP port %u%s",
+                 node->role->binary, LEC_VERSION, node->cfg->node.id, node->cfg->node.region,
+                 node->nworkers, lec_http_server_port(node->http),
+                 node->cfg->nats.enabled ? "" : ", no cluster (single node)");
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    stop_workers(node);
+    if (uv_loop_close(&loop))
+        LEC_WARN(&node->log, MOD, "handles left open at exit");
+    LEC_INFO(&node->log, MOD, "stopped");
+    return node->exit_code;
+}
+
+int lec_node_main(int argc, char **argv, const lec_node_role *role)
+{
+    lec_cli cli;
+    int rc = lec__cli_parse(argc, argv, role, &cli);
+    if (rc >= 0)
+        return rc;
+    signal(SIGPIPE, SIG_IGN);
+
+    lec_node node;
+    memset(&node, 0, sizeof node);
+    node.role = role;
+    lec_log_init(&node.log, lec_sys_log_sink_fd, (void *)(intptr_t)2, lec_sys_wall_clock());
+
+    lec_sbuf errs;
+    lec_sbuf_init(&errs, NULL);
+    if (cli.config)
+        rc = lec_config_load_file(cli.config, role->role, &node.cfg, &errs);
+    else
+        rc = lec_config_default(role->role, &node.cfg);
+    if (rc) {
+        fputs(errs.data ? errs.data : "", stderr);
+        fprintf(stderr, "%s: %s: %s\n", role->binary, cli.config ? cli.config : "<default>",
+                rc == LEC_ERR_CONFIG ? "invalid config" : lec_strerror(rc));
+        lec_sbuf_free(&errs);
+        return 1;
+    }
+    lec_sbuf_free(&errs);
+    if (cli.check_config) {
+        if (cli.verbose) {
+            lec_sbuf out;
+            lec_sbuf_init(&out, NULL);
+            lec_config_dump(node.cfg, &out);
+            fputs(out.data ? out.data : "", stdout);
+            lec_sbuf_free(&out);
+        }
+        printf("%s: OK\n", cli.config ? cli.config : "<default>");
+        lec_config_free(node.cfg);
+        return 0;
+    }
+    node.cfg_path = cli.config ? strdup(cli.config) : NULL;
+    apply_log_config(&node);
+    rc = node_run(&node);
+    lec_config_free(node.cfg);
+    free(node.cfg_path);
+    return rc;
+}

@@ -1,0 +1,89 @@
+/*
+ * One Lectern node: the main loop (HTTP, signals, control plane), the
+ * worker threads (media), the current config, and the lifecycle: start,
+ * SIGHUP reload, SIGTERM/SIGINT drain and stop.  origin/ and edge/ are a
+ * main() that fills a lec_node_role and calls lec_node_main.
+ */
+#ifndef LEC_NODE_NODE_H
+#define LEC_NODE_NODE_H
+
+#include "config/config.h"
+#include "http/http_router.h"
+#include "http/http_server.h"
+#include "node/worker.h"
+
+#include <stdbool.h>
+#include <uv.h>
+
+typedef struct lec_node lec_node;
+
+/*
+ * A drain hook: when the node is told to stop, each hook is called once
+ * and must call lec_node_drain_done(node) when its sessions are gone (at
+ * once if it has none).  The node stops when all hooks are done, or when
+ * the drain deadline passes.
+ */
+typedef void (*lec_node_drain_fn)(lec_node *node, void *ud);
+
+typedef struct lec_node_role {
+    lec_role role;
+    const char *binary;  /* "lectern-origin" */
+    const char *summary; /* one line for --help */
+    /* Adds the role's own routes and hooks; returns 0 or an error. */
+    int (*setup)(lec_node *node);
+} lec_node_role;
+
+struct lec_node {
+    const lec_node_role *role;
+    lec_config *cfg;
+    char *cfg_path; /* NULL: the embedded default */
+    lec_log log;
+    uv_loop_t *loop;
+    uv_signal_t sig_int, sig_term, sig_hup;
+    uv_timer_t drain_timer;
+    lec_http_router router;
+    lec_http_server *http;
+    lec_worker *workers;
+    unsigned nworkers;
+    bool draining;
+    bool stopping;
+    unsigned drains_pending;
+    struct {
+        lec_node_drain_fn fn;
+        void *ud;
+    } drain_hooks[8];
+    unsigned ndrain_hooks;
+    lec_tstamp drain_timeout;
+    lec_tstamp started_at;
+    int exit_code;
+};
+
+/* The whole program: arguments, config, run, exit status. */
+int lec_node_main(int argc, char **argv, const lec_node_role *role);
+
+/* Adds a route (see lec_http_router_add); during setup only. */
+int lec_node_route(lec_node *node, const char *name, unsigned methods, const char *pattern,
+                   lec_http_handler_fn fn, void *ud);
+/* Registers a drain hook; during setup only.  LEC_ERR_FULL past 8. */
+int lec_node_on_drain(lec_node *node, lec_node_drain_fn fn, void *ud);
+void lec_node_drain_done(lec_node *node);
+/* Starts draining then stopping, as SIGTERM does. */
+void lec_node_shutdown(lec_node *node);
+/* Ready to take sessions: running and not draining. */
+bool lec_node_ready(const lec_node *node);
+
+/* Built-in routes: /healthz, /readyz (routes.c). */
+int lec__node_add_builtin_routes(lec_node *node);
+
+/* Command line (cli.c). */
+typedef struct lec_cli {
+    const char *config;
+    bool check_config;
+    bool verbose;
+} lec_cli;
+
+/* Parses argv.  Returns -1 to run, or an exit status (after --help,
+ * --version, or a usage error) that main should return. */
+int lec__cli_parse(int argc, char **argv, const lec_node_role *role, lec_cli *out);
+
+#endif

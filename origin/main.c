@@ -1,0 +1,23 @@
+/*
+ * lectern-origin: WHIP ingest, the first hop of every stream, the relay
+ * source for edges.  With no NATS configured it is a complete one-node
+ * server.  Everything shared lives in common/; this file is the wiring.
+ */
+#include "node/node.h"
+
+static int origin_setup(lec_node *node)
+{
+    (void)node; /* WHIP and the relay source land with the media plane */
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const lec_node_role role = {
+        .role = LEC_ROLE_ORIGIN,
+        .binary = "lectern-origin",
+        .summary = "Lectern origin: takes WHIP publishers and feeds the edges.",
+        .setup = origin_setup,
+    };
+    return lec_node_main(argc, argv, &role);
+}
