@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Process test: the real binaries as a user runs them.
+#   - a bad config: a clear file:line: key: reason and a non-zero exit;
+#   - the example configs pass --check-config;
+#   - a good config: /healthz 200, /readyz 200; SIGHUP applies a live change
+#     and reports a restart-only one; SIGTERM drains (readyz 503 is not
+#     observable for a node with no sessions) and exits 0 within 2 s;
+#   - --version and --help.
+# Usage: test_node_process.sh ORIGIN_BIN EDGE_BIN SOURCE_DIR
+set -euo pipefail
+origin=$1 edge=$2 src=$3
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$work/log" ] && sed 's/^/  log: /' "$work/log" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# The node listens on port 0 (the kernel picks a free one) and logs the port.
+port_from_log() {
+  local p=
+  for _ in $(seq 1 50); do
+    p=$(grep -o 'HTTP port [0-9]*' "$1" 2>/dev/null | head -1 | awk '{print $3}')
+    [ -n "$p" ] && break
+    sleep 0.1
+  done
+  [ -n "$p" ] || fail "no HTTP port in the log"
+  echo "$p"
+}
+
+# --- version and help
+"$origin" --version | grep -q '^lectern-origin [0-9]' || fail "--version"
+"$edge" --help | grep -q -- '--check-config' || fail "--help"
+"$origin" --no-such-flag >/dev/null 2>&1 && fail "an unknown flag must fail"
+pass "version, help, unknown flag"
+
+# --- example configs
+"$origin" --check-config -c "$src/deploy/origin.yaml" >/dev/null || fail "deploy/origin.yaml"
+"$edge" --check-config -c "$src/deploy/edge.yaml" >/dev/null || fail "deploy/edge.yaml"
+pass "example configs pass --check-config"
+
+# --- a bad config
+cat > "$work/bad.yaml" <<'YAML'
+node:
+  id: origin-1
+  role: origin
+  region: eu-central-1
+http:
+  listen: 0.0.0.0:notaport
+ice:
+  port_range: 30000-20000
+YAML
+set +e
+out=$("$origin" -c "$work/bad.yaml" 2>&1); rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "a bad config must exit non-zero"
+echo "$out" | grep -q "bad.yaml:6: http.listen: '0.0.0.0:notaport' is not an address" \
+  || fail "bad listen not reported with its line: $out"
+echo "$out" | grep -q "bad.yaml:8: ice.port_range: port range is inverted" \
+  || fail "inverted range not reported: $out"
+set +e
+"$origin" -c "$work/missing.yaml" >/dev/null 2>&1; rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "a missing config file must fail"
+pass "bad config: file:line: key: reason, exit $rc"
+
+# --- a good config, a running node
+cat > "$work/good.yaml" <<YAML
+node: {id: origin-test, role: origin, region: eu-central-1, drain_timeout: 5s}
+workers: 2
+http: {listen: 127.0.0.1:0}
+log: {level: info, format: json}
+YAML
+"$origin" -c "$work/good.yaml" > "$work/log" 2>&1 &
+pid=$!
+port=$(port_from_log "$work/log")
+body=$(curl -sf "http://127.0.0.1:$port/healthz") || fail "/healthz"
+echo "$body" | grep -q '"status":"ok"' || fail "/healthz body: $body"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
+[ "$code" = 200 ] || fail "/readyz: $code"
+grep -q '"level":"info"' "$work/log" || fail "JSON log lines expected"
+pass "/healthz 200, /readyz 200, JSON logs"
+
+# --- SIGHUP: a live change applies, a restart-only change is reported
+sed -i 's/level: info/level: debug/; s/id: origin-test/id: origin-renamed/' "$work/good.yaml"
+kill -HUP "$pid"
+for _ in $(seq 1 30); do grep -q 'reload: applied' "$work/log" && break; sleep 0.1; done
+grep -q 'reload: log.level updated' "$work/log" || fail "SIGHUP did not apply log.level"
+grep -q 'reload: node.id changed; it takes effect after a restart' "$work/log" \
+  || fail "SIGHUP did not report the restart-only key"
+curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"node":"origin-test"' \
+  || fail "node.id must keep its running value until a restart"
+# A broken file on SIGHUP keeps the running config.
+echo "node: [" > "$work/good.yaml"
+kill -HUP "$pid"
+for _ in $(seq 1 30); do grep -q 'reload failed' "$work/log" && break; sleep 0.1; done
+grep -q 'reload failed' "$work/log" || fail "a broken reload must be reported"
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "node must survive a broken reload"
+pass "SIGHUP: live keys applied, restart keys reported, broken file refused"
+
+# --- SIGTERM: exit 0 within 2 s
+start=$(date +%s%N)
+kill -TERM "$pid"
+rc=0
+for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$pid" 2>/dev/null && fail "still running 2 s after SIGTERM"
+wait "$pid" || rc=$?
+pid=
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$rc" = 0 ] || fail "SIGTERM exit status $rc"
+grep -q '"msg":"stopped"' "$work/log" || fail "no clean stop logged"
+pass "SIGTERM: exit 0 in ${ms} ms"
+
+# --- a port already in use: a clear error and a non-zero exit
+"$edge" -c /dev/stdin > "$work/log" 2>&1 <<YAML &
+node: {id: edge-a, role: edge, region: us-east-1}
+http: {listen: 127.0.0.1:$port}
+YAML
+pid=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+set +e
+out=$("$edge" -c /dev/stdin 2>&1 <<YAML
+node: {id: edge-b, role: edge, region: us-east-1}
+http: {listen: 127.0.0.1:$port}
+YAML
+); rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "a busy port must fail"
+echo "$out" | grep -q "cannot listen on 127.0.0.1:$port: address already in use" \
+  || fail "busy port message: $out"
+kill -TERM "$pid"; wait "$pid" || fail "edge exit status"
+pid=
+pass "busy port: clear error, exit $rc"
+echo "process tests passed"
