@@ -59,7 +59,7 @@ static inline bool lec_log_enabled(const lec_log *log, lec_log_level level)
 void lec_log_write(lec_log *log, lec_log_level level, const char *mod, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void lec_log_vwrite(lec_log *log, lec_log_level level, const char *mod, const char *fmt,
-                    va_list ap);
+                    va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* "debug" ... "error", "off"; returns 0 or LEC_ERR_INVAL. */
 int lec_log_level_parse(const char *s, lec_log_level *out);

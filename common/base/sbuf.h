@@ -36,7 +36,7 @@ void lec_sbuf_append(lec_sbuf *sb, const void *data, size_t len);
 void lec_sbuf_puts(lec_sbuf *sb, const char *s);
 void lec_sbuf_putc(lec_sbuf *sb, char c);
 void lec_sbuf_printf(lec_sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void lec_sbuf_vprintf(lec_sbuf *sb, const char *fmt, va_list ap);
+void lec_sbuf_vprintf(lec_sbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* 0, LEC_ERR_NOMEM after a failed allocation, LEC_ERR_RANGE after truncation. */
 int lec_sbuf_status(const lec_sbuf *sb);

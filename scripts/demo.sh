@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The demo: installs what is missing, builds, then starts on this machine a
+# nats-server, one origin (eu-central-1) and two edges (us-east-1,
+# ap-southeast-2), each its own process with its own config, and prints
+# where to go.  Ctrl-C stops everything.
+#
+# Ports (override with LECTERN_DEMO_BASE, default 8080): origin HTTP BASE,
+# edges BASE+1 and BASE+2; NATS BASE-3858 (4222 by default).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bash scripts/setup.sh --no-npm
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+
+base=${LECTERN_DEMO_BASE:-8080}
+nats_port=$((base - 3858))
+run=$(mktemp -d /tmp/lectern-demo.XXXXXX)
+pids=()
+
+stop() {
+  trap - INT TERM EXIT
+  echo
+  echo "stopping..."
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  echo "stopped; logs are in $run"
+}
+trap stop INT TERM EXIT
+
+regions='regions:
+  - {name: eu-central-1, lat: 50.1, lon: 8.7}
+  - {name: us-east-1, lat: 39.0, lon: -77.5}
+  - {name: ap-southeast-2, lat: -33.9, lon: 151.2}'
+
+# node_config ROLE ID REGION HTTP_PORT RELAY_PORT ICE_RANGE
+node_config() {
+  cat > "$run/$2.yaml" <<YAML
+node: {id: $2, role: $1, region: $3}
+workers: 1
+http:
+  listen: 127.0.0.1:$4
+  public_url: http://127.0.0.1:$4
+ice:
+  addresses: [127.0.0.1]
+  port_range: $6
+relay:
+  listen: 127.0.0.1:$5
+  public_addr: 127.0.0.1:$5
+nats:
+  urls: [nats://127.0.0.1:$nats_port]
+$regions
+log: {level: info, format: text}
+YAML
+}
+
+node_config origin origin-eu eu-central-1 "$base" 7000 20000-20999
+node_config edge edge-us us-east-1 $((base + 1)) 7001 21000-21999
+node_config edge edge-ap ap-southeast-2 $((base + 2)) 7002 22000-22999
+
+nats-server -a 127.0.0.1 -p "$nats_port" > "$run/nats.log" 2>&1 &
+pids+=($!)
+"$root/build/origin/lectern-origin" -c "$run/origin-eu.yaml" > "$run/origin-eu.log" 2>&1 &
+pids+=($!)
+"$root/build/edge/lectern-edge" -c "$run/edge-us.yaml" > "$run/edge-us.log" 2>&1 &
+pids+=($!)
+"$root/build/edge/lectern-edge" -c "$run/edge-ap.yaml" > "$run/edge-ap.log" 2>&1 &
+pids+=($!)
+
+for port in "$base" $((base + 1)) $((base + 2)); do
+  for _ in $(seq 1 50); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 \
+    || { echo "a node on port $port did not start; see $run"; exit 1; }
+done
+
+cat <<TXT
+
+Lectern demo is running (configs and logs in $run):
+  nats-server          nats://127.0.0.1:$nats_port
+  origin  eu-central-1 http://127.0.0.1:$base
+  edge    us-east-1    http://127.0.0.1:$((base + 1))
+  edge    ap-southeast-2 http://127.0.0.1:$((base + 2))
+
+  teacher page:  http://127.0.0.1:$base/publish
+  viewer page:   http://127.0.0.1:$((base + 1))/   (or :$((base + 2))/)
+  health:        http://127.0.0.1:$base/healthz   readiness: /readyz
+
+The teacher and viewer pages arrive with the media plane; until then the
+nodes answer /healthz and /readyz.  Press Ctrl-C to stop everything.
+TXT
+
+# Stay until Ctrl-C or until a process dies.
+while :; do
+  for p in "${pids[@]}"; do
+    if ! kill -0 "$p" 2>/dev/null; then
+      echo "a process ($p) exited; see the logs in $run"
+      exit 1
+    fi
+  done
+  sleep 1
+done
