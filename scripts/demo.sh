@@ -26,7 +26,8 @@ stop() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   echo "stopped; logs are in $run"
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 regions='regions:
   - {name: eu-central-1, lat: 50.1, lon: 8.7}
