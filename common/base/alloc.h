@@ -23,7 +23,10 @@ static inline const lec_alloc *lec_alloc_or_default(const lec_alloc *a)
 {
     return a ? a : lec_alloc_default();
 }
-static inline void *lec_malloc(const lec_alloc *a, size_t n) { return a->malloc(n, a->ud); }
+static inline void *lec_malloc(const lec_alloc *a, size_t n)
+{
+    return a->malloc(n, a->ud);
+}
 static inline void *lec_calloc(const lec_alloc *a, size_t n, size_t sz)
 {
     return a->calloc(n, sz, a->ud);
@@ -32,7 +35,10 @@ static inline void *lec_realloc(const lec_alloc *a, void *p, size_t n)
 {
     return a->realloc(p, n, a->ud);
 }
-static inline void lec_free(const lec_alloc *a, void *p) { a->free(p, a->ud); }
+static inline void lec_free(const lec_alloc *a, void *p)
+{
+    a->free(p, a->ud);
+}
 
 /* A NUL-terminated copy of `s` (or of its first `n` bytes), or NULL. */
 char *lec_strdup(const lec_alloc *a, const char *s);

@@ -58,8 +58,8 @@ static inline bool lec_log_enabled(const lec_log *log, lec_log_level level)
 /* Formats and emits a line; callers use the macros below. */
 void lec_log_write(lec_log *log, lec_log_level level, const char *mod, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void lec_log_vwrite(lec_log *log, lec_log_level level, const char *mod, const char *fmt,
-                    va_list ap) __attribute__((format(printf, 4, 0)));
+void lec_log_vwrite(lec_log *log, lec_log_level level, const char *mod, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* "debug" ... "error", "off"; returns 0 or LEC_ERR_INVAL. */
 int lec_log_level_parse(const char *s, lec_log_level *out);
@@ -68,8 +68,7 @@ int lec_log_format_parse(const char *s, lec_log_format *out);
 
 #define LEC_LOG(log, lvl, mod, ...)                                                                \
     do {                                                                                           \
-        if (lec_log_enabled((log), (lvl)))                                                         \
-            lec_log_write((log), (lvl), (mod), __VA_ARGS__);                                       \
+        if (lec_log_enabled((log), (lvl))) lec_log_write((log), (lvl), (mod), __VA_ARGS__);        \
     } while (0)
 #define LEC_DEBUG(log, mod, ...) LEC_LOG(log, LEC_LOG_DEBUG, mod, __VA_ARGS__)
 #define LEC_INFO(log, mod, ...)  LEC_LOG(log, LEC_LOG_INFO, mod, __VA_ARGS__)

@@ -16,13 +16,13 @@
 #include <stdint.h>
 
 typedef struct lec_sbuf {
-    char *data;   /* always NUL-terminated when cap > 0 */
+    char *data; /* always NUL-terminated when cap > 0 */
     size_t len;
     size_t cap;
-    size_t max;   /* growing buffers stop here (0: no limit) */
+    size_t max;             /* growing buffers stop here (0: no limit) */
     const lec_alloc *alloc; /* NULL: fixed caller storage */
-    bool truncated; /* a fixed buffer ran out, or `max` was reached */
-    bool oom;       /* an allocation failed */
+    bool truncated;         /* a fixed buffer ran out, or `max` was reached */
+    bool oom;               /* an allocation failed */
 } lec_sbuf;
 
 /* A growing buffer.  Free with lec_sbuf_free. */
@@ -36,7 +36,8 @@ void lec_sbuf_append(lec_sbuf *sb, const void *data, size_t len);
 void lec_sbuf_puts(lec_sbuf *sb, const char *s);
 void lec_sbuf_putc(lec_sbuf *sb, char c);
 void lec_sbuf_printf(lec_sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void lec_sbuf_vprintf(lec_sbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void lec_sbuf_vprintf(lec_sbuf *sb, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* 0, LEC_ERR_NOMEM after a failed allocation, LEC_ERR_RANGE after truncation. */
 int lec_sbuf_status(const lec_sbuf *sb);
@@ -64,11 +65,11 @@ void lec_jw_obj_close(lec_jw *w);
 void lec_jw_arr_open(lec_jw *w);
 void lec_jw_arr_close(lec_jw *w);
 void lec_jw_key(lec_jw *w, const char *key);
-void lec_jw_str(lec_jw *w, const char *s);   /* NULL writes null */
+void lec_jw_str(lec_jw *w, const char *s); /* NULL writes null */
 void lec_jw_strn(lec_jw *w, const char *s, size_t len);
 void lec_jw_int(lec_jw *w, int64_t v);
 void lec_jw_uint(lec_jw *w, uint64_t v);
-void lec_jw_double(lec_jw *w, double v);     /* NaN and infinities write null */
+void lec_jw_double(lec_jw *w, double v); /* NaN and infinities write null */
 void lec_jw_bool(lec_jw *w, bool v);
 void lec_jw_null(lec_jw *w);
 

@@ -9,7 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-static lec_tstamp manual_now(void *ud) { return ((lec_manual_clock *)ud)->t; }
+static lec_tstamp manual_now(void *ud)
+{
+    return ((lec_manual_clock *)ud)->t;
+}
 
 void lec_manual_clock_init(lec_manual_clock *m, lec_tstamp start)
 {
@@ -32,7 +35,10 @@ uint64_t lec_rand_u64(const lec_rand *r)
     return v;
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 static uint64_t xoshiro_next(uint64_t s[4])
 {
@@ -77,8 +83,7 @@ size_t lec_time_format_rfc3339(lec_tstamp unix_ns, char *out, size_t cap)
     time_t secs = (time_t)(unix_ns / LEC_S);
     unsigned ms = (unsigned)((unix_ns % LEC_S) / LEC_MS);
     struct tm tm;
-    if (cap < 25 || !gmtime_r(&secs, &tm))
-        return 0;
+    if (cap < 25 || !gmtime_r(&secs, &tm)) return 0;
     int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
@@ -92,8 +97,7 @@ int lec_duration_parse(const char *s, lec_tstamp *out)
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno || end == s || v < 0)
-        return LEC_ERR_INVAL;
+    if (errno || end == s || v < 0) return LEC_ERR_INVAL;
     double unit;
     if (!*end || !strcmp(end, "s"))
         unit = 1e9;

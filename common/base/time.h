@@ -15,11 +15,11 @@
 
 typedef uint64_t lec_tstamp;
 
-#define LEC_NS            ((lec_tstamp)1)
-#define LEC_US            ((lec_tstamp)1000)
-#define LEC_MS            ((lec_tstamp)1000000)
-#define LEC_S             ((lec_tstamp)1000000000)
-#define LEC_TSTAMP_NEVER  UINT64_MAX /* "no deadline" */
+#define LEC_NS           ((lec_tstamp)1)
+#define LEC_US           ((lec_tstamp)1000)
+#define LEC_MS           ((lec_tstamp)1000000)
+#define LEC_S            ((lec_tstamp)1000000000)
+#define LEC_TSTAMP_NEVER UINT64_MAX /* "no deadline" */
 
 /* A clock: `now` returns nanoseconds (monotonic or since the Unix epoch,
  * as the clock's documentation says). */
@@ -28,7 +28,10 @@ typedef struct lec_clock {
     void *ud;
 } lec_clock;
 
-static inline lec_tstamp lec_clock_now(const lec_clock *c) { return c->now(c->ud); }
+static inline lec_tstamp lec_clock_now(const lec_clock *c)
+{
+    return c->now(c->ud);
+}
 
 /* A clock that moves only when told; for tests. */
 typedef struct lec_manual_clock {
@@ -37,7 +40,10 @@ typedef struct lec_manual_clock {
 } lec_manual_clock;
 
 void lec_manual_clock_init(lec_manual_clock *m, lec_tstamp start);
-static inline void lec_manual_clock_advance(lec_manual_clock *m, lec_tstamp d) { m->t += d; }
+static inline void lec_manual_clock_advance(lec_manual_clock *m, lec_tstamp d)
+{
+    m->t += d;
+}
 
 /* A random source: `fill` writes `len` random bytes to `out`; it cannot fail. */
 typedef struct lec_rand {

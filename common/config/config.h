@@ -82,7 +82,7 @@ typedef struct lec_config {
         char *id;
         lec_role role;
         char *region;
-        lec_location location; /* defaults to the region's coordinates */
+        lec_location location;    /* defaults to the region's coordinates */
         lec_tstamp drain_timeout; /* SIGTERM: how long sessions get to move */
     } node;
     uint32_t workers; /* 0: auto (one per core), resolved by the node */

@@ -42,7 +42,7 @@ typedef struct lec_field {
     const char *name;
     lec_ftype type;
     unsigned flags;
-    size_t off; /* offsetof(lec_config, ...) */
+    size_t off;                  /* offsetof(lec_config, ...) */
     const struct lec_field *sub; /* F_SECTION only; ends with name NULL */
     uint64_t min, max;           /* F_U32, F_DURATION (ns) */
 } lec_field;

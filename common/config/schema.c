@@ -119,8 +119,7 @@ static void join_key(char out[KEYLEN], const char *prefix, const char *sep, cons
     lec_sbuf sb;
     lec_sbuf_init_fixed(&sb, out, KEYLEN);
     lec_sbuf_puts(&sb, prefix);
-    if (*prefix)
-        lec_sbuf_puts(&sb, sep);
+    if (*prefix) lec_sbuf_puts(&sb, sep);
     lec_sbuf_puts(&sb, name);
 }
 
@@ -133,12 +132,16 @@ static void index_key(char out[KEYLEN], const char *prefix, size_t i)
 
 #define AT(p, T, off) ((T *)((char *)(p)->cfg + (off)))
 
-static int line_of(const yaml_node_t *n) { return (int)n->start_mark.line + 1; }
+static int line_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
 
 static const char *kind_name(const yaml_node_t *n)
 {
-    return n->type == YAML_MAPPING_NODE ? "a mapping" : n->type == YAML_SEQUENCE_NODE ? "a list"
-                                                                                      : "a value";
+    return n->type == YAML_MAPPING_NODE    ? "a mapping"
+           : n->type == YAML_SEQUENCE_NODE ? "a list"
+                                           : "a value";
 }
 
 static bool is_null(const yaml_node_t *n)
@@ -162,8 +165,7 @@ static const char *scalar(lec_parse *p, const yaml_node_t *n, const char *key, c
 static bool valid_id(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return false;
+    if (n == 0 || n > 64) return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
               *s == '-' || *s == '_'))
@@ -173,26 +175,22 @@ static bool valid_id(const char *s)
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (*s < '0' || *s > '9')
-        return false;
+    if (*s < '0' || *s > '9') return false;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
+    if (errno || *end) return false;
     *out = v;
     return true;
 }
 
 static bool parse_double(const char *s, double *out)
 {
-    if (!*s)
-        return false;
+    if (!*s) return false;
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v))
-        return false;
+    if (errno || *end || !isfinite(v)) return false;
     *out = v;
     return true;
 }
@@ -200,18 +198,15 @@ static bool parse_double(const char *s, double *out)
 static char *dup(lec_parse *p, const char *s)
 {
     char *d = lec__arena_strdup(p->cfg, s);
-    if (!d)
-        p->oom = true;
+    if (!d) p->oom = true;
     return d;
 }
 
 static void *alloc_n(lec_parse *p, size_t n, size_t size)
 {
-    if (n == 0)
-        return NULL;
+    if (n == 0) return NULL;
     void *v = lec__arena_alloc(p->cfg, n * size);
-    if (!v)
-        p->oom = true;
+    if (!v) p->oom = true;
     return v;
 }
 
@@ -235,8 +230,7 @@ static void record_line(lec_parse *p, const char *key, int line)
 int lec__config_line(const lec_parse *p, const char *key)
 {
     for (size_t i = 0; i < p->nlines; i++)
-        if (!strcmp(p->lines[i].key, key))
-            return p->lines[i].line;
+        if (!strcmp(p->lines[i].key, key)) return p->lines[i].line;
     return 0;
 }
 
@@ -257,8 +251,7 @@ static void parse_location(lec_parse *p, yaml_node_t *n, const char *key, lec_lo
         yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
         char sub[KEYLEN];
         const char *ks = scalar(p, k, key, "a key");
-        if (!ks)
-            continue;
+        if (!ks) continue;
         join_key(sub, key, ".", ks);
         bool lat = !strcmp(ks, "lat");
         if (!lat && strcmp(ks, "lon")) {
@@ -271,8 +264,7 @@ static void parse_location(lec_parse *p, yaml_node_t *n, const char *key, lec_lo
         }
         const char *s = scalar(p, v, sub, "a number");
         double d;
-        if (!s)
-            continue;
+        if (!s) continue;
         if (!parse_double(s, &d) || (lat ? fabs(d) > 90 : fabs(d) > 180)) {
             lec__config_error(p, line_of(v), sub, "expected a %s in degrees, got '%s'",
                               lat ? "latitude (-90..90)" : "longitude (-180..180)", s);
@@ -298,8 +290,7 @@ static void parse_regions(lec_parse *p, yaml_node_t *n, const char *key, lec_reg
     }
     size_t cnt = SEQ_LEN(n);
     out->v = alloc_n(p, cnt, sizeof *out->v);
-    if (cnt && !out->v)
-        return;
+    if (cnt && !out->v) return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *item = yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
         char ik[KEYLEN];
@@ -321,8 +312,7 @@ static void parse_regions(lec_parse *p, yaml_node_t *n, const char *key, lec_reg
             yaml_node_t *v = yaml_document_get_node(p->doc, pairs[j].value);
             const char *ks = scalar(p, k, ik, "a key");
             char sub[KEYLEN];
-            if (!ks)
-                continue;
+            if (!ks) continue;
             join_key(sub, ik, ".", ks);
             if (!strcmp(ks, "name")) {
                 const char *s = scalar(p, v, sub, "a region name");
@@ -359,8 +349,7 @@ static void parse_regions(lec_parse *p, yaml_node_t *n, const char *key, lec_reg
                 dup_found = true;
             }
         }
-        if (dup_found)
-            continue;
+        if (dup_found) continue;
         lec_region_cfg *r = &out->v[out->n++];
         r->name = dup(p, name);
         r->lat = loc.lat;
@@ -377,15 +366,13 @@ static void parse_cidrmap(lec_parse *p, yaml_node_t *n, const char *key, lec_cid
     }
     size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
     out->v = alloc_n(p, cnt, sizeof *out->v);
-    if (cnt && !out->v)
-        return;
+    if (cnt && !out->v) return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_pair_t *pr = &n->data.mapping.pairs.start[i];
         yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
         yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
         const char *ks = scalar(p, k, key, "a CIDR block");
-        if (!ks)
-            continue;
+        if (!ks) continue;
         char sub[KEYLEN];
         join_key(sub, key, ".", ks);
         lec_cidr c;
@@ -395,8 +382,7 @@ static void parse_cidrmap(lec_parse *p, yaml_node_t *n, const char *key, lec_cid
             continue;
         }
         const char *vs = scalar(p, v, sub, "a region name");
-        if (!vs)
-            continue;
+        if (!vs) continue;
         if (!valid_id(vs)) {
             lec__config_error(p, line_of(v), sub, "'%s' is not a valid region name", vs);
             continue;
@@ -452,15 +438,13 @@ static void parse_list(lec_parse *p, yaml_node_t *n, const char *key, void *list
     size_t cnt = SEQ_LEN(n);
     list->v = alloc_n(p, cnt, isize);
     list->n = 0;
-    if (cnt && !list->v)
-        return;
+    if (cnt && !list->v) return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *item = yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
         char ik[KEYLEN];
         index_key(ik, key, i);
         const char *s = scalar(p, item, ik, what);
-        if (!s)
-            continue;
+        if (!s) continue;
         if (!fn(p, s, (char *)list->v + list->n * isize)) {
             lec__config_error(p, line_of(item), ik, "'%s' is not %s", s, what);
             continue;
@@ -515,8 +499,7 @@ static void walk_mapping(lec_parse *p, yaml_node_t *map, const lec_field *fields
 static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n, const char *key)
 {
     const char *s = scalar(p, n, key, "a single value");
-    if (!s)
-        return;
+    if (!s) return;
     int line = line_of(n);
     uint64_t u;
     switch (f->type) {
@@ -532,11 +515,11 @@ static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n,
         break;
     case F_URL: {
         size_t len = strlen(s);
-        const char *host = !strncmp(s, "http://", 7) ? s + 7 : !strncmp(s, "https://", 8) ? s + 8
-                                                                                        : NULL;
+        const char *host = !strncmp(s, "http://", 7)    ? s + 7
+                           : !strncmp(s, "https://", 8) ? s + 8
+                                                        : NULL;
         if (!host || !*host || *host == '/' || strpbrk(s, " \t\r\n\"<>") || len > 512) {
-            lec__config_error(p, line, key,
-                              "'%s' is not an absolute http:// or https:// URL", s);
+            lec__config_error(p, line, key, "'%s' is not an absolute http:// or https:// URL", s);
             break;
         }
         char *d = dup(p, s);
@@ -571,8 +554,7 @@ static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n,
     case F_ADDR:
         if (lec_addr_parse(s, AT(p, lec_addr, f->off)))
             lec__config_error(p, line, key,
-                              "'%s' is not an address with port (e.g. 0.0.0.0:8080, [::]:8080)",
-                              s);
+                              "'%s' is not an address with port (e.g. 0.0.0.0:8080, [::]:8080)", s);
         break;
     case F_IP:
         if (lec_ip_parse(s, AT(p, lec_ip, f->off)))
@@ -582,8 +564,7 @@ static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n,
         unsigned a, b;
         int used = 0;
         if (sscanf(s, "%5u-%5u%n", &a, &b, &used) != 2 || s[used] || a == 0 || b > 65535) {
-            lec__config_error(p, line, key, "expected a port range like 20000-29999, got '%s'",
-                              s);
+            lec__config_error(p, line, key, "expected a port range like 20000-29999, got '%s'", s);
         } else if (a > b) {
             lec__config_error(p, line, key, "port range is inverted (%u > %u)", a, b);
         } else {

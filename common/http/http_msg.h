@@ -35,8 +35,8 @@ typedef struct lec_http_header {
 typedef struct lec_http_req {
     lec_http_method method;
     const char *method_name;
-    const char *path;   /* target without the query, not decoded */
-    const char *query;  /* after '?', or "" */
+    const char *path;  /* target without the query, not decoded */
+    const char *query; /* after '?', or "" */
     lec_http_header headers[LEC_HTTP_MAX_HEADERS];
     size_t nheaders;
     const uint8_t *body; /* NUL-terminated for convenience; may hold NULs */

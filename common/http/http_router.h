@@ -40,8 +40,8 @@ int lec_http_router_add(lec_http_router *r, const lec_http_route *route);
  * (405), with *allowed set to the union of their methods; LEC_ERR_INVAL
  * when a path parameter is badly encoded (400).
  */
-int lec_http_router_match(const lec_http_router *r, lec_http_req *req,
-                          const lec_http_route **out, unsigned *allowed);
+int lec_http_router_match(const lec_http_router *r, lec_http_req *req, const lec_http_route **out,
+                          unsigned *allowed);
 
 /* Whether `path` matches the route's pattern. */
 bool lec_http_route_matches(const lec_http_route *rt, const char *path);

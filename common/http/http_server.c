@@ -28,10 +28,10 @@ typedef struct lec_http_conn {
     lec_sbuf pending;
     lec_http_ex *ex;
     conn_state state;
-    bool keep_alive;   /* after the response being written */
-    bool reading;      /* uv_read_start is in effect */
-    bool timer_request;/* the timer runs the request timeout */
-    bool must_close;   /* the request was rejected: close after answering */
+    bool keep_alive;    /* after the response being written */
+    bool reading;       /* uv_read_start is in effect */
+    bool timer_request; /* the timer runs the request timeout */
+    bool must_close;    /* the request was rejected: close after answering */
     int open_handles;
     lec_addr peer;
     struct lec_http_conn *prev, *next;
@@ -81,12 +81,11 @@ void lec_http_server_cfg_from(lec_http_server_cfg *out, const lec_config *cfg)
     out->public_url = cfg->http.public_url;
 }
 
-lec_http_server *lec_http_server_new(uv_loop_t *loop, const lec_http_router *router,
-                                     lec_log *log, const lec_clock *mono, const lec_clock *wall)
+lec_http_server *lec_http_server_new(uv_loop_t *loop, const lec_http_router *router, lec_log *log,
+                                     const lec_clock *mono, const lec_clock *wall)
 {
     lec_http_server *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->loop = loop;
     s->router = router;
     s->log = log;
@@ -99,11 +98,13 @@ void lec_http_server_configure(lec_http_server *s, const lec_http_server_cfg *cf
 {
     lec_addr keep = s->cfg.listen;
     s->cfg = *cfg;
-    if (s->listening)
-        s->cfg.listen = keep;
+    if (s->listening) s->cfg.listen = keep;
 }
 
-lec_log *lec_http_server_log(lec_http_server *s) { return s->log; }
+lec_log *lec_http_server_log(lec_http_server *s)
+{
+    return s->log;
+}
 
 uint16_t lec_http_server_port(const lec_http_server *s)
 {
@@ -122,14 +123,11 @@ uint16_t lec_http_server_port(const lec_http_server *s)
 static const char *cors_allow(const lec_http_server *s, const lec_http_req *req)
 {
     const char *origin = lec_http_req_header(req, "origin");
-    if (!origin || !s->cfg.cors_origins)
-        return NULL;
+    if (!origin || !s->cfg.cors_origins) return NULL;
     for (size_t i = 0; i < s->cfg.cors_origins->n; i++) {
         const char *o = s->cfg.cors_origins->v[i];
-        if (!strcmp(o, "*"))
-            return "*";
-        if (!strcasecmp(o, origin))
-            return origin;
+        if (!strcmp(o, "*")) return "*";
+        if (!strcasecmp(o, origin)) return origin;
     }
     return NULL;
 }
@@ -137,11 +135,9 @@ static const char *cors_allow(const lec_http_server *s, const lec_http_req *req)
 static void add_cors(lec_http_ex *ex)
 {
     const char *allow = cors_allow(ex->server, ex->req);
-    if (!allow || lec_http_resp_has_header(&ex->resp, "Access-Control-Allow-Origin"))
-        return;
+    if (!allow || lec_http_resp_has_header(&ex->resp, "Access-Control-Allow-Origin")) return;
     lec_http_resp_header(&ex->resp, "Access-Control-Allow-Origin", "%s", allow);
-    if (strcmp(allow, "*"))
-        lec_http_resp_header(&ex->resp, "Vary", "Origin");
+    if (strcmp(allow, "*")) lec_http_resp_header(&ex->resp, "Vary", "Origin");
     lec_http_resp_header(&ex->resp, "Access-Control-Expose-Headers",
                          "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After, Allow");
 }
@@ -149,8 +145,7 @@ static void add_cors(lec_http_ex *ex)
 /* A header list we are willing to echo in Access-Control-Allow-Headers. */
 static bool token_list(const char *s)
 {
-    if (strlen(s) > 512)
-        return false;
+    if (strlen(s) > 512) return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
               *s == '-' || *s == '_' || *s == ',' || *s == ' '))
@@ -179,8 +174,7 @@ static void answer_options(lec_http_ex *ex, unsigned allowed)
         lec_http_resp_header(r, "Access-Control-Allow-Methods", "%s", methods.data);
         const char *rh = lec_http_req_header(ex->req, "access-control-request-headers");
         lec_http_resp_header(r, "Access-Control-Allow-Headers", "%s",
-                             rh && token_list(rh) ? rh
-                                                  : "Authorization, Content-Type, If-Match");
+                             rh && token_list(rh) ? rh : "Authorization, Content-Type, If-Match");
         lec_http_resp_header(r, "Access-Control-Max-Age", "86400");
     }
     lec_sbuf_free(&methods);
@@ -194,8 +188,7 @@ static void after_write(uv_write_t *w, int status)
     lec_http_conn *c = wr->conn;
     free(wr->data);
     free(wr);
-    if (!c || c->state == C_CLOSING)
-        return;
+    if (!c || c->state == C_CLOSING) return;
     if (status < 0 || !c->keep_alive || c->srv->closing) {
         conn_close(c);
         return;
@@ -255,14 +248,12 @@ void lec_http_ex_finish(lec_http_ex *ex)
     lec_http_date(lec_clock_now(s->wall), date, sizeof date);
     lec_sbuf out;
     lec_sbuf_init(&out, NULL);
-    lec_http_resp_serialize(&ex->resp, c->keep_alive, ex->req->method == LEC_HTTP_HEAD, date,
-                            &out);
+    lec_http_resp_serialize(&ex->resp, c->keep_alive, ex->req->method == LEC_HTTP_HEAD, date, &out);
     if (lec_log_enabled(s->log, LEC_LOG_DEBUG)) {
         char peer[LEC_ADDR_STRLEN];
-        LEC_DEBUG(s->log, MOD, "%s %s %s -> %d (%.1f ms)", lec_addr_format(&c->peer, peer,
-                                                                           sizeof peer),
-                  ex->req->method_name, ex->req->path, ex->resp.status,
-                  (double)(lec_clock_now(s->mono) - ex->start) / 1e6);
+        LEC_DEBUG(s->log, MOD, "%s %s %s -> %d (%.1f ms)",
+                  lec_addr_format(&c->peer, peer, sizeof peer), ex->req->method_name, ex->req->path,
+                  ex->resp.status, (double)(lec_clock_now(s->mono) - ex->start) / 1e6);
     }
     ex_free(ex);
     if (out.oom) {
@@ -275,16 +266,14 @@ void lec_http_ex_finish(lec_http_ex *ex)
     c->state = C_WRITING;
     c->timer_request = true;
     uv_timer_start(&c->timer, on_timer, (s->cfg.request_timeout + LEC_MS - 1) / LEC_MS, 0);
-    if (conn_write(c, data, n, true))
-        conn_close(c);
+    if (conn_write(c, data, n, true)) conn_close(c);
 }
 
 void lec_http_ex_base_url(const lec_http_ex *ex, lec_sbuf *out)
 {
     char host[LEC_ADDR_STRLEN];
     lec_addr a = ex->server->cfg.listen;
-    if (lec_ip_is_any(&a.ip))
-        lec_ip_parse("127.0.0.1", &a.ip);
+    if (lec_ip_is_any(&a.ip)) lec_ip_parse("127.0.0.1", &a.ip);
     a.port = lec_http_server_port(ex->server);
     lec_http_base_url(ex->server->cfg.public_url, ex->req, lec_addr_format(&a, host, sizeof host),
                       out);
@@ -293,8 +282,7 @@ void lec_http_ex_base_url(const lec_http_ex *ex, lec_sbuf *out)
 static lec_http_ex *ex_new(lec_http_conn *c, lec_http_req *req)
 {
     lec_http_ex *ex = calloc(1, sizeof *ex);
-    if (!ex)
-        return NULL;
+    if (!ex) return NULL;
     ex->req = req;
     lec_http_resp_init(&ex->resp);
     ex->server = c->srv;
@@ -350,8 +338,8 @@ static void dispatch(lec_http_conn *c)
 /* An error from the reader: answer and close. */
 static void reject(lec_http_conn *c, int status, const char *reason)
 {
-    static lec_http_req empty = {.method = LEC_HTTP_GET, .method_name = "-", .path = "-",
-                                 .query = ""};
+    static lec_http_req empty = {
+        .method = LEC_HTTP_GET, .method_name = "-", .path = "-", .query = ""};
     lec_http_ex *ex = ex_new(c, &empty);
     if (!ex) {
         conn_close(c);
@@ -396,8 +384,8 @@ static void conn_process(lec_http_conn *c, const char *data, size_t len)
         len -= used;
         if (!was_started && lec_http_reader_started(c->reader)) {
             c->timer_request = true;
-            uv_timer_start(&c->timer, on_timer,
-                           (c->srv->cfg.request_timeout + LEC_MS - 1) / LEC_MS, 0);
+            uv_timer_start(&c->timer, on_timer, (c->srv->cfg.request_timeout + LEC_MS - 1) / LEC_MS,
+                           0);
         }
         if (lec_http_reader_wants_continue(c->reader)) {
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -442,10 +430,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void conn_read_start(lec_http_conn *c)
 {
-    if (c->reading || c->state == C_CLOSING)
-        return;
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
-        c->reading = true;
+    if (c->reading || c->state == C_CLOSING) return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
     if (!c->timer_request)
         uv_timer_start(&c->timer, on_timer, (c->srv->cfg.idle_timeout + LEC_MS - 1) / LEC_MS, 0);
 }
@@ -465,27 +451,23 @@ static void on_timer(uv_timer_t *t)
 
 static void server_maybe_done(lec_http_server *s)
 {
-    if (!s->closing || s->pending_closes || s->conns)
-        return;
+    if (!s->closing || s->pending_closes || s->conns) return;
     void (*done)(void *) = s->done;
     void *ud = s->done_ud;
     free(s);
-    if (done)
-        done(ud);
+    if (done) done(ud);
 }
 
 static void on_conn_closed(uv_handle_t *h)
 {
     lec_http_conn *c = h->data;
-    if (--c->open_handles > 0)
-        return;
+    if (--c->open_handles > 0) return;
     lec_http_server *s = c->srv;
     if (c->prev)
         c->prev->next = c->next;
     else
         s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    if (c->next) c->next->prev = c->prev;
     s->nconns--;
     lec_http_reader_del(c->reader);
     lec_sbuf_free(&c->pending);
@@ -495,8 +477,7 @@ static void on_conn_closed(uv_handle_t *h)
 
 static void conn_close(lec_http_conn *c)
 {
-    if (c->state == C_CLOSING)
-        return;
+    if (c->state == C_CLOSING) return;
     c->state = C_CLOSING;
     if (c->ex) { /* a handler still works on it: orphan the exchange */
         c->ex->conn = NULL;
@@ -517,8 +498,7 @@ static void on_reject_closed(uv_handle_t *h)
 static void on_connection(uv_stream_t *ls, int status)
 {
     lec_http_server *s = ls->data;
-    if (status < 0 || s->closing)
-        return;
+    if (status < 0 || s->closing) return;
     if (s->nconns >= s->cfg.max_connections) {
         uv_tcp_t *t = malloc(sizeof *t);
         if (!t || uv_tcp_init(s->loop, t)) {
@@ -534,8 +514,7 @@ static void on_connection(uv_stream_t *ls, int status)
         return;
     }
     lec_http_conn *c = calloc(1, sizeof *c);
-    if (!c)
-        return;
+    if (!c) return;
     c->srv = s;
     c->reader = lec_http_reader_new(NULL, &s->cfg.limits);
     lec_sbuf_init(&c->pending, NULL);
@@ -548,8 +527,7 @@ static void on_connection(uv_stream_t *ls, int status)
     c->tcp.data = c->timer.data = c;
     c->open_handles = 2;
     c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
+    if (s->conns) s->conns->prev = c;
     s->conns = c;
     s->nconns++;
     if (uv_accept(ls, (uv_stream_t *)&c->tcp)) {
@@ -571,16 +549,13 @@ int lec_http_server_start(lec_http_server *s, const lec_http_server_cfg *cfg)
     struct sockaddr_storage ss;
     char where[LEC_ADDR_STRLEN];
     lec_addr_format(&cfg->listen, where, sizeof where);
-    if (!lec_sys_sockaddr_from_addr(&cfg->listen, &ss))
-        return LEC_ERR_INVAL;
+    if (!lec_sys_sockaddr_from_addr(&cfg->listen, &ss)) return LEC_ERR_INVAL;
     int rc = uv_tcp_init(s->loop, &s->listener);
-    if (rc)
-        return LEC_ERR_IO;
+    if (rc) return LEC_ERR_IO;
     s->listener.data = s;
     s->listening = true;
     rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
-    if (!rc)
-        rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection);
+    if (!rc) rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection);
     if (rc) {
         LEC_ERROR(s->log, MOD, "cannot listen on %s: %s", where, uv_strerror(rc));
         return LEC_ERR_IO;

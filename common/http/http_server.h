@@ -54,8 +54,8 @@ void lec_http_server_cfg_from(lec_http_server_cfg *out, const lec_config *cfg);
 
 /* The router and log are borrowed and must outlive the server.  `wall`
  * gives Date headers.  NULL when out of memory. */
-lec_http_server *lec_http_server_new(uv_loop_t *loop, const lec_http_router *router,
-                                     lec_log *log, const lec_clock *mono, const lec_clock *wall);
+lec_http_server *lec_http_server_new(uv_loop_t *loop, const lec_http_router *router, lec_log *log,
+                                     const lec_clock *mono, const lec_clock *wall);
 
 /* Binds and listens.  0, or LEC_ERR_IO with the reason logged (address in
  * use, permission denied). */

@@ -18,14 +18,16 @@ static void drain(lec_msgq *q)
     }
 }
 
-static void on_async(uv_async_t *a) { drain(a->data); }
+static void on_async(uv_async_t *a)
+{
+    drain(a->data);
+}
 
 int lec_msgq_init(lec_msgq *q, uv_loop_t *loop)
 {
     q->head = q->tail = NULL;
     q->closed = false;
-    if (pthread_mutex_init(&q->mu, NULL))
-        return LEC_ERR_IO;
+    if (pthread_mutex_init(&q->mu, NULL)) return LEC_ERR_IO;
     if (uv_async_init(loop, &q->async, on_async)) {
         pthread_mutex_destroy(&q->mu);
         return LEC_ERR_IO;
@@ -37,8 +39,7 @@ int lec_msgq_init(lec_msgq *q, uv_loop_t *loop)
 int lec_msgq_post(lec_msgq *q, lec_msg_fn fn, void *arg)
 {
     lec_msg *m = malloc(sizeof *m);
-    if (!m)
-        return LEC_ERR_NOMEM;
+    if (!m) return LEC_ERR_NOMEM;
     m->next = NULL;
     m->fn = fn;
     m->arg = arg;

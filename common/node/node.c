@@ -22,8 +22,8 @@
 int lec_node_route(lec_node *node, const char *name, unsigned methods, const char *pattern,
                    lec_http_handler_fn fn, void *ud)
 {
-    lec_http_route r = {.name = name, .pattern = pattern, .methods = methods,
-                        .handler = (void *)fn, .ud = ud};
+    lec_http_route r = {
+        .name = name, .pattern = pattern, .methods = methods, .handler = (void *)fn, .ud = ud};
     return lec_http_router_add(&node->router, &r);
 }
 
@@ -36,7 +36,10 @@ int lec_node_on_drain(lec_node *node, lec_node_drain_fn fn, void *ud)
     return 0;
 }
 
-bool lec_node_ready(const lec_node *node) { return node->http && !node->draining; }
+bool lec_node_ready(const lec_node *node)
+{
+    return node->http && !node->draining;
+}
 
 static void apply_log_config(lec_node *node)
 {
@@ -47,12 +50,14 @@ static void apply_log_config(lec_node *node)
 
 /* ---- stop ------------------------------------------------------------- */
 
-static void on_http_closed(void *ud) { (void)ud; }
+static void on_http_closed(void *ud)
+{
+    (void)ud;
+}
 
 static void node_stop(lec_node *node)
 {
-    if (node->stopping)
-        return;
+    if (node->stopping) return;
     node->stopping = true;
     LEC_INFO(&node->log, MOD, "stopping");
     uv_timer_stop(&node->drain_timer);
@@ -68,8 +73,7 @@ static void node_stop(lec_node *node)
 
 void lec_node_drain_done(lec_node *node)
 {
-    if (node->drains_pending && --node->drains_pending == 0)
-        node_stop(node);
+    if (node->drains_pending && --node->drains_pending == 0) node_stop(node);
 }
 
 static void on_drain_timeout(uv_timer_t *t)
@@ -82,8 +86,7 @@ static void on_drain_timeout(uv_timer_t *t)
 
 void lec_node_shutdown(lec_node *node)
 {
-    if (node->stopping)
-        return;
+    if (node->stopping) return;
     if (node->draining) {
         LEC_WARN(&node->log, MOD, "asked again: stopping without waiting for the drain");
         node_stop(node);
@@ -125,11 +128,9 @@ static void reload(lec_node *node)
         /* One log line per problem, each "file:line: key: reason". */
         for (char *line = errs.data, *nl; line && *line; line = nl + 1) {
             nl = strchr(line, '\n');
-            if (nl)
-                *nl = '\0';
+            if (nl) *nl = '\0';
             LEC_ERROR(&node->log, MOD, "reload: %s", line);
-            if (!nl)
-                break;
+            if (!nl) break;
         }
         LEC_ERROR(&node->log, MOD, "reload failed (%s); the running config stays",
                   lec_strerror(rc));
@@ -171,11 +172,9 @@ static void on_signal(uv_signal_t *h, int signum)
 static int start_workers(lec_node *node)
 {
     node->nworkers = node->cfg->workers ? node->cfg->workers : uv_available_parallelism();
-    if (node->nworkers == 0)
-        node->nworkers = 1;
+    if (node->nworkers == 0) node->nworkers = 1;
     node->workers = calloc(node->nworkers, sizeof *node->workers);
-    if (!node->workers)
-        return LEC_ERR_NOMEM;
+    if (!node->workers) return LEC_ERR_NOMEM;
     for (unsigned i = 0; i < node->nworkers; i++) {
         int rc = lec_worker_start(&node->workers[i], i, &node->log);
         if (rc) {
@@ -197,8 +196,7 @@ static void stop_workers(lec_node *node)
 static int node_run(lec_node *node)
 {
     uv_loop_t loop;
-    if (uv_loop_init(&loop))
-        return 1;
+    if (uv_loop_init(&loop)) return 1;
     node->loop = &loop;
     node->exit_code = 0;
     node->drain_timeout = node->cfg->node.drain_timeout;
@@ -211,21 +209,18 @@ static int node_run(lec_node *node)
     node->drain_timer.data = node;
 
     int rc = lec__node_add_builtin_routes(node);
-    if (!rc && node->role->setup)
-        rc = node->role->setup(node);
+    if (!rc && node->role->setup) rc = node->role->setup(node);
     if (rc) {
         LEC_ERROR(&node->log, MOD, "setup failed: %s", lec_strerror(rc));
         node->exit_code = 1;
     }
-    if (!rc)
-        rc = start_workers(node);
+    if (!rc) rc = start_workers(node);
     lec_http_server_cfg hc;
     lec_http_server_cfg_from(&hc, node->cfg);
     node->http = rc ? NULL
                     : lec_http_server_new(&loop, &node->router, &node->log, lec_sys_clock(),
                                           lec_sys_wall_clock());
-    if (!rc && (!node->http || lec_http_server_start(node->http, &hc)))
-        rc = LEC_ERR_IO;
+    if (!rc && (!node->http || lec_http_server_start(node->http, &hc))) rc = LEC_ERR_IO;
     if (rc) {
         node->exit_code = 1;
         node->draining = true;
@@ -242,8 +237,7 @@ static int node_run(lec_node *node)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     stop_workers(node);
-    if (uv_loop_close(&loop))
-        LEC_WARN(&node->log, MOD, "handles left open at exit");
+    if (uv_loop_close(&loop)) LEC_WARN(&node->log, MOD, "handles left open at exit");
     LEC_INFO(&node->log, MOD, "stopped");
     return node->exit_code;
 }
@@ -252,8 +246,7 @@ int lec_node_main(int argc, char **argv, const lec_node_role *role)
 {
     lec_cli cli;
     int rc = lec__cli_parse(argc, argv, role, &cli);
-    if (rc >= 0)
-        return rc;
+    if (rc >= 0) return rc;
     signal(SIGPIPE, SIG_IGN);
 
     lec_node node;

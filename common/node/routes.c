@@ -45,7 +45,6 @@ static void readyz(lec_http_ex *ex)
 int lec__node_add_builtin_routes(lec_node *node)
 {
     int rc = lec_node_route(node, "healthz", LEC_HTTP_GET, "/healthz", healthz, node);
-    if (!rc)
-        rc = lec_node_route(node, "readyz", LEC_HTTP_GET, "/readyz", readyz, node);
+    if (!rc) rc = lec_node_route(node, "readyz", LEC_HTTP_GET, "/readyz", readyz, node);
     return rc;
 }

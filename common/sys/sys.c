@@ -21,14 +21,28 @@ static lec_tstamp read_clock(clockid_t id)
     return (lec_tstamp)ts.tv_sec * LEC_S + (lec_tstamp)ts.tv_nsec;
 }
 
-static lec_tstamp mono_now(void *ud) { (void)ud; return read_clock(CLOCK_MONOTONIC); }
-static lec_tstamp wall_now(void *ud) { (void)ud; return read_clock(CLOCK_REALTIME); }
+static lec_tstamp mono_now(void *ud)
+{
+    (void)ud;
+    return read_clock(CLOCK_MONOTONIC);
+}
+static lec_tstamp wall_now(void *ud)
+{
+    (void)ud;
+    return read_clock(CLOCK_REALTIME);
+}
 
 static const lec_clock mono_clock = {mono_now, NULL};
 static const lec_clock wall_clock = {wall_now, NULL};
 
-const lec_clock *lec_sys_clock(void) { return &mono_clock; }
-const lec_clock *lec_sys_wall_clock(void) { return &wall_clock; }
+const lec_clock *lec_sys_clock(void)
+{
+    return &mono_clock;
+}
+const lec_clock *lec_sys_wall_clock(void)
+{
+    return &wall_clock;
+}
 
 static void sys_fill(void *ud, void *out, size_t len)
 {
@@ -37,8 +51,7 @@ static void sys_fill(void *ud, void *out, size_t len)
     while (len > 0) {
         ssize_t n = getrandom(p, len, 0);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             abort(); /* no randomness: keys would be guessable; do not go on */
         }
         p += n;
@@ -48,17 +61,18 @@ static void sys_fill(void *ud, void *out, size_t len)
 
 static const lec_rand sys_rand = {sys_fill, NULL};
 
-const lec_rand *lec_sys_rand(void) { return &sys_rand; }
+const lec_rand *lec_sys_rand(void)
+{
+    return &sys_rand;
+}
 
 void lec_sys_log_sink_fd(void *ud, const char *line, size_t len)
 {
     int fd = (int)(intptr_t)ud;
     while (len > 0) {
         ssize_t n = write(fd, line, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; /* nowhere to report a failing log */
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return; /* nowhere to report a failing log */
         line += n;
         len -= (size_t)n;
     }

@@ -12,8 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lec_sbuf errs;
     lec_sbuf_init(&errs, NULL);
     lec_config *cfg = NULL;
-    if (lec_config_load_string("fuzz.yaml", (const char *)data, size, LEC_ROLE_ANY, &cfg,
-                               &errs) == 0) {
+    if (lec_config_load_string("fuzz.yaml", (const char *)data, size, LEC_ROLE_ANY, &cfg, &errs) ==
+        0) {
         lec_sbuf dump;
         lec_sbuf_init(&dump, NULL);
         lec_config_dump(cfg, &dump);

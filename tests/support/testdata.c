@@ -10,4 +10,7 @@ const char *test_src_path(const char *rel)
     return buf;
 }
 
-int test_contains(const char *hay, const char *needle) { return hay && strstr(hay, needle); }
+int test_contains(const char *hay, const char *needle)
+{
+    return hay && strstr(hay, needle);
+}

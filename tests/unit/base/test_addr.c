@@ -18,8 +18,8 @@ static void test_addr_parse(void **state)
     assert_int_equal(lec_addr_parse(":7000", &a), 0);
     assert_true(lec_ip_is_any(&a.ip));
     assert_int_equal(lec_addr_parse("*:0", &a), 0);
-    const char *bad[] = {"127.0.0.1", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "::1:80",
-                         "[::1]80", "[1.2.3.4]:80", "host:80", "1.2.3.4:8o", "[::1]:"};
+    const char *bad[] = {"127.0.0.1", "1.2.3.4:",     "1.2.3.4:65536", "1.2.3.4:-1", "::1:80",
+                         "[::1]80",   "[1.2.3.4]:80", "host:80",       "1.2.3.4:8o", "[::1]:"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_not_equal(lec_addr_parse(bad[i], &a), 0);
 }
@@ -48,8 +48,8 @@ static void test_cidr(void **state)
     assert_true(lec_cidr_contains(&c, &ip) == false); /* family differs */
     assert_int_equal(lec_cidr_parse("192.0.2.7", &c), 0);
     assert_int_equal(c.prefix, 32);
-    const char *bad[] = {"10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "nonsense/8",
-                         "2001:db8::/129"};
+    const char *bad[] = {"10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/",
+                         "10.0.0.0/x", "nonsense/8",  "2001:db8::/129"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_not_equal(lec_cidr_parse(bad[i], &c), 0);
 }

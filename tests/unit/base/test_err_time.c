@@ -36,8 +36,8 @@ static void test_duration(void **state)
     assert_true(d == 3600 * LEC_S);
     assert_int_equal(lec_duration_parse("100us", &d), 0);
     assert_true(d == 100 * LEC_US);
-    const char *bad[] = {"", "-1s", "+1s", " 1s", "1 s", "abc", "1d", "inf", "nan", "0x10",
-                         "1e400", "s", "1ss"};
+    const char *bad[] = {"",    "-1s", "+1s",  " 1s",   "1 s", "abc", "1d",
+                         "inf", "nan", "0x10", "1e400", "s",   "1ss"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_not_equal(lec_duration_parse(bad[i], &d), 0);
 }
@@ -86,8 +86,8 @@ static void test_seeded_rand(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strerror),     cmocka_unit_test(test_duration),
-        cmocka_unit_test(test_rfc3339),      cmocka_unit_test(test_manual_clock),
+        cmocka_unit_test(test_strerror),    cmocka_unit_test(test_duration),
+        cmocka_unit_test(test_rfc3339),     cmocka_unit_test(test_manual_clock),
         cmocka_unit_test(test_seeded_rand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,21 +97,18 @@ static void *reader_main(void *arg)
         /* One last pass after the producer stopped, whatever the scheduling. */
         bool last = atomic_load(&s->stop);
         uint64_t head = lec_ring_head(&s->ring);
-        if (head > cursor + s->ring.count)
-            cursor = head - s->ring.count;
+        if (head > cursor + s->ring.count) cursor = head - s->ring.count;
         for (; cursor < head; cursor++) {
             size_t len;
             uint64_t meta;
-            if (lec_ring_read(&s->ring, cursor, out, sizeof out, &len, &meta))
-                continue;
+            if (lec_ring_read(&s->ring, cursor, out, sizeof out, &len, &meta)) continue;
             int bad = meta != cursor || len != 64 + cursor % 128;
             for (size_t i = 0; i < len && !bad; i++)
                 bad = out[i] != (uint8_t)(cursor + i);
             s->torn += bad;
             s->got++;
         }
-        if (last)
-            break;
+        if (last) break;
     }
     return NULL;
 }
@@ -180,9 +177,12 @@ static void test_pool(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_refs),    cmocka_unit_test(test_ring_basic),
-        cmocka_unit_test(test_ring_gap_filled_late), cmocka_unit_test(test_ring_threads),
-        cmocka_unit_test(test_ring_oom),    cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_buf_refs),
+        cmocka_unit_test(test_ring_basic),
+        cmocka_unit_test(test_ring_gap_filled_late),
+        cmocka_unit_test(test_ring_threads),
+        cmocka_unit_test(test_ring_oom),
+        cmocka_unit_test(test_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -105,7 +105,8 @@ static void test_json_writer(void **state)
     lec_jw_key(&w, "s");
     lec_jw_str(&w, NULL);
     lec_jw_obj_close(&w);
-    assert_string_equal(sb.data, "{\"a\":-3,\"list\":[1,\"two\",true,null,0.1,null,{}],\"s\":null}");
+    assert_string_equal(sb.data,
+                        "{\"a\":-3,\"list\":[1,\"two\",true,null,0.1,null,{}],\"s\":null}");
     lec_sbuf_free(&sb);
 }
 

@@ -62,23 +62,24 @@ static void test_minimal_and_defaults(void **state)
 static void test_full(void **state)
 {
     (void)state;
-    const char *y = "node:\n"
-                    "  id: edge-1\n"
-                    "  role: origin\n"
-                    "  region: us-east-1\n"
-                    "workers: 4\n"
-                    "http:\n"
-                    "  listen: '[::]:9000'\n"
-                    "  public_url: https://e.example.com/\n"
-                    "  trusted_proxies: [10.0.0.0/8, '2001:db8::/32']\n"
-                    "ice: {addresses: [127.0.0.1], port_range: 40000-40100, public_ip: 203.0.113.9}\n"
-                    "relay: {listen: 0.0.0.0:7001, linger: 500ms, prewarm: [eu]}\n"
-                    "nats: {urls: ['nats://127.0.0.1:4222'], tls: {ca: /ca.pem}}\n"
-                    "geo: {cidr_regions: {'203.0.113.0/24': eu}}\n"
-                    "regions:\n"
-                    "  - {name: eu, lat: 50.1, lon: 8.7}\n"
-                    "  - {name: us-east-1, lat: 39.0, lon: -77.5}\n"
-                    "log: {level: debug, format: json}\n";
+    const char *y =
+        "node:\n"
+        "  id: edge-1\n"
+        "  role: origin\n"
+        "  region: us-east-1\n"
+        "workers: 4\n"
+        "http:\n"
+        "  listen: '[::]:9000'\n"
+        "  public_url: https://e.example.com/\n"
+        "  trusted_proxies: [10.0.0.0/8, '2001:db8::/32']\n"
+        "ice: {addresses: [127.0.0.1], port_range: 40000-40100, public_ip: 203.0.113.9}\n"
+        "relay: {listen: 0.0.0.0:7001, linger: 500ms, prewarm: [eu]}\n"
+        "nats: {urls: ['nats://127.0.0.1:4222'], tls: {ca: /ca.pem}}\n"
+        "geo: {cidr_regions: {'203.0.113.0/24': eu}}\n"
+        "regions:\n"
+        "  - {name: eu, lat: 50.1, lon: 8.7}\n"
+        "  - {name: us-east-1, lat: 39.0, lon: -77.5}\n"
+        "log: {level: debug, format: json}\n";
     lec_config *c;
     int rc;
     char *e = load(y, &c, &rc);
@@ -103,54 +104,75 @@ static void test_error_classes(void **state)
 {
     (void)state;
     /* unknown key, with its line */
-    expect_error(NODE "http:\n  listen: 0.0.0.0:80\n  lisen: 1\n", "t.yaml:4: http.lisen: unknown key");
+    expect_error(NODE "http:\n  listen: 0.0.0.0:80\n  lisen: 1\n",
+                 "t.yaml:4: http.lisen: unknown key");
     expect_error(NODE "bogus: 1\n", "t.yaml:2: bogus: unknown key");
     /* wrong type */
     expect_error(NODE "http: [1, 2]\n", "t.yaml:2: http: expected a mapping, found a list");
-    expect_error(NODE "http:\n  cors_origins: '*'\n", "t.yaml:3: http.cors_origins: expected a list");
-    expect_error(NODE "http:\n  max_body_bytes: lots\n",
-                 "t.yaml:3: http.max_body_bytes: expected an integer in 1024..16777216, got 'lots'");
+    expect_error(NODE "http:\n  cors_origins: '*'\n",
+                 "t.yaml:3: http.cors_origins: expected a list");
+    expect_error(
+        NODE "http:\n  max_body_bytes: lots\n",
+        "t.yaml:3: http.max_body_bytes: expected an integer in 1024..16777216, got 'lots'");
     expect_error(NODE "http:\n  listen: {a: 1}\n",
                  "t.yaml:3: http.listen: expected a single value, found a mapping");
     expect_error(NODE "workers: many\n", "t.yaml:2: workers: expected auto or an integer");
     /* bad address */
-    expect_error(NODE "http: {listen: 'localhost:80'}\n", "t.yaml:2: http.listen: 'localhost:80' is not an address");
-    expect_error(NODE "ice:\n  public_ip: 300.1.1.1\n", "t.yaml:3: ice.public_ip: '300.1.1.1' is not an IP address");
-    expect_error(NODE "ice:\n  addresses: [10.0.0.1, x]\n", "t.yaml:3: ice.addresses[1]: 'x' is not an IP address");
-    expect_error(NODE "http:\n  trusted_proxies: [10.0.0.1/8]\n", "t.yaml:3: http.trusted_proxies[0]");
+    expect_error(NODE "http: {listen: 'localhost:80'}\n",
+                 "t.yaml:2: http.listen: 'localhost:80' is not an address");
+    expect_error(NODE "ice:\n  public_ip: 300.1.1.1\n",
+                 "t.yaml:3: ice.public_ip: '300.1.1.1' is not an IP address");
+    expect_error(NODE "ice:\n  addresses: [10.0.0.1, x]\n",
+                 "t.yaml:3: ice.addresses[1]: 'x' is not an IP address");
+    expect_error(NODE "http:\n  trusted_proxies: [10.0.0.1/8]\n",
+                 "t.yaml:3: http.trusted_proxies[0]");
     /* inverted port range, and a malformed one */
-    expect_error(NODE "ice:\n  port_range: 30000-20000\n", "t.yaml:3: ice.port_range: port range is inverted (30000 > 20000)");
-    expect_error(NODE "ice:\n  port_range: 20000\n", "t.yaml:3: ice.port_range: expected a port range");
+    expect_error(NODE "ice:\n  port_range: 30000-20000\n",
+                 "t.yaml:3: ice.port_range: port range is inverted (30000 > 20000)");
+    expect_error(NODE "ice:\n  port_range: 20000\n",
+                 "t.yaml:3: ice.port_range: expected a port range");
     /* duplicate region, duplicate key */
     expect_error(NODE "regions:\n  - {name: eu, lat: 1, lon: 2}\n  - {name: eu, lat: 3, lon: 4}\n",
                  "t.yaml:4: regions[1].name: duplicate region 'eu'");
-    expect_error(NODE "log: {level: info}\nlog: {level: debug}\n", "t.yaml:3: log: duplicate key (first at line 2)");
+    expect_error(NODE "log: {level: info}\nlog: {level: debug}\n",
+                 "t.yaml:3: log: duplicate key (first at line 2)");
     /* missing required keys */
     expect_error("http: {listen: 0.0.0.0:80}\n", "t.yaml:1: node: required key is missing");
-    expect_error("node:\n  id: a\n  role: origin\n", "t.yaml:2: node.region: required key is missing");
+    expect_error("node:\n  id: a\n  role: origin\n",
+                 "t.yaml:2: node.region: required key is missing");
     expect_error(NODE "nats: {creds: /x}\n", "t.yaml:2: nats.urls: required key is missing");
     expect_error(NODE "nats:\n", "nats.urls: required key is missing");
     /* values out of range or malformed */
-    expect_error(NODE "relay: {max_depth: 0}\n", "t.yaml:2: relay.max_depth: expected an integer in 1..16");
+    expect_error(NODE "relay: {max_depth: 0}\n",
+                 "t.yaml:2: relay.max_depth: expected an integer in 1..16");
     expect_error(NODE "relay: {linger: soon}\n", "t.yaml:2: relay.linger: expected a duration");
-    expect_error(NODE "http: {public_url: 'ftp://x'}\n", "t.yaml:2: http.public_url: 'ftp://x' is not an absolute");
-    expect_error(NODE "nats: {urls: ['http://x']}\n", "t.yaml:2: nats.urls[0]: 'http://x' is not a NATS URL");
-    expect_error(NODE "log: {level: loud}\n", "t.yaml:2: log.level: expected debug, info, warn or error, got 'loud'");
-    expect_error("node: {id: 'a.b', role: origin, region: eu}\n", "t.yaml:1: node.id: 'a.b' is not a valid name");
-    expect_error(NODE "regions:\n  - {name: eu, lat: 91, lon: 2}\n", "t.yaml:3: regions[0].lat: expected degrees in -90..90");
-    expect_error("node: {id: a, role: origin, region: eu, location: {lat: 1}}\n", "node.location: needs both lat and lon");
+    expect_error(NODE "http: {public_url: 'ftp://x'}\n",
+                 "t.yaml:2: http.public_url: 'ftp://x' is not an absolute");
+    expect_error(NODE "nats: {urls: ['http://x']}\n",
+                 "t.yaml:2: nats.urls[0]: 'http://x' is not a NATS URL");
+    expect_error(NODE "log: {level: loud}\n",
+                 "t.yaml:2: log.level: expected debug, info, warn or error, got 'loud'");
+    expect_error("node: {id: 'a.b', role: origin, region: eu}\n",
+                 "t.yaml:1: node.id: 'a.b' is not a valid name");
+    expect_error(NODE "regions:\n  - {name: eu, lat: 91, lon: 2}\n",
+                 "t.yaml:3: regions[0].lat: expected degrees in -90..90");
+    expect_error("node: {id: a, role: origin, region: eu, location: {lat: 1}}\n",
+                 "node.location: needs both lat and lon");
     /* cross-key checks */
     expect_error("node:\n  id: a\n  role: edge\n  region: eu\n",
                  "t.yaml:3: node.role: this is lectern-origin, but the file is for an edge");
     expect_error("node:\n  id: a\n  region: nowhere\nregions:\n  - {name: eu, lat: 1, lon: 2}\n",
                  "t.yaml:3: node.region: 'nowhere' is not listed in regions");
-    expect_error(NODE "relay:\n  prewarm: [mars]\n", "t.yaml:3: relay.prewarm: names regions, but no regions are listed");
-    expect_error(NODE "nats: {urls: ['nats://a:1'], tls: {cert: /c}}\n", "nats.tls: cert and key go together");
+    expect_error(NODE "relay:\n  prewarm: [mars]\n",
+                 "t.yaml:3: relay.prewarm: names regions, but no regions are listed");
+    expect_error(NODE "nats: {urls: ['nats://a:1'], tls: {cert: /c}}\n",
+                 "nats.tls: cert and key go together");
     /* YAML syntax, empty file, non-mapping root, two documents */
     expect_error(NODE "http: {listen: [\n", "t.yaml:3: (yaml): ");
     expect_error("", "t.yaml:1: (root): the file is empty");
     expect_error("- a\n- b\n", "t.yaml:1: (root): expected a mapping of sections, found a list");
-    expect_error(NODE "---\nnode: {id: b}\n", "t.yaml:2: (root): only one YAML document is allowed");
+    expect_error(NODE "---\nnode: {id: b}\n",
+                 "t.yaml:2: (root): only one YAML document is allowed");
     expect_error(NODE "? [a, b]\n: c\n", "keys must be plain words");
 }
 
@@ -184,11 +206,11 @@ static void test_files(void **state)
     lec_config *c = NULL;
     lec_sbuf errs;
     lec_sbuf_init(&errs, NULL);
-    assert_int_equal(lec_config_load_file(test_src_path("deploy/origin.yaml"), LEC_ROLE_ORIGIN,
-                                          &c, &errs), 0);
+    assert_int_equal(
+        lec_config_load_file(test_src_path("deploy/origin.yaml"), LEC_ROLE_ORIGIN, &c, &errs), 0);
     lec_config_free(c);
-    assert_int_equal(lec_config_load_file(test_src_path("deploy/edge.yaml"), LEC_ROLE_EDGE, &c,
-                                          &errs), 0);
+    assert_int_equal(
+        lec_config_load_file(test_src_path("deploy/edge.yaml"), LEC_ROLE_EDGE, &c, &errs), 0);
     lec_config_free(c);
     assert_int_equal(lec_config_load_file("/nonexistent/x.yaml", LEC_ROLE_EDGE, &c, &errs),
                      LEC_ERR_IO);

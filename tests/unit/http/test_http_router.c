@@ -21,14 +21,16 @@ static lec_http_req req_for(lec_http_method m, const char *path)
 static void setup_router(lec_http_router *r)
 {
     lec_http_router_init(r);
-    lec_http_route a = {.name = "whip", .pattern = "/whip/:stream", .methods = LEC_HTTP_POST,
-                        .handler = &h1};
-    lec_http_route b = {.name = "whip_res", .pattern = "/whip/:stream/:session",
-                        .methods = LEC_HTTP_PATCH | LEC_HTTP_DELETE, .handler = &h2};
-    lec_http_route c = {.name = "health", .pattern = "/healthz", .methods = LEC_HTTP_GET,
-                        .handler = &h1};
-    lec_http_route d = {.name = "static", .pattern = "/static/*", .methods = LEC_HTTP_GET,
+    lec_http_route a = {
+        .name = "whip", .pattern = "/whip/:stream", .methods = LEC_HTTP_POST, .handler = &h1};
+    lec_http_route b = {.name = "whip_res",
+                        .pattern = "/whip/:stream/:session",
+                        .methods = LEC_HTTP_PATCH | LEC_HTTP_DELETE,
                         .handler = &h2};
+    lec_http_route c = {
+        .name = "health", .pattern = "/healthz", .methods = LEC_HTTP_GET, .handler = &h1};
+    lec_http_route d = {
+        .name = "static", .pattern = "/static/*", .methods = LEC_HTTP_GET, .handler = &h2};
     assert_int_equal(lec_http_router_add(r, &a), 0);
     assert_int_equal(lec_http_router_add(r, &b), 0);
     assert_int_equal(lec_http_router_add(r, &c), 0);

@@ -75,7 +75,7 @@ static void h_async(lec_http_ex *ex)
 #define CHECK(f, cond, ...)                                                                        \
     do {                                                                                           \
         if (!(cond) && !(f)->failure[0]) {                                                         \
-            snprintf((f)->failure, sizeof (f)->failure, __VA_ARGS__);                              \
+            snprintf((f)->failure, sizeof(f)->failure, __VA_ARGS__);                               \
             return;                                                                                \
         }                                                                                          \
     } while (0)
@@ -94,7 +94,10 @@ static int cli_connect(uint16_t port)
     return fd;
 }
 
-static void cli_send(int fd, const char *s) { (void)!write(fd, s, strlen(s)); }
+static void cli_send(int fd, const char *s)
+{
+    (void)!write(fd, s, strlen(s));
+}
 
 /* Reads one response into buf (NUL-terminated); returns its status, 0 on
  * EOF before any byte, -1 on timeout or error. */
@@ -115,13 +118,10 @@ static int cli_response(int fd, char *buf, size_t cap)
                 return status;
             }
         }
-        if (len + 1 >= cap)
-            return -1;
+        if (len + 1 >= cap) return -1;
         ssize_t n = read(fd, buf + len, 1); /* byte at a time: never eat the next response */
-        if (n == 0)
-            return len ? -1 : 0;
-        if (n < 0)
-            return -1;
+        if (n == 0) return len ? -1 : 0;
+        if (n < 0) return -1;
         len += (size_t)n;
     }
 }
@@ -134,7 +134,10 @@ static int cli_closed(int fd)
     return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
-static uint64_t ms_now(void) { return lec_clock_now(lec_sys_clock()) / LEC_MS; }
+static uint64_t ms_now(void)
+{
+    return lec_clock_now(lec_sys_clock()) / LEC_MS;
+}
 
 /* ---- fixture ---------------------------------------------------------- */
 
@@ -171,15 +174,21 @@ static void run(scenario_fn scenario, char **cors, size_t ncors, uint32_t max_co
     lec_http_route routes[] = {
         {.name = "hello", .pattern = "/hello", .methods = LEC_HTTP_GET, .handler = (void *)h_hello},
         {.name = "echo", .pattern = "/echo", .methods = LEC_HTTP_POST, .handler = (void *)h_echo},
-        {.name = "async", .pattern = "/async", .methods = LEC_HTTP_GET, .handler = (void *)h_async,
+        {.name = "async",
+         .pattern = "/async",
+         .methods = LEC_HTTP_GET,
+         .handler = (void *)h_async,
          .ud = &f},
-        {.name = "whip", .pattern = "/whip/:s", .methods = LEC_HTTP_POST,
-         .handler = (void *)h_echo, .options_headers = "Accept-Post: application/sdp\r\n"},
+        {.name = "whip",
+         .pattern = "/whip/:s",
+         .methods = LEC_HTTP_POST,
+         .handler = (void *)h_echo,
+         .options_headers = "Accept-Post: application/sdp\r\n"},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         assert_int_equal(lec_http_router_add(&f.router, &routes[i]), 0);
-    f.server = lec_http_server_new(&f.loop, &f.router, &f.log, lec_sys_clock(),
-                                   lec_sys_wall_clock());
+    f.server =
+        lec_http_server_new(&f.loop, &f.router, &f.log, lec_sys_clock(), lec_sys_wall_clock());
     lec_strlist origins = {cors, ncors};
     lec_http_server_cfg cfg = {
         .limits = {.max_header_bytes = 2048, .max_body_bytes = 4096},
@@ -199,8 +208,7 @@ static void run(scenario_fn scenario, char **cors, size_t ncors, uint32_t max_co
     uv_run(&f.loop, UV_RUN_DEFAULT);
     pthread_join(t, NULL);
     assert_int_equal(uv_loop_close(&f.loop), 0); /* every handle was closed */
-    if (f.failure[0])
-        fail_msg("%s", f.failure);
+    if (f.failure[0]) fail_msg("%s", f.failure);
 }
 
 static char star[] = "*";
@@ -337,8 +345,7 @@ static void sc_limits(fixture *f)
     size_t len = 0;
     buf[0] = '\0';
     while (len < sizeof buf - 1 && !strstr(buf, "\r\n\r\n")) {
-        if (read(fd, buf + len, 1) != 1)
-            break;
+        if (read(fd, buf + len, 1) != 1) break;
         buf[++len] = '\0';
     }
     CHECK(f, !strncmp(buf, "HTTP/1.1 200", 12) && strstr(buf, "Content-Length: 6"), "HEAD: %s",
@@ -385,7 +392,8 @@ static void sc_cors(fixture *f)
                  "Access-Control-Request-Headers: authorization, content-type\r\n\r\n");
     int st = cli_response(fd, buf, sizeof buf);
     CHECK(f, st == 204, "preflight: %d", st);
-    CHECK(f, strstr(buf, "Access-Control-Allow-Origin: https://school.example\r\n"), "ACAO: %s", buf);
+    CHECK(f, strstr(buf, "Access-Control-Allow-Origin: https://school.example\r\n"), "ACAO: %s",
+          buf);
     CHECK(f, strstr(buf, "Vary: Origin\r\n"), "Vary: %s", buf);
     CHECK(f, strstr(buf, "Access-Control-Allow-Methods: POST, OPTIONS\r\n"), "methods: %s", buf);
     CHECK(f, strstr(buf, "Access-Control-Allow-Headers: authorization, content-type\r\n"),
@@ -450,10 +458,10 @@ static void test_max_conns(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keepalive),  cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_keepalive),   cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_slow_client), cmocka_unit_test(test_idle),
-        cmocka_unit_test(test_limits),     cmocka_unit_test(test_leaves_early),
-        cmocka_unit_test(test_cors),       cmocka_unit_test(test_continue),
+        cmocka_unit_test(test_limits),      cmocka_unit_test(test_leaves_early),
+        cmocka_unit_test(test_cors),        cmocka_unit_test(test_continue),
         cmocka_unit_test(test_max_conns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
