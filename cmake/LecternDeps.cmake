@@ -5,6 +5,8 @@ find_package(Threads REQUIRED)
 pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv>=1.44)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET openssl>=3.0)
+pkg_check_modules(PROTOBUF_C REQUIRED IMPORTED_TARGET libprotobuf-c)
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
 
 # http-parser ships no .pc file.
 find_path(HTTP_PARSER_INCLUDE_DIR http_parser.h REQUIRED)

@@ -48,11 +48,6 @@ char *lec__arena_strdup(lec_config *cfg, const char *s)
     return d;
 }
 
-const char *lec_role_name(lec_role r)
-{
-    return r == LEC_ROLE_ORIGIN ? "origin" : r == LEC_ROLE_EDGE ? "edge" : "any";
-}
-
 void lec__config_error(lec_parse *p, int line, const char *key, const char *fmt, ...)
 {
     p->nerr++;

@@ -17,6 +17,7 @@
 
 #include "base/addr.h"
 #include "base/log.h"
+#include "base/role.h"
 #include "base/sbuf.h"
 #include "base/time.h"
 
@@ -24,13 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum lec_role {
-    LEC_ROLE_ANY = 0, /* for loaders that accept either */
-    LEC_ROLE_ORIGIN = 1,
-    LEC_ROLE_EDGE = 2,
-} lec_role;
-
-const char *lec_role_name(lec_role r);
 
 typedef struct lec_strlist {
     char **v;
