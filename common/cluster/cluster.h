@@ -141,8 +141,8 @@ const lec_cluster_node *lec_cluster_find(const lec_cluster *c, const char *id);
 uint32_t lec_cluster_region_rtt_us(const lec_cluster *c, const char *region_a,
                                    const char *region_b);
 
-/* The view as JSON (GET /v1/cluster): self, nodes, streams and the RTT
- * matrix. */
+/* The view as JSON fields (GET /v1/cluster): "self", "frozen", "nodes",
+ * "streams" and "rtt_matrix", written into an object the caller opened. */
 void lec_cluster_json(const lec_cluster *c, lec_tstamp now, lec_jw *w);
 
 #endif

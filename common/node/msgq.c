@@ -27,6 +27,7 @@ int lec_msgq_init(lec_msgq *q, uv_loop_t *loop)
 {
     q->head = q->tail = NULL;
     q->closed = false;
+    q->on_closed = NULL;
     if (pthread_mutex_init(&q->mu, NULL)) return LEC_ERR_IO;
     if (uv_async_init(loop, &q->async, on_async)) {
         pthread_mutex_destroy(&q->mu);
@@ -63,10 +64,12 @@ static void on_closed(uv_handle_t *h)
 {
     lec_msgq *q = h->data;
     pthread_mutex_destroy(&q->mu);
+    if (q->on_closed) q->on_closed(q);
 }
 
-void lec_msgq_close(lec_msgq *q)
+void lec_msgq_close(lec_msgq *q, void (*done)(lec_msgq *q))
 {
+    q->on_closed = done;
     pthread_mutex_lock(&q->mu);
     q->closed = true;
     pthread_mutex_unlock(&q->mu);

@@ -24,6 +24,7 @@ typedef struct lec_msgq {
     pthread_mutex_t mu;
     lec_msg *head, *tail;
     bool closed;
+    void (*on_closed)(struct lec_msgq *q);
 } lec_msgq;
 
 /* On the loop's thread.  0 or LEC_ERR_IO. */
@@ -32,8 +33,8 @@ int lec_msgq_init(lec_msgq *q, uv_loop_t *loop);
  * LEC_ERR_CLOSED (the caller keeps `arg`). */
 int lec_msgq_post(lec_msgq *q, lec_msg_fn fn, void *arg);
 /* On the loop's thread: runs what is queued, refuses later posts, and
- * closes the handle (the queue memory must live until the loop has run
- * the close, i.e. until uv_run returns). */
-void lec_msgq_close(lec_msgq *q);
+ * closes the handle.  The queue's memory must live until `done` runs (it
+ * may be NULL; then until uv_run returns). */
+void lec_msgq_close(lec_msgq *q, void (*done)(lec_msgq *q));
 
 #endif

@@ -65,6 +65,8 @@ static void node_stop(lec_node *node)
     uv_close((uv_handle_t *)&node->sig_int, NULL);
     uv_close((uv_handle_t *)&node->sig_term, NULL);
     uv_close((uv_handle_t *)&node->sig_hup, NULL);
+    lec_control_close(node->control);
+    node->control = NULL;
     if (node->http) {
         lec_http_server_close(node->http, on_http_closed, node);
         node->http = NULL;
@@ -94,6 +96,7 @@ void lec_node_shutdown(lec_node *node)
     }
     node->draining = true;
     LEC_INFO(&node->log, MOD, "draining: no new sessions");
+    lec_control_heartbeat_now(node->control);      /* tell the cluster at once */
     node->drains_pending = node->ndrain_hooks + 1; /* +1: ours, released below */
     for (unsigned i = 0; i < node->ndrain_hooks; i++)
         node->drain_hooks[i].fn(node, node->drain_hooks[i].ud);
@@ -193,6 +196,30 @@ static void stop_workers(lec_node *node)
     node->workers = NULL;
 }
 
+/* Routes, role setup, workers, HTTP, control plane: 0 or the first error
+ * (LEC_ERR_IO: a listener failed, already logged). */
+static int node_start(lec_node *node)
+{
+    int rc = lec__node_add_builtin_routes(node);
+    if (!rc && node->role->setup) rc = node->role->setup(node);
+    if (!rc) rc = start_workers(node);
+    if (!rc) {
+        node->http = lec_http_server_new(node->loop, &node->router, &node->log, lec_sys_clock(),
+                                         lec_sys_wall_clock());
+        if (!node->http) rc = LEC_ERR_NOMEM;
+    }
+    if (!rc) {
+        lec_http_server_cfg hc;
+        lec_http_server_cfg_from(&hc, node->cfg);
+        rc = lec_http_server_start(node->http, &hc);
+    }
+    if (!rc) {
+        node->control = lec_control_start(node);
+        if (!node->control) rc = LEC_ERR_CONFIG;
+    }
+    return rc;
+}
+
 static int node_run(lec_node *node)
 {
     uv_loop_t loop;
@@ -208,20 +235,9 @@ static int node_run(lec_node *node)
     node->sig_int.data = node->sig_term.data = node->sig_hup.data = node;
     node->drain_timer.data = node;
 
-    int rc = lec__node_add_builtin_routes(node);
-    if (!rc && node->role->setup) rc = node->role->setup(node);
+    int rc = node_start(node);
     if (rc) {
-        LEC_ERROR(&node->log, MOD, "setup failed: %s", lec_strerror(rc));
-        node->exit_code = 1;
-    }
-    if (!rc) rc = start_workers(node);
-    lec_http_server_cfg hc;
-    lec_http_server_cfg_from(&hc, node->cfg);
-    node->http = rc ? NULL
-                    : lec_http_server_new(&loop, &node->router, &node->log, lec_sys_clock(),
-                                          lec_sys_wall_clock());
-    if (!rc && (!node->http || lec_http_server_start(node->http, &hc))) rc = LEC_ERR_IO;
-    if (rc) {
+        if (rc != LEC_ERR_IO) LEC_ERROR(&node->log, MOD, "cannot start: %s", lec_strerror(rc));
         node->exit_code = 1;
         node->draining = true;
         node_stop(node);
@@ -237,6 +253,7 @@ static int node_run(lec_node *node)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     stop_workers(node);
+    if (node->cfg->nats.enabled) lec_control_library_shutdown();
     if (uv_loop_close(&loop)) LEC_WARN(&node->log, MOD, "handles left open at exit");
     LEC_INFO(&node->log, MOD, "stopped");
     return node->exit_code;

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "http/http_router.h"
 #include "http/http_server.h"
+#include "node/control.h"
 #include "node/worker.h"
 
 #include <stdbool.h>
@@ -45,6 +46,7 @@ struct lec_node {
     lec_http_server *http;
     lec_worker *workers;
     unsigned nworkers;
+    lec_control *control;
     bool draining;
     bool stopping;
     unsigned drains_pending;
@@ -72,7 +74,7 @@ void lec_node_shutdown(lec_node *node);
 /* Ready to take sessions: running and not draining. */
 bool lec_node_ready(const lec_node *node);
 
-/* Built-in routes: /healthz, /readyz (routes.c). */
+/* Built-in routes: /healthz, /readyz, /v1/cluster (routes.c). */
 int lec__node_add_builtin_routes(lec_node *node);
 
 /* Command line (cli.c). */

@@ -24,7 +24,7 @@ int lec_worker_start(lec_worker *w, unsigned index, lec_log *log)
         return LEC_ERR_IO;
     }
     if (uv_thread_create(&w->thread, worker_main, w)) {
-        lec_msgq_close(&w->q);
+        lec_msgq_close(&w->q, NULL);
         uv_run(&w->loop, UV_RUN_DEFAULT);
         uv_loop_close(&w->loop);
         uv_sem_destroy(&w->ready);
@@ -44,7 +44,7 @@ static void stop_msg(void *arg)
 {
     lec_worker *w = arg;
     /* Closing the queue's handle leaves the loop with nothing to wait for. */
-    lec_msgq_close(&w->q);
+    lec_msgq_close(&w->q, NULL);
 }
 
 void lec_worker_stop(lec_worker *w)

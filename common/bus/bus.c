@@ -1,0 +1,839 @@
+/*
+ * The control-plane bus over nats.c (bus.h).
+ *
+ * nats.c threads run on_msg and the connection callbacks.  Each callback
+ * counts itself in `inflight`, checks `closing`, decodes, posts an event to
+ * the loop and returns.  lec_bus_close sets `closing`, destroys the
+ * connection, waits until no callback is inside our code, then closes the
+ * loop queue; the bus is freed when that close completes.  So no nats.c
+ * thread ever touches freed memory, and no handler runs after close.
+ */
+#include "bus/bus.h"
+#include "base/err.h"
+
+#include <nats/nats.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MOD          "bus"
+#define SERVICE_NAME "lectern"
+#define REPLY_MAX    192
+#define MAX_SUBS     20
+
+enum sub_kind { K_HB, K_STREAM, K_RELAY_OPEN, K_RELAY_CLOSE, K_PING, K_REPLY, K_SRV };
+enum ev_kind {
+    EV_CONN,
+    EV_HB,
+    EV_STREAM,
+    EV_RELAY_OPEN,
+    EV_RELAY_CLOSE,
+    EV_PING,
+    EV_REPLY,
+    EV_SRV
+};
+enum srv_verb { SRV_PING, SRV_INFO, SRV_STATS };
+enum endpoint { EP_RELAY_OPEN, EP_PING, EP_COUNT };
+
+typedef struct sub_ctx {
+    lec_bus *bus;
+    enum sub_kind kind;
+} sub_ctx;
+
+typedef struct bus_event {
+    lec_bus *bus;
+    enum ev_kind kind;
+    bool connected;
+    int status;      /* EV_REPLY: 0 or a decode error */
+    char reply_kind; /* EV_REPLY: 'r' relay, 'p' pong */
+    uint64_t token;  /* EV_REPLY */
+    enum srv_verb verb;
+    char reply[REPLY_MAX];
+    lec_msg_header h;
+    union {
+        lec_node_info hb;
+        lec_stream_event se;
+        lec_relay_open ro;
+        lec_relay_opened rd;
+        lec_relay_close rc;
+        lec_ping ping;
+    } u;
+} bus_event;
+
+typedef struct pending {
+    struct pending *prev, *next;
+    lec_bus *bus;
+    uint64_t token;
+    char kind; /* 'r' or 'p' */
+    char node[LEC_ID_MAX];
+    lec_tstamp sent;
+    uv_timer_t timer;
+    lec_bus_relay_cb rcb;
+    lec_bus_ping_cb pcb;
+    void *ud;
+} pending;
+
+struct lec_bus_request {
+    char reply[REPLY_MAX];
+    lec_tstamp recv_at;
+    enum endpoint ep;
+};
+
+struct lec_bus {
+    uv_loop_t *loop;
+    lec_log *log;
+    const lec_clock *mono, *wall;
+    lec_msgq q;
+    natsOptions *opts;
+    natsConnection *nc;
+    natsSubscription *subs[MAX_SUBS];
+    sub_ctx sub_ctx[MAX_SUBS];
+    size_t nsubs;
+    lec_bus_handlers h;
+    char node_id[LEC_ID_MAX];
+    char region[LEC_ID_MAX];
+    char role[16];
+    char inbox[64];
+    uint64_t next_token;
+    pending *pending;
+    bool connected; /* as the loop knows it */
+    bool ever_connected;
+    uint64_t started_unix_ms;
+    atomic_bool closing;
+    atomic_int inflight;
+    struct {
+        atomic_uint_fast64_t connects, reconnects, disconnects, received, published, publish_errors,
+            dropped_malformed, dropped_version, dropped_slow, requests_sent, requests_timed_out,
+            requests_answered;
+    } st;
+    struct {
+        uint64_t requests, errors, processing_ns;
+    } ep[EP_COUNT];
+};
+
+static const char *const ep_names[EP_COUNT] = {"relay_open", "ping"};
+
+static void deliver(void *arg);
+
+/* ---- nats.c threads --------------------------------------------------- */
+
+static bool enter(lec_bus *b)
+{
+    atomic_fetch_add(&b->inflight, 1);
+    if (atomic_load(&b->closing)) {
+        atomic_fetch_sub(&b->inflight, 1);
+        return false;
+    }
+    return true;
+}
+
+static void leave(lec_bus *b)
+{
+    atomic_fetch_sub(&b->inflight, 1);
+}
+
+static void event_free(bus_event *ev)
+{
+    if (ev->kind == EV_HB) lec_codec_node_info_free(&ev->u.hb);
+    free(ev);
+}
+
+static void post(lec_bus *b, bus_event *ev)
+{
+    if (lec_msgq_post(&b->q, deliver, ev)) event_free(ev);
+}
+
+/* Parses "<inbox>.<kind>.<token>". */
+static bool parse_reply_subject(const lec_bus *b, const char *subj, char *kind, uint64_t *token)
+{
+    size_t il = strlen(b->inbox);
+    if (strncmp(subj, b->inbox, il) || subj[il] != '.' ||
+        (subj[il + 1] != 'r' && subj[il + 1] != 'p') || subj[il + 2] != '.')
+        return false;
+    *kind = subj[il + 1];
+    const char *p = subj + il + 3;
+    if (!*p) return false;
+    uint64_t v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || v > UINT64_MAX / 10) return false;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *token = v;
+    return true;
+}
+
+static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
+{
+    const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
+    size_t len = (size_t)natsMsg_GetDataLength(msg);
+    const char *reply = natsMsg_GetReply(msg);
+    bool needs_reply = kind == K_RELAY_OPEN || kind == K_PING || kind == K_SRV;
+    if (needs_reply) {
+        if (!reply || strlen(reply) >= sizeof ev->reply) return LEC_ERR_INVAL;
+        memcpy(ev->reply, reply, strlen(reply) + 1);
+    }
+    switch (kind) {
+    case K_HB:
+        ev->kind = EV_HB;
+        return lec_codec_decode_heartbeat(data, len, &ev->h, &ev->u.hb);
+    case K_STREAM:
+        ev->kind = EV_STREAM;
+        return lec_codec_decode_stream_event(data, len, &ev->h, &ev->u.se);
+    case K_RELAY_OPEN:
+        ev->kind = EV_RELAY_OPEN;
+        return lec_codec_decode_relay_open(data, len, &ev->h, &ev->u.ro);
+    case K_RELAY_CLOSE:
+        ev->kind = EV_RELAY_CLOSE;
+        return lec_codec_decode_relay_close(data, len, &ev->h, &ev->u.rc);
+    case K_PING:
+        ev->kind = EV_PING;
+        return lec_codec_decode_ping(data, len, &ev->h, &ev->u.ping);
+    case K_REPLY:
+        ev->kind = EV_REPLY;
+        if (!parse_reply_subject(b, natsMsg_GetSubject(msg), &ev->reply_kind, &ev->token))
+            return LEC_ERR_INVAL;
+        /* A bad reply still goes to the loop: its request fails at once. */
+        ev->status = ev->reply_kind == 'r'
+                         ? lec_codec_decode_relay_opened(data, len, &ev->h, &ev->u.rd)
+                         : lec_codec_decode_pong(data, len, &ev->h, &ev->u.ping);
+        return 0;
+    case K_SRV: {
+        const char *s = natsMsg_GetSubject(msg);
+        ev->kind = EV_SRV;
+        ev->verb = !strncmp(s, "$SRV.PING", 9)   ? SRV_PING
+                   : !strncmp(s, "$SRV.INFO", 9) ? SRV_INFO
+                                                 : SRV_STATS;
+        return 0;
+    }
+    }
+    return LEC_ERR_INVAL;
+}
+
+static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    sub_ctx *sc = closure;
+    lec_bus *b = sc->bus;
+    if (!enter(b)) {
+        natsMsg_Destroy(msg);
+        return;
+    }
+    atomic_fetch_add(&b->st.received, 1);
+    bus_event *ev = calloc(1, sizeof *ev);
+    if (ev) {
+        ev->bus = b;
+        int rc = decode(b, sc->kind, msg, ev);
+        if (rc == LEC_ERR_UNSUPPORTED ||
+            (ev->kind == EV_REPLY && ev->status == LEC_ERR_UNSUPPORTED))
+            atomic_fetch_add(&b->st.dropped_version, 1);
+        else if (rc || (ev->kind == EV_REPLY && ev->status))
+            atomic_fetch_add(&b->st.dropped_malformed, 1);
+        if (rc)
+            event_free(ev);
+        else
+            post(b, ev);
+    }
+    natsMsg_Destroy(msg);
+    leave(b);
+}
+
+static void post_conn(lec_bus *b, bool connected, bool reconnect)
+{
+    if (!enter(b)) return;
+    if (connected)
+        atomic_fetch_add(reconnect ? &b->st.reconnects : &b->st.connects, 1);
+    else
+        atomic_fetch_add(&b->st.disconnects, 1);
+    bus_event *ev = calloc(1, sizeof *ev);
+    if (ev) {
+        ev->bus = b;
+        ev->kind = EV_CONN;
+        ev->connected = connected;
+        post(b, ev);
+    }
+    leave(b);
+}
+
+static void on_connected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    post_conn(closure, true, false);
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    post_conn(closure, true, true);
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    post_conn(closure, false, false);
+}
+
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    lec_bus *b = closure;
+    if (!enter(b)) return;
+    if (err == NATS_SLOW_CONSUMER)
+        atomic_fetch_add(&b->st.dropped_slow, 1);
+    else
+        LEC_WARN(b->log, MOD, "NATS error: %s", natsStatus_GetText(err));
+    leave(b);
+}
+
+/* Capped exponential backoff with jitter: 100 ms, 200 ms, ... 1 s. */
+static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
+{
+    (void)nc;
+    (void)closure;
+    int64_t d = 100;
+    for (int i = 1; i < attempts && d < 1000; i++)
+        d *= 2;
+    if (d > 1000) d = 1000;
+    return d + (int64_t)(((unsigned)attempts * 2654435761u) % 100u);
+}
+
+/* ---- loop: publishing ------------------------------------------------- */
+
+static void header(lec_bus *b, lec_msg_header *h)
+{
+    memset(h, 0, sizeof *h);
+    h->version = LEC_PROTO_VERSION;
+    memcpy(h->sender_id, b->node_id, sizeof h->sender_id);
+    h->sent_unix_ms = lec_clock_now(b->wall) / LEC_MS;
+}
+
+static int publish(lec_bus *b, const char *subject, const char *reply, const lec_sbuf *data)
+{
+    natsStatus s =
+        reply ? natsConnection_PublishRequest(b->nc, subject, reply, data->data, (int)data->len)
+              : natsConnection_Publish(b->nc, subject, data->data, (int)data->len);
+    if (s != NATS_OK) {
+        atomic_fetch_add(&b->st.publish_errors, 1);
+        return LEC_ERR_IO;
+    }
+    atomic_fetch_add(&b->st.published, 1);
+    return 0;
+}
+
+int lec_bus_publish_heartbeat(lec_bus *b, const lec_node_info *hb)
+{
+    if (!b->connected) return LEC_ERR_CLOSED;
+    lec_msg_header h;
+    header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    int rc = lec_codec_encode_heartbeat(&h, hb, &data);
+    char subj[160];
+    snprintf(subj, sizeof subj, "lectern.v1.node.hb.%s.%s", b->region, b->node_id);
+    if (!rc) rc = publish(b, subj, NULL, &data);
+    lec_sbuf_free(&data);
+    return rc;
+}
+
+int lec_bus_publish_stream_event(lec_bus *b, const lec_stream_event *ev)
+{
+    if (!b->connected) return LEC_ERR_CLOSED;
+    if (!lec_codec_valid_token(ev->stream)) return LEC_ERR_INVAL;
+    lec_msg_header h;
+    header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    int rc = lec_codec_encode_stream_event(&h, ev, &data);
+    char subj[160];
+    snprintf(subj, sizeof subj, "lectern.v1.stream.%s.event", ev->stream);
+    if (!rc) rc = publish(b, subj, NULL, &data);
+    lec_sbuf_free(&data);
+    return rc;
+}
+
+int lec_bus_publish_relay_close(lec_bus *b, const char *target, const lec_relay_close *m)
+{
+    if (!b->connected) return LEC_ERR_CLOSED;
+    if (!lec_codec_valid_token(target)) return LEC_ERR_INVAL;
+    lec_msg_header h;
+    header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    int rc = lec_codec_encode_relay_close(&h, m, &data);
+    char subj[160];
+    snprintf(subj, sizeof subj, "lectern.v1.relay.%s.close", target);
+    if (!rc) rc = publish(b, subj, NULL, &data);
+    lec_sbuf_free(&data);
+    return rc;
+}
+
+/* ---- loop: requests --------------------------------------------------- */
+
+static void pending_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void pending_finish(pending *p)
+{
+    lec_bus *b = p->bus;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        b->pending = p->next;
+    if (p->next) p->next->prev = p->prev;
+    uv_timer_stop(&p->timer);
+    uv_close((uv_handle_t *)&p->timer, pending_closed);
+}
+
+static void pending_fail(pending *p, int status)
+{
+    pending_finish(p);
+    if (p->kind == 'r')
+        p->rcb(p->ud, status, NULL);
+    else
+        p->pcb(p->ud, p->node, status, 0);
+}
+
+static void on_request_timeout(uv_timer_t *t)
+{
+    pending *p = t->data;
+    atomic_fetch_add(&p->bus->st.requests_timed_out, 1);
+    pending_fail(p, LEC_ERR_TIMEOUT);
+}
+
+/* Publishes a request on `subj` (which names `target`) with a reply
+ * subject in our inbox, and arms its timeout. */
+static int request(lec_bus *b, char kind, const char *target, const char *subj,
+                   const lec_sbuf *data, lec_tstamp timeout, pending **out)
+{
+    if (!b->connected) return LEC_ERR_CLOSED;
+    if (!lec_codec_valid_token(target)) return LEC_ERR_INVAL;
+    pending *p = calloc(1, sizeof *p);
+    if (!p) return LEC_ERR_NOMEM;
+    p->bus = b;
+    p->kind = kind;
+    p->token = ++b->next_token;
+    p->sent = lec_clock_now(b->mono);
+    memcpy(p->node, target, strlen(target) + 1);
+    char reply[REPLY_MAX];
+    snprintf(reply, sizeof reply, "%s.%c.%llu", b->inbox, kind, (unsigned long long)p->token);
+    if (publish(b, subj, reply, data)) {
+        free(p);
+        return LEC_ERR_IO;
+    }
+    atomic_fetch_add(&b->st.requests_sent, 1);
+    uv_timer_init(b->loop, &p->timer);
+    p->timer.data = p;
+    uv_timer_start(&p->timer, on_request_timeout, (timeout + LEC_MS - 1) / LEC_MS, 0);
+    p->next = b->pending;
+    if (b->pending) b->pending->prev = p;
+    b->pending = p;
+    *out = p;
+    return 0;
+}
+
+int lec_bus_request_relay_open(lec_bus *b, const char *target, const lec_relay_open *m,
+                               lec_tstamp timeout, lec_bus_relay_cb cb, void *ud)
+{
+    lec_msg_header h;
+    header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    pending *p = NULL;
+    char subj[160];
+    snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", target);
+    int rc = lec_codec_encode_relay_open(&h, m, &data);
+    if (!rc) rc = request(b, 'r', target, subj, &data, timeout, &p);
+    lec_sbuf_free(&data);
+    if (!rc) {
+        p->rcb = cb;
+        p->ud = ud;
+    }
+    return rc;
+}
+
+int lec_bus_ping(lec_bus *b, const char *target, lec_tstamp timeout, lec_bus_ping_cb cb, void *ud)
+{
+    lec_msg_header h;
+    header(b, &h);
+    lec_ping ping = {.nonce = b->next_token + 1, .mono_ns = lec_clock_now(b->mono)};
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    pending *p = NULL;
+    char subj[160];
+    snprintf(subj, sizeof subj, "lectern.v1.node.%s.ping", target);
+    int rc = lec_codec_encode_ping(&h, &ping, &data);
+    if (!rc) rc = request(b, 'p', target, subj, &data, timeout, &p);
+    lec_sbuf_free(&data);
+    if (!rc) {
+        p->pcb = cb;
+        p->ud = ud;
+    }
+    return rc;
+}
+
+static void on_reply(lec_bus *b, bus_event *ev)
+{
+    pending *p = b->pending;
+    while (p && (p->token != ev->token || p->kind != ev->reply_kind))
+        p = p->next;
+    if (!p) return; /* late: its request already timed out */
+    atomic_fetch_add(&b->st.requests_answered, 1);
+    if (ev->status) {
+        pending_fail(p, LEC_ERR_INVAL);
+        return;
+    }
+    pending_finish(p);
+    if (p->kind == 'r')
+        p->rcb(p->ud, 0, &ev->u.rd);
+    else
+        p->pcb(p->ud, p->node, 0, lec_clock_now(b->mono) - p->sent);
+}
+
+/* ---- loop: answering -------------------------------------------------- */
+
+void lec_bus_reply_relay_opened(lec_bus *b, lec_bus_request *req, const lec_relay_opened *m)
+{
+    lec_msg_header h;
+    header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    int rc = lec_codec_encode_relay_opened(&h, m, &data);
+    if (!rc && b->nc)
+        rc = natsConnection_Publish(b->nc, req->reply, data.data, (int)data.len) == NATS_OK
+                 ? 0
+                 : LEC_ERR_IO;
+    b->ep[req->ep].requests++;
+    b->ep[req->ep].errors += rc != 0 || m->error != LEC_RELAY_OK;
+    b->ep[req->ep].processing_ns += lec_clock_now(b->mono) - req->recv_at;
+    lec_sbuf_free(&data);
+    free(req);
+}
+
+static void answer_ping(lec_bus *b, bus_event *ev)
+{
+    lec_tstamp t0 = lec_clock_now(b->mono);
+    lec_msg_header h;
+    header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    if (!lec_codec_encode_pong(&h, &ev->u.ping, &data))
+        natsConnection_Publish(b->nc, ev->reply, data.data, (int)data.len);
+    lec_sbuf_free(&data);
+    b->ep[EP_PING].requests++;
+    b->ep[EP_PING].processing_ns += lec_clock_now(b->mono) - t0;
+}
+
+/* The NATS micro protocol (ADR-32): service discovery as JSON. */
+static void answer_srv(lec_bus *b, bus_event *ev)
+{
+    static const char *const types[] = {"io.nats.micro.v1.ping_response",
+                                        "io.nats.micro.v1.info_response",
+                                        "io.nats.micro.v1.stats_response"};
+    lec_sbuf out;
+    lec_sbuf_init(&out, NULL);
+    lec_jw w;
+    lec_jw_init(&w, &out);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "type");
+    lec_jw_str(&w, types[ev->verb]);
+    lec_jw_key(&w, "name");
+    lec_jw_str(&w, SERVICE_NAME);
+    lec_jw_key(&w, "id");
+    lec_jw_str(&w, b->node_id);
+    lec_jw_key(&w, "version");
+    lec_jw_str(&w, LEC_VERSION);
+    lec_jw_key(&w, "metadata");
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "region");
+    lec_jw_str(&w, b->region);
+    lec_jw_key(&w, "role");
+    lec_jw_str(&w, b->role);
+    lec_jw_obj_close(&w);
+    if (ev->verb == SRV_INFO) {
+        lec_jw_key(&w, "description");
+        lec_jw_str(&w, "Lectern media node: relay legs and RTT probes");
+    }
+    if (ev->verb == SRV_STATS) {
+        char ts[32];
+        lec_time_format_rfc3339(b->started_unix_ms * LEC_MS, ts, sizeof ts);
+        lec_jw_key(&w, "started");
+        lec_jw_str(&w, ts);
+    }
+    if (ev->verb != SRV_PING) {
+        lec_jw_key(&w, "endpoints");
+        lec_jw_arr_open(&w);
+        for (int e = 0; e < EP_COUNT; e++) {
+            char subj[160];
+            snprintf(subj, sizeof subj,
+                     e == EP_RELAY_OPEN ? "lectern.v1.relay.%s.open" : "lectern.v1.node.%s.ping",
+                     b->node_id);
+            lec_jw_obj_open(&w);
+            lec_jw_key(&w, "name");
+            lec_jw_str(&w, ep_names[e]);
+            lec_jw_key(&w, "subject");
+            lec_jw_str(&w, subj);
+            lec_jw_key(&w, "queue_group");
+            lec_jw_str(&w, "");
+            if (ev->verb == SRV_INFO) {
+                lec_jw_key(&w, "metadata");
+                lec_jw_null(&w);
+            } else {
+                uint64_t n = b->ep[e].requests;
+                lec_jw_key(&w, "num_requests");
+                lec_jw_uint(&w, n);
+                lec_jw_key(&w, "num_errors");
+                lec_jw_uint(&w, b->ep[e].errors);
+                lec_jw_key(&w, "last_error");
+                lec_jw_str(&w, "");
+                lec_jw_key(&w, "processing_time");
+                lec_jw_uint(&w, b->ep[e].processing_ns);
+                lec_jw_key(&w, "average_processing_time");
+                lec_jw_uint(&w, n ? b->ep[e].processing_ns / n : 0);
+            }
+            lec_jw_obj_close(&w);
+        }
+        lec_jw_arr_close(&w);
+    }
+    lec_jw_obj_close(&w);
+    if (!lec_sbuf_status(&out) && b->nc)
+        natsConnection_Publish(b->nc, ev->reply, out.data, (int)out.len);
+    lec_sbuf_free(&out);
+}
+
+/* ---- loop: dispatch --------------------------------------------------- */
+
+static void deliver(void *arg)
+{
+    bus_event *ev = arg;
+    lec_bus *b = ev->bus;
+    switch (ev->kind) {
+    case EV_CONN:
+        if (b->connected != ev->connected) {
+            b->connected = ev->connected;
+            if (ev->connected) {
+                char url[128] = "";
+                natsConnection_GetConnectedUrl(b->nc, url, sizeof url);
+                LEC_INFO(b->log, MOD, "%s NATS at %s",
+                         b->ever_connected ? "reconnected to" : "connected to", url);
+                b->ever_connected = true;
+            } else {
+                LEC_WARN(b->log, MOD, "lost NATS; retrying (media keeps flowing)");
+            }
+            if (b->h.connection) b->h.connection(b->h.ud, ev->connected);
+        }
+        break;
+    case EV_HB:
+        if (b->h.heartbeat) b->h.heartbeat(b->h.ud, &ev->h, &ev->u.hb);
+        break;
+    case EV_STREAM:
+        if (b->h.stream_event) b->h.stream_event(b->h.ud, &ev->h, &ev->u.se);
+        break;
+    case EV_RELAY_OPEN: {
+        lec_bus_request *req = calloc(1, sizeof *req);
+        if (!req) break;
+        memcpy(req->reply, ev->reply, sizeof req->reply);
+        req->recv_at = lec_clock_now(b->mono);
+        req->ep = EP_RELAY_OPEN;
+        if (b->h.relay_open) {
+            b->h.relay_open(b->h.ud, req, &ev->u.ro);
+        } else {
+            lec_relay_opened r = {.leg_id = ev->u.ro.leg_id, .error = LEC_RELAY_NOT_FOUND};
+            memcpy(r.stream, ev->u.ro.stream, sizeof r.stream);
+            lec_bus_reply_relay_opened(b, req, &r);
+        }
+        break;
+    }
+    case EV_RELAY_CLOSE:
+        if (b->h.relay_close) b->h.relay_close(b->h.ud, &ev->u.rc);
+        break;
+    case EV_PING:
+        answer_ping(b, ev);
+        break;
+    case EV_REPLY:
+        on_reply(b, ev);
+        break;
+    case EV_SRV:
+        answer_srv(b, ev);
+        break;
+    }
+    event_free(ev);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+lec_bus *lec_bus_new(uv_loop_t *loop, lec_log *log, const lec_clock *mono, const lec_clock *wall,
+                     const lec_rand *rand)
+{
+    lec_bus *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->loop = loop;
+    b->log = log;
+    b->mono = mono;
+    b->wall = wall;
+    atomic_init(&b->closing, false);
+    atomic_init(&b->inflight, 0);
+    snprintf(b->inbox, sizeof b->inbox, "_INBOX.lectern.%016llx",
+             (unsigned long long)lec_rand_u64(rand));
+    if (lec_msgq_init(&b->q, loop)) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static int subscribe(lec_bus *b, const char *subject, enum sub_kind kind)
+{
+    if (b->nsubs == MAX_SUBS) return LEC_ERR_FULL;
+    sub_ctx *sc = &b->sub_ctx[b->nsubs];
+    sc->bus = b;
+    sc->kind = kind;
+    natsStatus s = natsConnection_Subscribe(&b->subs[b->nsubs], b->nc, subject, on_msg, sc);
+    if (s != NATS_OK) {
+        LEC_ERROR(b->log, MOD, "cannot subscribe to %s: %s", subject, natsStatus_GetText(s));
+        return LEC_ERR_IO;
+    }
+    /* Bound what a flood can queue; beyond it nats.c drops and reports. */
+    natsSubscription_SetPendingLimits(b->subs[b->nsubs], 65536, 64 * 1024 * 1024);
+    b->nsubs++;
+    return 0;
+}
+
+static int set_options(lec_bus *b, const lec_config *cfg)
+{
+    natsOptions *o = b->opts;
+    const char *urls[16];
+    size_t n = cfg->nats.urls.n < 16 ? cfg->nats.urls.n : 16;
+    for (size_t i = 0; i < n; i++)
+        urls[i] = cfg->nats.urls.v[i];
+    natsStatus s = natsOptions_SetServers(o, urls, (int)n);
+    if (s == NATS_OK) s = natsOptions_SetName(o, cfg->node.id);
+    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
+    if (s == NATS_OK) s = natsOptions_SetCustomReconnectDelay(o, reconnect_delay, b);
+    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, b);
+    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, b);
+    if (s == NATS_OK) s = natsOptions_SetErrorHandler(o, on_error, b);
+    if (s == NATS_OK) /* a dead server is noticed within ~3 s */
+        s = natsOptions_SetPingInterval(o, 1000);
+    if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(o, 2);
+    if (s == NATS_OK) s = natsOptions_SetTimeout(o, 2000);
+    if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(o, 1 << 20);
+    if (s != NATS_OK) {
+        LEC_ERROR(b->log, MOD, "NATS options: %s", natsStatus_GetText(s));
+        return LEC_ERR_CONFIG;
+    }
+    if (cfg->nats.creds &&
+        (s = natsOptions_SetUserCredentialsFromFiles(o, cfg->nats.creds, NULL)) != NATS_OK) {
+        LEC_ERROR(b->log, MOD, "nats.creds %s: %s", cfg->nats.creds, natsStatus_GetText(s));
+        return LEC_ERR_CONFIG;
+    }
+    if (cfg->nats.tls.ca) {
+        s = natsOptions_SetSecure(o, true);
+        if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(o, cfg->nats.tls.ca);
+        if (s != NATS_OK) {
+            LEC_ERROR(b->log, MOD, "nats.tls.ca %s: %s", cfg->nats.tls.ca, natsStatus_GetText(s));
+            return LEC_ERR_CONFIG;
+        }
+    }
+    if (cfg->nats.tls.cert && (s = natsOptions_LoadCertificatesChain(
+                                   o, cfg->nats.tls.cert, cfg->nats.tls.key)) != NATS_OK) {
+        LEC_ERROR(b->log, MOD, "nats.tls.cert/key: %s", natsStatus_GetText(s));
+        return LEC_ERR_CONFIG;
+    }
+    return 0;
+}
+
+int lec_bus_start(lec_bus *b, const lec_config *cfg, const lec_bus_handlers *h)
+{
+    b->h = *h;
+    snprintf(b->node_id, sizeof b->node_id, "%s", cfg->node.id);
+    snprintf(b->region, sizeof b->region, "%s", cfg->node.region);
+    snprintf(b->role, sizeof b->role, "%s", lec_role_name(cfg->node.role));
+    b->started_unix_ms = lec_clock_now(b->wall) / LEC_MS;
+    if (natsOptions_Create(&b->opts) != NATS_OK) return LEC_ERR_NOMEM;
+    int rc = set_options(b, cfg);
+    if (rc) return rc;
+    natsStatus s = natsConnection_Connect(&b->nc, b->opts);
+    if (s == NATS_NOT_YET_CONNECTED) {
+        LEC_WARN(b->log, MOD, "no NATS server answers yet (%s ...); serving alone and retrying",
+                 cfg->nats.urls.v[0]);
+    } else if (s == NATS_OK) {
+        post_conn(b, true, false);
+    } else {
+        LEC_ERROR(b->log, MOD, "NATS connect: %s", natsStatus_GetText(s));
+        return LEC_ERR_CONFIG;
+    }
+    char subj[160];
+    rc = subscribe(b, "lectern.v1.node.hb.>", K_HB);
+    if (!rc) rc = subscribe(b, "lectern.v1.stream.*.event", K_STREAM);
+    snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", b->node_id);
+    if (!rc) rc = subscribe(b, subj, K_RELAY_OPEN);
+    snprintf(subj, sizeof subj, "lectern.v1.relay.%s.close", b->node_id);
+    if (!rc) rc = subscribe(b, subj, K_RELAY_CLOSE);
+    snprintf(subj, sizeof subj, "lectern.v1.node.%s.ping", b->node_id);
+    if (!rc) rc = subscribe(b, subj, K_PING);
+    snprintf(subj, sizeof subj, "%s.>", b->inbox);
+    if (!rc) rc = subscribe(b, subj, K_REPLY);
+    static const char *const verbs[] = {"PING", "INFO", "STATS"};
+    for (int v = 0; v < 3 && !rc; v++) {
+        snprintf(subj, sizeof subj, "$SRV.%s", verbs[v]);
+        rc = subscribe(b, subj, K_SRV);
+        snprintf(subj, sizeof subj, "$SRV.%s.%s", verbs[v], SERVICE_NAME);
+        if (!rc) rc = subscribe(b, subj, K_SRV);
+        snprintf(subj, sizeof subj, "$SRV.%s.%s.%s", verbs[v], SERVICE_NAME, b->node_id);
+        if (!rc) rc = subscribe(b, subj, K_SRV);
+    }
+    return rc;
+}
+
+static void bus_freed(lec_msgq *q)
+{
+    lec_bus *b = (lec_bus *)((char *)q - offsetof(lec_bus, q));
+    free(b);
+}
+
+void lec_bus_close(lec_bus *b)
+{
+    if (!b) return;
+    atomic_store(&b->closing, true);
+    for (size_t i = 0; i < b->nsubs; i++)
+        natsSubscription_Destroy(b->subs[i]);
+    if (b->nc) {
+        natsConnection_Close(b->nc);
+        natsConnection_Destroy(b->nc);
+    }
+    if (b->opts) natsOptions_Destroy(b->opts);
+    /* Wait out callbacks already inside our code (they exit promptly). */
+    while (atomic_load(&b->inflight) > 0)
+        usleep(1000);
+    while (b->pending)
+        pending_fail(b->pending, LEC_ERR_CLOSED);
+    b->nc = NULL;
+    /* Events already queued are dropped: no handler runs after close. */
+    b->h = (lec_bus_handlers){0};
+    b->connected = false;
+    lec_msgq_close(&b->q, bus_freed);
+}
+
+void lec_bus_get_stats(lec_bus *b, lec_bus_stats *o)
+{
+    memset(o, 0, sizeof *o);
+    o->connected = b->connected;
+    o->connects = atomic_load(&b->st.connects);
+    o->reconnects = atomic_load(&b->st.reconnects);
+    o->disconnects = atomic_load(&b->st.disconnects);
+    o->received = atomic_load(&b->st.received);
+    o->published = atomic_load(&b->st.published);
+    o->publish_errors = atomic_load(&b->st.publish_errors);
+    o->dropped_malformed = atomic_load(&b->st.dropped_malformed);
+    o->dropped_version = atomic_load(&b->st.dropped_version);
+    o->dropped_slow = atomic_load(&b->st.dropped_slow);
+    o->requests_sent = atomic_load(&b->st.requests_sent);
+    o->requests_timed_out = atomic_load(&b->st.requests_timed_out);
+    o->requests_answered = atomic_load(&b->st.requests_answered);
+    if (b->nc && b->connected) natsConnection_GetConnectedUrl(b->nc, o->server, sizeof o->server);
+}

@@ -1,0 +1,328 @@
+/*
+ * The control plane of a node (control.h): glue between the node, its
+ * cluster view and the bus, all on the node's main loop.
+ */
+#include "node/control.h"
+#include "base/err.h"
+#include "bus/bus.h"
+#include "node/node.h"
+#include "sys/sys.h"
+
+#include <nats/nats.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD          "cluster"
+#define HEARTBEAT_MS 1000
+#define PING_MS      2000
+#define EXPIRE_MS 250 /* a dead node leaves within EXPIRY + this */
+#define PING_TIMEOUT (1500 * LEC_MS)
+#define EXPIRY       (3 * LEC_S)
+
+struct lec_control {
+    lec_node *node;
+    lec_cluster view;
+    lec_bus *bus;
+    uv_timer_t hb_timer, ping_timer, expire_timer;
+    int open_handles;
+    uint64_t boot_id;
+    uint64_t seq;
+    uint64_t started_unix_ms;
+    lec_ratelimit dup_log;
+    uint64_t duplicates;
+    bool closing;
+};
+
+const lec_cluster *lec_control_view(const lec_control *c)
+{
+    return &c->view;
+}
+
+static lec_tstamp now(void)
+{
+    return lec_clock_now(lec_sys_clock());
+}
+
+/* host:port for others to reach `a`; an unspecified address becomes
+ * loopback (set http.public_url / relay.public_addr in a real cluster). */
+static void reachable(const lec_addr *a, char *out, size_t cap)
+{
+    lec_addr r = *a;
+    if (lec_ip_is_any(&r.ip)) lec_ip_parse(r.ip.family == 6 ? "::1" : "127.0.0.1", &r.ip);
+    lec_addr_format(&r, out, cap);
+}
+
+/* This node's heartbeat, from its config and state.  rtts points into
+ * `rtt_store`, which the caller provides with room for the view's nodes. */
+static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_store, size_t cap)
+{
+    const lec_config *cfg = c->node->cfg;
+    memset(i, 0, sizeof *i);
+    snprintf(i->id, sizeof i->id, "%s", cfg->node.id);
+    i->role = cfg->node.role;
+    snprintf(i->region, sizeof i->region, "%s", cfg->node.region);
+    i->lat = cfg->node.location.lat;
+    i->lon = cfg->node.location.lon;
+    if (cfg->http.public_url) {
+        snprintf(i->http_url, sizeof i->http_url, "%s", cfg->http.public_url);
+    } else {
+        char hp[LEC_ADDR_STRLEN];
+        lec_addr a = cfg->http.listen;
+        if (c->node->http) a.port = lec_http_server_port(c->node->http);
+        reachable(&a, hp, sizeof hp);
+        snprintf(i->http_url, sizeof i->http_url, "http://%s", hp);
+    }
+    reachable(cfg->relay.public_addr.ip.family ? &cfg->relay.public_addr : &cfg->relay.listen,
+              i->relay_addr, sizeof i->relay_addr);
+    snprintf(i->version, sizeof i->version, "%s", LEC_VERSION);
+    i->max_viewers = cfg->limits.max_viewers;
+    i->max_publishers = cfg->limits.max_publishers;
+    i->max_egress_bps = (uint64_t)cfg->limits.max_egress_mbps * 1000000u;
+    i->draining = c->node->draining;
+    i->seq = ++c->seq;
+    i->boot_id = c->boot_id;
+    i->started_unix_ms = c->started_unix_ms;
+    size_t n = 0;
+    for (size_t k = 0; k < c->view.n && n < cap; k++) {
+        const lec_cluster_node *p = &c->view.nodes[k];
+        if (p->self || !p->srtt_us) continue;
+        memcpy(rtt_store[n].node_id, p->info.id, LEC_ID_MAX);
+        rtt_store[n++].rtt_us = p->srtt_us;
+    }
+    i->rtts = rtt_store;
+    i->nrtts = n;
+}
+
+static void on_gone(void *ud, const lec_cluster_node *n)
+{
+    lec_control *c = ud;
+    LEC_INFO(&c->node->log, MOD, "node %s (%s, %s) left: unseen for %.0f s", n->info.id,
+             lec_role_name(n->info.role), n->info.region, (double)EXPIRY / 1e9);
+}
+
+static void heartbeat(lec_control *c)
+{
+    size_t cap = c->view.n + 1;
+    lec_cluster_rtt *rtts = calloc(cap, sizeof *rtts);
+    if (!rtts) return;
+    lec_node_info self;
+    self_info(c, &self, rtts, cap);
+    lec_tstamp t = now();
+    lec_cluster_set_self(&c->view, &self, t);
+    if (c->bus) lec_bus_publish_heartbeat(c->bus, &self);
+    free(rtts);
+}
+
+static void on_expire_timer(uv_timer_t *t)
+{
+    lec_control *c = t->data;
+    lec_cluster_expire(&c->view, now(), on_gone, c);
+}
+
+static void on_hb_timer(uv_timer_t *t)
+{
+    heartbeat(t->data);
+}
+
+void lec_control_heartbeat_now(lec_control *c)
+{
+    if (c && !c->closing) heartbeat(c);
+}
+
+static void on_pong(void *ud, const char *node, int status, lec_tstamp rtt)
+{
+    lec_control *c = ud;
+    if (status == 0 && !c->closing) lec_cluster_rtt_sample(&c->view, node, rtt, now());
+}
+
+static void on_ping_timer(uv_timer_t *t)
+{
+    lec_control *c = t->data;
+    if (!c->bus) return;
+    for (size_t i = 0; i < c->view.n; i++)
+        if (!c->view.nodes[i].self)
+            lec_bus_ping(c->bus, c->view.nodes[i].info.id, PING_TIMEOUT, on_pong, c);
+}
+
+/* ---- bus handlers (on the loop) --------------------------------------- */
+
+static void on_connection(void *ud, bool connected)
+{
+    lec_control *c = ud;
+    lec_cluster_freeze(&c->view, !connected, now());
+    if (connected) heartbeat(c); /* republish our full state at once */
+}
+
+static void on_heartbeat(void *ud, const lec_msg_header *h, const lec_node_info *hb)
+{
+    (void)h;
+    lec_control *c = ud;
+    lec_tstamp t = now();
+    int r = lec_cluster_heartbeat(&c->view, hb, t);
+    if (r == LEC_CLUSTER_JOINED) {
+        LEC_INFO(&c->node->log, MOD, "node %s (%s, %s) joined", hb->id, lec_role_name(hb->role),
+                 hb->region);
+    } else if (r == LEC_CLUSTER_RESTARTED) {
+        LEC_INFO(&c->node->log, MOD, "node %s restarted", hb->id);
+    } else if (r == LEC_CLUSTER_DUPLICATE) {
+        c->duplicates++;
+        if (lec_ratelimit_allow(&c->dup_log, t))
+            LEC_ERROR(&c->node->log, MOD,
+                      "DUPLICATE NODE ID: two processes call themselves '%s' (boot ids %llx and "
+                      "%llx, the second in %s); give every node its own node.id",
+                      hb->id, (unsigned long long)c->boot_id, (unsigned long long)hb->boot_id,
+                      hb->region);
+    } else if (r == LEC_ERR_NOMEM) {
+        LEC_ERROR(&c->node->log, MOD, "out of memory for the cluster view");
+    }
+}
+
+static void on_stream_event(void *ud, const lec_msg_header *h, const lec_stream_event *ev)
+{
+    (void)h;
+    lec_control *c = ud;
+    LEC_INFO(&c->node->log, MOD, "stream %s %s on %s (%zu tracks)", ev->stream,
+             ev->type == LEC_STREAM_STARTED ? "started" : "ended", ev->node_id, ev->ntracks);
+}
+
+static void on_relay_open(void *ud, lec_bus_request *req, const lec_relay_open *m)
+{
+    lec_control *c = ud;
+    /* This node holds no streams until the media plane lands: say so. */
+    lec_relay_opened r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.stream, m->stream, sizeof r.stream);
+    r.leg_id = m->leg_id;
+    r.error = c->node->draining ? LEC_RELAY_DRAINING : LEC_RELAY_NOT_FOUND;
+    snprintf(r.error_message, sizeof r.error_message, "stream %s is not held by %s", m->stream,
+             c->node->cfg->node.id);
+    snprintf(r.source_id, sizeof r.source_id, "%s", c->node->cfg->node.id);
+    lec_bus_reply_relay_opened(c->bus, req, &r);
+}
+
+static void on_relay_close(void *ud, const lec_relay_close *m)
+{
+    lec_control *c = ud;
+    LEC_DEBUG(&c->node->log, MOD, "relay close from %s: stream %s leg %llu", m->node_id, m->stream,
+              (unsigned long long)m->leg_id);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+lec_control *lec_control_start(lec_node *node)
+{
+    lec_control *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->node = node;
+    c->boot_id = lec_rand_u64(lec_sys_rand());
+    c->started_unix_ms = lec_clock_now(lec_sys_wall_clock()) / LEC_MS;
+    lec_ratelimit_init(&c->dup_log, 10 * LEC_S, 1);
+    if (lec_cluster_init(&c->view, NULL, node->cfg->node.id, c->boot_id, EXPIRY)) {
+        free(c);
+        return NULL;
+    }
+    uv_timer_init(node->loop, &c->hb_timer);
+    uv_timer_init(node->loop, &c->ping_timer);
+    uv_timer_init(node->loop, &c->expire_timer);
+    c->hb_timer.data = c->ping_timer.data = c->expire_timer.data = c;
+    c->open_handles = 3;
+    if (node->cfg->nats.enabled) {
+        c->bus = lec_bus_new(node->loop, &node->log, lec_sys_clock(), lec_sys_wall_clock(),
+                             lec_sys_rand());
+        lec_bus_handlers h = {
+            .connection = on_connection,
+            .heartbeat = on_heartbeat,
+            .stream_event = on_stream_event,
+            .relay_open = on_relay_open,
+            .relay_close = on_relay_close,
+            .ud = c,
+        };
+        if (!c->bus || lec_bus_start(c->bus, node->cfg, &h)) {
+            lec_control_close(c);
+            return NULL;
+        }
+        uv_timer_start(&c->ping_timer, on_ping_timer, PING_MS, PING_MS);
+    }
+    heartbeat(c);
+    uv_timer_start(&c->hb_timer, on_hb_timer, HEARTBEAT_MS, HEARTBEAT_MS);
+    uv_timer_start(&c->expire_timer, on_expire_timer, EXPIRE_MS, EXPIRE_MS);
+    return c;
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    lec_control *c = h->data;
+    if (--c->open_handles == 0) {
+        lec_cluster_free(&c->view);
+        free(c);
+    }
+}
+
+void lec_control_close(lec_control *c)
+{
+    if (!c || c->closing) return;
+    c->closing = true;
+    if (c->bus) {
+        /* A last heartbeat that says we are draining, for whoever steers. */
+        heartbeat(c);
+        lec_bus_close(c->bus);
+        c->bus = NULL;
+    }
+    uv_close((uv_handle_t *)&c->hb_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&c->ping_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&c->expire_timer, on_timer_closed);
+}
+
+void lec_control_json(lec_control *c, lec_jw *w)
+{
+    lec_cluster_json(&c->view, now(), w);
+    lec_jw_key(w, "bus");
+    lec_jw_obj_open(w);
+    lec_jw_key(w, "enabled");
+    lec_jw_bool(w, c->bus != NULL);
+    if (c->bus) {
+        lec_bus_stats s;
+        lec_bus_get_stats(c->bus, &s);
+        lec_jw_key(w, "connected");
+        lec_jw_bool(w, s.connected);
+        lec_jw_key(w, "server");
+        lec_jw_str(w, s.server);
+        lec_jw_key(w, "connects");
+        lec_jw_uint(w, s.connects);
+        lec_jw_key(w, "reconnects");
+        lec_jw_uint(w, s.reconnects);
+        lec_jw_key(w, "disconnects");
+        lec_jw_uint(w, s.disconnects);
+        lec_jw_key(w, "received");
+        lec_jw_uint(w, s.received);
+        lec_jw_key(w, "published");
+        lec_jw_uint(w, s.published);
+        lec_jw_key(w, "dropped");
+        lec_jw_obj_open(w);
+        lec_jw_key(w, "malformed");
+        lec_jw_uint(w, s.dropped_malformed);
+        lec_jw_key(w, "version");
+        lec_jw_uint(w, s.dropped_version);
+        lec_jw_key(w, "slow");
+        lec_jw_uint(w, s.dropped_slow);
+        lec_jw_obj_close(w);
+        lec_jw_key(w, "requests");
+        lec_jw_obj_open(w);
+        lec_jw_key(w, "sent");
+        lec_jw_uint(w, s.requests_sent);
+        lec_jw_key(w, "answered");
+        lec_jw_uint(w, s.requests_answered);
+        lec_jw_key(w, "timed_out");
+        lec_jw_uint(w, s.requests_timed_out);
+        lec_jw_obj_close(w);
+    }
+    lec_jw_key(w, "duplicate_ids");
+    lec_jw_uint(w, c->duplicates);
+    lec_jw_obj_close(w);
+}
+
+void lec_control_library_shutdown(void)
+{
+    nats_CloseAndWait(2000);
+}

@@ -1,0 +1,31 @@
+/*
+ * The node's control plane: its cluster view (common/cluster), the bus
+ * (common/bus) when `nats:` is configured, heartbeats every second, RTT
+ * probes, expiry, and GET /v1/cluster.  Without NATS the view holds just
+ * this node, and everything else still works.
+ */
+#ifndef LEC_NODE_CONTROL_H
+#define LEC_NODE_CONTROL_H
+
+#include "base/sbuf.h"
+#include "cluster/cluster.h"
+
+struct lec_node;
+typedef struct lec_control lec_control;
+
+/* Starts the view, the bus and the timers on the node's loop.  NULL with
+ * the reason logged when NATS refuses the configured options. */
+lec_control *lec_control_start(struct lec_node *node);
+/* Sends a heartbeat now (after a state change such as draining). */
+void lec_control_heartbeat_now(lec_control *c);
+/* Closes the bus and timers; the control is freed once they are closed. */
+void lec_control_close(lec_control *c);
+/* The view and the bus state as JSON fields of an open object. */
+void lec_control_json(lec_control *c, lec_jw *w);
+/* The view, read-only (steering, cascade). */
+const lec_cluster *lec_control_view(const lec_control *c);
+
+/* Releases nats.c's library-wide resources; once, after every bus closed. */
+void lec_control_library_shutdown(void);
+
+#endif
