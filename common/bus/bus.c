@@ -193,6 +193,10 @@ static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
         ev->kind = EV_REPLY;
         if (!parse_reply_subject(b, natsMsg_GetSubject(msg), &ev->reply_kind, &ev->token))
             return LEC_ERR_INVAL;
+        if (natsMsg_IsNoResponders(msg)) { /* nobody listens on that node's subject */
+            ev->status = LEC_ERR_NOTFOUND;
+            return 0;
+        }
         /* A bad reply still goes to the loop: its request fails at once. */
         ev->status = ev->reply_kind == 'r'
                          ? lec_codec_decode_relay_opened(data, len, &ev->h, &ev->u.rd)
@@ -228,7 +232,7 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
         if (rc == LEC_ERR_UNSUPPORTED ||
             (ev->kind == EV_REPLY && ev->status == LEC_ERR_UNSUPPORTED))
             atomic_fetch_add(&b->st.dropped_version, 1);
-        else if (rc || (ev->kind == EV_REPLY && ev->status))
+        else if (rc || (ev->kind == EV_REPLY && ev->status && ev->status != LEC_ERR_NOTFOUND))
             atomic_fetch_add(&b->st.dropped_malformed, 1);
         if (rc)
             event_free(ev);
@@ -483,7 +487,7 @@ static void on_reply(lec_bus *b, bus_event *ev)
     if (!p) return; /* late: its request already timed out */
     atomic_fetch_add(&b->st.requests_answered, 1);
     if (ev->status) {
-        pending_fail(p, LEC_ERR_INVAL);
+        pending_fail(p, ev->status == LEC_ERR_NOTFOUND ? LEC_ERR_NOTFOUND : LEC_ERR_INVAL);
         return;
     }
     pending_finish(p);

@@ -71,8 +71,9 @@ int lec_bus_publish_stream_event(lec_bus *b, const lec_stream_event *ev);
 int lec_bus_publish_relay_close(lec_bus *b, const char *target_node, const lec_relay_close *m);
 
 /* Asks `target_node` to open a relay leg.  `cb` runs on the loop exactly
- * once: status 0 with the reply, LEC_ERR_TIMEOUT, LEC_ERR_INVAL (the reply
- * was malformed) or LEC_ERR_CLOSED (the bus closed first). */
+ * once: status 0 with the reply, LEC_ERR_NOTFOUND (no such node listens:
+ * NATS said "no responders" at once), LEC_ERR_TIMEOUT, LEC_ERR_INVAL (the
+ * reply was malformed) or LEC_ERR_CLOSED (the bus closed first). */
 typedef void (*lec_bus_relay_cb)(void *ud, int status, const lec_relay_opened *reply);
 int lec_bus_request_relay_open(lec_bus *b, const char *target_node, const lec_relay_open *m,
                                lec_tstamp timeout, lec_bus_relay_cb cb, void *ud);

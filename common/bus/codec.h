@@ -124,8 +124,7 @@ int lec_codec_encode_stream_event(const lec_msg_header *h, const lec_stream_even
 int lec_codec_encode_relay_open(const lec_msg_header *h, const lec_relay_open *m, lec_sbuf *out);
 int lec_codec_encode_relay_opened(const lec_msg_header *h, const lec_relay_opened *m,
                                   lec_sbuf *out);
-int lec_codec_encode_relay_close(const lec_msg_header *h, const lec_relay_close *m,
-                                 lec_sbuf *out);
+int lec_codec_encode_relay_close(const lec_msg_header *h, const lec_relay_close *m, lec_sbuf *out);
 int lec_codec_encode_ping(const lec_msg_header *h, const lec_ping *m, lec_sbuf *out);
 int lec_codec_encode_pong(const lec_msg_header *h, const lec_ping *m, lec_sbuf *out);
 

@@ -32,8 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEC_ID_MAX   65  /* 64 characters + NUL: node ids, regions, streams */
-#define LEC_URL_MAX  256
+#define LEC_ID_MAX       65 /* 64 characters + NUL: node ids, regions, streams */
+#define LEC_URL_MAX      256
 #define LEC_HOSTPORT_MAX 64
 
 typedef struct lec_cluster_load {
@@ -106,8 +106,8 @@ enum {
 };
 
 /* 0, or LEC_ERR_INVAL for a bad self id. */
-int lec_cluster_init(lec_cluster *c, const lec_alloc *a, const char *self_id,
-                     uint64_t self_boot_id, lec_tstamp expiry);
+int lec_cluster_init(lec_cluster *c, const lec_alloc *a, const char *self_id, uint64_t self_boot_id,
+                     lec_tstamp expiry);
 void lec_cluster_free(lec_cluster *c);
 
 /* A heartbeat from the control plane (copied).  Returns one of the

@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 typedef struct lec_strlist {
     char **v;
     size_t n;

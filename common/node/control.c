@@ -16,7 +16,7 @@
 #define MOD          "cluster"
 #define HEARTBEAT_MS 1000
 #define PING_MS      2000
-#define EXPIRE_MS 250 /* a dead node leaves within EXPIRY + this */
+#define EXPIRE_MS    250 /* a dead node leaves within EXPIRY + this */
 #define PING_TIMEOUT (1500 * LEC_MS)
 #define EXPIRY       (3 * LEC_S)
 

@@ -49,8 +49,7 @@ static void cluster(lec_http_ex *ex)
     lec_jw w;
     lec_http_resp_json(&ex->resp, 200, &w);
     lec_jw_obj_open(&w);
-    if (node->control)
-        lec_control_json(node->control, &w);
+    if (node->control) lec_control_json(node->control, &w);
     lec_jw_obj_close(&w);
     lec_sbuf_putc(&ex->resp.body, '\n');
     lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
@@ -60,9 +59,7 @@ static void cluster(lec_http_ex *ex)
 int lec__node_add_builtin_routes(lec_node *node)
 {
     int rc = lec_node_route(node, "healthz", LEC_HTTP_GET, "/healthz", healthz, node);
-    if (!rc)
-        rc = lec_node_route(node, "readyz", LEC_HTTP_GET, "/readyz", readyz, node);
-    if (!rc)
-        rc = lec_node_route(node, "cluster", LEC_HTTP_GET, "/v1/cluster", cluster, node);
+    if (!rc) rc = lec_node_route(node, "readyz", LEC_HTTP_GET, "/readyz", readyz, node);
+    if (!rc) rc = lec_node_route(node, "cluster", LEC_HTTP_GET, "/v1/cluster", cluster, node);
     return rc;
 }
