@@ -1,0 +1,141 @@
+// Helpers for integration tests: real processes on loopback, bounded waits.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const BUILD = process.env.LECTERN_BUILD_DIR || path.resolve('build');
+export const BIN = {
+  origin: path.join(BUILD, 'origin', 'lectern-origin'),
+  edge: path.join(BUILD, 'edge', 'lectern-edge'),
+};
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn() until it returns a truthy value or `ms` pass; returns the value and the time taken.
+export async function waitFor(fn, ms, what) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < ms) {
+    try {
+      last = await fn();
+      if (last) return { value: last, elapsed: Date.now() - t0 };
+    } catch (e) {
+      last = e;
+    }
+    await sleep(50);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${last}`);
+}
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) try { c.kill('SIGKILL'); } catch {}
+});
+
+export class NatsServer {
+  constructor(port) { this.port = port; this.url = `nats://127.0.0.1:${port}`; }
+  static async start(port) {
+    const s = new NatsServer(port || (await freePort()));
+    await s.restart();
+    return s;
+  }
+  async restart() {
+    this.proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: 'ignore' });
+    children.add(this.proc);
+    await waitFor(() => new Promise((res) => {
+      const c = net.connect(this.port, '127.0.0.1', () => { c.end(); res(true); });
+      c.on('error', () => res(false));
+    }), 5000, 'nats-server to listen');
+  }
+  async stop(signal = 'SIGTERM') {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const done = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill(signal);
+    await done;
+    children.delete(this.proc);
+  }
+}
+
+export const REGIONS = `regions:
+  - {name: eu-central-1, lat: 50.1, lon: 8.7}
+  - {name: us-east-1, lat: 39.0, lon: -77.5}
+  - {name: ap-southeast-2, lat: -33.9, lon: 151.2}
+`;
+
+// A lectern node as a process, its config written to a temp folder, its
+// HTTP port read from its log (it listens on port 0).
+export class Node {
+  constructor(role, id, region, natsUrl, extra = '') {
+    this.role = role; this.id = id; this.region = region;
+    this.dir = mkdtempSync(path.join(os.tmpdir(), `lectern-${id}-`));
+    this.config = path.join(this.dir, 'node.yaml');
+    this.logFile = path.join(this.dir, 'node.log');
+    writeFileSync(this.config,
+      `node: {id: ${id}, role: ${role}, region: ${region}}\n` +
+      `workers: 1\nhttp: {listen: 127.0.0.1:0}\nrelay: {listen: 127.0.0.1:0}\n` +
+      (natsUrl ? `nats: {urls: ['${natsUrl}']}\n` : '') + REGIONS + extra);
+    this.log = '';
+  }
+  async start() {
+    this.log = '';
+    this.proc = spawn(BIN[this.role], ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(this.proc);
+    this.proc.stderr.on('data', (d) => { this.log += d.toString(); });
+    const { value } = await waitFor(() => {
+      const m = /HTTP port (\d+)/.exec(this.log);
+      return m && Number(m[1]);
+    }, 5000, `${this.id} to start`);
+    this.port = value;
+    this.url = `http://127.0.0.1:${this.port}`;
+    return this;
+  }
+  async get(p) {
+    const r = await fetch(this.url + p);
+    return { status: r.status, body: await r.json() };
+  }
+  async cluster() { return (await this.get('/v1/cluster')).body; }
+  async ids() { return (await this.cluster()).nodes.map((n) => n.id).sort(); }
+  async stop(signal = 'SIGTERM') {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null)
+      return this.proc?.exitCode ?? this.proc?.signalCode;
+    const done = new Promise((r) => this.proc.once('exit', (code, sig) => r(code ?? sig)));
+    this.proc.kill(signal);
+    const code = await done;
+    children.delete(this.proc);
+    return code;
+  }
+}
+
+// A rogue NATS client speaking the raw text protocol: publishes `count`
+// messages of garbage to each subject, then closes.
+export async function flood(port, subjects, count) {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
+  sock.write('CONNECT {"verbose":false,"pedantic":false,"name":"rogue"}\r\n');
+  const junk = [Buffer.from([0xff, 0x01, 0x02]), Buffer.from('not protobuf at all'),
+    Buffer.alloc(300, 0x0a), Buffer.from([0x0a, 0x7f])];
+  for (let i = 0; i < count; i++) {
+    for (const s of subjects) {
+      const p = junk[i % junk.length];
+      sock.write(`PUB ${s} _INBOX.rogue ${p.length}\r\n`);
+      sock.write(p);
+      sock.write('\r\n');
+    }
+  }
+  sock.write('PING\r\n');
+  await new Promise((r) => sock.on('data', (d) => { if (d.toString().includes('PONG')) r(); }));
+  sock.end();
+}
