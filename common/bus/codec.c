@@ -124,7 +124,8 @@ static int track_in(const Lectern__V1__Track *p, lec_track_info *t)
     t->clock_rate = p->clock_rate;
     t->channels = p->channels;
     t->rtx_payload_type = p->rtx_payload_type;
-    memcpy(t->ssrcs, p->ssrcs, p->n_ssrcs * sizeof *t->ssrcs);
+    if (p->n_ssrcs) /* an empty list may come as NULL */
+        memcpy(t->ssrcs, p->ssrcs, p->n_ssrcs * sizeof *t->ssrcs);
     t->nssrcs = p->n_ssrcs;
     for (size_t i = 0; i < p->n_rids; i++)
         if (copy_str(t->rids[i], sizeof t->rids[i], p->rids[i])) return LEC_ERR_INVAL;
@@ -441,9 +442,9 @@ int lec_codec_decode_relay_opened(const uint8_t *data, size_t len, lec_msg_heade
         out->leg_id = m->leg_id;
         out->error = (lec_relay_error)m->error;
         out->profile = (lec_srtp_profile)m->profile;
-        memcpy(out->key_down, m->key_down.data, m->key_down.len);
+        if (m->key_down.len) memcpy(out->key_down, m->key_down.data, m->key_down.len);
         out->key_down_len = m->key_down.len;
-        memcpy(out->key_up, m->key_up.data, m->key_up.len);
+        if (m->key_up.len) memcpy(out->key_up, m->key_up.data, m->key_up.len);
         out->key_up_len = m->key_up.len;
         out->depth = m->depth;
     }
