@@ -87,10 +87,12 @@ Lectern demo is running (configs and logs in $run):
 
   teacher page:  http://127.0.0.1:$base/publish
   viewer page:   http://127.0.0.1:$((base + 1))/   (or :$((base + 2))/)
+  cluster view:  http://127.0.0.1:$base/v1/cluster   (the same on every node)
   health:        http://127.0.0.1:$base/healthz   readiness: /readyz
 
 The teacher and viewer pages arrive with the media plane; until then the
-nodes answer /healthz and /readyz.  Press Ctrl-C to stop everything.
+nodes form the cluster over NATS and answer /v1/cluster, /healthz and
+/readyz.  Press Ctrl-C to stop everything.
 TXT
 
 # Stay until Ctrl-C or until a process dies.
