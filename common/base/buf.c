@@ -6,9 +6,11 @@
 lec_buf *lec_buf_new(const lec_alloc *a, size_t cap)
 {
     a = lec_alloc_or_default(a);
-    if (cap > UINT32_MAX) return NULL;
+    if (cap > UINT32_MAX)
+        return NULL;
     lec_buf *b = lec_malloc(a, sizeof *b + cap);
-    if (!b) return NULL;
+    if (!b)
+        return NULL;
     atomic_init(&b->refs, 1);
     b->len = 0;
     b->cap = (uint32_t)cap;
@@ -34,8 +36,10 @@ lec_buf *lec_buf_ref(lec_buf *b)
 
 void lec_buf_unref(lec_buf *b)
 {
-    if (!b) return;
+    if (!b)
+        return;
     /* acq_rel: the freeing thread must see every write made before other
      * threads dropped their references. */
-    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) lec_free(b->alloc, b);
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        lec_free(b->alloc, b);
 }

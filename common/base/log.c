@@ -62,13 +62,16 @@ int lec_log_format_parse(const char *s, lec_log_format *out)
 
 void lec_log_vwrite(lec_log *log, lec_log_level level, const char *mod, const char *fmt, va_list ap)
 {
-    if (!lec_log_enabled(log, level) || level >= LEC_LOG_OFF || !log->sink) return;
+    if (!lec_log_enabled(log, level) || level >= LEC_LOG_OFF || !log->sink)
+        return;
     char ts[32] = "";
-    if (log->wall) lec_time_format_rfc3339(lec_clock_now(log->wall), ts, sizeof ts);
+    if (log->wall)
+        lec_time_format_rfc3339(lec_clock_now(log->wall), ts, sizeof ts);
 
     char msg[LEC_LOG_LINE_MAX];
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    if (n < 0) n = 0;
+    if (n < 0)
+        n = 0;
     size_t mlen = (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
 
     /* Leave room for the newline and a truncation mark. */
@@ -103,10 +106,12 @@ void lec_log_vwrite(lec_log *log, lec_log_level level, const char *mod, const ch
             lec_sbuf_puts(&sb, "{\"level\":\"error\",\"mod\":\"log\",\"msg\":\"line too long\"}");
         }
     } else {
-        if (*ts) lec_sbuf_printf(&sb, "%s ", ts);
+        if (*ts)
+            lec_sbuf_printf(&sb, "%s ", ts);
         lec_sbuf_printf(&sb, "%s %s: ", level_text[level], mod);
         lec_sbuf_append(&sb, msg, mlen);
-        if ((size_t)n >= sizeof msg || sb.truncated) lec_sbuf_puts(&sb, " [truncated]");
+        if ((size_t)n >= sizeof msg || sb.truncated)
+            lec_sbuf_puts(&sb, " [truncated]");
     }
     /* The fixed buffer reserved 16 bytes: the newline always fits. */
     sb.cap += 16;

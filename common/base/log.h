@@ -68,7 +68,8 @@ int lec_log_format_parse(const char *s, lec_log_format *out);
 
 #define LEC_LOG(log, lvl, mod, ...)                                                                \
     do {                                                                                           \
-        if (lec_log_enabled((log), (lvl))) lec_log_write((log), (lvl), (mod), __VA_ARGS__);        \
+        if (lec_log_enabled((log), (lvl)))                                                         \
+            lec_log_write((log), (lvl), (mod), __VA_ARGS__);                                       \
     } while (0)
 #define LEC_DEBUG(log, mod, ...) LEC_LOG(log, LEC_LOG_DEBUG, mod, __VA_ARGS__)
 #define LEC_INFO(log, mod, ...)  LEC_LOG(log, LEC_LOG_INFO, mod, __VA_ARGS__)

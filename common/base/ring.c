@@ -27,7 +27,8 @@ int lec_ring_init(lec_ring *r, const lec_alloc *a, uint32_t count, uint32_t slot
     r->slot_bytes = (slot_bytes + 7u) & ~7u;
     r->stride = sizeof(lec_ring_slot) + r->slot_bytes;
     r->slots = lec_calloc(r->alloc, count, r->stride);
-    if (!r->slots) return LEC_ERR_NOMEM;
+    if (!r->slots)
+        return LEC_ERR_NOMEM;
     for (uint32_t i = 0; i < count; i++)
         atomic_init(&slot_at(r, i)->stamp, 0);
     atomic_init(&r->head, 0);
@@ -36,15 +37,18 @@ int lec_ring_init(lec_ring *r, const lec_alloc *a, uint32_t count, uint32_t slot
 
 void lec_ring_free(lec_ring *r)
 {
-    if (r->slots) lec_free(r->alloc, r->slots);
+    if (r->slots)
+        lec_free(r->alloc, r->slots);
     r->slots = NULL;
 }
 
 int lec_ring_push(lec_ring *r, uint64_t key, const void *data, size_t len, uint64_t meta)
 {
-    if (len > r->slot_bytes) return LEC_ERR_RANGE;
+    if (len > r->slot_bytes)
+        return LEC_ERR_RANGE;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (key + r->count <= head) return LEC_ERR_NOTFOUND;
+    if (key + r->count <= head)
+        return LEC_ERR_NOTFOUND;
     lec_ring_slot *s = slot_at(r, key);
     uint64_t stamp = (key + 1) << 1;
 
@@ -61,7 +65,8 @@ int lec_ring_push(lec_ring *r, uint64_t key, const void *data, size_t len, uint6
     atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
     atomic_store_explicit(&s->meta, meta, memory_order_relaxed);
     atomic_store_explicit(&s->stamp, stamp, memory_order_release);
-    if (key + 1 > head) atomic_store_explicit(&r->head, key + 1, memory_order_release);
+    if (key + 1 > head)
+        atomic_store_explicit(&r->head, key + 1, memory_order_release);
     return 0;
 }
 
@@ -71,8 +76,10 @@ int lec_ring_read(const lec_ring *r, uint64_t key, void *out, size_t cap, size_t
     lec_ring_slot *s = slot_at(r, key);
     uint64_t want = (key + 1) << 1;
     uint64_t s1 = atomic_load_explicit(&s->stamp, memory_order_acquire);
-    if (s1 == (want | 1)) return LEC_ERR_AGAIN;
-    if (s1 != want) return LEC_ERR_NOTFOUND;
+    if (s1 == (want | 1))
+        return LEC_ERR_AGAIN;
+    if (s1 != want)
+        return LEC_ERR_NOTFOUND;
     size_t n = atomic_load_explicit(&s->len, memory_order_relaxed);
     uint64_t m = atomic_load_explicit(&s->meta, memory_order_relaxed);
     if (n > r->slot_bytes) /* a torn read; the stamp check below catches it */
@@ -90,8 +97,10 @@ int lec_ring_read(const lec_ring *r, uint64_t key, void *out, size_t cap, size_t
     }
     atomic_thread_fence(memory_order_acquire);
     uint64_t s2 = atomic_load_explicit(&s->stamp, memory_order_relaxed);
-    if (s2 != s1) return s2 == (want | 1) ? LEC_ERR_AGAIN : LEC_ERR_NOTFOUND;
+    if (s2 != s1)
+        return s2 == (want | 1) ? LEC_ERR_AGAIN : LEC_ERR_NOTFOUND;
     *len = n;
-    if (meta) *meta = m;
+    if (meta)
+        *meta = m;
     return 0;
 }

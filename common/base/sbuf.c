@@ -18,12 +18,14 @@ void lec_sbuf_init_fixed(lec_sbuf *sb, char *buf, size_t cap)
     memset(sb, 0, sizeof *sb);
     sb->data = buf;
     sb->cap = cap;
-    if (cap) buf[0] = '\0';
+    if (cap)
+        buf[0] = '\0';
 }
 
 void lec_sbuf_free(lec_sbuf *sb)
 {
-    if (sb->alloc && sb->data) lec_free(sb->alloc, sb->data);
+    if (sb->alloc && sb->data)
+        lec_free(sb->alloc, sb->data);
     if (sb->alloc) {
         sb->data = NULL;
         sb->cap = 0;
@@ -35,19 +37,22 @@ void lec_sbuf_reset(lec_sbuf *sb)
 {
     sb->len = 0;
     sb->truncated = sb->oom = false;
-    if (sb->cap) sb->data[0] = '\0';
+    if (sb->cap)
+        sb->data[0] = '\0';
 }
 
 /* Makes room for `extra` more bytes plus the NUL; returns the room available. */
 static size_t reserve(lec_sbuf *sb, size_t extra)
 {
     size_t need = sb->len + extra + 1;
-    if (need <= sb->cap) return extra;
+    if (need <= sb->cap)
+        return extra;
     if (sb->alloc && !sb->oom && (!sb->max || need <= sb->max + 1)) {
         size_t ncap = sb->cap ? sb->cap : 64;
         while (ncap < need)
             ncap *= 2;
-        if (sb->max && ncap > sb->max + 1) ncap = sb->max + 1;
+        if (sb->max && ncap > sb->max + 1)
+            ncap = sb->max + 1;
         char *p = lec_realloc(sb->alloc, sb->data, ncap);
         if (p) {
             sb->data = p;
@@ -56,18 +61,22 @@ static size_t reserve(lec_sbuf *sb, size_t extra)
         }
         sb->oom = true;
     }
-    if (!sb->oom) sb->truncated = true;
+    if (!sb->oom)
+        sb->truncated = true;
     return sb->cap > sb->len + 1 ? sb->cap - sb->len - 1 : 0;
 }
 
 void lec_sbuf_append(lec_sbuf *sb, const void *data, size_t len)
 {
     size_t room = reserve(sb, len);
-    if (room < len) sb->truncated = sb->truncated || !sb->oom;
+    if (room < len)
+        sb->truncated = sb->truncated || !sb->oom;
     size_t n = room < len ? room : len;
-    if (n) memcpy(sb->data + sb->len, data, n);
+    if (n)
+        memcpy(sb->data + sb->len, data, n);
     sb->len += n;
-    if (sb->cap) sb->data[sb->len] = '\0';
+    if (sb->cap)
+        sb->data[sb->len] = '\0';
 }
 
 void lec_sbuf_puts(lec_sbuf *sb, const char *s)
@@ -86,7 +95,8 @@ void lec_sbuf_vprintf(lec_sbuf *sb, const char *fmt, va_list ap)
     char tmp[256];
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap2);
     va_end(ap2);
-    if (n < 0) return;
+    if (n < 0)
+        return;
     if ((size_t)n < sizeof tmp) {
         lec_sbuf_append(sb, tmp, (size_t)n);
         return;
@@ -115,10 +125,13 @@ int lec_sbuf_status(const lec_sbuf *sb)
 
 char *lec_sbuf_steal(lec_sbuf *sb, size_t *len)
 {
-    if (!sb->alloc) return NULL;
-    if (!sb->data) reserve(sb, 0);
+    if (!sb->alloc)
+        return NULL;
+    if (!sb->data)
+        reserve(sb, 0);
     char *p = sb->data;
-    if (len) *len = sb->len;
+    if (len)
+        *len = sb->len;
     sb->data = NULL;
     sb->cap = sb->len = 0;
     return p;
@@ -130,7 +143,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     unsigned c = s[0];
     size_t len;
     unsigned min;
-    if (c < 0x80) return 1;
+    if (c < 0x80)
+        return 1;
     if ((c & 0xe0) == 0xc0)
         len = 2, min = 0x80, c &= 0x1f;
     else if ((c & 0xf0) == 0xe0)
@@ -139,12 +153,15 @@ static size_t utf8_len(const unsigned char *s, size_t n)
         len = 4, min = 0x10000, c &= 0x07;
     else
         return 0;
-    if (n < len) return 0;
+    if (n < len)
+        return 0;
     for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
         c = (c << 6) | (s[i] & 0x3f);
     }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
     return len;
 }
 
@@ -201,7 +218,8 @@ static void before_value(lec_jw *w)
         w->after_key = false;
         return;
     }
-    if (!w->first[w->depth]) lec_sbuf_putc(w->sb, ',');
+    if (!w->first[w->depth])
+        lec_sbuf_putc(w->sb, ',');
     w->first[w->depth] = false;
 }
 
@@ -219,7 +237,8 @@ static void open_(lec_jw *w, char c)
 static void close_(lec_jw *w, char c)
 {
     lec_sbuf_putc(w->sb, c);
-    if (w->depth > 0) w->depth--;
+    if (w->depth > 0)
+        w->depth--;
 }
 
 void lec_jw_obj_open(lec_jw *w)
@@ -281,7 +300,8 @@ void lec_jw_double(lec_jw *w, double v)
         /* Shortest of %.15g and %.17g that reads back as the same double. */
         char tmp[32];
         snprintf(tmp, sizeof tmp, "%.15g", v);
-        if (strtod(tmp, NULL) != v) snprintf(tmp, sizeof tmp, "%.17g", v);
+        if (strtod(tmp, NULL) != v)
+            snprintf(tmp, sizeof tmp, "%.17g", v);
         lec_sbuf_puts(w->sb, tmp);
     } else
         lec_sbuf_puts(w->sb, "null");

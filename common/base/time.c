@@ -83,7 +83,8 @@ size_t lec_time_format_rfc3339(lec_tstamp unix_ns, char *out, size_t cap)
     time_t secs = (time_t)(unix_ns / LEC_S);
     unsigned ms = (unsigned)((unix_ns % LEC_S) / LEC_MS);
     struct tm tm;
-    if (cap < 25 || !gmtime_r(&secs, &tm)) return 0;
+    if (cap < 25 || !gmtime_r(&secs, &tm))
+        return 0;
     int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
@@ -97,7 +98,8 @@ int lec_duration_parse(const char *s, lec_tstamp *out)
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno || end == s || v < 0) return LEC_ERR_INVAL;
+    if (errno || end == s || v < 0)
+        return LEC_ERR_INVAL;
     double unit;
     if (!*end || !strcmp(end, "s"))
         unit = 1e9;

@@ -135,13 +135,15 @@ static void leave(lec_bus *b)
 
 static void event_free(bus_event *ev)
 {
-    if (ev->kind == EV_HB) lec_codec_node_info_free(&ev->u.hb);
+    if (ev->kind == EV_HB)
+        lec_codec_node_info_free(&ev->u.hb);
     free(ev);
 }
 
 static void post(lec_bus *b, bus_event *ev)
 {
-    if (lec_msgq_post(&b->q, deliver, ev)) event_free(ev);
+    if (lec_msgq_post(&b->q, deliver, ev))
+        event_free(ev);
 }
 
 /* Parses "<inbox>.<kind>.<token>". */
@@ -153,10 +155,12 @@ static bool parse_reply_subject(const lec_bus *b, const char *subj, char *kind, 
         return false;
     *kind = subj[il + 1];
     const char *p = subj + il + 3;
-    if (!*p) return false;
+    if (!*p)
+        return false;
     uint64_t v = 0;
     for (; *p; p++) {
-        if (*p < '0' || *p > '9' || v > UINT64_MAX / 10) return false;
+        if (*p < '0' || *p > '9' || v > UINT64_MAX / 10)
+            return false;
         v = v * 10 + (uint64_t)(*p - '0');
     }
     *token = v;
@@ -170,7 +174,8 @@ static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
     const char *reply = natsMsg_GetReply(msg);
     bool needs_reply = kind == K_RELAY_OPEN || kind == K_PING || kind == K_SRV;
     if (needs_reply) {
-        if (!reply || strlen(reply) >= sizeof ev->reply) return LEC_ERR_INVAL;
+        if (!reply || strlen(reply) >= sizeof ev->reply)
+            return LEC_ERR_INVAL;
         memcpy(ev->reply, reply, strlen(reply) + 1);
     }
     switch (kind) {
@@ -245,7 +250,8 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
 
 static void post_conn(lec_bus *b, bool connected, bool reconnect)
 {
-    if (!enter(b)) return;
+    if (!enter(b))
+        return;
     if (connected)
         atomic_fetch_add(reconnect ? &b->st.reconnects : &b->st.connects, 1);
     else
@@ -283,7 +289,8 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, 
     (void)nc;
     (void)sub;
     lec_bus *b = closure;
-    if (!enter(b)) return;
+    if (!enter(b))
+        return;
     if (err == NATS_SLOW_CONSUMER)
         atomic_fetch_add(&b->st.dropped_slow, 1);
     else
@@ -299,7 +306,8 @@ static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
     int64_t d = 100;
     for (int i = 1; i < attempts && d < 1000; i++)
         d *= 2;
-    if (d > 1000) d = 1000;
+    if (d > 1000)
+        d = 1000;
     return d + (int64_t)(((unsigned)attempts * 2654435761u) % 100u);
 }
 
@@ -328,7 +336,8 @@ static int publish(lec_bus *b, const char *subject, const char *reply, const lec
 
 int lec_bus_publish_heartbeat(lec_bus *b, const lec_node_info *hb)
 {
-    if (!b->connected) return LEC_ERR_CLOSED;
+    if (!b->connected)
+        return LEC_ERR_CLOSED;
     lec_msg_header h;
     header(b, &h);
     lec_sbuf data;
@@ -336,15 +345,18 @@ int lec_bus_publish_heartbeat(lec_bus *b, const lec_node_info *hb)
     int rc = lec_codec_encode_heartbeat(&h, hb, &data);
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.node.hb.%s.%s", b->region, b->node_id);
-    if (!rc) rc = publish(b, subj, NULL, &data);
+    if (!rc)
+        rc = publish(b, subj, NULL, &data);
     lec_sbuf_free(&data);
     return rc;
 }
 
 int lec_bus_publish_stream_event(lec_bus *b, const lec_stream_event *ev)
 {
-    if (!b->connected) return LEC_ERR_CLOSED;
-    if (!lec_codec_valid_token(ev->stream)) return LEC_ERR_INVAL;
+    if (!b->connected)
+        return LEC_ERR_CLOSED;
+    if (!lec_codec_valid_token(ev->stream))
+        return LEC_ERR_INVAL;
     lec_msg_header h;
     header(b, &h);
     lec_sbuf data;
@@ -352,15 +364,18 @@ int lec_bus_publish_stream_event(lec_bus *b, const lec_stream_event *ev)
     int rc = lec_codec_encode_stream_event(&h, ev, &data);
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.stream.%s.event", ev->stream);
-    if (!rc) rc = publish(b, subj, NULL, &data);
+    if (!rc)
+        rc = publish(b, subj, NULL, &data);
     lec_sbuf_free(&data);
     return rc;
 }
 
 int lec_bus_publish_relay_close(lec_bus *b, const char *target, const lec_relay_close *m)
 {
-    if (!b->connected) return LEC_ERR_CLOSED;
-    if (!lec_codec_valid_token(target)) return LEC_ERR_INVAL;
+    if (!b->connected)
+        return LEC_ERR_CLOSED;
+    if (!lec_codec_valid_token(target))
+        return LEC_ERR_INVAL;
     lec_msg_header h;
     header(b, &h);
     lec_sbuf data;
@@ -368,7 +383,8 @@ int lec_bus_publish_relay_close(lec_bus *b, const char *target, const lec_relay_
     int rc = lec_codec_encode_relay_close(&h, m, &data);
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.relay.%s.close", target);
-    if (!rc) rc = publish(b, subj, NULL, &data);
+    if (!rc)
+        rc = publish(b, subj, NULL, &data);
     lec_sbuf_free(&data);
     return rc;
 }
@@ -387,7 +403,8 @@ static void pending_finish(pending *p)
         p->prev->next = p->next;
     else
         b->pending = p->next;
-    if (p->next) p->next->prev = p->prev;
+    if (p->next)
+        p->next->prev = p->prev;
     uv_timer_stop(&p->timer);
     uv_close((uv_handle_t *)&p->timer, pending_closed);
 }
@@ -413,10 +430,13 @@ static void on_request_timeout(uv_timer_t *t)
 static int request(lec_bus *b, char kind, const char *target, const char *subj,
                    const lec_sbuf *data, lec_tstamp timeout, pending **out)
 {
-    if (!b->connected) return LEC_ERR_CLOSED;
-    if (!lec_codec_valid_token(target)) return LEC_ERR_INVAL;
+    if (!b->connected)
+        return LEC_ERR_CLOSED;
+    if (!lec_codec_valid_token(target))
+        return LEC_ERR_INVAL;
     pending *p = calloc(1, sizeof *p);
-    if (!p) return LEC_ERR_NOMEM;
+    if (!p)
+        return LEC_ERR_NOMEM;
     p->bus = b;
     p->kind = kind;
     p->token = ++b->next_token;
@@ -433,7 +453,8 @@ static int request(lec_bus *b, char kind, const char *target, const char *subj,
     p->timer.data = p;
     uv_timer_start(&p->timer, on_request_timeout, (timeout + LEC_MS - 1) / LEC_MS, 0);
     p->next = b->pending;
-    if (b->pending) b->pending->prev = p;
+    if (b->pending)
+        b->pending->prev = p;
     b->pending = p;
     *out = p;
     return 0;
@@ -450,7 +471,8 @@ int lec_bus_request_relay_open(lec_bus *b, const char *target, const lec_relay_o
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", target);
     int rc = lec_codec_encode_relay_open(&h, m, &data);
-    if (!rc) rc = request(b, 'r', target, subj, &data, timeout, &p);
+    if (!rc)
+        rc = request(b, 'r', target, subj, &data, timeout, &p);
     lec_sbuf_free(&data);
     if (!rc) {
         p->rcb = cb;
@@ -470,7 +492,8 @@ int lec_bus_ping(lec_bus *b, const char *target, lec_tstamp timeout, lec_bus_pin
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.node.%s.ping", target);
     int rc = lec_codec_encode_ping(&h, &ping, &data);
-    if (!rc) rc = request(b, 'p', target, subj, &data, timeout, &p);
+    if (!rc)
+        rc = request(b, 'p', target, subj, &data, timeout, &p);
     lec_sbuf_free(&data);
     if (!rc) {
         p->pcb = cb;
@@ -484,7 +507,8 @@ static void on_reply(lec_bus *b, bus_event *ev)
     pending *p = b->pending;
     while (p && (p->token != ev->token || p->kind != ev->reply_kind))
         p = p->next;
-    if (!p) return; /* late: its request already timed out */
+    if (!p)
+        return; /* late: its request already timed out */
     atomic_fetch_add(&b->st.requests_answered, 1);
     if (ev->status) {
         pending_fail(p, ev->status == LEC_ERR_NOTFOUND ? LEC_ERR_NOTFOUND : LEC_ERR_INVAL);
@@ -627,18 +651,22 @@ static void deliver(void *arg)
             } else {
                 LEC_WARN(b->log, MOD, "lost NATS; retrying (media keeps flowing)");
             }
-            if (b->h.connection) b->h.connection(b->h.ud, ev->connected);
+            if (b->h.connection)
+                b->h.connection(b->h.ud, ev->connected);
         }
         break;
     case EV_HB:
-        if (b->h.heartbeat) b->h.heartbeat(b->h.ud, &ev->h, &ev->u.hb);
+        if (b->h.heartbeat)
+            b->h.heartbeat(b->h.ud, &ev->h, &ev->u.hb);
         break;
     case EV_STREAM:
-        if (b->h.stream_event) b->h.stream_event(b->h.ud, &ev->h, &ev->u.se);
+        if (b->h.stream_event)
+            b->h.stream_event(b->h.ud, &ev->h, &ev->u.se);
         break;
     case EV_RELAY_OPEN: {
         lec_bus_request *req = calloc(1, sizeof *req);
-        if (!req) break;
+        if (!req)
+            break;
         memcpy(req->reply, ev->reply, sizeof req->reply);
         req->recv_at = lec_clock_now(b->mono);
         req->ep = EP_RELAY_OPEN;
@@ -652,7 +680,8 @@ static void deliver(void *arg)
         break;
     }
     case EV_RELAY_CLOSE:
-        if (b->h.relay_close) b->h.relay_close(b->h.ud, &ev->u.rc);
+        if (b->h.relay_close)
+            b->h.relay_close(b->h.ud, &ev->u.rc);
         break;
     case EV_PING:
         answer_ping(b, ev);
@@ -673,7 +702,8 @@ lec_bus *lec_bus_new(uv_loop_t *loop, lec_log *log, const lec_clock *mono, const
                      const lec_rand *rand)
 {
     lec_bus *b = calloc(1, sizeof *b);
-    if (!b) return NULL;
+    if (!b)
+        return NULL;
     b->loop = loop;
     b->log = log;
     b->mono = mono;
@@ -691,7 +721,8 @@ lec_bus *lec_bus_new(uv_loop_t *loop, lec_log *log, const lec_clock *mono, const
 
 static int subscribe(lec_bus *b, const char *subject, enum sub_kind kind)
 {
-    if (b->nsubs == MAX_SUBS) return LEC_ERR_FULL;
+    if (b->nsubs == MAX_SUBS)
+        return LEC_ERR_FULL;
     sub_ctx *sc = &b->sub_ctx[b->nsubs];
     sc->bus = b;
     sc->kind = kind;
@@ -714,18 +745,28 @@ static int set_options(lec_bus *b, const lec_config *cfg)
     for (size_t i = 0; i < n; i++)
         urls[i] = cfg->nats.urls.v[i];
     natsStatus s = natsOptions_SetServers(o, urls, (int)n);
-    if (s == NATS_OK) s = natsOptions_SetName(o, cfg->node.id);
-    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
-    if (s == NATS_OK) s = natsOptions_SetCustomReconnectDelay(o, reconnect_delay, b);
-    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b);
-    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, b);
-    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, b);
-    if (s == NATS_OK) s = natsOptions_SetErrorHandler(o, on_error, b);
+    if (s == NATS_OK)
+        s = natsOptions_SetName(o, cfg->node.id);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(o, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetCustomReconnectDelay(o, reconnect_delay, b);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(o, on_disconnected, b);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(o, on_reconnected, b);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(o, on_error, b);
     if (s == NATS_OK) /* a dead server is noticed within ~3 s */
         s = natsOptions_SetPingInterval(o, 1000);
-    if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(o, 2);
-    if (s == NATS_OK) s = natsOptions_SetTimeout(o, 2000);
-    if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(o, 1 << 20);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxPingsOut(o, 2);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(o, 2000);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectBufSize(o, 1 << 20);
     if (s != NATS_OK) {
         LEC_ERROR(b->log, MOD, "NATS options: %s", natsStatus_GetText(s));
         return LEC_ERR_CONFIG;
@@ -737,7 +778,8 @@ static int set_options(lec_bus *b, const lec_config *cfg)
     }
     if (cfg->nats.tls.ca) {
         s = natsOptions_SetSecure(o, true);
-        if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(o, cfg->nats.tls.ca);
+        if (s == NATS_OK)
+            s = natsOptions_LoadCATrustedCertificates(o, cfg->nats.tls.ca);
         if (s != NATS_OK) {
             LEC_ERROR(b->log, MOD, "nats.tls.ca %s: %s", cfg->nats.tls.ca, natsStatus_GetText(s));
             return LEC_ERR_CONFIG;
@@ -758,9 +800,11 @@ int lec_bus_start(lec_bus *b, const lec_config *cfg, const lec_bus_handlers *h)
     snprintf(b->region, sizeof b->region, "%s", cfg->node.region);
     snprintf(b->role, sizeof b->role, "%s", lec_role_name(cfg->node.role));
     b->started_unix_ms = lec_clock_now(b->wall) / LEC_MS;
-    if (natsOptions_Create(&b->opts) != NATS_OK) return LEC_ERR_NOMEM;
+    if (natsOptions_Create(&b->opts) != NATS_OK)
+        return LEC_ERR_NOMEM;
     int rc = set_options(b, cfg);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     natsStatus s = natsConnection_Connect(&b->nc, b->opts);
     if (s == NATS_NOT_YET_CONNECTED) {
         LEC_WARN(b->log, MOD, "no NATS server answers yet (%s ...); serving alone and retrying",
@@ -773,23 +817,30 @@ int lec_bus_start(lec_bus *b, const lec_config *cfg, const lec_bus_handlers *h)
     }
     char subj[160];
     rc = subscribe(b, "lectern.v1.node.hb.>", K_HB);
-    if (!rc) rc = subscribe(b, "lectern.v1.stream.*.event", K_STREAM);
+    if (!rc)
+        rc = subscribe(b, "lectern.v1.stream.*.event", K_STREAM);
     snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", b->node_id);
-    if (!rc) rc = subscribe(b, subj, K_RELAY_OPEN);
+    if (!rc)
+        rc = subscribe(b, subj, K_RELAY_OPEN);
     snprintf(subj, sizeof subj, "lectern.v1.relay.%s.close", b->node_id);
-    if (!rc) rc = subscribe(b, subj, K_RELAY_CLOSE);
+    if (!rc)
+        rc = subscribe(b, subj, K_RELAY_CLOSE);
     snprintf(subj, sizeof subj, "lectern.v1.node.%s.ping", b->node_id);
-    if (!rc) rc = subscribe(b, subj, K_PING);
+    if (!rc)
+        rc = subscribe(b, subj, K_PING);
     snprintf(subj, sizeof subj, "%s.>", b->inbox);
-    if (!rc) rc = subscribe(b, subj, K_REPLY);
+    if (!rc)
+        rc = subscribe(b, subj, K_REPLY);
     static const char *const verbs[] = {"PING", "INFO", "STATS"};
     for (int v = 0; v < 3 && !rc; v++) {
         snprintf(subj, sizeof subj, "$SRV.%s", verbs[v]);
         rc = subscribe(b, subj, K_SRV);
         snprintf(subj, sizeof subj, "$SRV.%s.%s", verbs[v], SERVICE_NAME);
-        if (!rc) rc = subscribe(b, subj, K_SRV);
+        if (!rc)
+            rc = subscribe(b, subj, K_SRV);
         snprintf(subj, sizeof subj, "$SRV.%s.%s.%s", verbs[v], SERVICE_NAME, b->node_id);
-        if (!rc) rc = subscribe(b, subj, K_SRV);
+        if (!rc)
+            rc = subscribe(b, subj, K_SRV);
     }
     return rc;
 }
@@ -802,7 +853,8 @@ static void bus_freed(lec_msgq *q)
 
 void lec_bus_close(lec_bus *b)
 {
-    if (!b) return;
+    if (!b)
+        return;
     atomic_store(&b->closing, true);
     for (size_t i = 0; i < b->nsubs; i++)
         natsSubscription_Destroy(b->subs[i]);
@@ -810,7 +862,8 @@ void lec_bus_close(lec_bus *b)
         natsConnection_Close(b->nc);
         natsConnection_Destroy(b->nc);
     }
-    if (b->opts) natsOptions_Destroy(b->opts);
+    if (b->opts)
+        natsOptions_Destroy(b->opts);
     /* Wait out callbacks already inside our code (they exit promptly). */
     while (atomic_load(&b->inflight) > 0)
         usleep(1000);
@@ -839,5 +892,6 @@ void lec_bus_get_stats(lec_bus *b, lec_bus_stats *o)
     o->requests_sent = atomic_load(&b->st.requests_sent);
     o->requests_timed_out = atomic_load(&b->st.requests_timed_out);
     o->requests_answered = atomic_load(&b->st.requests_answered);
-    if (b->nc && b->connected) natsConnection_GetConnectedUrl(b->nc, o->server, sizeof o->server);
+    if (b->nc && b->connected)
+        natsConnection_GetConnectedUrl(b->nc, o->server, sizeof o->server);
 }

@@ -45,7 +45,8 @@ static int pack(const ProtobufCMessage *m, lec_sbuf *out)
 bool lec_codec_valid_token(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n >= LEC_ID_MAX) return false;
+    if (n == 0 || n >= LEC_ID_MAX)
+        return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
               *s == '-' || *s == '_'))
@@ -56,9 +57,11 @@ bool lec_codec_valid_token(const char *s)
 /* Copies a wire string into a fixed field; too long is malformed. */
 static int copy_str(char *dst, size_t cap, const char *src)
 {
-    if (!src) src = "";
+    if (!src)
+        src = "";
     size_t n = strlen(src);
-    if (n >= cap) return LEC_ERR_INVAL;
+    if (n >= cap)
+        return LEC_ERR_INVAL;
     memcpy(dst, src, n + 1);
     return 0;
 }
@@ -73,8 +76,10 @@ static void header_out(Lectern__V1__Header *ph, const lec_msg_header *h)
 
 static int header_in(const Lectern__V1__Header *ph, lec_msg_header *h)
 {
-    if (!ph) return LEC_ERR_INVAL;
-    if (ph->version != LEC_PROTO_VERSION) return LEC_ERR_UNSUPPORTED;
+    if (!ph)
+        return LEC_ERR_INVAL;
+    if (ph->version != LEC_PROTO_VERSION)
+        return LEC_ERR_UNSUPPORTED;
     h->version = ph->version;
     h->sent_unix_ms = ph->sent_unix_ms;
     if (copy_str(h->sender_id, sizeof h->sender_id, ph->sender_id) ||
@@ -128,16 +133,19 @@ static int track_in(const Lectern__V1__Track *p, lec_track_info *t)
         memcpy(t->ssrcs, p->ssrcs, p->n_ssrcs * sizeof *t->ssrcs);
     t->nssrcs = p->n_ssrcs;
     for (size_t i = 0; i < p->n_rids; i++)
-        if (copy_str(t->rids[i], sizeof t->rids[i], p->rids[i])) return LEC_ERR_INVAL;
+        if (copy_str(t->rids[i], sizeof t->rids[i], p->rids[i]))
+            return LEC_ERR_INVAL;
     t->nrids = p->n_rids;
     return 0;
 }
 
 static int tracks_in(Lectern__V1__Track **p, size_t n, lec_track_info *out, size_t *nout)
 {
-    if (n > LEC_MAX_TRACKS) return LEC_ERR_INVAL;
+    if (n > LEC_MAX_TRACKS)
+        return LEC_ERR_INVAL;
     for (size_t i = 0; i < n; i++)
-        if (track_in(p[i], &out[i])) return LEC_ERR_INVAL;
+        if (track_in(p[i], &out[i]))
+            return LEC_ERR_INVAL;
     *nout = n;
     return 0;
 }
@@ -258,7 +266,8 @@ static int heartbeat_in(const Lectern__V1__Heartbeat *m, lec_node_info *o)
     o->started_unix_ms = m->started_unix_ms;
     if (m->n_streams) {
         o->streams = calloc(m->n_streams, sizeof *o->streams);
-        if (!o->streams) return LEC_ERR_NOMEM;
+        if (!o->streams)
+            return LEC_ERR_NOMEM;
         for (size_t i = 0; i < m->n_streams; i++) {
             if (!m->streams[i] ||
                 copy_str(o->streams[i].stream, LEC_ID_MAX, m->streams[i]->stream) ||
@@ -270,7 +279,8 @@ static int heartbeat_in(const Lectern__V1__Heartbeat *m, lec_node_info *o)
     }
     if (m->n_rtts) {
         o->rtts = calloc(m->n_rtts, sizeof *o->rtts);
-        if (!o->rtts) return LEC_ERR_NOMEM;
+        if (!o->rtts)
+            return LEC_ERR_NOMEM;
         for (size_t i = 0; i < m->n_rtts; i++) {
             if (!m->rtts[i] || copy_str(o->rtts[i].node_id, LEC_ID_MAX, m->rtts[i]->node_id) ||
                 !lec_codec_valid_token(o->rtts[i].node_id))
@@ -287,11 +297,14 @@ int lec_codec_decode_heartbeat(const uint8_t *data, size_t len, lec_msg_header *
 {
     memset(out, 0, sizeof *out);
     Lectern__V1__Heartbeat *m = lectern__v1__heartbeat__unpack(NULL, len, data);
-    if (!m) return LEC_ERR_INVAL;
+    if (!m)
+        return LEC_ERR_INVAL;
     int rc = header_in(m->header, h);
-    if (!rc) rc = heartbeat_in(m, out);
+    if (!rc)
+        rc = heartbeat_in(m, out);
     lectern__v1__heartbeat__free_unpacked(m, NULL);
-    if (rc) lec_codec_node_info_free(out);
+    if (rc)
+        lec_codec_node_info_free(out);
     return rc;
 }
 
@@ -304,7 +317,8 @@ int lec_codec_encode_stream_event(const lec_msg_header *h, const lec_stream_even
     Lectern__V1__StreamEvent m;
     track_pb tracks[LEC_MAX_TRACKS];
     Lectern__V1__Track *tp[LEC_MAX_TRACKS];
-    if (ev->ntracks > LEC_MAX_TRACKS) return LEC_ERR_INVAL;
+    if (ev->ntracks > LEC_MAX_TRACKS)
+        return LEC_ERR_INVAL;
     header_out(&ph, h);
     lectern__v1__stream_event__init(&m);
     m.header = &ph;
@@ -326,14 +340,16 @@ int lec_codec_decode_stream_event(const uint8_t *data, size_t len, lec_msg_heade
 {
     memset(out, 0, sizeof *out);
     Lectern__V1__StreamEvent *m = lectern__v1__stream_event__unpack(NULL, len, data);
-    if (!m) return LEC_ERR_INVAL;
+    if (!m)
+        return LEC_ERR_INVAL;
     int rc = header_in(m->header, h);
     if (!rc && (copy_str(out->stream, sizeof out->stream, m->stream) ||
                 !lec_codec_valid_token(out->stream) ||
                 copy_str(out->node_id, sizeof out->node_id, m->node_id) ||
                 m->type > LECTERN__V1__STREAM_EVENT_TYPE__STREAM_EVENT_TYPE_ENDED || m->type == 0))
         rc = LEC_ERR_INVAL;
-    if (!rc) rc = tracks_in(m->tracks, m->n_tracks, out->tracks, &out->ntracks);
+    if (!rc)
+        rc = tracks_in(m->tracks, m->n_tracks, out->tracks, &out->ntracks);
     out->type = (lec_stream_event_type)m->type;
     out->started_unix_ms = m->started_unix_ms;
     lectern__v1__stream_event__free_unpacked(m, NULL);
@@ -347,7 +363,8 @@ int lec_codec_encode_relay_open(const lec_msg_header *h, const lec_relay_open *r
     Lectern__V1__Header ph;
     Lectern__V1__RelayOpen m;
     Lectern__V1__SrtpProfile profiles[4];
-    if (r->nprofiles > 4) return LEC_ERR_INVAL;
+    if (r->nprofiles > 4)
+        return LEC_ERR_INVAL;
     header_out(&ph, h);
     lectern__v1__relay_open__init(&m);
     m.header = &ph;
@@ -367,7 +384,8 @@ int lec_codec_decode_relay_open(const uint8_t *data, size_t len, lec_msg_header 
 {
     memset(out, 0, sizeof *out);
     Lectern__V1__RelayOpen *m = lectern__v1__relay_open__unpack(NULL, len, data);
-    if (!m) return LEC_ERR_INVAL;
+    if (!m)
+        return LEC_ERR_INVAL;
     int rc = header_in(m->header, h);
     if (!rc && (copy_str(out->stream, sizeof out->stream, m->stream) ||
                 !lec_codec_valid_token(out->stream) ||
@@ -426,7 +444,8 @@ int lec_codec_decode_relay_opened(const uint8_t *data, size_t len, lec_msg_heade
 {
     memset(out, 0, sizeof *out);
     Lectern__V1__RelayOpened *m = lectern__v1__relay_opened__unpack(NULL, len, data);
-    if (!m) return LEC_ERR_INVAL;
+    if (!m)
+        return LEC_ERR_INVAL;
     int rc = header_in(m->header, h);
     if (!rc &&
         (copy_str(out->stream, sizeof out->stream, m->stream) ||
@@ -437,14 +456,17 @@ int lec_codec_decode_relay_opened(const uint8_t *data, size_t len, lec_msg_heade
          (unsigned)m->error > LEC_RELAY_BAD_REQUEST ||
          (unsigned)m->profile > LEC_SRTP_AES_CM_128_HMAC_SHA1_80 || m->depth > 16))
         rc = LEC_ERR_INVAL;
-    if (!rc) rc = tracks_in(m->tracks, m->n_tracks, out->tracks, &out->ntracks);
+    if (!rc)
+        rc = tracks_in(m->tracks, m->n_tracks, out->tracks, &out->ntracks);
     if (!rc) {
         out->leg_id = m->leg_id;
         out->error = (lec_relay_error)m->error;
         out->profile = (lec_srtp_profile)m->profile;
-        if (m->key_down.len) memcpy(out->key_down, m->key_down.data, m->key_down.len);
+        if (m->key_down.len)
+            memcpy(out->key_down, m->key_down.data, m->key_down.len);
         out->key_down_len = m->key_down.len;
-        if (m->key_up.len) memcpy(out->key_up, m->key_up.data, m->key_up.len);
+        if (m->key_up.len)
+            memcpy(out->key_up, m->key_up.data, m->key_up.len);
         out->key_up_len = m->key_up.len;
         out->depth = m->depth;
     }
@@ -470,7 +492,8 @@ int lec_codec_decode_relay_close(const uint8_t *data, size_t len, lec_msg_header
 {
     memset(out, 0, sizeof *out);
     Lectern__V1__RelayClose *m = lectern__v1__relay_close__unpack(NULL, len, data);
-    if (!m) return LEC_ERR_INVAL;
+    if (!m)
+        return LEC_ERR_INVAL;
     int rc = header_in(m->header, h);
     if (!rc && (copy_str(out->stream, sizeof out->stream, m->stream) ||
                 copy_str(out->node_id, sizeof out->node_id, m->node_id)))
@@ -509,7 +532,8 @@ int lec_codec_encode_pong(const lec_msg_header *h, const lec_ping *p, lec_sbuf *
 int lec_codec_decode_ping(const uint8_t *data, size_t len, lec_msg_header *h, lec_ping *out)
 {
     Lectern__V1__Ping *m = lectern__v1__ping__unpack(NULL, len, data);
-    if (!m) return LEC_ERR_INVAL;
+    if (!m)
+        return LEC_ERR_INVAL;
     int rc = header_in(m->header, h);
     out->nonce = m->nonce;
     out->mono_ns = m->sent_mono_ns;
@@ -520,7 +544,8 @@ int lec_codec_decode_ping(const uint8_t *data, size_t len, lec_msg_header *h, le
 int lec_codec_decode_pong(const uint8_t *data, size_t len, lec_msg_header *h, lec_ping *out)
 {
     Lectern__V1__Pong *m = lectern__v1__pong__unpack(NULL, len, data);
-    if (!m) return LEC_ERR_INVAL;
+    if (!m)
+        return LEC_ERR_INVAL;
     int rc = header_in(m->header, h);
     out->nonce = m->nonce;
     out->mono_ns = m->echo_sent_mono_ns;

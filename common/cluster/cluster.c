@@ -14,7 +14,8 @@ int lec_cluster_init(lec_cluster *c, const lec_alloc *a, const char *self_id, ui
                      lec_tstamp expiry)
 {
     memset(c, 0, sizeof *c);
-    if (!self_id[0] || strlen(self_id) >= LEC_ID_MAX) return LEC_ERR_INVAL;
+    if (!self_id[0] || strlen(self_id) >= LEC_ID_MAX)
+        return LEC_ERR_INVAL;
     c->alloc = lec_alloc_or_default(a);
     memcpy(c->self_id, self_id, strlen(self_id) + 1);
     c->self_boot_id = self_boot_id;
@@ -24,8 +25,10 @@ int lec_cluster_init(lec_cluster *c, const lec_alloc *a, const char *self_id, ui
 
 static void info_free(const lec_alloc *a, lec_node_info *i)
 {
-    if (i->streams) lec_free(a, i->streams);
-    if (i->rtts) lec_free(a, i->rtts);
+    if (i->streams)
+        lec_free(a, i->streams);
+    if (i->rtts)
+        lec_free(a, i->rtts);
     i->streams = NULL;
     i->rtts = NULL;
     i->nstreams = i->nrtts = 0;
@@ -35,7 +38,8 @@ void lec_cluster_free(lec_cluster *c)
 {
     for (size_t i = 0; i < c->n; i++)
         info_free(c->alloc, &c->nodes[i].info);
-    if (c->nodes) lec_free(c->alloc, c->nodes);
+    if (c->nodes)
+        lec_free(c->alloc, c->nodes);
     c->nodes = NULL;
     c->n = c->cap = 0;
 }
@@ -47,7 +51,8 @@ static int info_copy(const lec_alloc *a, lec_node_info *dst, const lec_node_info
     lec_cluster_rtt *rtts = NULL;
     if (src->nstreams) {
         streams = lec_malloc(a, src->nstreams * sizeof *streams);
-        if (!streams) return LEC_ERR_NOMEM;
+        if (!streams)
+            return LEC_ERR_NOMEM;
         memcpy(streams, src->streams, src->nstreams * sizeof *streams);
         for (size_t i = 0; i < src->nstreams; i++)
             streams[i].stream[LEC_ID_MAX - 1] = '\0';
@@ -55,7 +60,8 @@ static int info_copy(const lec_alloc *a, lec_node_info *dst, const lec_node_info
     if (src->nrtts) {
         rtts = lec_malloc(a, src->nrtts * sizeof *rtts);
         if (!rtts) {
-            if (streams) lec_free(a, streams);
+            if (streams)
+                lec_free(a, streams);
             return LEC_ERR_NOMEM;
         }
         memcpy(rtts, src->rtts, src->nrtts * sizeof *rtts);
@@ -77,7 +83,8 @@ static int info_copy(const lec_alloc *a, lec_node_info *dst, const lec_node_info
 static lec_cluster_node *find(const lec_cluster *c, const char *id)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (!strcmp(c->nodes[i].info.id, id)) return &c->nodes[i];
+        if (!strcmp(c->nodes[i].info.id, id))
+            return &c->nodes[i];
     return NULL;
 }
 
@@ -92,7 +99,8 @@ static lec_cluster_node *add(lec_cluster *c, const char *id, lec_tstamp now)
     if (c->n == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 8;
         lec_cluster_node *nn = lec_realloc(c->alloc, c->nodes, ncap * sizeof *nn);
-        if (!nn) return NULL;
+        if (!nn)
+            return NULL;
         c->nodes = nn;
         c->cap = ncap;
     }
@@ -105,14 +113,16 @@ static lec_cluster_node *add(lec_cluster *c, const char *id, lec_tstamp now)
 
 int lec_cluster_heartbeat(lec_cluster *c, const lec_node_info *hb, lec_tstamp now)
 {
-    if (!id_ok(hb->id)) return LEC_ERR_INVAL;
+    if (!id_ok(hb->id))
+        return LEC_ERR_INVAL;
     if (!strcmp(hb->id, c->self_id))
         return hb->boot_id == c->self_boot_id ? LEC_CLUSTER_IGNORED : LEC_CLUSTER_DUPLICATE;
     lec_cluster_node *n = find(c, hb->id);
     int result = LEC_CLUSTER_UPDATED;
     if (!n) {
         n = add(c, hb->id, now);
-        if (!n) return LEC_ERR_NOMEM;
+        if (!n)
+            return LEC_ERR_NOMEM;
         result = LEC_CLUSTER_JOINED;
     } else if (hb->boot_id != n->info.boot_id) {
         /* The old boot_id coming back soon after a change: two processes. */
@@ -129,7 +139,8 @@ int lec_cluster_heartbeat(lec_cluster *c, const lec_node_info *hb, lec_tstamp no
     }
     int rc = info_copy(c->alloc, &n->info, hb);
     if (rc) {
-        if (result == LEC_CLUSTER_JOINED) c->n--;
+        if (result == LEC_CLUSTER_JOINED)
+            c->n--;
         return rc;
     }
     n->last_seen = now;
@@ -142,12 +153,14 @@ int lec_cluster_set_self(lec_cluster *c, const lec_node_info *self, lec_tstamp n
     bool added = false;
     if (!n) {
         n = add(c, c->self_id, now);
-        if (!n) return LEC_ERR_NOMEM;
+        if (!n)
+            return LEC_ERR_NOMEM;
         added = true;
     }
     int rc = info_copy(c->alloc, &n->info, self);
     if (rc) {
-        if (added) c->n--;
+        if (added)
+            c->n--;
         return rc;
     }
     memcpy(n->info.id, c->self_id, strlen(c->self_id) + 1);
@@ -160,7 +173,8 @@ int lec_cluster_set_self(lec_cluster *c, const lec_node_info *self, lec_tstamp n
 size_t lec_cluster_expire(lec_cluster *c, lec_tstamp now,
                           void (*gone)(void *ud, const lec_cluster_node *n), void *ud)
 {
-    if (c->frozen) return 0;
+    if (c->frozen)
+        return 0;
     size_t removed = 0;
     for (size_t i = 0; i < c->n;) {
         lec_cluster_node *n = &c->nodes[i];
@@ -168,7 +182,8 @@ size_t lec_cluster_expire(lec_cluster *c, lec_tstamp now,
             i++;
             continue;
         }
-        if (gone) gone(ud, n);
+        if (gone)
+            gone(ud, n);
         info_free(c->alloc, &n->info);
         c->nodes[i] = c->nodes[--c->n];
         removed++;
@@ -188,7 +203,8 @@ int lec_cluster_rtt_sample(lec_cluster *c, const char *node_id, lec_tstamp rtt, 
 {
     (void)now;
     lec_cluster_node *n = find(c, node_id);
-    if (!n || n->self) return LEC_ERR_NOTFOUND;
+    if (!n || n->self)
+        return LEC_ERR_NOTFOUND;
     uint64_t us = rtt / LEC_US;
     uint32_t r = us > UINT32_MAX ? UINT32_MAX : us == 0 ? 1 : (uint32_t)us;
     if (!n->srtt_us) { /* RFC 6298 2.2 */
@@ -200,7 +216,8 @@ int lec_cluster_rtt_sample(lec_cluster *c, const char *node_id, lec_tstamp rtt, 
     uint32_t diff = n->srtt_us > r ? n->srtt_us - r : r - n->srtt_us;
     n->rttvar_us = (uint32_t)(((uint64_t)n->rttvar_us * 3 + diff) / 4);
     n->srtt_us = (uint32_t)(((uint64_t)n->srtt_us * 7 + r) / 8);
-    if (!n->srtt_us) n->srtt_us = 1;
+    if (!n->srtt_us)
+        n->srtt_us = 1;
     return 0;
 }
 
@@ -208,9 +225,11 @@ int lec_cluster_rtt_sample(lec_cluster *c, const char *node_id, lec_tstamp rtt, 
  * self, measured; 0 when unknown. */
 static uint32_t pair_rtt(const lec_cluster *c, const lec_cluster_node *a, const lec_cluster_node *b)
 {
-    if (a->self) return b->srtt_us;
+    if (a->self)
+        return b->srtt_us;
     for (size_t i = 0; i < a->info.nrtts; i++)
-        if (!strcmp(a->info.rtts[i].node_id, b->info.id)) return a->info.rtts[i].rtt_us;
+        if (!strcmp(a->info.rtts[i].node_id, b->info.id))
+            return a->info.rtts[i].rtt_us;
     (void)c;
     return 0;
 }
@@ -222,12 +241,15 @@ uint32_t lec_cluster_region_rtt_us(const lec_cluster *c, const char *region_a, c
         const lec_cluster_node *a = &c->nodes[i];
         for (size_t j = 0; j < c->n; j++) {
             const lec_cluster_node *b = &c->nodes[j];
-            if (i == j) continue;
+            if (i == j)
+                continue;
             bool fwd = !strcmp(a->info.region, region_a) && !strcmp(b->info.region, region_b);
             bool rev = !strcmp(a->info.region, region_b) && !strcmp(b->info.region, region_a);
-            if (!fwd && !rev) continue;
+            if (!fwd && !rev)
+                continue;
             uint32_t r = pair_rtt(c, a, b);
-            if (r && (!best || r < best)) best = r;
+            if (r && (!best || r < best))
+                best = r;
         }
     }
     return best;
@@ -333,7 +355,8 @@ void lec_cluster_json(const lec_cluster *c, lec_tstamp now, lec_jw *w)
                     first = strcmp(c->nodes[k].info.streams[t].stream, name) != 0;
             for (size_t t = 0; t < s && first; t++)
                 first = strcmp(c->nodes[i].info.streams[t].stream, name) != 0;
-            if (!first) continue;
+            if (!first)
+                continue;
             lec_jw_key(w, name);
             lec_jw_arr_open(w);
             for (uint32_t depth = 0; depth <= 16; depth++)
@@ -357,9 +380,11 @@ void lec_cluster_json(const lec_cluster *c, lec_tstamp now, lec_jw *w)
     lec_jw_arr_open(w);
     for (size_t i = 0; i < c->n; i++) {
         for (size_t j = 0; j < c->n; j++) {
-            if (i == j) continue;
+            if (i == j)
+                continue;
             uint32_t r = pair_rtt(c, &c->nodes[i], &c->nodes[j]);
-            if (!r) continue;
+            if (!r)
+                continue;
             lec_jw_obj_open(w);
             lec_jw_key(w, "from");
             lec_jw_str(w, c->nodes[i].info.id);

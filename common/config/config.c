@@ -28,7 +28,8 @@ void *lec__arena_alloc(lec_config *cfg, size_t size)
     if (!a || a->cap - a->used < size) {
         size_t cap = size > 4096 ? size : 4096;
         struct lec_config_arena *n = malloc(sizeof *n + cap);
-        if (!n) return NULL;
+        if (!n)
+            return NULL;
         n->next = a;
         n->used = 0;
         n->cap = cap;
@@ -44,14 +45,16 @@ char *lec__arena_strdup(lec_config *cfg, const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = lec__arena_alloc(cfg, n);
-    if (d) memcpy(d, s, n);
+    if (d)
+        memcpy(d, s, n);
     return d;
 }
 
 void lec__config_error(lec_parse *p, int line, const char *key, const char *fmt, ...)
 {
     p->nerr++;
-    if (!p->errs) return;
+    if (!p->errs)
+        return;
     va_list ap;
     va_start(ap, fmt);
     lec_sbuf_printf(p->errs, "%s:%d: %s: ", p->file, line, key);
@@ -62,7 +65,8 @@ void lec__config_error(lec_parse *p, int line, const char *key, const char *fmt,
 
 void lec_config_free(lec_config *cfg)
 {
-    if (!cfg) return;
+    if (!cfg)
+        return;
     lec_config_free(cfg->retained);
     struct lec_config_arena *a = cfg->arena;
     while (a) {
@@ -76,7 +80,8 @@ void lec_config_free(lec_config *cfg)
 static lec_config *config_new(const char *name, lec_role role)
 {
     lec_config *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
+    if (!c)
+        return NULL;
     c->path = lec__arena_strdup(c, name);
     c->node.role = role;
     c->workers = 0;
@@ -112,7 +117,8 @@ static lec_config *config_new(const char *name, lec_role role)
 static const lec_region_cfg *find_region(const lec_config *c, const char *name)
 {
     for (size_t i = 0; i < c->regions.n; i++)
-        if (!strcmp(c->regions.v[i].name, name)) return &c->regions.v[i];
+        if (!strcmp(c->regions.v[i].name, name))
+            return &c->regions.v[i];
     return NULL;
 }
 
@@ -139,7 +145,8 @@ static void check(lec_parse *p, lec_role role)
                 lec__config_error(p, lec__config_line(p, "relay.prewarm"), "relay.prewarm",
                                   "region '%s' is not listed in regions", c->relay.prewarm.v[i]);
         for (size_t i = 0; i < c->geo.cidr_regions.n; i++) {
-            if (find_region(c, c->geo.cidr_regions.v[i].region)) continue;
+            if (find_region(c, c->geo.cidr_regions.v[i].region))
+                continue;
             char key[128], cidr[LEC_IP_STRLEN];
             snprintf(key, sizeof key, "geo.cidr_regions.%s/%u",
                      lec_ip_format(&c->geo.cidr_regions.v[i].cidr.ip, cidr, sizeof cidr),
@@ -167,7 +174,8 @@ int lec_config_load_string(const char *name, const char *yaml, size_t len, lec_r
 {
     *out = NULL;
     lec_config *cfg = config_new(name, role);
-    if (!cfg) return LEC_ERR_NOMEM;
+    if (!cfg)
+        return LEC_ERR_NOMEM;
     lec_parse p = {.file = name, .cfg = cfg, .errs = errs};
 
     yaml_parser_t parser;
@@ -199,7 +207,8 @@ int lec_config_load_string(const char *name, const char *yaml, size_t len, lec_r
                                   "only one YAML document is allowed");
             yaml_document_delete(&extra);
         }
-        if (!p.nerr && !p.oom) check(&p, role);
+        if (!p.nerr && !p.oom)
+            check(&p, role);
     }
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
@@ -221,7 +230,8 @@ int lec_config_load_file(const char *path, lec_role role, lec_config **out, lec_
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        if (errs) lec_sbuf_printf(errs, "%s: cannot open: %s\n", path, strerror(errno));
+        if (errs)
+            lec_sbuf_printf(errs, "%s: cannot open: %s\n", path, strerror(errno));
         return LEC_ERR_IO;
     }
     char *buf = malloc(MAX_FILE_BYTES + 1);
@@ -234,7 +244,8 @@ int lec_config_load_file(const char *path, lec_role role, lec_config **out, lec_
     fclose(f);
     int rc;
     if (rerr) {
-        if (errs) lec_sbuf_printf(errs, "%s: cannot read\n", path);
+        if (errs)
+            lec_sbuf_printf(errs, "%s: cannot read\n", path);
         rc = LEC_ERR_IO;
     } else if (n > MAX_FILE_BYTES) {
         if (errs)
@@ -273,7 +284,8 @@ static void dump_value(const lec_config *c, const lec_field *f, lec_sbuf *v)
         break;
     case F_LOCATION: {
         const lec_location *l = at;
-        if (l->set) lec_sbuf_printf(v, "%g,%g", l->lat, l->lon);
+        if (l->set)
+            lec_sbuf_printf(v, "%g,%g", l->lat, l->lon);
         break;
     }
     case F_U32:
@@ -290,7 +302,8 @@ static void dump_value(const lec_config *c, const lec_field *f, lec_sbuf *v)
             lec_sbuf_puts(v, lec_addr_format(at, tmp, sizeof tmp));
         break;
     case F_IP:
-        if (((const lec_ip *)at)->family) lec_sbuf_puts(v, lec_ip_format(at, tmp, sizeof tmp));
+        if (((const lec_ip *)at)->family)
+            lec_sbuf_puts(v, lec_ip_format(at, tmp, sizeof tmp));
         break;
     case F_PORTRANGE:
         lec_sbuf_printf(v, "%u-%u", ((const lec_port_range *)at)->min,
@@ -408,7 +421,8 @@ static void diff_visit(void *ud, const char *key, const char *value, unsigned fl
     diff_entry *e = &d->a[d->i++];
     if (strcmp(e->value, value)) {
         d->changed++;
-        if (d->fn) d->fn(d->ud, key, flags & LEC_F_RESTART);
+        if (d->fn)
+            d->fn(d->ud, key, flags & LEC_F_RESTART);
     }
 }
 
@@ -417,7 +431,8 @@ int lec_config_diff(const lec_config *a, const lec_config *b, lec_config_diff_fn
     diff_ctx d = {.fn = fn, .ud = ud, .collecting = true};
     lec__config_dump_walk(a, diff_visit, &d); /* count */
     d.a = calloc(d.n, sizeof *d.a);
-    if (!d.a) return LEC_ERR_NOMEM;
+    if (!d.a)
+        return LEC_ERR_NOMEM;
     d.n = 0;
     lec__config_dump_walk(a, diff_visit, &d);
     d.collecting = false;
@@ -482,7 +497,8 @@ static int adopt(lec_config *next, const lec_config *prev, const lec_field *fiel
             differ += adopt(next, prev, f->sub, restart);
             continue;
         }
-        if (!restart) continue;
+        if (!restart)
+            continue;
         size_t n = field_size(f->type);
         if (memcmp((char *)next + f->off, (const char *)prev + f->off, n)) {
             memcpy((char *)next + f->off, (const char *)prev + f->off, n);
@@ -502,7 +518,8 @@ bool lec_config_adopt_restart_keys(lec_config *next, lec_config *prev)
 {
     int restart = 0;
     lec_config_diff(prev, next, count_restart, &restart);
-    if (restart == 0) return true; /* equal values: next needs nothing of prev */
+    if (restart == 0)
+        return true; /* equal values: next needs nothing of prev */
     /* Copy every restart-only field (pointers differ between loads even for
      * equal strings) and keep prev alive for the strings they point to. */
     adopt(next, prev, lec__config_schema, false);

@@ -119,7 +119,8 @@ static void join_key(char out[KEYLEN], const char *prefix, const char *sep, cons
     lec_sbuf sb;
     lec_sbuf_init_fixed(&sb, out, KEYLEN);
     lec_sbuf_puts(&sb, prefix);
-    if (*prefix) lec_sbuf_puts(&sb, sep);
+    if (*prefix)
+        lec_sbuf_puts(&sb, sep);
     lec_sbuf_puts(&sb, name);
 }
 
@@ -165,7 +166,8 @@ static const char *scalar(lec_parse *p, const yaml_node_t *n, const char *key, c
 static bool valid_id(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > 64) return false;
+    if (n == 0 || n > 64)
+        return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
               *s == '-' || *s == '_'))
@@ -175,22 +177,26 @@ static bool valid_id(const char *s)
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (*s < '0' || *s > '9') return false;
+    if (*s < '0' || *s > '9')
+        return false;
     errno = 0;
     char *end;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return false;
+    if (errno || *end)
+        return false;
     *out = v;
     return true;
 }
 
 static bool parse_double(const char *s, double *out)
 {
-    if (!*s) return false;
+    if (!*s)
+        return false;
     errno = 0;
     char *end;
     double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v)) return false;
+    if (errno || *end || !isfinite(v))
+        return false;
     *out = v;
     return true;
 }
@@ -198,15 +204,18 @@ static bool parse_double(const char *s, double *out)
 static char *dup(lec_parse *p, const char *s)
 {
     char *d = lec__arena_strdup(p->cfg, s);
-    if (!d) p->oom = true;
+    if (!d)
+        p->oom = true;
     return d;
 }
 
 static void *alloc_n(lec_parse *p, size_t n, size_t size)
 {
-    if (n == 0) return NULL;
+    if (n == 0)
+        return NULL;
     void *v = lec__arena_alloc(p->cfg, n * size);
-    if (!v) p->oom = true;
+    if (!v)
+        p->oom = true;
     return v;
 }
 
@@ -230,7 +239,8 @@ static void record_line(lec_parse *p, const char *key, int line)
 int lec__config_line(const lec_parse *p, const char *key)
 {
     for (size_t i = 0; i < p->nlines; i++)
-        if (!strcmp(p->lines[i].key, key)) return p->lines[i].line;
+        if (!strcmp(p->lines[i].key, key))
+            return p->lines[i].line;
     return 0;
 }
 
@@ -251,7 +261,8 @@ static void parse_location(lec_parse *p, yaml_node_t *n, const char *key, lec_lo
         yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
         char sub[KEYLEN];
         const char *ks = scalar(p, k, key, "a key");
-        if (!ks) continue;
+        if (!ks)
+            continue;
         join_key(sub, key, ".", ks);
         bool lat = !strcmp(ks, "lat");
         if (!lat && strcmp(ks, "lon")) {
@@ -264,7 +275,8 @@ static void parse_location(lec_parse *p, yaml_node_t *n, const char *key, lec_lo
         }
         const char *s = scalar(p, v, sub, "a number");
         double d;
-        if (!s) continue;
+        if (!s)
+            continue;
         if (!parse_double(s, &d) || (lat ? fabs(d) > 90 : fabs(d) > 180)) {
             lec__config_error(p, line_of(v), sub, "expected a %s in degrees, got '%s'",
                               lat ? "latitude (-90..90)" : "longitude (-180..180)", s);
@@ -290,7 +302,8 @@ static void parse_regions(lec_parse *p, yaml_node_t *n, const char *key, lec_reg
     }
     size_t cnt = SEQ_LEN(n);
     out->v = alloc_n(p, cnt, sizeof *out->v);
-    if (cnt && !out->v) return;
+    if (cnt && !out->v)
+        return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *item = yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
         char ik[KEYLEN];
@@ -312,7 +325,8 @@ static void parse_regions(lec_parse *p, yaml_node_t *n, const char *key, lec_reg
             yaml_node_t *v = yaml_document_get_node(p->doc, pairs[j].value);
             const char *ks = scalar(p, k, ik, "a key");
             char sub[KEYLEN];
-            if (!ks) continue;
+            if (!ks)
+                continue;
             join_key(sub, ik, ".", ks);
             if (!strcmp(ks, "name")) {
                 const char *s = scalar(p, v, sub, "a region name");
@@ -349,7 +363,8 @@ static void parse_regions(lec_parse *p, yaml_node_t *n, const char *key, lec_reg
                 dup_found = true;
             }
         }
-        if (dup_found) continue;
+        if (dup_found)
+            continue;
         lec_region_cfg *r = &out->v[out->n++];
         r->name = dup(p, name);
         r->lat = loc.lat;
@@ -366,13 +381,15 @@ static void parse_cidrmap(lec_parse *p, yaml_node_t *n, const char *key, lec_cid
     }
     size_t cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
     out->v = alloc_n(p, cnt, sizeof *out->v);
-    if (cnt && !out->v) return;
+    if (cnt && !out->v)
+        return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_pair_t *pr = &n->data.mapping.pairs.start[i];
         yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
         yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
         const char *ks = scalar(p, k, key, "a CIDR block");
-        if (!ks) continue;
+        if (!ks)
+            continue;
         char sub[KEYLEN];
         join_key(sub, key, ".", ks);
         lec_cidr c;
@@ -382,7 +399,8 @@ static void parse_cidrmap(lec_parse *p, yaml_node_t *n, const char *key, lec_cid
             continue;
         }
         const char *vs = scalar(p, v, sub, "a region name");
-        if (!vs) continue;
+        if (!vs)
+            continue;
         if (!valid_id(vs)) {
             lec__config_error(p, line_of(v), sub, "'%s' is not a valid region name", vs);
             continue;
@@ -438,13 +456,15 @@ static void parse_list(lec_parse *p, yaml_node_t *n, const char *key, void *list
     size_t cnt = SEQ_LEN(n);
     list->v = alloc_n(p, cnt, isize);
     list->n = 0;
-    if (cnt && !list->v) return;
+    if (cnt && !list->v)
+        return;
     for (size_t i = 0; i < cnt; i++) {
         yaml_node_t *item = yaml_document_get_node(p->doc, n->data.sequence.items.start[i]);
         char ik[KEYLEN];
         index_key(ik, key, i);
         const char *s = scalar(p, item, ik, what);
-        if (!s) continue;
+        if (!s)
+            continue;
         if (!fn(p, s, (char *)list->v + list->n * isize)) {
             lec__config_error(p, line_of(item), ik, "'%s' is not %s", s, what);
             continue;
@@ -499,7 +519,8 @@ static void walk_mapping(lec_parse *p, yaml_node_t *map, const lec_field *fields
 static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n, const char *key)
 {
     const char *s = scalar(p, n, key, "a single value");
-    if (!s) return;
+    if (!s)
+        return;
     int line = line_of(n);
     uint64_t u;
     switch (f->type) {

@@ -11,22 +11,27 @@
 const char *lec_http_req_header(const lec_http_req *req, const char *name)
 {
     for (size_t i = 0; i < req->nheaders; i++)
-        if (!strcasecmp(req->headers[i].name, name)) return req->headers[i].value;
+        if (!strcasecmp(req->headers[i].name, name))
+            return req->headers[i].value;
     return NULL;
 }
 
 const char *lec_http_req_param(const lec_http_req *req, const char *name)
 {
     for (size_t i = 0; i < req->nparams; i++)
-        if (!strcmp(req->params[i].name, name)) return req->params[i].value;
+        if (!strcmp(req->params[i].name, name))
+            return req->params[i].value;
     return NULL;
 }
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -40,13 +45,16 @@ int lec_http_pct_decode(const char *src, size_t len, char *out, size_t cap)
             if (i + 2 >= len || (h = hexval(src[i + 1])) < 0 || (l = hexval(src[i + 2])) < 0)
                 return -1;
             c = (char)(h * 16 + l);
-            if (c == '\0') return -1;
+            if (c == '\0')
+                return -1;
             i += 2;
         }
-        if (o + 1 >= cap) return -1;
+        if (o + 1 >= cap)
+            return -1;
         out[o++] = c;
     }
-    if (cap == 0) return -1;
+    if (cap == 0)
+        return -1;
     out[o] = '\0';
     return (int)o;
 }
@@ -63,7 +71,8 @@ int lec_http_req_query(const lec_http_req *req, const char *name, char *out, siz
             size_t vlen = plen == nlen ? 0 : plen - nlen - 1;
             /* '+' means space in a form-encoded query. */
             char tmp[1024];
-            if (vlen >= sizeof tmp) return -1;
+            if (vlen >= sizeof tmp)
+                return -1;
             for (size_t i = 0; i < vlen; i++)
                 tmp[i] = v[i] == '+' ? ' ' : v[i];
             return lec_http_pct_decode(tmp, vlen, out, cap);
@@ -76,14 +85,16 @@ int lec_http_req_query(const lec_http_req *req, const char *name, char *out, siz
 const char *lec_http_req_bearer(const lec_http_req *req, size_t *len)
 {
     const char *a = lec_http_req_header(req, "authorization");
-    if (!a || strncasecmp(a, "Bearer ", 7)) return NULL;
+    if (!a || strncasecmp(a, "Bearer ", 7))
+        return NULL;
     a += 7;
     while (*a == ' ')
         a++;
     size_t n = strlen(a);
     while (n > 0 && (a[n - 1] == ' ' || a[n - 1] == '\t'))
         n--;
-    if (!n) return NULL;
+    if (!n)
+        return NULL;
     *len = n;
     return a;
 }
@@ -100,7 +111,8 @@ static const struct {
 lec_http_method lec_http_method_parse(const char *name)
 {
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (!strcmp(methods[i].name, name)) return methods[i].m;
+        if (!strcmp(methods[i].name, name))
+            return methods[i].m;
     return LEC_HTTP_OTHER;
 }
 
@@ -217,9 +229,11 @@ bool lec_http_resp_has_header(const lec_http_resp *r, const char *name)
     size_t nl = strlen(name);
     const char *p = r->headers.data;
     while (p && *p) {
-        if (!strncasecmp(p, name, nl) && p[nl] == ':') return true;
+        if (!strncasecmp(p, name, nl) && p[nl] == ':')
+            return true;
         p = strstr(p, "\r\n");
-        if (p) p += 2;
+        if (p)
+            p += 2;
     }
     return false;
 }
@@ -262,14 +276,16 @@ void lec_http_resp_serialize(const lec_http_resp *r, bool keep_alive, bool head_
                              const char *date, lec_sbuf *out)
 {
     lec_sbuf_printf(out, "HTTP/1.1 %d %s\r\n", r->status, lec_http_reason(r->status));
-    if (date) lec_sbuf_printf(out, "Date: %s\r\n", date);
+    if (date)
+        lec_sbuf_printf(out, "Date: %s\r\n", date);
     lec_sbuf_puts(out, "Server: lectern/" LEC_VERSION "\r\n");
     if (r->content_type[0] && (r->body.len || head_only))
         lec_sbuf_printf(out, "Content-Type: %s\r\n", r->content_type);
     /* RFC 9110 8.6: no Content-Length in 1xx and 204 responses. */
     if (r->status >= 200 && r->status != 204)
         lec_sbuf_printf(out, "Content-Length: %zu\r\n", r->body.len);
-    if (!keep_alive) lec_sbuf_puts(out, "Connection: close\r\n");
+    if (!keep_alive)
+        lec_sbuf_puts(out, "Connection: close\r\n");
     lec_sbuf_append(out, r->headers.data, r->headers.len);
     lec_sbuf_puts(out, "\r\n");
     if (!head_only && r->status != 204 && r->status != 304)
@@ -295,7 +311,8 @@ void lec_http_date(lec_tstamp unix_ns, char *out, size_t cap)
 static bool plausible_host(const char *h)
 {
     size_t n = strlen(h);
-    if (!n || n > 255) return false;
+    if (!n || n > 255)
+        return false;
     for (; *h; h++) {
         char c = *h;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -67,8 +67,10 @@ static int extend(lec_http_reader *r, span *sp, const char *at, size_t len)
     r->store.len--; /* drop the NUL */
     lec_sbuf_append(&r->store, at, len);
     lec_sbuf_putc(&r->store, '\0');
-    if (r->store.oom) return fail(r, 500, "out of memory");
-    if (r->store.truncated) return fail(r, 431, "request headers too large");
+    if (r->store.oom)
+        return fail(r, 500, "out of memory");
+    if (r->store.truncated)
+        return fail(r, 431, "request headers too large");
     sp->len += len;
     return 0;
 }
@@ -89,7 +91,8 @@ static int on_url(http_parser *p, const char *at, size_t len)
     r->header_bytes += len;
     if (!r->url_begun) {
         r->url_begun = true;
-        if (begin(r, &r->url)) return -1;
+        if (begin(r, &r->url))
+            return -1;
     }
     return extend(r, &r->url, at, len);
 }
@@ -98,12 +101,15 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     lec_http_reader *r = p->data;
     r->header_bytes += len;
-    if (r->header_bytes > r->lim.max_header_bytes) return fail(r, 431, "request headers too large");
+    if (r->header_bytes > r->lim.max_header_bytes)
+        return fail(r, 431, "request headers too large");
     if (r->in_value || r->nheaders == 0) {
-        if (r->nheaders == LEC_HTTP_MAX_HEADERS) return fail(r, 431, "too many request headers");
+        if (r->nheaders == LEC_HTTP_MAX_HEADERS)
+            return fail(r, 431, "too many request headers");
         r->nheaders++;
         r->in_value = false;
-        if (begin(r, &r->names[r->nheaders - 1])) return -1;
+        if (begin(r, &r->names[r->nheaders - 1]))
+            return -1;
     }
     return extend(r, &r->names[r->nheaders - 1], at, len);
 }
@@ -112,10 +118,12 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     lec_http_reader *r = p->data;
     r->header_bytes += len + 4; /* ": " and CRLF count against the limit too */
-    if (r->header_bytes > r->lim.max_header_bytes) return fail(r, 431, "request headers too large");
+    if (r->header_bytes > r->lim.max_header_bytes)
+        return fail(r, 431, "request headers too large");
     if (!r->in_value) {
         r->in_value = true;
-        if (begin(r, &r->values[r->nheaders - 1])) return -1;
+        if (begin(r, &r->values[r->nheaders - 1]))
+            return -1;
     }
     return extend(r, &r->values[r->nheaders - 1], at, len);
 }
@@ -124,8 +132,10 @@ static int on_headers_complete(http_parser *p)
 {
     lec_http_reader *r = p->data;
     /* A last header with a name and no value callback at all. */
-    if (r->nheaders && !r->in_value && begin(r, &r->values[r->nheaders - 1])) return -1;
-    if (p->http_major != 1) return fail(r, 505, "only HTTP/1.x is supported");
+    if (r->nheaders && !r->in_value && begin(r, &r->values[r->nheaders - 1]))
+        return -1;
+    if (p->http_major != 1)
+        return fail(r, 505, "only HTTP/1.x is supported");
     if (p->content_length != ULLONG_MAX && p->content_length > r->lim.max_body_bytes)
         return fail(r, 413, "request body too large");
     for (size_t i = 0; i < r->nheaders; i++) {
@@ -141,9 +151,11 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     lec_http_reader *r = p->data;
-    if (r->body.len + len > r->lim.max_body_bytes) return fail(r, 413, "request body too large");
+    if (r->body.len + len > r->lim.max_body_bytes)
+        return fail(r, 413, "request body too large");
     lec_sbuf_append(&r->body, at, len);
-    if (r->body.oom) return fail(r, 500, "out of memory");
+    if (r->body.oom)
+        return fail(r, 500, "out of memory");
     return 0;
 }
 
@@ -173,7 +185,8 @@ lec_http_reader *lec_http_reader_new(const lec_alloc *a, const lec_http_limits *
 {
     a = lec_alloc_or_default(a);
     lec_http_reader *r = lec_calloc(a, 1, sizeof *r);
-    if (!r) return NULL;
+    if (!r)
+        return NULL;
     r->alloc = a;
     r->lim = *lim;
     lec_sbuf_init(&r->store, a);
@@ -194,7 +207,8 @@ lec_http_reader *lec_http_reader_new(const lec_alloc *a, const lec_http_limits *
 
 void lec_http_reader_del(lec_http_reader *r)
 {
-    if (!r) return;
+    if (!r)
+        return;
     lec_sbuf_free(&r->store);
     lec_sbuf_free(&r->body);
     lec_free(r->alloc, r);
@@ -223,7 +237,8 @@ static void finish_request(lec_http_reader *r)
         q->query = qm + 1;
     }
     char *hash = strchr(t, '#'); /* a fragment is never sent, but be safe */
-    if (hash) *hash = '\0';
+    if (hash)
+        *hash = '\0';
     q->nheaders = r->nheaders;
     for (size_t i = 0; i < r->nheaders; i++) {
         q->headers[i].name = base + r->names[i].off;
@@ -241,18 +256,23 @@ static void finish_request(lec_http_reader *r)
 int lec_http_reader_feed(lec_http_reader *r, const uint8_t *data, size_t len, size_t *consumed)
 {
     *consumed = 0;
-    if (r->status) return LEC_ERR_PROTO;
-    if (r->done) return LEC_HTTP_DONE;
-    if (len == 0) return LEC_HTTP_NEED_MORE; /* EOF is the shell's business */
+    if (r->status)
+        return LEC_ERR_PROTO;
+    if (r->done)
+        return LEC_HTTP_DONE;
+    if (len == 0)
+        return LEC_HTTP_NEED_MORE; /* EOF is the shell's business */
     size_t n = http_parser_execute(&r->parser, &r->settings, (const char *)data, len);
     *consumed = n;
     enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
     if (r->done) {
         finish_request(r);
-        if (r->store.oom || r->body.oom) return LEC_ERR_NOMEM;
+        if (r->store.oom || r->body.oom)
+            return LEC_ERR_NOMEM;
         return LEC_HTTP_DONE;
     }
-    if (r->status) return r->status == 500 ? LEC_ERR_NOMEM : LEC_ERR_PROTO;
+    if (r->status)
+        return r->status == 500 ? LEC_ERR_NOMEM : LEC_ERR_PROTO;
     if (e != HPE_OK) {
         if (e == HPE_INVALID_METHOD)
             fail(r, 501, "unknown method");
@@ -269,7 +289,8 @@ int lec_http_reader_feed(lec_http_reader *r, const uint8_t *data, size_t len, si
 
 bool lec_http_reader_wants_continue(lec_http_reader *r)
 {
-    if (!r->expect_continue || r->continue_sent || r->done || r->status) return false;
+    if (!r->expect_continue || r->continue_sent || r->done || r->status)
+        return false;
     r->continue_sent = true;
     return true;
 }

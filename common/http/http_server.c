@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "sys/sys.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,6 +52,8 @@ struct lec_http_server {
     int pending_closes;
     void (*done)(void *ud);
     void *done_ud;
+    lec_metrics *metrics;
+    unsigned shard;
     char readbuf[64 * 1024];
 };
 
@@ -85,7 +88,8 @@ lec_http_server *lec_http_server_new(uv_loop_t *loop, const lec_http_router *rou
                                      const lec_clock *mono, const lec_clock *wall)
 {
     lec_http_server *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     s->loop = loop;
     s->router = router;
     s->log = log;
@@ -98,12 +102,40 @@ void lec_http_server_configure(lec_http_server *s, const lec_http_server_cfg *cf
 {
     lec_addr keep = s->cfg.listen;
     s->cfg = *cfg;
-    if (s->listening) s->cfg.listen = keep;
+    if (s->listening)
+        s->cfg.listen = keep;
 }
 
 lec_log *lec_http_server_log(lec_http_server *s)
 {
     return s->log;
+}
+
+void lec_http_server_set_metrics(lec_http_server *s, lec_metrics *m, unsigned shard)
+{
+    s->metrics = m;
+    s->shard = shard;
+}
+
+/* Routes and status codes are bounded sets, so these labels are too. */
+static void count_request(lec_http_server *s, const lec_http_ex *ex)
+{
+    if (!s->metrics)
+        return;
+    char labels[96];
+    const char *route = ex->route ? ex->route->name : "unmatched";
+    snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", route, ex->resp.status);
+    lec_metric_add(s->metrics, s->shard,
+                   lec_metrics_counter(s->metrics, "lectern_http_requests_total", labels,
+                                       "HTTP requests answered, by route and status code"),
+                   1);
+    snprintf(labels, sizeof labels, "route=\"%s\"", route);
+    lec_metric_observe(s->metrics, s->shard,
+                       lec_metrics_histogram(s->metrics, "lectern_http_request_duration_seconds",
+                                             labels, "Time from a complete request to its answer",
+                                             lec_metrics_duration_buckets,
+                                             lec_metrics_duration_nbuckets, 1e9),
+                       lec_clock_now(s->mono) - ex->start);
 }
 
 uint16_t lec_http_server_port(const lec_http_server *s)
@@ -123,11 +155,14 @@ uint16_t lec_http_server_port(const lec_http_server *s)
 static const char *cors_allow(const lec_http_server *s, const lec_http_req *req)
 {
     const char *origin = lec_http_req_header(req, "origin");
-    if (!origin || !s->cfg.cors_origins) return NULL;
+    if (!origin || !s->cfg.cors_origins)
+        return NULL;
     for (size_t i = 0; i < s->cfg.cors_origins->n; i++) {
         const char *o = s->cfg.cors_origins->v[i];
-        if (!strcmp(o, "*")) return "*";
-        if (!strcasecmp(o, origin)) return origin;
+        if (!strcmp(o, "*"))
+            return "*";
+        if (!strcasecmp(o, origin))
+            return origin;
     }
     return NULL;
 }
@@ -135,9 +170,11 @@ static const char *cors_allow(const lec_http_server *s, const lec_http_req *req)
 static void add_cors(lec_http_ex *ex)
 {
     const char *allow = cors_allow(ex->server, ex->req);
-    if (!allow || lec_http_resp_has_header(&ex->resp, "Access-Control-Allow-Origin")) return;
+    if (!allow || lec_http_resp_has_header(&ex->resp, "Access-Control-Allow-Origin"))
+        return;
     lec_http_resp_header(&ex->resp, "Access-Control-Allow-Origin", "%s", allow);
-    if (strcmp(allow, "*")) lec_http_resp_header(&ex->resp, "Vary", "Origin");
+    if (strcmp(allow, "*"))
+        lec_http_resp_header(&ex->resp, "Vary", "Origin");
     lec_http_resp_header(&ex->resp, "Access-Control-Expose-Headers",
                          "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After, Allow");
 }
@@ -145,7 +182,8 @@ static void add_cors(lec_http_ex *ex)
 /* A header list we are willing to echo in Access-Control-Allow-Headers. */
 static bool token_list(const char *s)
 {
-    if (strlen(s) > 512) return false;
+    if (strlen(s) > 512)
+        return false;
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
               *s == '-' || *s == '_' || *s == ',' || *s == ' '))
@@ -188,7 +226,8 @@ static void after_write(uv_write_t *w, int status)
     lec_http_conn *c = wr->conn;
     free(wr->data);
     free(wr);
-    if (!c || c->state == C_CLOSING) return;
+    if (!c || c->state == C_CLOSING)
+        return;
     if (status < 0 || !c->keep_alive || c->srv->closing) {
         conn_close(c);
         return;
@@ -255,6 +294,7 @@ void lec_http_ex_finish(lec_http_ex *ex)
                   lec_addr_format(&c->peer, peer, sizeof peer), ex->req->method_name, ex->req->path,
                   ex->resp.status, (double)(lec_clock_now(s->mono) - ex->start) / 1e6);
     }
+    count_request(s, ex);
     ex_free(ex);
     if (out.oom) {
         lec_sbuf_free(&out);
@@ -266,14 +306,16 @@ void lec_http_ex_finish(lec_http_ex *ex)
     c->state = C_WRITING;
     c->timer_request = true;
     uv_timer_start(&c->timer, on_timer, (s->cfg.request_timeout + LEC_MS - 1) / LEC_MS, 0);
-    if (conn_write(c, data, n, true)) conn_close(c);
+    if (conn_write(c, data, n, true))
+        conn_close(c);
 }
 
 void lec_http_ex_base_url(const lec_http_ex *ex, lec_sbuf *out)
 {
     char host[LEC_ADDR_STRLEN];
     lec_addr a = ex->server->cfg.listen;
-    if (lec_ip_is_any(&a.ip)) lec_ip_parse("127.0.0.1", &a.ip);
+    if (lec_ip_is_any(&a.ip))
+        lec_ip_parse("127.0.0.1", &a.ip);
     a.port = lec_http_server_port(ex->server);
     lec_http_base_url(ex->server->cfg.public_url, ex->req, lec_addr_format(&a, host, sizeof host),
                       out);
@@ -282,7 +324,8 @@ void lec_http_ex_base_url(const lec_http_ex *ex, lec_sbuf *out)
 static lec_http_ex *ex_new(lec_http_conn *c, lec_http_req *req)
 {
     lec_http_ex *ex = calloc(1, sizeof *ex);
-    if (!ex) return NULL;
+    if (!ex)
+        return NULL;
     ex->req = req;
     lec_http_resp_init(&ex->resp);
     ex->server = c->srv;
@@ -430,8 +473,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void conn_read_start(lec_http_conn *c)
 {
-    if (c->reading || c->state == C_CLOSING) return;
-    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
+    if (c->reading || c->state == C_CLOSING)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+        c->reading = true;
     if (!c->timer_request)
         uv_timer_start(&c->timer, on_timer, (c->srv->cfg.idle_timeout + LEC_MS - 1) / LEC_MS, 0);
 }
@@ -451,23 +496,27 @@ static void on_timer(uv_timer_t *t)
 
 static void server_maybe_done(lec_http_server *s)
 {
-    if (!s->closing || s->pending_closes || s->conns) return;
+    if (!s->closing || s->pending_closes || s->conns)
+        return;
     void (*done)(void *) = s->done;
     void *ud = s->done_ud;
     free(s);
-    if (done) done(ud);
+    if (done)
+        done(ud);
 }
 
 static void on_conn_closed(uv_handle_t *h)
 {
     lec_http_conn *c = h->data;
-    if (--c->open_handles > 0) return;
+    if (--c->open_handles > 0)
+        return;
     lec_http_server *s = c->srv;
     if (c->prev)
         c->prev->next = c->next;
     else
         s->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
+    if (c->next)
+        c->next->prev = c->prev;
     s->nconns--;
     lec_http_reader_del(c->reader);
     lec_sbuf_free(&c->pending);
@@ -477,7 +526,8 @@ static void on_conn_closed(uv_handle_t *h)
 
 static void conn_close(lec_http_conn *c)
 {
-    if (c->state == C_CLOSING) return;
+    if (c->state == C_CLOSING)
+        return;
     c->state = C_CLOSING;
     if (c->ex) { /* a handler still works on it: orphan the exchange */
         c->ex->conn = NULL;
@@ -498,7 +548,8 @@ static void on_reject_closed(uv_handle_t *h)
 static void on_connection(uv_stream_t *ls, int status)
 {
     lec_http_server *s = ls->data;
-    if (status < 0 || s->closing) return;
+    if (status < 0 || s->closing)
+        return;
     if (s->nconns >= s->cfg.max_connections) {
         uv_tcp_t *t = malloc(sizeof *t);
         if (!t || uv_tcp_init(s->loop, t)) {
@@ -514,7 +565,8 @@ static void on_connection(uv_stream_t *ls, int status)
         return;
     }
     lec_http_conn *c = calloc(1, sizeof *c);
-    if (!c) return;
+    if (!c)
+        return;
     c->srv = s;
     c->reader = lec_http_reader_new(NULL, &s->cfg.limits);
     lec_sbuf_init(&c->pending, NULL);
@@ -527,7 +579,8 @@ static void on_connection(uv_stream_t *ls, int status)
     c->tcp.data = c->timer.data = c;
     c->open_handles = 2;
     c->next = s->conns;
-    if (s->conns) s->conns->prev = c;
+    if (s->conns)
+        s->conns->prev = c;
     s->conns = c;
     s->nconns++;
     if (uv_accept(ls, (uv_stream_t *)&c->tcp)) {
@@ -549,13 +602,16 @@ int lec_http_server_start(lec_http_server *s, const lec_http_server_cfg *cfg)
     struct sockaddr_storage ss;
     char where[LEC_ADDR_STRLEN];
     lec_addr_format(&cfg->listen, where, sizeof where);
-    if (!lec_sys_sockaddr_from_addr(&cfg->listen, &ss)) return LEC_ERR_INVAL;
+    if (!lec_sys_sockaddr_from_addr(&cfg->listen, &ss))
+        return LEC_ERR_INVAL;
     int rc = uv_tcp_init(s->loop, &s->listener);
-    if (rc) return LEC_ERR_IO;
+    if (rc)
+        return LEC_ERR_IO;
     s->listener.data = s;
     s->listening = true;
     rc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
-    if (!rc) rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection);
+    if (!rc)
+        rc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection);
     if (rc) {
         LEC_ERROR(s->log, MOD, "cannot listen on %s: %s", where, uv_strerror(rc));
         return LEC_ERR_IO;

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "http/http_parse.h"
 #include "http/http_router.h"
+#include "metrics/metrics.h"
 
 #include <uv.h>
 
@@ -76,6 +77,10 @@ void lec_http_ex_finish(lec_http_ex *ex);
 
 /* Appends the absolute base URL for Location headers (no trailing slash). */
 void lec_http_ex_base_url(const lec_http_ex *ex, lec_sbuf *out);
+
+/* Counts requests (lectern_http_requests_total{route,code}) and their
+ * durations in `m`'s shard `shard` (the server's thread).  Optional. */
+void lec_http_server_set_metrics(lec_http_server *s, lec_metrics *m, unsigned shard);
 
 /* The server's log, for handlers. */
 lec_log *lec_http_server_log(lec_http_server *s);

@@ -50,7 +50,8 @@ static lec_tstamp now(void)
 static void reachable(const lec_addr *a, char *out, size_t cap)
 {
     lec_addr r = *a;
-    if (lec_ip_is_any(&r.ip)) lec_ip_parse(r.ip.family == 6 ? "::1" : "127.0.0.1", &r.ip);
+    if (lec_ip_is_any(&r.ip))
+        lec_ip_parse(r.ip.family == 6 ? "::1" : "127.0.0.1", &r.ip);
     lec_addr_format(&r, out, cap);
 }
 
@@ -70,7 +71,8 @@ static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_sto
     } else {
         char hp[LEC_ADDR_STRLEN];
         lec_addr a = cfg->http.listen;
-        if (c->node->http) a.port = lec_http_server_port(c->node->http);
+        if (c->node->http)
+            a.port = lec_http_server_port(c->node->http);
         reachable(&a, hp, sizeof hp);
         snprintf(i->http_url, sizeof i->http_url, "http://%s", hp);
     }
@@ -87,7 +89,8 @@ static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_sto
     size_t n = 0;
     for (size_t k = 0; k < c->view.n && n < cap; k++) {
         const lec_cluster_node *p = &c->view.nodes[k];
-        if (p->self || !p->srtt_us) continue;
+        if (p->self || !p->srtt_us)
+            continue;
         memcpy(rtt_store[n].node_id, p->info.id, LEC_ID_MAX);
         rtt_store[n++].rtt_us = p->srtt_us;
     }
@@ -106,12 +109,14 @@ static void heartbeat(lec_control *c)
 {
     size_t cap = c->view.n + 1;
     lec_cluster_rtt *rtts = calloc(cap, sizeof *rtts);
-    if (!rtts) return;
+    if (!rtts)
+        return;
     lec_node_info self;
     self_info(c, &self, rtts, cap);
     lec_tstamp t = now();
     lec_cluster_set_self(&c->view, &self, t);
-    if (c->bus) lec_bus_publish_heartbeat(c->bus, &self);
+    if (c->bus)
+        lec_bus_publish_heartbeat(c->bus, &self);
     free(rtts);
 }
 
@@ -128,19 +133,22 @@ static void on_hb_timer(uv_timer_t *t)
 
 void lec_control_heartbeat_now(lec_control *c)
 {
-    if (c && !c->closing) heartbeat(c);
+    if (c && !c->closing)
+        heartbeat(c);
 }
 
 static void on_pong(void *ud, const char *node, int status, lec_tstamp rtt)
 {
     lec_control *c = ud;
-    if (status == 0 && !c->closing) lec_cluster_rtt_sample(&c->view, node, rtt, now());
+    if (status == 0 && !c->closing)
+        lec_cluster_rtt_sample(&c->view, node, rtt, now());
 }
 
 static void on_ping_timer(uv_timer_t *t)
 {
     lec_control *c = t->data;
-    if (!c->bus) return;
+    if (!c->bus)
+        return;
     for (size_t i = 0; i < c->view.n; i++)
         if (!c->view.nodes[i].self)
             lec_bus_ping(c->bus, c->view.nodes[i].info.id, PING_TIMEOUT, on_pong, c);
@@ -152,7 +160,8 @@ static void on_connection(void *ud, bool connected)
 {
     lec_control *c = ud;
     lec_cluster_freeze(&c->view, !connected, now());
-    if (connected) heartbeat(c); /* republish our full state at once */
+    if (connected)
+        heartbeat(c); /* republish our full state at once */
 }
 
 static void on_heartbeat(void *ud, const lec_msg_header *h, const lec_node_info *hb)
@@ -163,8 +172,8 @@ static void on_heartbeat(void *ud, const lec_msg_header *h, const lec_node_info 
     int r = lec_cluster_heartbeat(&c->view, hb, t);
     if (r == LEC_CLUSTER_JOINED || r == LEC_CLUSTER_RESTARTED) {
         if (r == LEC_CLUSTER_JOINED)
-            LEC_INFO(&c->node->log, MOD, "node %s (%s, %s) joined", hb->id,
-                     lec_role_name(hb->role), hb->region);
+            LEC_INFO(&c->node->log, MOD, "node %s (%s, %s) joined", hb->id, lec_role_name(hb->role),
+                     hb->region);
         else
             LEC_INFO(&c->node->log, MOD, "node %s restarted", hb->id);
         /* Answer a newcomer at once so it learns the cluster within a round
@@ -221,7 +230,8 @@ static void on_relay_close(void *ud, const lec_relay_close *m)
 lec_control *lec_control_start(lec_node *node)
 {
     lec_control *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
+    if (!c)
+        return NULL;
     c->node = node;
     c->boot_id = lec_rand_u64(lec_sys_rand());
     c->started_unix_ms = lec_clock_now(lec_sys_wall_clock()) / LEC_MS;
@@ -269,7 +279,8 @@ static void on_timer_closed(uv_handle_t *h)
 
 void lec_control_close(lec_control *c)
 {
-    if (!c || c->closing) return;
+    if (!c || c->closing)
+        return;
     c->closing = true;
     if (c->bus) {
         /* A last heartbeat that says we are draining, for whoever steers. */
@@ -333,4 +344,12 @@ void lec_control_json(lec_control *c, lec_jw *w)
 void lec_control_library_shutdown(void)
 {
     nats_CloseAndWait(2000);
+}
+
+bool lec_control_bus_stats(lec_control *c, lec_bus_stats *out)
+{
+    if (!c->bus)
+        return false;
+    lec_bus_get_stats(c->bus, out);
+    return true;
 }

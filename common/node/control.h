@@ -25,6 +25,10 @@ void lec_control_json(lec_control *c, lec_jw *w);
 /* The view, read-only (steering, cascade). */
 const lec_cluster *lec_control_view(const lec_control *c);
 
+struct lec_bus_stats;
+/* Copies the bus counters; false when there is no bus (no NATS). */
+bool lec_control_bus_stats(lec_control *c, struct lec_bus_stats *out);
+
 /* Releases nats.c's library-wide resources; once, after every bus closed. */
 void lec_control_library_shutdown(void);
 

@@ -28,7 +28,8 @@ int lec_msgq_init(lec_msgq *q, uv_loop_t *loop)
     q->head = q->tail = NULL;
     q->closed = false;
     q->on_closed = NULL;
-    if (pthread_mutex_init(&q->mu, NULL)) return LEC_ERR_IO;
+    if (pthread_mutex_init(&q->mu, NULL))
+        return LEC_ERR_IO;
     if (uv_async_init(loop, &q->async, on_async)) {
         pthread_mutex_destroy(&q->mu);
         return LEC_ERR_IO;
@@ -40,7 +41,8 @@ int lec_msgq_init(lec_msgq *q, uv_loop_t *loop)
 int lec_msgq_post(lec_msgq *q, lec_msg_fn fn, void *arg)
 {
     lec_msg *m = malloc(sizeof *m);
-    if (!m) return LEC_ERR_NOMEM;
+    if (!m)
+        return LEC_ERR_NOMEM;
     m->next = NULL;
     m->fn = fn;
     m->arg = arg;
@@ -64,7 +66,8 @@ static void on_closed(uv_handle_t *h)
 {
     lec_msgq *q = h->data;
     pthread_mutex_destroy(&q->mu);
-    if (q->on_closed) q->on_closed(q);
+    if (q->on_closed)
+        q->on_closed(q);
 }
 
 void lec_msgq_close(lec_msgq *q, void (*done)(lec_msgq *q))

@@ -57,7 +57,8 @@ static void on_http_closed(void *ud)
 
 static void node_stop(lec_node *node)
 {
-    if (node->stopping) return;
+    if (node->stopping)
+        return;
     node->stopping = true;
     LEC_INFO(&node->log, MOD, "stopping");
     uv_timer_stop(&node->drain_timer);
@@ -75,7 +76,8 @@ static void node_stop(lec_node *node)
 
 void lec_node_drain_done(lec_node *node)
 {
-    if (node->drains_pending && --node->drains_pending == 0) node_stop(node);
+    if (node->drains_pending && --node->drains_pending == 0)
+        node_stop(node);
 }
 
 static void on_drain_timeout(uv_timer_t *t)
@@ -88,7 +90,8 @@ static void on_drain_timeout(uv_timer_t *t)
 
 void lec_node_shutdown(lec_node *node)
 {
-    if (node->stopping) return;
+    if (node->stopping)
+        return;
     if (node->draining) {
         LEC_WARN(&node->log, MOD, "asked again: stopping without waiting for the drain");
         node_stop(node);
@@ -131,9 +134,11 @@ static void reload(lec_node *node)
         /* One log line per problem, each "file:line: key: reason". */
         for (char *line = errs.data, *nl; line && *line; line = nl + 1) {
             nl = strchr(line, '\n');
-            if (nl) *nl = '\0';
+            if (nl)
+                *nl = '\0';
             LEC_ERROR(&node->log, MOD, "reload: %s", line);
-            if (!nl) break;
+            if (!nl)
+                break;
         }
         LEC_ERROR(&node->log, MOD, "reload failed (%s); the running config stays",
                   lec_strerror(rc));
@@ -174,10 +179,9 @@ static void on_signal(uv_signal_t *h, int signum)
 
 static int start_workers(lec_node *node)
 {
-    node->nworkers = node->cfg->workers ? node->cfg->workers : uv_available_parallelism();
-    if (node->nworkers == 0) node->nworkers = 1;
     node->workers = calloc(node->nworkers, sizeof *node->workers);
-    if (!node->workers) return LEC_ERR_NOMEM;
+    if (!node->workers)
+        return LEC_ERR_NOMEM;
     for (unsigned i = 0; i < node->nworkers; i++) {
         int rc = lec_worker_start(&node->workers[i], i, &node->log);
         if (rc) {
@@ -198,15 +202,63 @@ static void stop_workers(lec_node *node)
 
 /* Routes, role setup, workers, HTTP, control plane: 0 or the first error
  * (LEC_ERR_IO: a listener failed, already logged). */
+/* The series every node has from the start; the rest register as their
+ * subsystems start. */
+static void register_metrics(lec_node *node)
+{
+    lec_metrics *m = &node->metrics;
+    char labels[64];
+    snprintf(labels, sizeof labels, "version=\"%s\"", LEC_VERSION);
+    node->m.build_info = lec_metrics_gauge(m, "lectern_build_info", labels,
+                                           "Always 1; the labels say which build runs");
+    lec_metric_set(m, 0, node->m.build_info, 1);
+    node->m.draining =
+        lec_metrics_gauge(m, "lectern_draining", "", "1 while the node drains, else 0");
+    node->m.uptime =
+        lec_metrics_gauge(m, "lectern_uptime_seconds", "", "Seconds since the node started");
+    node->m.cluster_nodes[0] = lec_metrics_gauge(m, "lectern_cluster_nodes", "role=\"origin\"",
+                                                 "Nodes in this node's cluster view, by role");
+    node->m.cluster_nodes[1] = lec_metrics_gauge(m, "lectern_cluster_nodes", "role=\"edge\"",
+                                                 "Nodes in this node's cluster view, by role");
+    node->m.nats_connected = node->m.nats_reconnects = LEC_METRIC_NONE;
+    for (int i = 0; i < 3; i++)
+        node->m.nats_dropped[i] = LEC_METRIC_NONE;
+    if (node->cfg->nats.enabled) {
+        node->m.nats_connected =
+            lec_metrics_gauge(m, "lectern_nats_connected", "", "1 while connected to NATS");
+        node->m.nats_reconnects =
+            lec_metrics_counter(m, "lectern_nats_reconnects_total", "", "Reconnections to NATS");
+        static const char *const reasons[] = {"malformed", "version", "slow"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(labels, sizeof labels, "reason=\"%s\"", reasons[i]);
+            node->m.nats_dropped[i] = lec_metrics_counter(
+                m, "lectern_nats_messages_dropped_total", labels,
+                "Control-plane messages dropped: malformed, unknown version, or a slow consumer");
+        }
+    }
+}
+
 static int node_start(lec_node *node)
 {
-    int rc = lec__node_add_builtin_routes(node);
-    if (!rc && node->role->setup) rc = node->role->setup(node);
-    if (!rc) rc = start_workers(node);
+    node->nworkers = node->cfg->workers ? node->cfg->workers : uv_available_parallelism();
+    if (node->nworkers == 0)
+        node->nworkers = 1;
+    int rc = lec_metrics_init(&node->metrics, 1 + node->nworkers);
+    if (rc)
+        return rc;
+    register_metrics(node);
+    rc = lec__node_add_builtin_routes(node);
+    if (!rc && node->role->setup)
+        rc = node->role->setup(node);
+    if (!rc)
+        rc = start_workers(node);
     if (!rc) {
         node->http = lec_http_server_new(node->loop, &node->router, &node->log, lec_sys_clock(),
                                          lec_sys_wall_clock());
-        if (!node->http) rc = LEC_ERR_NOMEM;
+        if (!node->http)
+            rc = LEC_ERR_NOMEM;
+        else
+            lec_http_server_set_metrics(node->http, &node->metrics, 0);
     }
     if (!rc) {
         lec_http_server_cfg hc;
@@ -215,7 +267,8 @@ static int node_start(lec_node *node)
     }
     if (!rc) {
         node->control = lec_control_start(node);
-        if (!node->control) rc = LEC_ERR_CONFIG;
+        if (!node->control)
+            rc = LEC_ERR_CONFIG;
     }
     return rc;
 }
@@ -223,7 +276,8 @@ static int node_start(lec_node *node)
 static int node_run(lec_node *node)
 {
     uv_loop_t loop;
-    if (uv_loop_init(&loop)) return 1;
+    if (uv_loop_init(&loop))
+        return 1;
     node->loop = &loop;
     node->exit_code = 0;
     node->drain_timeout = node->cfg->node.drain_timeout;
@@ -237,7 +291,8 @@ static int node_run(lec_node *node)
 
     int rc = node_start(node);
     if (rc) {
-        if (rc != LEC_ERR_IO) LEC_ERROR(&node->log, MOD, "cannot start: %s", lec_strerror(rc));
+        if (rc != LEC_ERR_IO)
+            LEC_ERROR(&node->log, MOD, "cannot start: %s", lec_strerror(rc));
         node->exit_code = 1;
         node->draining = true;
         node_stop(node);
@@ -253,8 +308,11 @@ static int node_run(lec_node *node)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     stop_workers(node);
-    if (node->cfg->nats.enabled) lec_control_library_shutdown();
-    if (uv_loop_close(&loop)) LEC_WARN(&node->log, MOD, "handles left open at exit");
+    if (node->cfg->nats.enabled)
+        lec_control_library_shutdown();
+    lec_metrics_free(&node->metrics);
+    if (uv_loop_close(&loop))
+        LEC_WARN(&node->log, MOD, "handles left open at exit");
     LEC_INFO(&node->log, MOD, "stopped");
     return node->exit_code;
 }
@@ -263,7 +321,8 @@ int lec_node_main(int argc, char **argv, const lec_node_role *role)
 {
     lec_cli cli;
     int rc = lec__cli_parse(argc, argv, role, &cli);
-    if (rc >= 0) return rc;
+    if (rc >= 0)
+        return rc;
     signal(SIGPIPE, SIG_IGN);
 
     lec_node node;

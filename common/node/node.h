@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "http/http_router.h"
 #include "http/http_server.h"
+#include "metrics/metrics.h"
 #include "node/control.h"
 #include "node/worker.h"
 
@@ -47,6 +48,11 @@ struct lec_node {
     lec_worker *workers;
     unsigned nworkers;
     lec_control *control;
+    lec_metrics metrics; /* shard 0: the main loop; shard 1 + i: worker i */
+    struct {
+        lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[3],
+            cluster_nodes[2], uptime;
+    } m;
     bool draining;
     bool stopping;
     unsigned drains_pending;
@@ -74,7 +80,7 @@ void lec_node_shutdown(lec_node *node);
 /* Ready to take sessions: running and not draining. */
 bool lec_node_ready(const lec_node *node);
 
-/* Built-in routes: /healthz, /readyz, /v1/cluster (routes.c). */
+/* Built-in routes: /healthz, /readyz, /v1/cluster, /metrics (routes.c). */
 int lec__node_add_builtin_routes(lec_node *node);
 
 /* Command line (cli.c). */

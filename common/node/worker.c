@@ -18,7 +18,8 @@ int lec_worker_start(lec_worker *w, unsigned index, lec_log *log)
     memset(w, 0, sizeof *w);
     w->index = index;
     w->log = log;
-    if (uv_loop_init(&w->loop)) return LEC_ERR_IO;
+    if (uv_loop_init(&w->loop))
+        return LEC_ERR_IO;
     if (lec_msgq_init(&w->q, &w->loop) || uv_sem_init(&w->ready, 0)) {
         uv_loop_close(&w->loop);
         return LEC_ERR_IO;
@@ -49,8 +50,10 @@ static void stop_msg(void *arg)
 
 void lec_worker_stop(lec_worker *w)
 {
-    if (!w->started) return;
-    if (lec_msgq_post(&w->q, stop_msg, w) == 0) uv_thread_join(&w->thread);
+    if (!w->started)
+        return;
+    if (lec_msgq_post(&w->q, stop_msg, w) == 0)
+        uv_thread_join(&w->thread);
     uv_loop_close(&w->loop);
     uv_sem_destroy(&w->ready);
     w->started = false;

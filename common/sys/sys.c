@@ -51,7 +51,8 @@ static void sys_fill(void *ud, void *out, size_t len)
     while (len > 0) {
         ssize_t n = getrandom(p, len, 0);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             abort(); /* no randomness: keys would be guessable; do not go on */
         }
         p += n;
@@ -71,8 +72,10 @@ void lec_sys_log_sink_fd(void *ud, const char *line, size_t len)
     int fd = (int)(intptr_t)ud;
     while (len > 0) {
         ssize_t n = write(fd, line, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return; /* nowhere to report a failing log */
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* nowhere to report a failing log */
         line += n;
         len -= (size_t)n;
     }

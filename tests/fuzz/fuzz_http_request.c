@@ -13,13 +13,15 @@ static void handler(void) {}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1) return 0;
+    if (size < 1)
+        return 0;
     size_t step = 1 + data[0] % 64;
     data++;
     size--;
     static const lec_http_limits lim = {.max_header_bytes = 4096, .max_body_bytes = 8192};
     lec_http_reader *r = lec_http_reader_new(NULL, &lim);
-    if (!r) return 0;
+    if (!r)
+        return 0;
     lec_http_router router;
     lec_http_router_init(&router);
     lec_http_route routes[] = {
@@ -51,8 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             lec_http_reader_reset(r);
             continue;
         }
-        if (rc < 0) break;
-        if (used < n) break; /* the reader stopped short without a verdict: cannot happen */
+        if (rc < 0)
+            break;
+        if (used < n)
+            break; /* the reader stopped short without a verdict: cannot happen */
     }
     lec_http_reader_del(r);
     return 0;

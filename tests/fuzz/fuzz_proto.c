@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1) return 0;
+    if (size < 1)
+        return 0;
     unsigned kind = data[0] % 7;
     data++;
     size--;
@@ -37,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lec_stream_event *m = malloc(sizeof *m);
         if (lec_codec_decode_stream_event(data, size, &h, m) == 0) {
             rc = lec_codec_encode_stream_event(&h, m, &sb);
-            if (!rc) rc = lec_codec_decode_stream_event((const uint8_t *)sb.data, sb.len, &h, m);
+            if (!rc)
+                rc = lec_codec_decode_stream_event((const uint8_t *)sb.data, sb.len, &h, m);
         }
         free(m);
         break;
@@ -46,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lec_relay_open m;
         if (lec_codec_decode_relay_open(data, size, &h, &m) == 0) {
             rc = lec_codec_encode_relay_open(&h, &m, &sb);
-            if (!rc) rc = lec_codec_decode_relay_open((const uint8_t *)sb.data, sb.len, &h, &m);
+            if (!rc)
+                rc = lec_codec_decode_relay_open((const uint8_t *)sb.data, sb.len, &h, &m);
         }
         break;
     }
@@ -54,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lec_relay_opened *m = malloc(sizeof *m);
         if (lec_codec_decode_relay_opened(data, size, &h, m) == 0) {
             rc = lec_codec_encode_relay_opened(&h, m, &sb);
-            if (!rc) rc = lec_codec_decode_relay_opened((const uint8_t *)sb.data, sb.len, &h, m);
+            if (!rc)
+                rc = lec_codec_decode_relay_opened((const uint8_t *)sb.data, sb.len, &h, m);
         }
         free(m);
         break;
@@ -63,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lec_relay_close m;
         if (lec_codec_decode_relay_close(data, size, &h, &m) == 0) {
             rc = lec_codec_encode_relay_close(&h, &m, &sb);
-            if (!rc) rc = lec_codec_decode_relay_close((const uint8_t *)sb.data, sb.len, &h, &m);
+            if (!rc)
+                rc = lec_codec_decode_relay_close((const uint8_t *)sb.data, sb.len, &h, &m);
         }
         break;
     }
@@ -76,13 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             kind == 5 ? lec_codec_encode_ping : lec_codec_encode_pong;
         if (dec(data, size, &h, &m) == 0) {
             rc = enc(&h, &m, &sb);
-            if (!rc) rc = dec((const uint8_t *)sb.data, sb.len, &h, &m);
+            if (!rc)
+                rc = dec((const uint8_t *)sb.data, sb.len, &h, &m);
         }
         break;
     }
     }
     /* What decoded once re-encodes into something that decodes. */
-    if (rc != 0 && rc != LEC_ERR_NOMEM) abort();
+    if (rc != 0 && rc != LEC_ERR_NOMEM)
+        abort();
     lec_sbuf_free(&sb);
     return 0;
 }

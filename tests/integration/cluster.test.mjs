@@ -110,6 +110,17 @@ test('a cluster forms, survives kills, NATS restarts and floods', { timeout: 900
     }
   });
 
+  await t.test('/metrics of a clustered node passes promtool and counts the flood', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const text = await (await fetch(origin.url + '/metrics')).text();
+    execFileSync('promtool', ['check', 'metrics'], { input: text }); // throws on failure
+    assert.match(text, /^lectern_nats_connected 1$/m);
+    assert.match(text, /^lectern_cluster_nodes\{role="edge"\} 2$/m);
+    const dropped = Number(/^lectern_nats_messages_dropped_total\{reason="malformed"\} (\d+)$/m.exec(text)[1]);
+    assert.ok(dropped > 400, `dropped ${dropped}`);
+    assert.match(text, /^lectern_nats_reconnects_total [1-9]/m);
+  });
+
   await t.test('SIGTERM: the others see the node draining, then gone', async () => {
     const code = await edgeUs.stop('SIGTERM');
     assert.equal(code, 0);

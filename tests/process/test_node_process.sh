@@ -6,9 +6,10 @@
 #     and reports a restart-only one; SIGTERM drains (readyz 503 is not
 #     observable for a node with no sessions) and exits 0 within 2 s;
 #   - --version and --help.
-# Usage: test_node_process.sh ORIGIN_BIN EDGE_BIN SOURCE_DIR
+#   - /metrics after some traffic passes `promtool check metrics`;
+# Usage: test_node_process.sh ORIGIN_BIN EDGE_BIN SOURCE_DIR PROMTOOL
 set -euo pipefail
-origin=$1 edge=$2 src=$3
+origin=$1 edge=$2 src=$3 promtool=${4:-promtool}
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
@@ -80,6 +81,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 [ "$code" = 200 ] || fail "/readyz: $code"
 grep -q '"level":"info"' "$work/log" || fail "JSON log lines expected"
 pass "/healthz 200, /readyz 200, JSON logs"
+
+# --- /metrics: well-formed after traffic of several kinds
+for p in /healthz /readyz /nope /v1/cluster; do curl -s -o /dev/null "http://127.0.0.1:$port$p"; done
+curl -s -X DELETE -o /dev/null "http://127.0.0.1:$port/healthz"
+curl -sf "http://127.0.0.1:$port/metrics" > "$work/metrics.txt" || fail "/metrics"
+"$promtool" check metrics < "$work/metrics.txt" || fail "promtool check metrics: $(cat "$work/metrics.txt")"
+grep -q 'lectern_http_requests_total{route="unmatched",code="405"} 1' "$work/metrics.txt" \
+  || fail "request counts: $(grep http_requests "$work/metrics.txt")"
+grep -q '^lectern_build_info{version="' "$work/metrics.txt" || fail "build_info"
+grep -q '^process_resident_memory_bytes [1-9]' "$work/metrics.txt" || fail "process metrics"
+pass "/metrics passes promtool check metrics"
 
 # --- SIGHUP: a live change applies, a restart-only change is reported
 sed -i 's/level: info/level: debug/; s/id: origin-test/id: origin-renamed/' "$work/good.yaml"

@@ -11,7 +11,8 @@ static int should_fail(failalloc *f)
 static void *fa_malloc(size_t n, void *ud)
 {
     failalloc *f = ud;
-    if (should_fail(f)) return NULL;
+    if (should_fail(f))
+        return NULL;
     void *p = malloc(n);
     f->live += p != NULL;
     return p;
@@ -20,7 +21,8 @@ static void *fa_malloc(size_t n, void *ud)
 static void *fa_calloc(size_t n, size_t sz, void *ud)
 {
     failalloc *f = ud;
-    if (should_fail(f)) return NULL;
+    if (should_fail(f))
+        return NULL;
     void *p = calloc(n, sz);
     f->live += p != NULL;
     return p;
@@ -29,7 +31,8 @@ static void *fa_calloc(size_t n, size_t sz, void *ud)
 static void *fa_realloc(void *p, size_t n, void *ud)
 {
     failalloc *f = ud;
-    if (should_fail(f)) return NULL;
+    if (should_fail(f))
+        return NULL;
     void *q = realloc(p, n);
     f->live += q && !p;
     return q;

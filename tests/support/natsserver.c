@@ -40,12 +40,14 @@ int test_nats_start(test_nats *n, uint16_t port)
 {
     memset(n, 0, sizeof n[0]);
     n->port = port ? port : free_port();
-    if (!n->port) return -1;
+    if (!n->port)
+        return -1;
     snprintf(n->url, sizeof n->url, "nats://127.0.0.1:%u", n->port);
     char p[16];
     snprintf(p, sizeof p, "%u", n->port);
     n->pid = fork();
-    if (n->pid < 0) return -1;
+    if (n->pid < 0)
+        return -1;
     if (n->pid == 0) {
         int dn = open("/dev/null", O_WRONLY);
         dup2(dn, 1);
@@ -54,7 +56,8 @@ int test_nats_start(test_nats *n, uint16_t port)
         _exit(127);
     }
     for (int i = 0; i < 500; i++) {
-        if (can_connect(n->port)) return 0;
+        if (can_connect(n->port))
+            return 0;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

@@ -97,18 +97,21 @@ static void *reader_main(void *arg)
         /* One last pass after the producer stopped, whatever the scheduling. */
         bool last = atomic_load(&s->stop);
         uint64_t head = lec_ring_head(&s->ring);
-        if (head > cursor + s->ring.count) cursor = head - s->ring.count;
+        if (head > cursor + s->ring.count)
+            cursor = head - s->ring.count;
         for (; cursor < head; cursor++) {
             size_t len;
             uint64_t meta;
-            if (lec_ring_read(&s->ring, cursor, out, sizeof out, &len, &meta)) continue;
+            if (lec_ring_read(&s->ring, cursor, out, sizeof out, &len, &meta))
+                continue;
             int bad = meta != cursor || len != 64 + cursor % 128;
             for (size_t i = 0; i < len && !bad; i++)
                 bad = out[i] != (uint8_t)(cursor + i);
             s->torn += bad;
             s->got++;
         }
-        if (last) break;
+        if (last)
+            break;
     }
     return NULL;
 }

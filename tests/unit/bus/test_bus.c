@@ -46,7 +46,8 @@ typedef struct waiter {
 static void poll_flag(uv_timer_t *t)
 {
     waiter *w = t->data;
-    if (*w->flag || --w->left <= 0) uv_stop(t->loop);
+    if (*w->flag || --w->left <= 0)
+        uv_stop(t->loop);
 }
 
 static void run_until(uv_loop_t *loop, volatile int *flag, int ms)
@@ -89,7 +90,8 @@ static void on_relay_reply(void *ud, int status, const lec_relay_opened *r)
 {
     ctx *c = ud;
     c->relay_status = status;
-    if (r) c->reply = *r;
+    if (r)
+        c->reply = *r;
     c->relay_done = 1;
 }
 

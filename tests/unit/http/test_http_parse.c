@@ -63,7 +63,8 @@ static void test_byte_by_byte(void **state)
         int rc = lec_http_reader_feed(r, (const uint8_t *)REQ + i, 1, &used);
         assert_int_equal(used, 1);
         assert_int_equal(rc, i == sizeof REQ - 2 ? LEC_HTTP_DONE : LEC_HTTP_NEED_MORE);
-        if (i == 0) assert_true(lec_http_reader_started(r));
+        if (i == 0)
+            assert_true(lec_http_reader_started(r));
     }
     check_req(lec_http_reader_request(r));
     lec_http_reader_del(r);
@@ -173,7 +174,8 @@ static void test_malformed(void **state)
         size_t used;
         int rc = lec_http_reader_feed(r, (const uint8_t *)bad400[i], strlen(bad400[i]), &used);
         assert_true(rc == LEC_ERR_PROTO || rc == LEC_HTTP_NEED_MORE);
-        if (rc == LEC_ERR_PROTO) assert_int_equal(lec_http_reader_status(r) / 100, 4);
+        if (rc == LEC_ERR_PROTO)
+            assert_int_equal(lec_http_reader_status(r) / 100, 4);
         lec_http_reader_del(r);
     }
     expect_status("FROB / HTTP/1.1\r\n\r\n", 19, 501);
@@ -193,13 +195,16 @@ static void test_garbage_never_crashes(void **state)
             x = x * 1103515245 + 12345;
             buf[i] = (uint8_t)(x >> 16);
         }
-        if (round % 2) memcpy(buf, "GET / HTTP/1.1\r\n", 16);
+        if (round % 2)
+            memcpy(buf, "GET / HTTP/1.1\r\n", 16);
         size_t off = 0;
         while (off < sizeof buf) {
             size_t used, chunk = 1 + (off * 7) % 31;
-            if (chunk > sizeof buf - off) chunk = sizeof buf - off;
+            if (chunk > sizeof buf - off)
+                chunk = sizeof buf - off;
             int rc = lec_http_reader_feed(r, buf + off, chunk, &used);
-            if (rc != LEC_HTTP_NEED_MORE) break;
+            if (rc != LEC_HTTP_NEED_MORE)
+                break;
             off += chunk;
         }
         lec_http_reader_del(r);

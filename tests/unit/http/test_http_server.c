@@ -118,10 +118,13 @@ static int cli_response(int fd, char *buf, size_t cap)
                 return status;
             }
         }
-        if (len + 1 >= cap) return -1;
+        if (len + 1 >= cap)
+            return -1;
         ssize_t n = read(fd, buf + len, 1); /* byte at a time: never eat the next response */
-        if (n == 0) return len ? -1 : 0;
-        if (n < 0) return -1;
+        if (n == 0)
+            return len ? -1 : 0;
+        if (n < 0)
+            return -1;
         len += (size_t)n;
     }
 }
@@ -208,7 +211,8 @@ static void run(scenario_fn scenario, char **cors, size_t ncors, uint32_t max_co
     uv_run(&f.loop, UV_RUN_DEFAULT);
     pthread_join(t, NULL);
     assert_int_equal(uv_loop_close(&f.loop), 0); /* every handle was closed */
-    if (f.failure[0]) fail_msg("%s", f.failure);
+    if (f.failure[0])
+        fail_msg("%s", f.failure);
 }
 
 static char star[] = "*";
@@ -345,7 +349,8 @@ static void sc_limits(fixture *f)
     size_t len = 0;
     buf[0] = '\0';
     while (len < sizeof buf - 1 && !strstr(buf, "\r\n\r\n")) {
-        if (read(fd, buf + len, 1) != 1) break;
+        if (read(fd, buf + len, 1) != 1)
+            break;
         buf[++len] = '\0';
     }
     CHECK(f, !strncmp(buf, "HTTP/1.1 200", 12) && strstr(buf, "Content-Length: 6"), "HEAD: %s",

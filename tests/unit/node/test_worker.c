@@ -29,7 +29,8 @@ static void on_msg(void *arg)
     msg *m = arg;
     uv_thread_t self = uv_thread_self();
     m->c->seen_thread_ok += uv_thread_equal(&self, &m->c->w->thread);
-    if (m->seq != m->c->last[m->poster] + 1) m->c->out_of_order++;
+    if (m->seq != m->c->last[m->poster] + 1)
+        m->c->out_of_order++;
     m->c->last[m->poster] = m->seq;
     m->c->count++;
 }
