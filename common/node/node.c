@@ -61,6 +61,7 @@ static void node_stop(lec_node *node)
         return;
     node->stopping = true;
     LEC_INFO(&node->log, MOD, "stopping");
+    lec_sys_notify("STOPPING=1");
     uv_timer_stop(&node->drain_timer);
     uv_close((uv_handle_t *)&node->drain_timer, NULL);
     uv_close((uv_handle_t *)&node->sig_int, NULL);
@@ -99,6 +100,7 @@ void lec_node_shutdown(lec_node *node)
     }
     node->draining = true;
     LEC_INFO(&node->log, MOD, "draining: no new sessions");
+    lec_sys_notify("STATUS=draining");
     lec_control_heartbeat_now(node->control);      /* tell the cluster at once */
     node->drains_pending = node->ndrain_hooks + 1; /* +1: ours, released below */
     for (unsigned i = 0; i < node->ndrain_hooks; i++)
@@ -168,7 +170,9 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     lec_node *node = h->data;
     if (signum == SIGHUP) {
+        lec_sys_notify_reloading();
         reload(node);
+        lec_sys_notify("READY=1\nSTATUS=serving");
         return;
     }
     LEC_INFO(&node->log, MOD, "%s received", signum == SIGINT ? "SIGINT" : "SIGTERM");
@@ -301,6 +305,7 @@ static int node_run(lec_node *node)
         uv_signal_start(&node->sig_term, on_signal, SIGTERM);
         uv_signal_start(&node->sig_hup, on_signal, SIGHUP);
         node->started_at = lec_clock_now(lec_sys_clock());
+        lec_sys_notify("READY=1\nSTATUS=serving");
         LEC_INFO(&node->log, MOD, "%s %s up: node %s, region %s, %u worker(s), HTTP port %u%s",
                  node->role->binary, LEC_VERSION, node->cfg->node.id, node->cfg->node.region,
                  node->nworkers, lec_http_server_port(node->http),

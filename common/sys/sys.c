@@ -5,9 +5,12 @@
 #include "base/err.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -119,4 +122,35 @@ int lec_sys_addr_from_sockaddr(const struct sockaddr *sa, lec_addr *out)
         return 0;
     }
     return LEC_ERR_INVAL;
+}
+
+int lec_sys_notify(const char *state)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || !*path)
+        return LEC_ERR_NOTFOUND;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    size_t len = strlen(path);
+    if (len >= sizeof sa.sun_path || (path[0] != '/' && path[0] != '@'))
+        return LEC_ERR_IO;
+    memcpy(sa.sun_path, path, len);
+    if (path[0] == '@')
+        sa.sun_path[0] = '\0'; /* abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return LEC_ERR_IO;
+    socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+    ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
+    close(fd);
+    return n == (ssize_t)strlen(state) ? 0 : LEC_ERR_IO;
+}
+
+int lec_sys_notify_reloading(void)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)(lec_clock_now(lec_sys_clock()) / LEC_US));
+    return lec_sys_notify(msg);
 }

@@ -21,6 +21,14 @@ const lec_rand *lec_sys_rand(void);
  * (cast from intptr_t), e.g. (void *)(intptr_t)2 for stderr. */
 void lec_sys_log_sink_fd(void *ud, const char *line, size_t len);
 
+/* systemd's sd_notify protocol (Type=notify units), without libsystemd:
+ * one datagram to $NOTIFY_SOCKET ("/path" or "@abstract").  Returns 0 when
+ * sent, LEC_ERR_NOTFOUND when NOTIFY_SOCKET is unset (not under systemd),
+ * LEC_ERR_IO otherwise.  `state` is e.g. "READY=1" or "STOPPING=1". */
+int lec_sys_notify(const char *state);
+/* "RELOADING=1" with the MONOTONIC_USEC that Type=notify-reload wants. */
+int lec_sys_notify_reloading(void);
+
 struct sockaddr;
 struct sockaddr_storage;
 /* lec_addr <-> struct sockaddr.  to: returns the sockaddr length, or 0 for
