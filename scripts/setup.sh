@@ -16,7 +16,7 @@ pkgs=(
   libuv1-dev libnice-dev libsrtp2-dev libssl-dev libnats-dev
   libprotobuf-c-dev protobuf-c-compiler libyaml-dev libhttp-parser-dev
   libcmocka-dev libmaxminddb-dev libmaxmind-db-writer-perl
-  nats-server curl iproute2 procps valgrind
+  nats-server curl iproute2 procps valgrind openssl
   chromium
 )
 # Node.js for the browser tests: Debian's nodejs + npm, unless a node with

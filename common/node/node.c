@@ -89,15 +89,44 @@ static void on_drain_timeout(uv_timer_t *t)
     node_stop(node);
 }
 
+void lec_node_set_draining(lec_node *node, bool draining)
+{
+    if (node->stopping || node->shutting_down || node->draining == draining)
+        return;
+    node->draining = draining;
+    LEC_INFO(&node->log, MOD,
+             draining ? "draining (admin): no new sessions"
+                      : "drain cancelled (admin): taking sessions again");
+    lec_sys_notify(draining ? "STATUS=draining" : "STATUS=serving");
+    lec_control_heartbeat_now(node->control);
+}
+
+int lec__node_load_tokens(lec_node *node)
+{
+    lec_tokens fresh = {0};
+    const char *path = node->cfg->auth.admin_tokens_file, *why = "";
+    if (path) {
+        int rc = lec_tokens_load(&fresh, path, &why);
+        if (rc) {
+            LEC_ERROR(&node->log, MOD, "auth.admin_tokens_file %s: %s", path, why);
+            return rc;
+        }
+    }
+    lec_tokens_free(&node->admin_tokens);
+    node->admin_tokens = fresh;
+    return 0;
+}
+
 void lec_node_shutdown(lec_node *node)
 {
     if (node->stopping)
         return;
-    if (node->draining) {
+    if (node->shutting_down) {
         LEC_WARN(&node->log, MOD, "asked again: stopping without waiting for the drain");
         node_stop(node);
         return;
     }
+    node->shutting_down = true;
     node->draining = true;
     LEC_INFO(&node->log, MOD, "draining: no new sessions");
     lec_sys_notify("STATUS=draining");
@@ -160,6 +189,7 @@ static void reload(lec_node *node)
     node->cfg = next;
     apply_log_config(node);
     node->drain_timeout = next->node.drain_timeout;
+    lec__node_load_tokens(node); /* a broken file keeps the old tokens */
     lec_http_server_cfg hc;
     lec_http_server_cfg_from(&hc, next);
     lec_http_server_configure(node->http, &hc);
@@ -224,6 +254,11 @@ static void register_metrics(lec_node *node)
                                                  "Nodes in this node's cluster view, by role");
     node->m.cluster_nodes[1] = lec_metrics_gauge(m, "lectern_cluster_nodes", "role=\"edge\"",
                                                  "Nodes in this node's cluster view, by role");
+    node->m.egress_capacity =
+        lec_metrics_gauge(m, "lectern_egress_capacity_bytes_per_second", "",
+                          "Configured egress capacity (limits.max_egress_mbps)");
+    node->m.viewers_capacity = lec_metrics_gauge(m, "lectern_viewers_capacity", "",
+                                                 "Configured viewer capacity (limits.max_viewers)");
     node->m.nats_connected = node->m.nats_reconnects = LEC_METRIC_NONE;
     for (int i = 0; i < 3; i++)
         node->m.nats_dropped[i] = LEC_METRIC_NONE;
@@ -251,7 +286,9 @@ static int node_start(lec_node *node)
     if (rc)
         return rc;
     register_metrics(node);
-    rc = lec__node_add_builtin_routes(node);
+    rc = lec__node_load_tokens(node);
+    if (!rc)
+        rc = lec__node_add_builtin_routes(node);
     if (!rc && node->role->setup)
         rc = node->role->setup(node);
     if (!rc)
@@ -316,6 +353,7 @@ static int node_run(lec_node *node)
     if (node->cfg->nats.enabled)
         lec_control_library_shutdown();
     lec_metrics_free(&node->metrics);
+    lec_tokens_free(&node->admin_tokens);
     if (uv_loop_close(&loop))
         LEC_WARN(&node->log, MOD, "handles left open at exit");
     LEC_INFO(&node->log, MOD, "stopped");

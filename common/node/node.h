@@ -12,6 +12,7 @@
 #include "http/http_server.h"
 #include "metrics/metrics.h"
 #include "node/control.h"
+#include "node/tokens.h"
 #include "node/worker.h"
 
 #include <stdbool.h>
@@ -48,12 +49,14 @@ struct lec_node {
     lec_worker *workers;
     unsigned nworkers;
     lec_control *control;
-    lec_metrics metrics; /* shard 0: the main loop; shard 1 + i: worker i */
+    lec_metrics metrics;     /* shard 0: the main loop; shard 1 + i: worker i */
+    lec_tokens admin_tokens; /* auth.admin_tokens_file; empty: admin API off */
     struct {
         lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[3],
-            cluster_nodes[2], uptime;
+            cluster_nodes[2], uptime, egress_capacity, viewers_capacity;
     } m;
     bool draining;
+    bool shutting_down; /* SIGTERM/SIGINT seen: drain, then stop */
     bool stopping;
     unsigned drains_pending;
     struct {
@@ -77,6 +80,10 @@ int lec_node_on_drain(lec_node *node, lec_node_drain_fn fn, void *ud);
 void lec_node_drain_done(lec_node *node);
 /* Starts draining then stopping, as SIGTERM does. */
 void lec_node_shutdown(lec_node *node);
+/* Drains without stopping (admin API), or takes sessions again. */
+void lec_node_set_draining(lec_node *node, bool draining);
+/* (Re)loads the token files of the config; logs problems. */
+int lec__node_load_tokens(lec_node *node);
 /* Ready to take sessions: running and not draining. */
 bool lec_node_ready(const lec_node *node);
 

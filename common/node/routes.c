@@ -70,6 +70,9 @@ static void collect(lec_node *node)
 {
     lec_metrics *m = &node->metrics;
     lec_metric_set(m, 0, node->m.draining, node->draining);
+    lec_metric_set(m, 0, node->m.egress_capacity,
+                   (int64_t)node->cfg->limits.max_egress_mbps * 1000000 / 8);
+    lec_metric_set(m, 0, node->m.viewers_capacity, node->cfg->limits.max_viewers);
     lec_metric_set(m, 0, node->m.uptime,
                    (int64_t)((lec_clock_now(lec_sys_clock()) - node->started_at) / LEC_S));
     if (!node->control)
@@ -158,6 +161,34 @@ static void metrics(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
+/* POST /v1/admin/drain: stop taking sessions (steering and DNS move
+ * viewers away); DELETE: take them again.  Bearer token from
+ * auth.admin_tokens_file; no file, no admin API. */
+static void admin_drain(lec_http_ex *ex)
+{
+    lec_node *node = ex->ud;
+    size_t len = 0;
+    const char *tok = lec_http_req_bearer(ex->req, &len);
+    if (!node->admin_tokens.n) {
+        lec_http_resp_error(&ex->resp, 403, "the admin API is off: set auth.admin_tokens_file");
+    } else if (!tok || !lec_tokens_check(&node->admin_tokens, tok, len)) {
+        lec_http_resp_error(&ex->resp, 401, "a valid admin bearer token is required");
+        lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern-admin\"");
+    } else if (node->stopping) {
+        lec_http_resp_error(&ex->resp, 409, "the node is stopping");
+    } else {
+        lec_node_set_draining(node, ex->req->method == LEC_HTTP_POST);
+        lec_jw w;
+        lec_http_resp_json(&ex->resp, 200, &w);
+        lec_jw_obj_open(&w);
+        lec_jw_key(&w, "draining");
+        lec_jw_bool(&w, node->draining);
+        lec_jw_obj_close(&w);
+        lec_sbuf_putc(&ex->resp.body, '\n');
+    }
+    lec_http_ex_finish(ex);
+}
+
 int lec__node_add_builtin_routes(lec_node *node)
 {
     int rc = lec_node_route(node, "healthz", LEC_HTTP_GET, "/healthz", healthz, node);
@@ -167,5 +198,8 @@ int lec__node_add_builtin_routes(lec_node *node)
         rc = lec_node_route(node, "cluster", LEC_HTTP_GET, "/v1/cluster", cluster, node);
     if (!rc)
         rc = lec_node_route(node, "metrics", LEC_HTTP_GET, "/metrics", metrics, node);
+    if (!rc)
+        rc = lec_node_route(node, "admin_drain", LEC_HTTP_POST | LEC_HTTP_DELETE, "/v1/admin/drain",
+                            admin_drain, node);
     return rc;
 }

@@ -66,10 +66,12 @@ set -e
 pass "bad config: file:line: key: reason, exit $rc"
 
 # --- a good config, a running node
+printf '# operators\nadmin-secret-token\n' > "$work/admin-tokens"
 cat > "$work/good.yaml" <<YAML
 node: {id: origin-test, role: origin, region: eu-central-1, drain_timeout: 5s}
 workers: 2
 http: {listen: 127.0.0.1:0}
+auth: {admin_tokens_file: $work/admin-tokens}
 log: {level: info, format: json}
 YAML
 "$origin" -c "$work/good.yaml" > "$work/log" 2>&1 &
@@ -81,6 +83,22 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 [ "$code" = 200 ] || fail "/readyz: $code"
 grep -q '"level":"info"' "$work/log" || fail "JSON log lines expected"
 pass "/healthz 200, /readyz 200, JSON logs"
+
+# --- admin drain: a token is required; drain turns /readyz 503, DELETE undoes it
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/v1/admin/drain")
+[ "$code" = 401 ] || fail "drain without a token: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer wrong' "http://127.0.0.1:$port/v1/admin/drain")
+[ "$code" = 401 ] || fail "drain with a wrong token: $code"
+curl -sf -X POST -H 'Authorization: Bearer admin-secret-token' "http://127.0.0.1:$port/v1/admin/drain" \
+  | grep -q '"draining":true' || fail "drain with the token"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
+[ "$code" = 503 ] || fail "/readyz while draining: $code"
+curl -s "http://127.0.0.1:$port/metrics" | grep -q '^lectern_draining 1$' || fail "lectern_draining 1"
+curl -sf -X DELETE -H 'Authorization: Bearer admin-secret-token' "http://127.0.0.1:$port/v1/admin/drain" \
+  | grep -q '"draining":false' || fail "undrain"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
+[ "$code" = 200 ] || fail "/readyz after undrain: $code"
+pass "admin drain: 401 without the token, /readyz 503 while draining, DELETE resumes"
 
 # --- /metrics: well-formed after traffic of several kinds
 for p in /healthz /readyz /nope /v1/cluster; do curl -s -o /dev/null "http://127.0.0.1:$port$p"; done

@@ -1,0 +1,56 @@
+# Steering's first step: one DNS name, latency-routed to the nearest region
+# whose nodes pass their /readyz health checks (a draining node answers 503
+# and drops out).  Every node also gets its own name for redirects and
+# Location headers (http.public_url).
+
+resource "aws_route53_health_check" "node" {
+  provider          = aws.us_east_1
+  for_each          = local.all_nodes
+  type              = "HTTPS"
+  ip_address        = each.value.public_ip
+  port              = 443
+  resource_path     = "/readyz"
+  fqdn              = "${each.key}.${var.domain}"
+  request_interval  = 10
+  failure_threshold = 2
+  tags              = { Name = "${var.project}-${each.key}" }
+}
+
+# A region is healthy while any of its edges is.
+resource "aws_route53_health_check" "region" {
+  provider               = aws.us_east_1
+  for_each               = toset(var.edge_regions)
+  type                   = "CALCULATED"
+  child_health_threshold = 1
+  child_healthchecks     = [for id, n in local.all_nodes : aws_route53_health_check.node[id].id if n.region == each.key && n.role == "edge"]
+  tags                   = { Name = "${var.project}-${each.key}" }
+}
+
+resource "aws_route53_record" "latency" {
+  provider        = aws.us_east_1
+  for_each        = toset(var.edge_regions)
+  zone_id         = var.hosted_zone_id
+  name            = var.domain
+  type            = "A"
+  ttl             = 30
+  set_identifier  = each.key
+  health_check_id = aws_route53_health_check.region[each.key].id
+  records         = [for id, n in local.all_nodes : n.public_ip if n.region == each.key && n.role == "edge"]
+  latency_routing_policy {
+    region = each.key
+  }
+}
+
+resource "aws_route53_record" "node" {
+  provider = aws.us_east_1
+  for_each = local.all_nodes
+  zone_id  = var.hosted_zone_id
+  name     = "${each.key}.${var.domain}"
+  type     = "A"
+  ttl      = 60
+  records  = [each.value.public_ip]
+}
+
+locals {
+  all_nodes = merge([for r, m in local.region_modules : m.nodes]...)
+}

@@ -1,0 +1,141 @@
+variable "project" {
+  description = "Name prefix for every resource and the lectern:project tag."
+  type        = string
+  default     = "lectern"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.project))
+    error_message = "project: 2-21 characters of a-z, 0-9 and -, starting with a letter."
+  }
+}
+
+variable "origin_region" {
+  description = "The region of the origin (where teachers publish)."
+  type        = string
+  default     = "eu-central-1"
+  validation {
+    condition     = contains(["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2"], var.origin_region)
+    error_message = "origin_region must be one of eu-central-1, us-east-1, us-west-2, ap-southeast-2."
+  }
+}
+
+variable "edge_regions" {
+  description = "Regions that get edges (the origin's region may be one of them)."
+  type        = list(string)
+  default     = ["us-east-1", "ap-southeast-2"]
+  validation {
+    condition     = length(var.edge_regions) > 0 && alltrue([for r in var.edge_regions : contains(["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2"], r)])
+    error_message = "edge_regions: one or more of eu-central-1, us-east-1, us-west-2, ap-southeast-2."
+  }
+}
+
+variable "edges_per_region" {
+  description = "Edge instances in each edge region."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.edges_per_region >= 1 && var.edges_per_region <= 20
+    error_message = "edges_per_region must be between 1 and 20."
+  }
+}
+
+variable "instance_type" {
+  description = "EC2 instance type of origins and edges (media needs network bandwidth: c6in or c7gn)."
+  type        = string
+  default     = "c6in.xlarge"
+}
+
+variable "nats_instance_type" {
+  description = "EC2 instance type of the NATS servers (three per region)."
+  type        = string
+  default     = "t3.small"
+}
+
+variable "domain" {
+  description = "The DNS name viewers use, e.g. live.example.com; latency records are made under it."
+  type        = string
+  validation {
+    condition     = can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.domain))
+    error_message = "domain must be a DNS name such as live.example.com."
+  }
+}
+
+variable "hosted_zone_id" {
+  description = "The Route53 hosted zone that holds var.domain."
+  type        = string
+  validation {
+    condition     = can(regex("^Z[A-Z0-9]{4,32}$", var.hosted_zone_id))
+    error_message = "hosted_zone_id looks like Z0123456789ABCDEFGHIJ."
+  }
+}
+
+variable "admin_cidrs" {
+  description = "CIDR blocks allowed to reach SSH and the metrics port (operators, Prometheus)."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for c in var.admin_cidrs : can(cidrhost(c, 0))])
+    error_message = "admin_cidrs must be CIDR blocks such as 198.51.100.0/24."
+  }
+}
+
+variable "ssh_key_name" {
+  description = "An EC2 key pair name for SSH, or empty for none (use SSM)."
+  type        = string
+  default     = ""
+}
+
+variable "git_url" {
+  description = "Where cloud-init fetches Lectern's source from."
+  type        = string
+}
+
+variable "git_ref" {
+  description = "The tag or branch of Lectern that cloud-init builds."
+  type        = string
+  default     = "main"
+}
+
+variable "media_port_range" {
+  description = "UDP ports for WebRTC media (ice.port_range), as [first, last]."
+  type        = list(number)
+  default     = [20000, 29999]
+  validation {
+    condition     = length(var.media_port_range) == 2 && var.media_port_range[0] >= 1024 && var.media_port_range[0] <= var.media_port_range[1] && var.media_port_range[1] <= 65535
+    error_message = "media_port_range is [first, last] with 1024 <= first <= last <= 65535."
+  }
+}
+
+variable "relay_port" {
+  description = "UDP port of cascade legs (relay.listen)."
+  type        = number
+  default     = 7000
+}
+
+variable "nats_creds" {
+  description = "Contents of the NATS credentials file the nodes use (from nsc), or empty."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "tls_cert" {
+  description = "PEM certificate chain for <domain> and *.<domain>, served on 443 by each node's nginx."
+  type        = string
+  sensitive   = true
+}
+
+variable "tls_key" {
+  description = "PEM private key of tls_cert."
+  type        = string
+  sensitive   = true
+}
+
+variable "publish_tokens" {
+  description = "WHIP bearer tokens that teachers' encoders present to the origin."
+  type        = list(string)
+  sensitive   = true
+  validation {
+    condition     = length(var.publish_tokens) > 0 && alltrue([for t in var.publish_tokens : length(t) >= 16])
+    error_message = "publish_tokens: at least one token of 16 or more characters."
+  }
+}
