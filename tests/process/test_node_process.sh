@@ -30,8 +30,8 @@ port_from_log() {
 }
 
 # --- version and help
-"$origin" --version | grep -q '^lectern-origin [0-9]' || fail "--version"
-"$edge" --help | grep -q -- '--check-config' || fail "--help"
+grep -q '^lectern-origin [0-9]' <<<"$("$origin" --version)" || fail "--version"
+grep -q -- '--check-config' <<<"$("$edge" --help)" || fail "--help"
 "$origin" --no-such-flag >/dev/null 2>&1 && fail "an unknown flag must fail"
 pass "version, help, unknown flag"
 
@@ -55,9 +55,9 @@ set +e
 out=$("$origin" -c "$work/bad.yaml" 2>&1); rc=$?
 set -e
 [ "$rc" -ne 0 ] || fail "a bad config must exit non-zero"
-echo "$out" | grep -q "bad.yaml:6: http.listen: '0.0.0.0:notaport' is not an address" \
+grep -q "bad.yaml:6: http.listen: '0.0.0.0:notaport' is not an address" <<<"$out" \
   || fail "bad listen not reported with its line: $out"
-echo "$out" | grep -q "bad.yaml:8: ice.port_range: port range is inverted" \
+grep -q "bad.yaml:8: ice.port_range: port range is inverted" <<<"$out" \
   || fail "inverted range not reported: $out"
 set +e
 "$origin" -c "$work/missing.yaml" >/dev/null 2>&1; rc=$?
@@ -78,7 +78,7 @@ YAML
 pid=$!
 port=$(port_from_log "$work/log")
 body=$(curl -sf "http://127.0.0.1:$port/healthz") || fail "/healthz"
-echo "$body" | grep -q '"status":"ok"' || fail "/healthz body: $body"
+grep -q '"status":"ok"' <<<"$body" || fail "/healthz body: $body"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 [ "$code" = 200 ] || fail "/readyz: $code"
 grep -q '"level":"info"' "$work/log" || fail "JSON log lines expected"
@@ -89,13 +89,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/v1
 [ "$code" = 401 ] || fail "drain without a token: $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer wrong' "http://127.0.0.1:$port/v1/admin/drain")
 [ "$code" = 401 ] || fail "drain with a wrong token: $code"
-curl -sf -X POST -H 'Authorization: Bearer admin-secret-token' "http://127.0.0.1:$port/v1/admin/drain" \
-  | grep -q '"draining":true' || fail "drain with the token"
+out=$(curl -sf -X POST -H 'Authorization: Bearer admin-secret-token' "http://127.0.0.1:$port/v1/admin/drain")
+grep -q '"draining":true' <<<"$out" || fail "drain with the token: $out"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 [ "$code" = 503 ] || fail "/readyz while draining: $code"
-curl -s "http://127.0.0.1:$port/metrics" | grep -q '^lectern_draining 1$' || fail "lectern_draining 1"
-curl -sf -X DELETE -H 'Authorization: Bearer admin-secret-token' "http://127.0.0.1:$port/v1/admin/drain" \
-  | grep -q '"draining":false' || fail "undrain"
+grep -q '^lectern_draining 1$' <<<"$(curl -s "http://127.0.0.1:$port/metrics")" || fail "lectern_draining 1"
+out=$(curl -sf -X DELETE -H 'Authorization: Bearer admin-secret-token' "http://127.0.0.1:$port/v1/admin/drain")
+grep -q '"draining":false' <<<"$out" || fail "undrain: $out"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 [ "$code" = 200 ] || fail "/readyz after undrain: $code"
 pass "admin drain: 401 without the token, /readyz 503 while draining, DELETE resumes"
@@ -118,7 +118,7 @@ for _ in $(seq 1 30); do grep -q 'reload: applied' "$work/log" && break; sleep 0
 grep -q 'reload: log.level updated' "$work/log" || fail "SIGHUP did not apply log.level"
 grep -q 'reload: node.id changed; it takes effect after a restart' "$work/log" \
   || fail "SIGHUP did not report the restart-only key"
-curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"node":"origin-test"' \
+grep -q '"node":"origin-test"' <<<"$(curl -sf "http://127.0.0.1:$port/healthz")" \
   || fail "node.id must keep its running value until a restart"
 # A broken file on SIGHUP keeps the running config.
 echo "node: [" > "$work/good.yaml"
@@ -156,7 +156,7 @@ YAML
 ); rc=$?
 set -e
 [ "$rc" -ne 0 ] || fail "a busy port must fail"
-echo "$out" | grep -q "cannot listen on 127.0.0.1:$port: address already in use" \
+grep -q "cannot listen on 127.0.0.1:$port: address already in use" <<<"$out" \
   || fail "busy port message: $out"
 kill -TERM "$pid"; wait "$pid" || fail "edge exit status"
 pid=
