@@ -1,0 +1,45 @@
+/*
+ * Offer/answer (RFC 3264, JSEP RFC 8829) for our side of WHIP and WHEP: we
+ * are always the answerer, ICE-lite, DTLS passive unless the offer insists
+ * on being passive itself.  A sans-I/O core.
+ *
+ * Codecs: one primary codec per m= section (an SFU forwards, it does not
+ * transcode, so one codec per track keeps every viewer able to decode),
+ * with its RTX.  For WHIP the offerer's order decides among the codecs we
+ * accept; for WHEP the codec is the publisher's (`source`), mapped to the
+ * viewer's payload types.  H.264 matches on packetization-mode and the
+ * profile part of profile-level-id (RFC 6184 8.2.2).
+ */
+#ifndef LEC_SDP_NEGOTIATE_H
+#define LEC_SDP_NEGOTIATE_H
+
+#include "sdp/sdp.h"
+
+typedef struct lec_sdp_answer_opts {
+    lec_sdp_dir dir; /* ours: LEC_SDP_RECVONLY (WHIP) or LEC_SDP_SENDONLY (WHEP) */
+    const char *ice_ufrag, *ice_pwd;
+    const char *fingerprint;       /* "sha-256 AB:..." */
+    const char *const *candidates; /* a=candidate values, NULL-terminated; may be NULL */
+    unsigned fb_allowed;           /* LEC_FB_* we implement */
+    const char *const *extmaps;    /* header extension URIs we implement, NULL-terminated */
+    bool allow_vp9, allow_av1;     /* pass-through codecs both ends must agree on */
+    bool accept_simulcast;
+    /* WHEP: the publisher's codec per kind (NULL: any we accept). */
+    const lec_sdp_codec *source_audio, *source_video;
+    uint64_t sess_id;
+} lec_sdp_answer_opts;
+
+/*
+ * Builds `answer` for `offer`.  Returns 0; LEC_ERR_INVAL when the offer is
+ * not WebRTC (no ICE credentials, no DTLS fingerprint, no rtcp-mux, no
+ * BUNDLE) with the reason in err; LEC_ERR_UNSUPPORTED when no section has a
+ * codec in common (WHIP: 406/422; err names what was offered).
+ */
+int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *opts, lec_sdp *answer,
+                   char *err, size_t errcap);
+
+/* Whether offered codec `c` is the same codec as `ref` (name, clock rate,
+ * channels, and for H.264 the packetization mode and profile). */
+bool lec_sdp_codec_match(const lec_sdp_codec *c, const lec_sdp_codec *ref);
+
+#endif

@@ -1,0 +1,309 @@
+/* SDP parsing, writing and answering, with offers as real clients send
+ * them, and the ways a hostile offer goes wrong. */
+#include "testdata.h"
+#include "offers.h"
+#include "base/err.h"
+#include "sdp/negotiate.h"
+#include "sdp/sdp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const EXTS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid",
+                                   "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+                                   NULL};
+static const char *const CANDS[] = {"1 1 udp 2130706431 127.0.0.1 20000 typ host", NULL};
+#define FP                                                                                         \
+    "sha-256 "                                                                                     \
+    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:"   \
+    "88:99"
+
+static lec_sdp_answer_opts whip_opts(void)
+{
+    lec_sdp_answer_opts o = {
+        .dir = LEC_SDP_RECVONLY,
+        .ice_ufrag = "lect",
+        .ice_pwd = "0123456789abcdefghijklmn",
+        .fingerprint = FP,
+        .candidates = CANDS,
+        .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
+        .extmaps = EXTS,
+        .accept_simulcast = true,
+        .sess_id = 42,
+    };
+    return o;
+}
+
+static lec_sdp *parse_ok(const char *text)
+{
+    lec_sdp *s = calloc(1, sizeof *s);
+    char err[256];
+    int rc = lec_sdp_parse(text, strlen(text), s, err, sizeof err);
+    if (rc)
+        fail_msg("parse failed: %s", err);
+    return s;
+}
+
+static void test_parse_chrome(void **state)
+{
+    (void)state;
+    lec_sdp *s = parse_ok(CHROME_WHIP_OFFER);
+    assert_int_equal(s->nmedia, 2);
+    assert_int_equal(s->nbundle, 2);
+    assert_true(s->sess_id == 4611731400430051336ULL);
+    lec_sdp_media *a = &s->media[0], *v = &s->media[1];
+    assert_int_equal(a->kind, LEC_SDP_AUDIO);
+    assert_int_equal(a->dir, LEC_SDP_SENDONLY);
+    assert_true(a->rtcp_mux && a->rtcp_rsize);
+    assert_string_equal(lec_sdp_ufrag(s, a), "Xk3r");
+    assert_int_equal(a->ncodecs, 8);
+    assert_string_equal(a->codecs[0].name, "opus");
+    assert_int_equal(a->codecs[0].channels, 2);
+    assert_int_equal(a->codecs[0].fb, LEC_FB_TRANSPORT_CC);
+    assert_int_equal(a->nssrcs, 1);
+    assert_string_equal(a->ssrcs[0].cname, "abcdEFGH");
+    assert_int_equal(v->ncodecs, 10);
+    assert_int_equal(v->codecs[0].fb,
+                     LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR | LEC_FB_REMB | LEC_FB_TRANSPORT_CC);
+    assert_int_equal(v->codecs[1].rtx_apt, 96);
+    assert_int_equal(v->nrids, 2);
+    assert_string_equal(v->rids[1].params, "max-width=320");
+    assert_string_equal(v->simulcast, "send h;l");
+    assert_int_equal(v->nextmaps, 7);
+    uint8_t fp[32];
+    assert_int_equal(lec_sdp_fingerprint_parse(lec_sdp_fingerprint(s, v), fp, sizeof fp), 32);
+    assert_int_equal(fp[0], 0x0f);
+    assert_int_equal(fp[31], 0x8e);
+    free(s);
+}
+
+static void test_answer_chrome_whip(void **state)
+{
+    (void)state;
+    lec_sdp *offer = parse_ok(CHROME_WHIP_OFFER);
+    lec_sdp *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    char err[256];
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_true(ans->ice_lite);
+    assert_int_equal(ans->nbundle, 2);
+    lec_sdp_media *a = &ans->media[0], *v = &ans->media[1];
+    assert_int_equal(a->dir, LEC_SDP_RECVONLY);
+    assert_int_equal(a->setup, LEC_SDP_SETUP_PASSIVE);
+    assert_int_equal(a->ncodecs, 1);
+    assert_string_equal(a->codecs[0].name, "opus");
+    assert_int_equal(a->codecs[0].fb, 0); /* transport-cc not implemented: not negotiated */
+    /* Video: the offerer's first acceptable codec (VP8) and its RTX only. */
+    assert_int_equal(v->ncodecs, 2);
+    assert_string_equal(v->codecs[0].name, "VP8");
+    assert_int_equal(v->codecs[0].fb, LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR);
+    assert_int_equal(v->codecs[1].pt, 97);
+    /* Only the extensions we implement, with the offer's ids. */
+    assert_int_equal(v->nextmaps, 2);
+    assert_int_equal(v->extmaps[0].id, 2);
+    assert_int_equal(v->extmaps[1].id, 4);
+    assert_string_equal(v->simulcast, "recv h;l");
+    assert_false(v->rids[0].send);
+
+    lec_sbuf out;
+    lec_sbuf_init(&out, NULL);
+    lec_sdp_write(ans, &out);
+    assert_contains(out.data, "a=group:BUNDLE 0 1\r\n");
+    assert_contains(out.data, "a=ice-lite\r\n");
+    assert_contains(out.data, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n");
+    assert_contains(out.data, "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n");
+    assert_contains(out.data, "a=setup:passive\r\n");
+    assert_contains(out.data, "a=candidate:1 1 udp 2130706431 127.0.0.1 20000 typ host\r\n");
+    assert_contains(out.data, "a=simulcast:recv h;l\r\n");
+    assert_contains(out.data, "a=fingerprint:" FP "\r\n");
+    /* What we write parses back to the same answer. */
+    lec_sdp *again = parse_ok(out.data);
+    assert_int_equal(again->nmedia, 2);
+    assert_string_equal(again->media[1].codecs[0].name, "VP8");
+    assert_string_equal(lec_sdp_pwd(again, &again->media[0]), "0123456789abcdefghijklmn");
+    lec_sbuf_free(&out);
+    free(offer);
+    free(ans);
+    free(again);
+}
+
+static void test_answer_obs_h264(void **state)
+{
+    (void)state;
+    lec_sdp *offer = parse_ok(OBS_WHIP_OFFER);
+    assert_string_equal(lec_sdp_ufrag(offer, &offer->media[1]), "zqo7"); /* session level */
+    assert_int_equal(offer->media[0].ncandidates, 1);
+    assert_true(offer->media[0].end_of_candidates);
+    lec_sdp *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
+    assert_string_equal(ans->media[1].codecs[0].name, "H264");
+    assert_int_equal(ans->media[1].codecs[0].pt, 96);
+    free(offer);
+    free(ans);
+}
+
+static void test_answer_whep_maps_payload_types(void **state)
+{
+    (void)state;
+    /* The publisher sends H.264 42e01f as pt 102; the viewer calls it 127. */
+    lec_sdp_codec src = {.pt = 102,
+                         .name = "H264",
+                         .clock_rate = 90000,
+                         .fmtp = "packetization-mode=1;profile-level-id=42e01f",
+                         .rtx_apt = -1};
+    lec_sdp_codec opus = {
+        .pt = 111, .name = "opus", .clock_rate = 48000, .channels = 2, .rtx_apt = -1};
+    lec_sdp *offer = parse_ok(CHROME_WHEP_OFFER);
+    lec_sdp *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    o.dir = LEC_SDP_SENDONLY;
+    o.source_video = &src;
+    o.source_audio = &opus;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
+    assert_int_equal(ans->media[1].dir, LEC_SDP_SENDONLY);
+    assert_int_equal(ans->media[1].codecs[0].pt, 127);
+    assert_int_equal(ans->media[1].codecs[1].pt, 125); /* its RTX */
+    /* A profile the viewer does not offer: no codec in common. */
+    snprintf(src.fmtp, sizeof src.fmtp, "packetization-mode=1;profile-level-id=640c1f");
+    ans->media[0].dir = LEC_SDP_SENDONLY;
+    o.source_audio = NULL;
+    char err[256];
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0); /* audio still works */
+    assert_int_equal(ans->media[1].port, 0);                              /* video rejected */
+    o.source_audio = &src; /* and now audio cannot match either */
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), LEC_ERR_UNSUPPORTED);
+    assert_contains(err, "no codec in common: offered opus, VP8, H264");
+    free(offer);
+    free(ans);
+}
+
+static void test_h264_match(void **state)
+{
+    (void)state;
+    lec_sdp_codec a = {.name = "H264",
+                       .clock_rate = 90000,
+                       .fmtp = "profile-level-id=42e01f;packetization-mode=1"};
+    lec_sdp_codec b = {.name = "h264",
+                       .clock_rate = 90000,
+                       .fmtp = "packetization-mode=1;profile-level-id=42E034"};
+    lec_sdp_codec c = {.name = "H264", .clock_rate = 90000, .fmtp = "profile-level-id=42e01f"};
+    assert_true(lec_sdp_codec_match(&a, &b));  /* level differs: still a match */
+    assert_false(lec_sdp_codec_match(&a, &c)); /* packetization mode differs */
+}
+
+static void test_rejects(void **state)
+{
+    (void)state;
+    lec_sdp *offer = calloc(1, sizeof *offer), *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    char err[256];
+    /* A viewer offer (recvonly) sent to WHIP: nothing to ingest. */
+    assert_int_equal(
+        lec_sdp_parse(CHROME_WHEP_OFFER, strlen(CHROME_WHEP_OFFER), offer, err, sizeof err), 0);
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), LEC_ERR_UNSUPPORTED);
+    /* Without BUNDLE, rtcp-mux, ICE or a sha-256 fingerprint: not WebRTC. */
+    struct {
+        const char *from, *to, *msg;
+    } cases[] = {
+        {"a=group:BUNDLE 0 1\n", "", "no a=group:BUNDLE"},
+        {"a=rtcp-mux\n", "", "lacks a=rtcp-mux"},
+        {"a=ice-pwd:3Fh0o5lbVv2rE8dV2s3bTT\n", "", "no ICE credentials"},
+        {"a=fingerprint:sha-256", "a=fingerprint:sha-1", "no usable DTLS fingerprint"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[4096];
+        const char *at = strstr(OBS_WHIP_OFFER, cases[i].from);
+        assert_non_null(at);
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - OBS_WHIP_OFFER), OBS_WHIP_OFFER,
+                 cases[i].to, at + strlen(cases[i].from));
+        assert_int_equal(lec_sdp_parse(buf, strlen(buf), offer, err, sizeof err), 0);
+        assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), LEC_ERR_INVAL);
+        assert_contains(err, cases[i].msg);
+    }
+    free(offer);
+    free(ans);
+}
+
+static void expect_parse_error(const char *text, int code, const char *msg)
+{
+    lec_sdp *s = calloc(1, sizeof *s);
+    char err[256];
+    assert_int_equal(lec_sdp_parse(text, strlen(text), s, err, sizeof err), code);
+    assert_contains(err, msg);
+    free(s);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    expect_parse_error("", LEC_ERR_INVAL, "empty SDP");
+    expect_parse_error("hello world\n", LEC_ERR_INVAL, "line 1: expected <type>=<value>");
+    expect_parse_error("o=- 1 1 IN IP4 0.0.0.0\n", LEC_ERR_INVAL, "line 1: an SDP starts with v=0");
+    expect_parse_error("v=0\nv=0\n", LEC_ERR_INVAL, "line 2: expected v=0 once");
+    expect_parse_error("v=0\nm=video 9 RTP/SAVPF 300\n", LEC_ERR_INVAL,
+                       "line 2: m=: payload type '300' is not 0-127");
+    expect_parse_error("v=0\nm=video 9 RTP/SAVPF 96\n", LEC_ERR_INVAL,
+                       "payload type 96 has no a=rtpmap");
+    expect_parse_error("v=0\nm=video 9 RTP/SAVPF 96\na=rtpmap:97 VP8/90000\n", LEC_ERR_INVAL,
+                       "line 3: a=rtpmap: payload type 97 is not on the m= line");
+    expect_parse_error("v=0\nm=video 9 RTP/SAVPF 96\na=rtpmap:96 VP8/0\n", LEC_ERR_INVAL,
+                       "bad clock rate");
+    expect_parse_error("v=0\nm=video 99999 RTP/SAVPF 96\n", LEC_ERR_INVAL, "m=: bad port");
+    expect_parse_error("v=0\nm=text 9 RTP/SAVPF 96\n", LEC_ERR_INVAL, "unknown media type 'text'");
+    expect_parse_error("v=0\na=setup:sometimes\n", LEC_ERR_INVAL, "a=setup: expected actpass");
+    expect_parse_error("v=0\nm=audio 9 RTP/SAVPF 0\na=extmap:15 urn:x\n", LEC_ERR_INVAL,
+                       "a=extmap: id must be");
+    expect_parse_error("v=0\nm=audio 9 RTP/SAVPF 0\na=rid:h sideways\n", LEC_ERR_INVAL,
+                       "direction must be send or recv");
+    expect_parse_error("v=0\na=ice-ufrag:x\x01y\n", LEC_ERR_INVAL, "control character");
+    /* Limits: too many m= sections, payload types, candidates. */
+    char big[8192] = "v=0\n";
+    for (int i = 0; i <= LEC_SDP_MAX_MEDIA; i++)
+        strcat(big, "m=audio 9 RTP/SAVPF 0\n");
+    expect_parse_error(big, LEC_ERR_RANGE, "more than 8 m= sections");
+    strcpy(big, "v=0\nm=video 9 RTP/SAVPF");
+    for (int i = 0; i <= LEC_SDP_MAX_CODECS; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), " %d", 96 + i % 30 + (i / 30) * 0);
+    expect_parse_error(big, LEC_ERR_INVAL, "listed twice");
+    strcpy(big, "v=0\nm=audio 9 RTP/SAVPF 0\n");
+    for (int i = 0; i <= LEC_SDP_MAX_CANDIDATES; i++)
+        strcat(big, "a=candidate:1 1 udp 1 192.0.2.1 1 typ host\n");
+    expect_parse_error(big, LEC_ERR_RANGE, "more than 16 a=candidate");
+    /* A field longer than its storage is refused, not cut. */
+    char longpwd[400] = "v=0\na=ice-pwd:";
+    memset(longpwd + strlen(longpwd), 'p', 200);
+    expect_parse_error(longpwd, LEC_ERR_INVAL, "a=ice-pwd is longer than 127 bytes");
+}
+
+static void test_fmtp_and_fingerprint(void **state)
+{
+    (void)state;
+    char v[32];
+    assert_int_equal(lec_sdp_fmtp_get("minptime=10;useinbandfec=1", "useinbandfec", v, sizeof v),
+                     1);
+    assert_string_equal(v, "1");
+    assert_int_equal(lec_sdp_fmtp_get("a=1; b=22", "b", v, sizeof v), 2);
+    assert_int_equal(lec_sdp_fmtp_get("ab=1", "a", v, sizeof v), -1);
+    uint8_t fp[32];
+    assert_int_equal(lec_sdp_fingerprint_parse("sha-256 00:11", fp, sizeof fp), -1);
+    assert_int_equal(lec_sdp_fingerprint_parse("sha-1 00:11:22", fp, sizeof fp), -1);
+    assert_int_equal(lec_sdp_fingerprint_parse(FP, fp, sizeof fp), 32);
+    assert_int_equal(lec_sdp_fingerprint_parse("sha-256 ZZ:11", fp, sizeof fp), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_chrome),
+        cmocka_unit_test(test_answer_chrome_whip),
+        cmocka_unit_test(test_answer_obs_h264),
+        cmocka_unit_test(test_answer_whep_maps_payload_types),
+        cmocka_unit_test(test_h264_match),
+        cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_fmtp_and_fingerprint),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
