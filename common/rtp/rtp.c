@@ -1,0 +1,201 @@
+/* RTP parsing and rewriting (rtp.h). */
+#include "rtp/rtp.h"
+#include "base/err.h"
+
+#include <string.h>
+
+lec_pkt_class lec_pkt_classify(const uint8_t *b, size_t len)
+{
+    if (len == 0)
+        return LEC_PKT_UNKNOWN;
+    uint8_t c = b[0];
+    if (c <= 3)
+        return LEC_PKT_STUN;
+    if (c >= 20 && c <= 63)
+        return LEC_PKT_DTLS;
+    if (c >= 64 && c <= 79)
+        return LEC_PKT_TURN;
+    if (c >= 128 && c <= 191) {
+        if (len < 2)
+            return LEC_PKT_UNKNOWN;
+        /* RFC 5761 4: RTCP packet types 192-223 share the byte with
+         * marker + payload type; no RTP payload type may use 64-95. */
+        return b[1] >= 192 && b[1] <= 223 ? LEC_PKT_RTCP : LEC_PKT_RTP;
+    }
+    return LEC_PKT_UNKNOWN;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+int lec_rtp_parse(const uint8_t *b, size_t len, lec_rtp_hdr *h)
+{
+    memset(h, 0, sizeof *h);
+    if (len < LEC_RTP_HEADER_MIN || len > 65535 || (b[0] >> 6) != 2)
+        return LEC_ERR_INVAL;
+    h->padding = (b[0] >> 5) & 1;
+    h->extension = (b[0] >> 4) & 1;
+    h->csrc_count = b[0] & 0x0f;
+    h->marker = b[1] >> 7;
+    h->pt = b[1] & 0x7f;
+    h->seq = rd16(b + 2);
+    h->ts = rd32(b + 4);
+    h->ssrc = rd32(b + 8);
+    size_t off = LEC_RTP_HEADER_MIN + 4u * h->csrc_count;
+    if (off > len)
+        return LEC_ERR_INVAL;
+    if (h->extension) {
+        if (off + 4 > len)
+            return LEC_ERR_INVAL;
+        h->ext_profile = rd16(b + off);
+        size_t words = rd16(b + off + 2);
+        off += 4;
+        if (off + words * 4 > len)
+            return LEC_ERR_INVAL;
+        h->ext_offset = (uint16_t)off;
+        h->ext_len = (uint16_t)(words * 4);
+        off += words * 4;
+    }
+    size_t pad = 0;
+    if (h->padding) {
+        if (len == off)
+            return LEC_ERR_INVAL;
+        pad = b[len - 1];
+        if (pad == 0 || off + pad > len)
+            return LEC_ERR_INVAL;
+    }
+    h->header_len = (uint16_t)off;
+    h->pad_len = (uint8_t)pad;
+    h->payload_len = (uint16_t)(len - off - pad);
+    return 0;
+}
+
+/* Walks the extension elements; calls back with each id's data.  Returns
+ * 0, or LEC_ERR_INVAL when an element runs past the block. */
+typedef int (*ext_visit)(void *ud, uint8_t id, uint8_t *data, size_t len);
+
+static int ext_walk(const uint8_t *b, const lec_rtp_hdr *h, ext_visit fn, void *ud)
+{
+    if (!h->extension)
+        return LEC_ERR_NOTFOUND;
+    const uint8_t *p = b + h->ext_offset, *end = p + h->ext_len;
+    bool one_byte = h->ext_profile == 0xBEDE;
+    bool two_byte = (h->ext_profile & 0xFFF0) == 0x1000;
+    if (!one_byte && !two_byte)
+        return LEC_ERR_NOTFOUND; /* a profile we do not know: no elements for us */
+    while (p < end) {
+        if (*p == 0) { /* padding between elements */
+            p++;
+            continue;
+        }
+        uint8_t id;
+        size_t n;
+        if (one_byte) {
+            id = *p >> 4;
+            n = (size_t)(*p & 0x0f) + 1;
+            if (id == 15)
+                return 0; /* RFC 8285 4.2: stop processing */
+            p++;
+        } else {
+            if (p + 2 > end)
+                return LEC_ERR_INVAL;
+            id = p[0];
+            n = p[1];
+            p += 2;
+        }
+        if (p + n > end)
+            return LEC_ERR_INVAL;
+        int rc = fn(ud, id, (uint8_t *)(uintptr_t)p, n);
+        if (rc != 1)
+            return rc;
+        p += n;
+    }
+    return 0;
+}
+
+typedef struct ext_search {
+    uint8_t id;
+    uint8_t *data;
+    size_t len;
+    bool found;
+} ext_search;
+
+static int search(void *ud, uint8_t id, uint8_t *data, size_t len)
+{
+    ext_search *s = ud;
+    if (id != s->id)
+        return 1;
+    s->data = data;
+    s->len = len;
+    s->found = true;
+    return 0;
+}
+
+int lec_rtp_ext_find(const uint8_t *b, const lec_rtp_hdr *h, uint8_t id, const uint8_t **data,
+                     size_t *len)
+{
+    ext_search s = {.id = id};
+    int rc = ext_walk(b, h, search, &s);
+    if (rc == LEC_ERR_INVAL)
+        return rc;
+    if (!s.found)
+        return LEC_ERR_NOTFOUND;
+    *data = s.data;
+    *len = s.len;
+    return 0;
+}
+
+int lec_rtp_ext_rewrite(uint8_t *b, const lec_rtp_hdr *h, uint8_t id, const uint8_t *data,
+                        size_t len)
+{
+    const uint8_t *at;
+    size_t n;
+    int rc = lec_rtp_ext_find(b, h, id, &at, &n);
+    if (rc)
+        return rc;
+    if (n != len)
+        return LEC_ERR_INVAL;
+    memcpy(b + (at - b), data, len);
+    return 0;
+}
+
+size_t lec_rtp_write_header(uint8_t *b, uint8_t pt, bool marker, uint16_t seq, uint32_t ts,
+                            uint32_t ssrc)
+{
+    b[0] = 0x80;
+    b[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
+    lec_rtp_set_seq(b, seq);
+    lec_rtp_set_ts(b, ts);
+    lec_rtp_set_ssrc(b, ssrc);
+    return LEC_RTP_HEADER_MIN;
+}
+
+uint64_t lec_seq_unwrap_next(lec_seq_unwrap *u, uint16_t seq)
+{
+    if (!u->started) {
+        u->started = true;
+        /* Start one cycle up so an early reordered packet does not underflow. */
+        u->highest = 0x10000u + seq;
+        return u->highest;
+    }
+    uint16_t hi16 = (uint16_t)u->highest;
+    int32_t delta = (int16_t)(uint16_t)(seq - hi16); /* -32768..32767 */
+    uint64_t ext = (uint64_t)((int64_t)u->highest + delta);
+    if (ext > u->highest)
+        u->highest = ext;
+    return ext;
+}
+
+uint64_t lec_ntp_from_unix_ns(uint64_t unix_ns)
+{
+    uint64_t secs = unix_ns / 1000000000u + 2208988800u; /* 1900 -> 1970 */
+    uint64_t frac = ((unix_ns % 1000000000u) << 32) / 1000000000u;
+    return secs << 32 | frac;
+}

@@ -1,0 +1,43 @@
+/* libFuzzer: a datagram as it arrives on a WebRTC 5-tuple: classified,
+ * then parsed as RTP (every extension id looked up) or walked as RTCP
+ * (every parser tried on every packet). */
+#include "base/err.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    lec_pkt_class c = lec_pkt_classify(data, size);
+    lec_rtp_hdr h;
+    if (c == LEC_PKT_RTP && lec_rtp_parse(data, size, &h) == 0) {
+        for (unsigned id = 1; id < 256; id++) {
+            const uint8_t *d;
+            size_t n;
+            if (lec_rtp_ext_find(data, &h, (uint8_t)id, &d, &n) == 0 &&
+                (d < data || d + n > data + size))
+                __builtin_trap();
+        }
+    }
+    lec_rtcp_iter it;
+    lec_rtcp_pkt p;
+    lec_rtcp_iter_init(&it, data, size);
+    for (int i = 0; i < 64 && lec_rtcp_next(&it, &p) == 1; i++) {
+        lec_rtcp_sr sr;
+        lec_rtcp_rr rr;
+        lec_rtcp_fb fb;
+        lec_rtcp_fir fir;
+        lec_rtcp_remb remb;
+        uint16_t seqs[64];
+        uint32_t ssrcs[8];
+        lec_rtcp_parse_sr(&p, &sr);
+        lec_rtcp_parse_rr(&p, &rr);
+        lec_rtcp_parse_pli(&p, &fb);
+        lec_rtcp_parse_fir(&p, &fir);
+        lec_rtcp_parse_remb(&p, &remb);
+        lec_rtcp_parse_nack(&p, &fb, seqs, 64);
+        lec_rtcp_parse_bye(&p, ssrcs, 8);
+    }
+    return 0;
+}
