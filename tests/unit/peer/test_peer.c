@@ -1,0 +1,162 @@
+/*
+ * Two peer connections on one uv loop over 127.0.0.1: ours (ICE-lite, DTLS
+ * server) and a stand-in for a browser (full ICE, DTLS client).  They
+ * connect, RTP goes one way and RTCP the other in the clear at the far
+ * end (SRTP in between), and when the "browser" goes quiet ours fails
+ * after its silence timeout.
+ */
+#include "testdata.h"
+#include "base/err.h"
+#include "peer/peer.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+#include "sdp/sdp.h"
+#include "srtp/srtp_session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct side {
+    lec_peer *p;
+    lec_peer_state st;
+    int rtp, rtcp;
+    uint8_t last[256];
+    size_t last_len;
+} side;
+
+static void on_state(void *ud, lec_peer *p, lec_peer_state st)
+{
+    (void)p;
+    ((side *)ud)->st = st;
+}
+
+static void on_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
+{
+    (void)p;
+    side *s = ud;
+    s->rtp++;
+    s->last_len = len < sizeof s->last ? len : sizeof s->last;
+    memcpy(s->last, pkt, s->last_len);
+}
+
+static void on_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
+{
+    (void)p, (void)pkt, (void)len;
+    ((side *)ud)->rtcp++;
+}
+
+typedef struct run {
+    side *a, *b;
+    int step;
+    bool done;
+} run;
+
+static void tick(uv_timer_t *t)
+{
+    run *r = t->data;
+    if (r->a->st == LEC_PEER_CONNECTED && r->b->st == LEC_PEER_CONNECTED) {
+        uint8_t buf[256];
+        size_t n = lec_rtp_write_header(buf, 96, true, (uint16_t)(500 + r->step), 3000, 0xabcdef);
+        memcpy(buf + n, "frame", 5);
+        lec_peer_send_rtp(r->b->p, buf, n + 5, sizeof buf);
+        n = lec_rtcp_build_pli(buf, sizeof buf, 1, 0xabcdef);
+        lec_peer_send_rtcp(r->a->p, buf, n, sizeof buf);
+        r->step++;
+    }
+    if (r->a->rtp >= 3 && r->b->rtcp >= 3) {
+        r->done = true;
+        uv_stop(t->loop);
+    }
+}
+
+static void stop_loop(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+static void test_connect_and_carry_media(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    lec_glib_loop *g = lec_glib_loop_new(&loop);
+    lec_log log;
+    lec_log_init(&log, NULL, NULL, NULL);
+    lec_dtls_cert *ca, *cb;
+    assert_int_equal(lec_dtls_cert_new(&ca), 0);
+    assert_int_equal(lec_dtls_cert_new(&cb), 0);
+    lec_ip lo;
+    lec_ip_parse("127.0.0.1", &lo);
+    side a = {0}, b = {0};
+    lec_peer_cbs cba = {on_state, on_rtp, on_rtcp, &a}, cbb = {on_state, on_rtp, on_rtcp, &b};
+    lec_peer_cfg pa = {.loop = &loop,
+                       .glib = g,
+                       .log = &log,
+                       .cert = ca,
+                       .dtls_server = true,
+                       .silence_timeout = 700 * LEC_MS};
+    pa.ice.addresses = &lo;
+    pa.ice.naddresses = 1;
+    lec_peer_cfg pb = pa;
+    pb.cert = cb;
+    pb.dtls_server = false;
+    pb.ice.full = true;
+    lec_sdp_fingerprint_parse(lec_dtls_cert_fingerprint(cb), pa.remote_fp, 32);
+    lec_sdp_fingerprint_parse(lec_dtls_cert_fingerprint(ca), pb.remote_fp, 32);
+    assert_int_equal(lec_peer_new(&a.p, &pa, &cba), 0);
+    assert_int_equal(lec_peer_new(&b.p, &pb, &cbb), 0);
+    /* Signalling. */
+    lec_ice *ia = lec_peer_ice(a.p), *ib = lec_peer_ice(b.p);
+    lec_ice_set_remote(ia, lec_ice_ufrag(ib), lec_ice_pwd(ib));
+    lec_ice_set_remote(ib, lec_ice_ufrag(ia), lec_ice_pwd(ia));
+    char cands[4][160];
+    size_t n = lec_ice_candidates(ia, cands, 4);
+    for (size_t i = 0; i < n; i++)
+        lec_ice_add_remote_candidate(ib, cands[i]);
+
+    run r = {&a, &b, 0, false};
+    uv_timer_t t, deadline;
+    uv_timer_init(&loop, &t);
+    uv_timer_init(&loop, &deadline);
+    t.data = &r;
+    uv_timer_start(&t, tick, 20, 20);
+    uv_timer_start(&deadline, stop_loop, 5000, 0); /* bounded */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(r.done);
+    assert_int_equal(a.st, LEC_PEER_CONNECTED);
+    /* The far end sees the clear packet the near end sent. */
+    lec_rtp_hdr h;
+    assert_int_equal(lec_rtp_parse(a.last, a.last_len, &h), 0);
+    assert_true(h.ssrc == 0xabcdef);
+    assert_memory_equal(a.last + h.header_len, "frame", 5);
+    assert_true(lec_peer_stats_get(a.p)->rtp_in >= 3);
+    assert_true(lec_peer_stats_get(b.p)->rtp_out >= 3);
+    assert_int_equal(lec_peer_stats_get(a.p)->srtp_fail, 0);
+
+    /* Garbage on the wire is counted, not fatal: a fake "RTP" datagram
+     * that does not authenticate. */
+    uint8_t junk[64] = {0x80, 0x60};
+    lec_ice_send(ib, junk, sizeof junk);
+    /* Then the browser goes away without a word: ours fails on silence. */
+    lec_peer_close(b.p);
+    uv_timer_stop(&t);
+    uv_timer_start(&deadline, stop_loop, 2500, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(a.st, LEC_PEER_FAILED);
+    assert_true(lec_peer_stats_get(a.p)->srtp_fail >= 1);
+
+    lec_peer_close(a.p);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_close((uv_handle_t *)&deadline, NULL);
+    lec_glib_loop_close(g);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    lec_dtls_cert_free(ca);
+    lec_dtls_cert_free(cb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_connect_and_carry_media)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
