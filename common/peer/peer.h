@@ -54,6 +54,9 @@ int lec_peer_new(lec_peer **out, const lec_peer_cfg *cfg, const lec_peer_cbs *cb
 /* Tears down; no callback runs afterwards; memory goes once handles close. */
 void lec_peer_close(lec_peer *p);
 
+/* Changes how long the peer may stay silent before it is failed. */
+void lec_peer_set_silence_timeout(lec_peer *p, lec_tstamp t);
+
 lec_ice *lec_peer_ice(lec_peer *p);
 lec_peer_state lec_peer_get_state(const lec_peer *p);
 const lec_peer_stats *lec_peer_stats_get(const lec_peer *p);
