@@ -1,0 +1,79 @@
+/*
+ * The per-subscriber rewrite of one track (a sans-I/O core): each viewer
+ * gets its own SSRC, its own payload type numbers (from its SDP), and
+ * sequence numbers and timestamps that continue smoothly whatever happens
+ * upstream: when the source changes (a failover to another relay leg, a
+ * publisher that reconnects), the next packet continues one after the last
+ * one sent, and timestamps jump forward by a plausible frame interval
+ * rather than backwards, so the viewer's jitter buffer never sees a reset.
+ */
+#ifndef LEC_MEDIA_FORWARDER_H
+#define LEC_MEDIA_FORWARDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lec_fwd {
+    uint32_t out_ssrc;
+    uint8_t out_pt;
+    bool started;
+    uint32_t src_ssrc;   /* the source currently followed */
+    uint16_t seq_offset; /* out = in + offset (mod 2^16) */
+    uint32_t ts_offset;
+    uint16_t last_out_seq;
+    uint32_t last_out_ts;
+    uint32_t clock_rate;
+    uint64_t packets, octets;
+} lec_fwd;
+
+/* `seq_base` and `ts_base` are where this viewer's numbering starts
+ * (random, RFC 3550 5.1). */
+void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_rate,
+                  uint16_t seq_base, uint32_t ts_base);
+
+/*
+ * Rewrites an RTP packet (already parsed as `h`; ssrc, seq, ts, pt at the
+ * usual offsets) in place for this viewer.  A packet from a new source
+ * SSRC re-anchors the offsets so numbering continues.  Returns false for a
+ * packet so old it predates the current anchor (drop it).
+ */
+bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts,
+                     size_t len);
+
+/* The source sequence number a viewer's NACK of `out_seq` refers to. */
+static inline uint16_t lec_fwd_source_seq(const lec_fwd *f, uint16_t out_seq)
+{
+    return (uint16_t)(out_seq - f->seq_offset);
+}
+
+/* The viewer's RTP timestamp for a source timestamp (for Sender Reports). */
+static inline uint32_t lec_fwd_out_ts(const lec_fwd *f, uint32_t src_ts)
+{
+    return src_ts + f->ts_offset;
+}
+
+/*
+ * Keyframe requests upstream: many viewers' PLIs and FIRs become at most
+ * one request per `interval` (Chrome ignores a second within ~300 ms, so a
+ * request that comes too early is deferred to the end of the interval,
+ * not dropped).
+ */
+typedef struct lec_kf {
+    uint64_t interval;
+    uint64_t last_sent;
+    bool sent_once;
+    bool pending;
+    uint64_t requests, sent;
+} lec_kf;
+
+void lec_kf_init(lec_kf *k, uint64_t interval);
+/* A viewer asks.  Returns true: send a PLI now; false: deferred (call
+ * lec_kf_due at lec_kf_deadline). */
+bool lec_kf_request(lec_kf *k, uint64_t now);
+/* When a deferred request is due, or UINT64_MAX. */
+uint64_t lec_kf_deadline(const lec_kf *k);
+/* At or after the deadline: true when the deferred request goes now. */
+bool lec_kf_due(lec_kf *k, uint64_t now);
+
+#endif
