@@ -7,6 +7,8 @@
 static void worker_main(void *arg)
 {
     lec_worker *w = arg;
+    /* The GLib context must be acquired by the thread that runs it. */
+    w->glib = lec_glib_loop_new(&w->loop);
     uv_sem_post(&w->ready);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* Whatever was still open: close it so the loop can be freed. */
@@ -44,7 +46,10 @@ int lec_worker_post(lec_worker *w, lec_msg_fn fn, void *arg)
 static void stop_msg(void *arg)
 {
     lec_worker *w = arg;
-    /* Closing the queue's handle leaves the loop with nothing to wait for. */
+    /* Closing the queue's and GLib's handles leaves the loop with nothing
+     * to wait for (the media engine closed its sessions before). */
+    lec_glib_loop_close(w->glib);
+    w->glib = NULL;
     lec_msgq_close(&w->q, NULL);
 }
 

@@ -7,6 +7,7 @@
 #define LEC_NODE_WORKER_H
 
 #include "base/log.h"
+#include "ice/glib_loop.h"
 #include "node/msgq.h"
 
 #include <uv.h>
@@ -17,6 +18,8 @@ typedef struct lec_worker {
     lec_msgq q;
     uv_thread_t thread;
     lec_log *log;
+    lec_glib_loop *glib; /* libnice's context, driven by this loop */
+    void *sfu;           /* the media engine's state on this worker (sfu/sfu.h) */
     bool started;
     uv_sem_t ready;
 } lec_worker;

@@ -129,7 +129,7 @@ static bool pick_codecs(const lec_sdp_media *m, const lec_sdp_answer_opts *o, le
     a->ncodecs = 1;
     for (unsigned i = 0; i < m->ncodecs; i++) {
         const lec_sdp_codec *c = &m->codecs[i];
-        if (!strcasecmp(c->name, "rtx") && c->rtx_apt == primary->pt &&
+        if (!strcasecmp(c->name, "rtx") && c->rtx_apt == primary->pt && !o->no_rtx &&
             (o->fb_allowed & LEC_FB_NACK)) {
             a->codecs[1] = *c;
             a->codecs[1].fb = 0;

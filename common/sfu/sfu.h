@@ -1,0 +1,77 @@
+/*
+ * The media engine of one worker (a shell over the cores): rooms (one per
+ * stream, all its sessions on this worker), publisher and viewer sessions
+ * (each a lec_peer), and the forwarding between them: each publisher
+ * packet goes into its track's ring (the retransmission store) and out to
+ * every viewer through the viewer's forwarder (media/forwarder.h); viewer
+ * keyframe requests are coalesced upstream; viewer NACKs are answered from
+ * the ring; the publisher's Sender Reports reach viewers with their
+ * timestamps rewritten, so lip sync survives the SFU.
+ *
+ * Everything here runs on the worker's thread; the node talks to it with
+ * messages and hears back through `event`.
+ */
+#ifndef LEC_SFU_SFU_H
+#define LEC_SFU_SFU_H
+
+#include "base/addr.h"
+#include "base/log.h"
+#include "dtls/dtls.h"
+#include "ice/glib_loop.h"
+#include "sdp/sdp.h"
+
+#include <uv.h>
+
+typedef struct lec_sfu lec_sfu;
+
+typedef enum lec_sfu_event_kind {
+    LEC_SFU_STREAM_LIVE,   /* a publisher's media flows */
+    LEC_SFU_STREAM_ENDED,  /* the publisher left */
+    LEC_SFU_SESSION_GONE,  /* a session ended by itself (failure, silence, publisher gone) */
+    LEC_SFU_VIEWERS,       /* a stream's viewer count changed */
+} lec_sfu_event_kind;
+
+typedef struct lec_sfu_event {
+    lec_sfu_event_kind kind;
+    char stream[65];
+    char session[33];
+    unsigned viewers;
+} lec_sfu_event;
+
+typedef struct lec_sfu_env {
+    uv_loop_t *loop;
+    lec_glib_loop *glib;
+    lec_log *log;
+    const lec_dtls_cert *cert;
+    lec_ip addresses[8]; /* ice.addresses (copied) */
+    size_t naddresses;
+    uint16_t port_min, port_max;
+    lec_ip public_ip;
+    const lec_rand *rand;
+    void (*event)(void *ud, const lec_sfu_event *ev);
+    void *ud;
+} lec_sfu_env;
+
+lec_sfu *lec_sfu_new(const lec_sfu_env *env);
+/* Closes every session; frees once their handles are closed. */
+void lec_sfu_free(lec_sfu *s);
+
+typedef struct lec_sfu_result {
+    int status;        /* HTTP status: 201, or 400/404/406/409/500/503 */
+    char reason[256];  /* for errors */
+    char *answer;      /* the SDP answer (malloc'd; the receiver frees it) */
+} lec_sfu_result;
+
+/* WHIP: a publisher for `stream` with session id `id`. */
+void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_sdp *offer,
+                     lec_sfu_result *out);
+/* WHEP: a viewer of `stream`. */
+void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp *offer,
+                  lec_sfu_result *out);
+/* DELETE: ends a session.  0 or LEC_ERR_NOTFOUND. */
+int lec_sfu_end(lec_sfu *s, const char *id);
+/* PATCH with an SDP fragment: trickled candidates.  0, LEC_ERR_NOTFOUND,
+ * LEC_ERR_UNSUPPORTED (an ICE restart: new credentials). */
+int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len);
+
+#endif
