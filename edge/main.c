@@ -3,12 +3,13 @@
  * from the origin or other edges.  Everything shared lives in common/;
  * this file is the wiring.
  */
+#include "base/err.h"
 #include "node/node.h"
 
 static int edge_setup(lec_node *node)
 {
-    (void)node; /* WHEP, legs and steering land with their issues */
-    return 0;
+    node->media = lec_media_start(node, false); /* WHEP only; legs land with the cascade */
+    return node->media ? 0 : LEC_ERR_INTERNAL;
 }
 
 int main(int argc, char **argv)

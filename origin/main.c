@@ -1,14 +1,16 @@
 /*
  * lectern-origin: WHIP ingest, the first hop of every stream, the relay
- * source for edges.  With no NATS configured it is a complete one-node
- * server.  Everything shared lives in common/; this file is the wiring.
+ * source for edges; its viewers play over WHEP too.  With no NATS
+ * configured it is a complete one-node server.  Everything shared lives in
+ * common/; this file is the wiring.
  */
+#include "base/err.h"
 #include "node/node.h"
 
 static int origin_setup(lec_node *node)
 {
-    (void)node; /* WHIP and the relay source land with the media plane */
-    return 0;
+    node->media = lec_media_start(node, true);
+    return node->media ? 0 : LEC_ERR_INTERNAL;
 }
 
 int main(int argc, char **argv)

@@ -32,6 +32,7 @@ struct lec_control {
     lec_ratelimit dup_log;
     uint64_t duplicates;
     lec_tstamp last_welcome;
+    lec_cluster_held held[256];
     bool closing;
 };
 
@@ -83,6 +84,14 @@ static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_sto
     i->max_publishers = cfg->limits.max_publishers;
     i->max_egress_bps = (uint64_t)cfg->limits.max_egress_mbps * 1000000u;
     i->draining = c->node->draining;
+    if (c->node->media) {
+        unsigned pubs, viewers;
+        lec_media_counts(c->node->media, &pubs, &viewers);
+        i->load.publishers = pubs;
+        i->load.viewers = viewers;
+        i->nstreams = lec_media_held(c->node->media, c->held, sizeof c->held / sizeof c->held[0]);
+        i->streams = c->held;
+    }
     i->seq = ++c->seq;
     i->boot_id = c->boot_id;
     i->started_unix_ms = c->started_unix_ms;

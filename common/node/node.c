@@ -69,6 +69,11 @@ static void node_stop(lec_node *node)
     uv_close((uv_handle_t *)&node->sig_hup, NULL);
     lec_control_close(node->control);
     node->control = NULL;
+    lec_media_close(node->media);
+    if (node->mainq_open) {
+        lec_msgq_close(&node->mainq, NULL);
+        node->mainq_open = false;
+    }
     if (node->http) {
         lec_http_server_close(node->http, on_http_closed, node);
         node->http = NULL;
@@ -287,12 +292,16 @@ static int node_start(lec_node *node)
         return rc;
     register_metrics(node);
     rc = lec__node_load_tokens(node);
+    if (!rc) {
+        rc = lec_msgq_init(&node->mainq, node->loop);
+        node->mainq_open = rc == 0;
+    }
+    if (!rc)
+        rc = start_workers(node); /* before setup: the media engines live on them */
     if (!rc)
         rc = lec__node_add_builtin_routes(node);
     if (!rc && node->role->setup)
         rc = node->role->setup(node);
-    if (!rc)
-        rc = start_workers(node);
     if (!rc) {
         node->http = lec_http_server_new(node->loop, &node->router, &node->log, lec_sys_clock(),
                                          lec_sys_wall_clock());
@@ -350,6 +359,8 @@ static int node_run(lec_node *node)
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     stop_workers(node);
+    lec_media_free(node->media);
+    node->media = NULL;
     if (node->cfg->nats.enabled)
         lec_control_library_shutdown();
     lec_metrics_free(&node->metrics);

@@ -12,6 +12,8 @@
 #include "http/http_server.h"
 #include "metrics/metrics.h"
 #include "node/control.h"
+#include "node/media.h"
+#include "node/msgq.h"
 #include "node/tokens.h"
 #include "node/worker.h"
 
@@ -49,6 +51,9 @@ struct lec_node {
     lec_worker *workers;
     unsigned nworkers;
     lec_control *control;
+    lec_media *media; /* set by the role's setup */
+    lec_msgq mainq;   /* workers and NATS post to the main loop here */
+    bool mainq_open;
     lec_metrics metrics;     /* shard 0: the main loop; shard 1 + i: worker i */
     lec_tokens admin_tokens; /* auth.admin_tokens_file; empty: admin API off */
     struct {

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define LEC_SDP_MAX_MEDIA      8
-#define LEC_SDP_MAX_CODECS     32
+#define LEC_SDP_MAX_CODECS     64 /* Chromium 156 offers ~40 receive codecs */
 #define LEC_SDP_MAX_EXTMAPS    16
 #define LEC_SDP_MAX_SSRCS      8
 #define LEC_SDP_MAX_GROUPS     4

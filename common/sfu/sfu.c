@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MOD          "sfu"
-#define MAX_TRACKS   2 /* audio, video */
-#define RING_SLOTS   1024
-#define PKT_MAX      1500
-#define KF_INTERVAL  (350 * LEC_MS) /* TOOLCHAIN.md: Chrome ignores PLIs < ~300 ms apart */
-#define TICK_MS      50
+#define MOD         "sfu"
+#define MAX_TRACKS  2 /* audio, video */
+#define RING_SLOTS  1024
+#define PKT_MAX     1500
+#define KF_INTERVAL (350 * LEC_MS) /* TOOLCHAIN.md: Chrome ignores PLIs < ~300 ms apart */
+#define TICK_MS     50
 
 typedef struct track {
     lec_sdp_kind kind;
@@ -55,6 +55,7 @@ typedef struct room {
     uv_timer_t timer;
     lec_tstamp last_rr;
     bool live;
+    bool closing; /* its timer is closing; sessions reaped in the same pass still point here */
     struct room *next;
     struct lec_sfu *sfu;
 } room;
@@ -135,8 +136,9 @@ static void room_closed(uv_handle_t *h)
 static void room_maybe_free(room *r)
 {
     lec_sfu *s = r->sfu;
-    if (r->pub || r->viewers)
+    if (r->pub || r->viewers || r->closing)
         return;
+    r->closing = true;
     for (room **pp = &s->rooms; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;
@@ -344,7 +346,8 @@ static void on_pub_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
             for (session *v = r->viewers; v; v = v->next_viewer) {
                 if (!v->has[ti] || !v->fwd[ti].started)
                     continue;
-                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc, .ntp = sr.ntp,
+                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc,
+                                   .ntp = sr.ntp,
                                    .rtp_ts = lec_fwd_out_ts(&v->fwd[ti], sr.rtp_ts),
                                    .packets = (uint32_t)v->fwd[ti].packets,
                                    .octets = (uint32_t)v->fwd[ti].octets};
@@ -452,7 +455,9 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
             m = &offer->media[i];
     if (!m)
         return LEC_ERR_INVAL;
-    lec_peer_cfg pc = {.loop = s->env.loop, .glib = s->env.glib, .log = s->env.log,
+    lec_peer_cfg pc = {.loop = s->env.loop,
+                       .glib = s->env.glib,
+                       .log = s->env.log,
                        .cert = s->env.cert,
                        .dtls_server = lec_sdp_media_setup(offer, m) != LEC_SDP_SETUP_PASSIVE};
     pc.ice.addresses = s->env.addresses;
@@ -557,7 +562,8 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
     int rc = session_peer(s, x, offer, true);
     lec_sdp_answer_opts o = {.dir = LEC_SDP_RECVONLY,
                              .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
-                             .extmaps = EXTMAPS, .sess_id = lec_rand_u64(s->env.rand) >> 1};
+                             .extmaps = EXTMAPS,
+                             .sess_id = lec_rand_u64(s->env.rand) >> 1};
     if (rc) {
         fail(out, rc == LEC_ERR_INVAL ? 400 : 503, "%s",
              rc == LEC_ERR_INVAL ? "the offer has no usable media section or fingerprint"
@@ -612,8 +618,10 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
         fail(out, 500, "%s", "out of memory");
         return;
     }
-    lec_sdp_answer_opts o = {.dir = LEC_SDP_SENDONLY, .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
-                             .extmaps = EXTMAPS, .no_rtx = true,
+    lec_sdp_answer_opts o = {.dir = LEC_SDP_SENDONLY,
+                             .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
+                             .extmaps = EXTMAPS,
+                             .no_rtx = true,
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
     for (unsigned i = 0; i < r->ntracks; i++) {
         if (r->tracks[i].kind == LEC_SDP_AUDIO)

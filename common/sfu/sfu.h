@@ -25,10 +25,10 @@
 typedef struct lec_sfu lec_sfu;
 
 typedef enum lec_sfu_event_kind {
-    LEC_SFU_STREAM_LIVE,   /* a publisher's media flows */
-    LEC_SFU_STREAM_ENDED,  /* the publisher left */
-    LEC_SFU_SESSION_GONE,  /* a session ended by itself (failure, silence, publisher gone) */
-    LEC_SFU_VIEWERS,       /* a stream's viewer count changed */
+    LEC_SFU_STREAM_LIVE,  /* a publisher's media flows */
+    LEC_SFU_STREAM_ENDED, /* the publisher left */
+    LEC_SFU_SESSION_GONE, /* a session ended by itself (failure, silence, publisher gone) */
+    LEC_SFU_VIEWERS,      /* a stream's viewer count changed */
 } lec_sfu_event_kind;
 
 typedef struct lec_sfu_event {
@@ -57,9 +57,9 @@ lec_sfu *lec_sfu_new(const lec_sfu_env *env);
 void lec_sfu_free(lec_sfu *s);
 
 typedef struct lec_sfu_result {
-    int status;        /* HTTP status: 201, or 400/404/406/409/500/503 */
-    char reason[256];  /* for errors */
-    char *answer;      /* the SDP answer (malloc'd; the receiver frees it) */
+    int status;       /* HTTP status: 201, or 400/404/406/409/500/503 */
+    char reason[256]; /* for errors */
+    char *answer;     /* the SDP answer (malloc'd; the receiver frees it) */
 } lec_sfu_result;
 
 /* WHIP: a publisher for `stream` with session id `id`. */

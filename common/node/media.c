@@ -1,0 +1,690 @@
+/*
+ * WHIP/WHEP on the main loop (media.h).
+ *
+ * A request is checked here (method, auth, content type, stream name,
+ * SDP), then posted as a job to the stream's worker, whose engine answers;
+ * the job comes back through the main loop's queue and finishes the HTTP
+ * exchange.  Workers report what happens later (live, ended, sessions that
+ * fail on their own, viewer counts) the same way.
+ */
+#include "node/media.h"
+#include "base/err.h"
+#include "bus/codec.h"
+#include "cluster/cluster.h"
+#include "node/node.h"
+#include "sfu/sfu.h"
+#include "sys/sys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD "media"
+
+typedef struct stream_ent {
+    char name[65];
+    unsigned worker;
+    bool live;
+    char pub[33];
+    unsigned viewers;
+    uint64_t started_unix_ms;
+    struct stream_ent *next;
+} stream_ent;
+
+typedef struct sess_ent {
+    char id[33];
+    char stream[65];
+    unsigned worker;
+    bool publisher;
+    struct sess_ent *next;
+} sess_ent;
+
+struct lec_media {
+    lec_node *node;
+    lec_dtls_cert *cert;
+    lec_sfu **sfus; /* one per worker, touched only on its worker */
+    stream_ent *streams;
+    sess_ent *sessions;
+    lec_tokens publish_tokens, view_tokens;
+    bool closing;
+};
+
+typedef enum job_kind { JOB_PUBLISH, JOB_VIEW, JOB_END, JOB_TRICKLE, JOB_INIT, JOB_FREE } job_kind;
+
+typedef struct job {
+    lec_media *m;
+    lec_http_ex *ex;
+    job_kind kind;
+    unsigned worker;
+    char stream[65];
+    char id[33];
+    lec_sdp *offer;
+    char *frag;
+    size_t frag_len;
+    int rc;
+    lec_sfu_result res;
+} job;
+
+/* ---- registry (main loop) --------------------------------------------- */
+
+static stream_ent *stream_find(lec_media *m, const char *name)
+{
+    for (stream_ent *e = m->streams; e; e = e->next)
+        if (!strcmp(e->name, name))
+            return e;
+    return NULL;
+}
+
+static unsigned worker_for(const lec_media *m, const char *stream)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = stream; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % m->node->nworkers;
+}
+
+static stream_ent *stream_get(lec_media *m, const char *name)
+{
+    stream_ent *e = stream_find(m, name);
+    if (e)
+        return e;
+    e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->worker = worker_for(m, name);
+    e->next = m->streams;
+    m->streams = e;
+    return e;
+}
+
+static sess_ent *session_find(lec_media *m, const char *id)
+{
+    for (sess_ent *s = m->sessions; s; s = s->next)
+        if (!strcmp(s->id, id))
+            return s;
+    return NULL;
+}
+
+static void session_drop(lec_media *m, const char *id)
+{
+    for (sess_ent **pp = &m->sessions; *pp; pp = &(*pp)->next)
+        if (!strcmp((*pp)->id, id)) {
+            sess_ent *s = *pp;
+            *pp = s->next;
+            free(s);
+            return;
+        }
+}
+
+/* Forgets streams with nothing left: not live and no session. */
+static void streams_gc(lec_media *m)
+{
+    for (stream_ent **pp = &m->streams; *pp;) {
+        stream_ent *e = *pp;
+        bool used = e->live;
+        for (sess_ent *s = m->sessions; s && !used; s = s->next)
+            used = !strcmp(s->stream, e->name);
+        if (used) {
+            pp = &e->next;
+            continue;
+        }
+        *pp = e->next;
+        free(e);
+    }
+}
+
+void lec_media_counts(const lec_media *m, unsigned *publishers, unsigned *viewers)
+{
+    *publishers = *viewers = 0;
+    for (const sess_ent *s = m->sessions; s; s = s->next)
+        *(s->publisher ? publishers : viewers) += 1;
+}
+
+/* ---- worker side -------------------------------------------------------- */
+
+static void on_sfu_event_main(void *arg);
+
+/* On a worker: hand an engine event to the main loop. */
+static void sfu_event(void *ud, const lec_sfu_event *ev)
+{
+    lec_media *m = ud;
+    lec_sfu_event *copy = malloc(sizeof *copy + sizeof(lec_media *));
+    if (!copy)
+        return;
+    *copy = *ev;
+    memcpy(copy + 1, &m, sizeof m);
+    if (lec_msgq_post(&m->node->mainq, on_sfu_event_main, copy))
+        free(copy);
+}
+
+static void job_done_main(void *arg);
+
+static void run_job(void *arg)
+{
+    job *j = arg;
+    lec_worker *w = &j->m->node->workers[j->worker];
+    lec_sfu *sfu = j->m->sfus[j->worker];
+    switch (j->kind) {
+    case JOB_INIT: {
+        const lec_config *cfg = j->m->node->cfg;
+        lec_sfu_env env = {.loop = &w->loop,
+                           .glib = w->glib,
+                           .log = &j->m->node->log,
+                           .cert = j->m->cert,
+                           .port_min = cfg->ice.port_range.min,
+                           .port_max = cfg->ice.port_range.max,
+                           .public_ip = cfg->ice.public_ip,
+                           .rand = lec_sys_rand(),
+                           .event = sfu_event,
+                           .ud = j->m};
+        for (size_t i = 0; i < cfg->ice.addresses.n && i < 8; i++)
+            env.addresses[env.naddresses++] = cfg->ice.addresses.v[i];
+        j->m->sfus[j->worker] = lec_sfu_new(&env);
+        free(j);
+        return;
+    }
+    case JOB_FREE:
+        lec_sfu_free(sfu);
+        j->m->sfus[j->worker] = NULL;
+        free(j);
+        return;
+    case JOB_PUBLISH:
+        lec_sfu_publish(sfu, j->stream, j->id, j->offer, &j->res);
+        break;
+    case JOB_VIEW:
+        lec_sfu_view(sfu, j->stream, j->id, j->offer, &j->res);
+        break;
+    case JOB_END:
+        j->rc = lec_sfu_end(sfu, j->id);
+        break;
+    case JOB_TRICKLE:
+        j->rc = lec_sfu_trickle(sfu, j->id, j->frag, j->frag_len);
+        break;
+    }
+    if (lec_msgq_post(&j->m->node->mainq, job_done_main, j)) {
+        /* The main loop is gone (shutdown): nobody waits for the answer. */
+        free(j->res.answer);
+        free(j->offer);
+        free(j->frag);
+        free(j);
+    }
+}
+
+/* ---- main loop ---------------------------------------------------------- */
+
+static void on_sfu_event_main(void *arg)
+{
+    lec_sfu_event *ev = arg;
+    lec_media *m;
+    memcpy(&m, ev + 1, sizeof m);
+    stream_ent *e = stream_find(m, ev->stream);
+    switch (ev->kind) {
+    case LEC_SFU_STREAM_LIVE:
+        if (e) {
+            e->live = true;
+            e->started_unix_ms = lec_clock_now(lec_sys_wall_clock()) / LEC_MS;
+        }
+        LEC_INFO(&m->node->log, MOD, "stream %s is live", ev->stream);
+        break;
+    case LEC_SFU_STREAM_ENDED:
+        if (e)
+            e->live = false;
+        LEC_INFO(&m->node->log, MOD, "stream %s ended", ev->stream);
+        break;
+    case LEC_SFU_SESSION_GONE:
+        session_drop(m, ev->session);
+        break;
+    case LEC_SFU_VIEWERS:
+        if (e)
+            e->viewers = ev->viewers;
+        break;
+    }
+    streams_gc(m);
+    free(ev);
+}
+
+static void job_free(job *j)
+{
+    free(j->res.answer);
+    free(j->offer);
+    free(j->frag);
+    free(j);
+}
+
+static void job_done_main(void *arg)
+{
+    job *j = arg;
+    lec_media *m = j->m;
+    lec_http_ex *ex = j->ex;
+    lec_http_resp *r = &ex->resp;
+    if (j->kind == JOB_PUBLISH || j->kind == JOB_VIEW) {
+        if (j->res.status == 201) {
+            sess_ent *s = calloc(1, sizeof *s);
+            if (s) {
+                snprintf(s->id, sizeof s->id, "%s", j->id);
+                snprintf(s->stream, sizeof s->stream, "%s", j->stream);
+                s->worker = j->worker;
+                s->publisher = j->kind == JOB_PUBLISH;
+                s->next = m->sessions;
+                m->sessions = s;
+            }
+            stream_ent *e = stream_get(m, j->stream);
+            if (e && j->kind == JOB_PUBLISH)
+                snprintf(e->pub, sizeof e->pub, "%s", j->id);
+            r->status = 201;
+            snprintf(r->content_type, sizeof r->content_type, "application/sdp");
+            lec_sbuf_puts(&r->body, j->res.answer);
+            lec_sbuf base;
+            lec_sbuf_init(&base, NULL);
+            lec_http_ex_base_url(ex, &base);
+            lec_http_resp_header(r, "Location", "%s/%s/%s/%s", base.data,
+                                 j->kind == JOB_PUBLISH ? "whip" : "whep", j->stream, j->id);
+            lec_sbuf_free(&base);
+            lec_http_resp_header(r, "ETag", "\"%s\"", j->id);
+            lec_http_resp_header(r, "Accept-Patch", "application/trickle-ice-sdpfrag");
+        } else {
+            lec_http_resp_error(r, j->res.status, "%s", j->res.reason);
+            if (j->res.status == 409 && j->kind == JOB_VIEW)
+                lec_http_resp_header(r, "Retry-After", "2");
+        }
+    } else if (j->kind == JOB_END) {
+        if (j->rc == 0) {
+            session_drop(m, j->id);
+            r->status = 200;
+        } else {
+            lec_http_resp_error(r, 404, "no such session");
+        }
+        streams_gc(m);
+    } else if (j->kind == JOB_TRICKLE) {
+        if (j->rc == 0)
+            r->status = 204;
+        else if (j->rc == LEC_ERR_UNSUPPORTED)
+            lec_http_resp_error(r, 422, "ICE restart is not supported; start a new session");
+        else
+            lec_http_resp_error(r, 404, "no such session");
+    }
+    lec_http_ex_finish(ex);
+    job_free(j);
+}
+
+static job *job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char *stream)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->m = m;
+    j->ex = ex;
+    j->kind = kind;
+    snprintf(j->stream, sizeof j->stream, "%s", stream);
+    j->worker = worker_for(m, stream);
+    return j;
+}
+
+static void post_job(lec_media *m, job *j)
+{
+    if (lec_worker_post(&m->node->workers[j->worker], run_job, j)) {
+        lec_http_resp_error(&j->ex->resp, 503, "the media worker is not available");
+        lec_http_ex_finish(j->ex);
+        job_free(j);
+    }
+}
+
+/* Bearer check against a token set; an empty set means open. */
+static bool authorized(lec_http_ex *ex, const lec_tokens *t)
+{
+    if (!t->n)
+        return true;
+    size_t len = 0;
+    const char *tok = lec_http_req_bearer(ex->req, &len);
+    if (tok && lec_tokens_check(t, tok, len))
+        return true;
+    lec_http_resp_error(&ex->resp, 401, "a valid bearer token is required");
+    lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern\"");
+    lec_http_ex_finish(ex);
+    return false;
+}
+
+static void offer(lec_http_ex *ex, bool publish)
+{
+    lec_media *m = ex->ud;
+    const char *stream = lec_http_req_param(ex->req, "stream");
+    if (!authorized(ex, publish ? &m->publish_tokens : &m->view_tokens))
+        return;
+    if (!stream || !lec_codec_valid_token(stream)) {
+        lec_http_resp_error(&ex->resp, 400, "a stream name is 1-64 of A-Z a-z 0-9 _ -");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    const char *ct = lec_http_req_header(ex->req, "content-type");
+    if (!ct || strncasecmp(ct, "application/sdp", 15)) {
+        lec_http_resp_error(&ex->resp, 415, "the offer must be Content-Type: application/sdp");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    if (m->node->draining || m->closing) {
+        lec_http_resp_error(&ex->resp, 503, "this node is draining; try another");
+        lec_http_resp_header(&ex->resp, "Retry-After", "1");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    job *j = job_new(m, ex, publish ? JOB_PUBLISH : JOB_VIEW, stream);
+    if (j)
+        j->offer = calloc(1, sizeof *j->offer);
+    if (!j || !j->offer) {
+        free(j);
+        lec_http_resp_error(&ex->resp, 500, "out of memory");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    char err[256];
+    if (lec_sdp_parse((const char *)ex->req->body, ex->req->body_len, j->offer, err, sizeof err)) {
+        lec_http_resp_error(&ex->resp, 400, "bad SDP offer: %s", err);
+        lec_http_ex_finish(ex);
+        job_free(j);
+        return;
+    }
+    if (!publish) {
+        stream_ent *e = stream_find(m, stream);
+        if (!e || !e->live) {
+            lec_http_resp_error(&ex->resp, 409, "stream %s is not live", stream);
+            lec_http_resp_header(&ex->resp, "Retry-After", "2");
+            lec_http_ex_finish(ex);
+            job_free(j);
+            return;
+        }
+    }
+    uint8_t rnd[16];
+    lec_sys_rand()->fill(lec_sys_rand()->ud, rnd, sizeof rnd);
+    for (int i = 0; i < 16; i++)
+        snprintf(j->id + 2 * i, 3, "%02x", rnd[i]);
+    post_job(m, j);
+}
+
+static void whip_post(lec_http_ex *ex)
+{
+    offer(ex, true);
+}
+
+static void whep_post(lec_http_ex *ex)
+{
+    offer(ex, false);
+}
+
+/* PATCH and DELETE on /whip/<stream>/<session> and /whep/... */
+static void session_req(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    const char *stream = lec_http_req_param(ex->req, "stream");
+    const char *id = lec_http_req_param(ex->req, "session");
+    sess_ent *s = id ? session_find(m, id) : NULL;
+    if (!s || strcmp(s->stream, stream)) {
+        lec_http_resp_error(&ex->resp, 404, "no such session");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    /* The session id is the bearer of the resource URL (RFC 9725 4.3). */
+    job *j = job_new(m, ex, ex->req->method == LEC_HTTP_DELETE ? JOB_END : JOB_TRICKLE, stream);
+    if (!j) {
+        lec_http_resp_error(&ex->resp, 500, "out of memory");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    snprintf(j->id, sizeof j->id, "%s", id);
+    j->worker = s->worker;
+    if (j->kind == JOB_TRICKLE) {
+        const char *ct = lec_http_req_header(ex->req, "content-type");
+        if (!ct || strncasecmp(ct, "application/trickle-ice-sdpfrag", 31)) {
+            lec_http_resp_error(&ex->resp, 415,
+                                "PATCH takes Content-Type: application/trickle-ice-sdpfrag");
+            lec_http_ex_finish(ex);
+            job_free(j);
+            return;
+        }
+        j->frag = malloc(ex->req->body_len + 1);
+        if (j->frag) {
+            memcpy(j->frag, ex->req->body, ex->req->body_len);
+            j->frag_len = ex->req->body_len;
+        }
+    }
+    post_job(m, j);
+}
+
+static void streams_get(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    lec_jw w;
+    lec_http_resp_json(&ex->resp, 200, &w);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "streams");
+    lec_jw_arr_open(&w);
+    for (stream_ent *e = m->streams; e; e = e->next) {
+        lec_jw_obj_open(&w);
+        lec_jw_key(&w, "stream");
+        lec_jw_str(&w, e->name);
+        lec_jw_key(&w, "live");
+        lec_jw_bool(&w, e->live);
+        lec_jw_key(&w, "viewers");
+        lec_jw_uint(&w, e->viewers);
+        lec_jw_key(&w, "worker");
+        lec_jw_uint(&w, e->worker);
+        lec_jw_key(&w, "started_unix_ms");
+        lec_jw_uint(&w, e->started_unix_ms);
+        lec_jw_obj_close(&w);
+    }
+    lec_jw_arr_close(&w);
+    lec_jw_key(&w, "sessions");
+    lec_jw_arr_open(&w);
+    for (sess_ent *s = m->sessions; s; s = s->next) {
+        lec_jw_obj_open(&w);
+        lec_jw_key(&w, "id");
+        lec_jw_str(&w, s->id);
+        lec_jw_key(&w, "stream");
+        lec_jw_str(&w, s->stream);
+        lec_jw_key(&w, "kind");
+        lec_jw_str(&w, s->publisher ? "publisher" : "viewer");
+        lec_jw_obj_close(&w);
+    }
+    lec_jw_arr_close(&w);
+    lec_jw_obj_close(&w);
+    lec_sbuf_putc(&ex->resp.body, '\n');
+    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_ex_finish(ex);
+}
+
+/* ---- pages -------------------------------------------------------------- */
+
+typedef struct web_asset {
+    const char *path;
+    const char *type;
+    const unsigned char *data;
+    size_t len;
+} web_asset;
+
+extern const web_asset lec_web_assets[];
+extern const size_t lec_web_nassets;
+
+static void serve(lec_http_ex *ex, const char *path)
+{
+    for (size_t i = 0; i < lec_web_nassets; i++) {
+        if (strcmp(lec_web_assets[i].path, path))
+            continue;
+        ex->resp.status = 200;
+        snprintf(ex->resp.content_type, sizeof ex->resp.content_type, "%s", lec_web_assets[i].type);
+        lec_sbuf_append(&ex->resp.body, lec_web_assets[i].data, lec_web_assets[i].len);
+        lec_http_resp_header(&ex->resp, "Cache-Control", "no-cache");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    lec_http_resp_error(&ex->resp, 404, "no such page");
+    lec_http_ex_finish(ex);
+}
+
+static void page_viewer(lec_http_ex *ex)
+{
+    serve(ex, "index.html");
+}
+
+static void page_publish(lec_http_ex *ex)
+{
+    serve(ex, "publish.html");
+}
+
+static void page_static(lec_http_ex *ex)
+{
+    serve(ex, lec_http_req_param(ex->req, "file"));
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int lec_media_load_tokens(lec_media *m)
+{
+    const lec_config *cfg = m->node->cfg;
+    const char *files[2] = {cfg->auth.publish_tokens_file, cfg->auth.view_tokens_file};
+    lec_tokens *sets[2] = {&m->publish_tokens, &m->view_tokens};
+    for (int i = 0; i < 2; i++) {
+        lec_tokens fresh = {0};
+        const char *why = "";
+        if (files[i] && lec_tokens_load(&fresh, files[i], &why)) {
+            LEC_ERROR(&m->node->log, MOD, "%s %s: %s",
+                      i ? "auth.view_tokens_file" : "auth.publish_tokens_file", files[i], why);
+            return LEC_ERR_CONFIG;
+        }
+        lec_tokens_free(sets[i]);
+        *sets[i] = fresh;
+    }
+    return 0;
+}
+
+static void media_drain(lec_node *node, void *ud)
+{
+    lec_media *m = ud;
+    /* Ending sessions is what draining means for a node without peers to
+     * move them to; with steering, viewers reconnect elsewhere. */
+    lec_media_close(m);
+    lec_node_drain_done(node);
+}
+
+lec_media *lec_media_start(lec_node *node, bool whip)
+{
+    lec_media *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->node = node;
+    m->sfus = calloc(node->nworkers, sizeof *m->sfus);
+    if (!m->sfus || lec_dtls_cert_new(&m->cert) || lec_media_load_tokens(m)) {
+        free(m->sfus);
+        free(m);
+        return NULL;
+    }
+    if (whip && !m->publish_tokens.n)
+        LEC_WARN(&node->log, MOD, "no auth.publish_tokens_file: anyone may publish");
+    for (unsigned i = 0; i < node->nworkers; i++) {
+        job *j = calloc(1, sizeof *j);
+        if (!j)
+            return NULL;
+        j->m = m;
+        j->kind = JOB_INIT;
+        j->worker = i;
+        lec_worker_post(&node->workers[i], run_job, j);
+    }
+    int rc = 0;
+    if (whip) {
+        lec_http_route r = {.name = "whip",
+                            .pattern = "/whip/:stream",
+                            .methods = LEC_HTTP_POST,
+                            .handler = (void *)whip_post,
+                            .ud = m,
+                            .options_headers = "Accept-Post: application/sdp\r\n"};
+        lec_http_route rs = {.name = "whip_session",
+                             .pattern = "/whip/:stream/:session",
+                             .methods = LEC_HTTP_PATCH | LEC_HTTP_DELETE,
+                             .handler = (void *)session_req,
+                             .ud = m,
+                             .options_headers =
+                                 "Accept-Patch: application/trickle-ice-sdpfrag\r\n"};
+        rc = lec_http_router_add(&node->router, &r);
+        if (!rc)
+            rc = lec_http_router_add(&node->router, &rs);
+        if (!rc)
+            rc = lec_node_route(node, "page_publish", LEC_HTTP_GET, "/publish", page_publish, m);
+    }
+    lec_http_route v = {.name = "whep",
+                        .pattern = "/whep/:stream",
+                        .methods = LEC_HTTP_POST,
+                        .handler = (void *)whep_post,
+                        .ud = m,
+                        .options_headers = "Accept-Post: application/sdp\r\n"};
+    lec_http_route vs = {.name = "whep_session",
+                         .pattern = "/whep/:stream/:session",
+                         .methods = LEC_HTTP_PATCH | LEC_HTTP_DELETE,
+                         .handler = (void *)session_req,
+                         .ud = m,
+                         .options_headers = "Accept-Patch: application/trickle-ice-sdpfrag\r\n"};
+    if (!rc)
+        rc = lec_http_router_add(&node->router, &v);
+    if (!rc)
+        rc = lec_http_router_add(&node->router, &vs);
+    if (!rc)
+        rc = lec_node_route(node, "streams", LEC_HTTP_GET, "/v1/streams", streams_get, m);
+    if (!rc)
+        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/", page_viewer, m);
+    if (!rc)
+        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/watch/:stream", page_viewer, m);
+    if (!rc)
+        rc = lec_node_route(node, "static", LEC_HTTP_GET, "/static/:file", page_static, m);
+    if (!rc)
+        rc = lec_node_on_drain(node, media_drain, m);
+    if (rc) {
+        LEC_ERROR(&node->log, MOD, "cannot add the media routes: %s", lec_strerror(rc));
+        return NULL;
+    }
+    return m;
+}
+
+void lec_media_close(lec_media *m)
+{
+    if (!m || m->closing)
+        return;
+    m->closing = true;
+    for (unsigned i = 0; i < m->node->nworkers; i++) {
+        job *j = calloc(1, sizeof *j);
+        if (!j)
+            continue;
+        j->m = m;
+        j->kind = JOB_FREE;
+        j->worker = i;
+        if (lec_worker_post(&m->node->workers[i], run_job, j))
+            free(j);
+    }
+}
+
+size_t lec_media_held(const lec_media *m, lec_cluster_held *out, size_t max)
+{
+    size_t n = 0;
+    for (const stream_ent *e = m->streams; e && n < max; e = e->next) {
+        if (!e->live)
+            continue;
+        snprintf(out[n].stream, sizeof out[n].stream, "%s", e->name);
+        out[n++].depth = 0;
+    }
+    return n;
+}
+
+void lec_media_free(lec_media *m)
+{
+    if (!m)
+        return;
+    while (m->sessions)
+        session_drop(m, m->sessions->id);
+    while (m->streams) {
+        stream_ent *e = m->streams;
+        m->streams = e->next;
+        free(e);
+    }
+    lec_tokens_free(&m->publish_tokens);
+    lec_tokens_free(&m->view_tokens);
+    lec_dtls_cert_free(m->cert);
+    free(m->sfus);
+    free(m);
+}

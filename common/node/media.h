@@ -1,0 +1,33 @@
+/*
+ * The node's side of the media plane (main loop): WHIP and WHEP routes
+ * (RFC 9725), the registry of streams and sessions that routes requests to
+ * the worker holding a stream (every session of a stream lives on one
+ * worker, chosen by hashing the stream name), GET /v1/streams, the teacher
+ * and viewer pages, and the workers' SFU instances.
+ */
+#ifndef LEC_NODE_MEDIA_H
+#define LEC_NODE_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct lec_node;
+typedef struct lec_media lec_media;
+
+/* Creates the per-process DTLS certificate and each worker's engine, and
+ * adds the routes (WHIP only when `whip`).  NULL on failure (logged). */
+lec_media *lec_media_start(struct lec_node *node, bool whip);
+/* Ends every session and frees the workers' engines (before the workers
+ * stop); the rest is freed when the loop ends. */
+void lec_media_close(lec_media *m);
+/* Publishers and viewers on this node. */
+void lec_media_counts(const lec_media *m, unsigned *publishers, unsigned *viewers);
+/* Live streams published here, for heartbeats (depth 0); up to max. */
+struct lec_cluster_held;
+size_t lec_media_held(const lec_media *m, struct lec_cluster_held *out, size_t max);
+/* Frees what is left once the workers have stopped. */
+void lec_media_free(lec_media *m);
+/* (Re)loads auth.publish_tokens_file and auth.view_tokens_file. */
+int lec_media_load_tokens(lec_media *m);
+
+#endif

@@ -1,0 +1,100 @@
+// The media plane as people use it (issue 3): headless Chromium publishes
+// (fake camera and mic) via WHIP to a real lectern-origin; three Chromium
+// viewers play via WHEP; every viewer decodes continuously for 10 s, gets
+// audio, over DTLS with an SRTP cipher; the teacher leaves, the viewers see
+// the end and /v1/streams drains.  VP8, then H.264.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Node, waitFor, sleep } from '../integration/lib.mjs';
+
+const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const TOKEN = 'teacher-secret-token-1234';
+const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection', '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+  '--autoplay-policy=no-user-gesture-required'];
+
+let browser, origin;
+after(async () => {
+  await browser?.close().catch(() => {});
+  await origin?.stop('SIGKILL').catch(() => {});
+});
+
+async function newPage() {
+  const ctx = await browser.newContext(); // its own window: no background throttling
+  const page = await ctx.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`  [page] ${m.text()}`); });
+  return page;
+}
+
+const st = (page) => page.evaluate(() => window.lectern.stats);
+
+async function round(codec) {
+  const pub = await newPage();
+  await pub.goto(`${origin.url}/publish?stream=class&token=${TOKEN}&codec=${codec}`);
+  await pub.evaluate(() => window.lectern.start());
+  await waitFor(() => pub.evaluate(() => window.lectern.state === 'live'), 10000, 'the teacher to go live');
+  const viewers = [];
+  for (let i = 0; i < 3; i++) {
+    const v = await newPage();
+    await v.goto(`${origin.url}/watch/class`);
+    viewers.push(v);
+  }
+  const t0 = Date.now();
+  for (const v of viewers)
+    await waitFor(async () => ((await st(v))?.framesDecoded || 0) > 0, 10000, 'the first decoded frame');
+  console.log(`  ${codec}: every viewer decodes after ${Date.now() - t0} ms`);
+  // Decoding keeps going for 10 s on every viewer.
+  let last = await Promise.all(viewers.map(st));
+  for (let s = 0; s < 5; s++) {
+    await sleep(2000);
+    const now = await Promise.all(viewers.map(st));
+    now.forEach((x, i) => assert.ok(x.framesDecoded > last[i].framesDecoded,
+      `viewer ${i} stalled at ${x.framesDecoded} frames`));
+    last = now;
+  }
+  for (const x of last) {
+    assert.ok(x.audioPackets > 100, `audio packets: ${x.audioPackets}`);
+    assert.equal(x.dtlsState, 'connected');
+    assert.ok(x.srtpCipher.length > 0, 'an SRTP cipher');
+    assert.match(x.codec, new RegExp(codec, 'i'));
+    assert.ok(x.width >= 320, `resolution ${x.width}x${x.height}`);
+  }
+  console.log(`  ${codec}: ${last[0].width}x${last[0].height}, ${last[0].framesDecoded} frames, ` +
+    `cipher ${last[0].srtpCipher}`);
+  let streams = (await origin.get('/v1/streams')).body;
+  assert.equal(streams.sessions.length, 4);
+  // The teacher leaves: viewers see the end; the server keeps no session.
+  await pub.evaluate(() => window.lectern.stop());
+  for (const v of viewers)
+    await waitFor(() => v.evaluate(() => window.lectern.state !== 'live'), 8000, 'a viewer to see the end');
+  await waitFor(async () => (await origin.get('/v1/streams')).body.sessions.length === 0, 8000, 'no sessions');
+  streams = (await origin.get('/v1/streams')).body;
+  assert.deepEqual(streams.sessions, []);
+  for (const v of viewers) await v.context().close();
+  await pub.context().close();
+}
+
+test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { timeout: 180000 }, async (t) => {
+  origin = new Node('origin', 'origin-media', 'eu-central-1', null,
+    'ice: {addresses: [127.0.0.1], port_range: 31000-31999}\n' +
+    `auth: {publish_tokens_file: ${path.join('/tmp', 'lectern-publish-tokens')}}\n`);
+  writeFileSync('/tmp/lectern-publish-tokens', `${TOKEN}\n`);
+  await origin.start();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, headless: true });
+  await t.test('VP8', () => round('VP8'));
+  await t.test('H264', () => round('H264'));
+  await t.test('a wrong token is refused; a stream that is not live is 409', async () => {
+    const r = await fetch(`${origin.url}/whip/class`, { method: 'POST', headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer nope' }, body: 'v=0\r\n' });
+    assert.equal(r.status, 401);
+    const w = await fetch(`${origin.url}/whep/nobody`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\n' });
+    assert.ok(w.status === 400 || w.status === 409);
+  });
+});

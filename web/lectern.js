@@ -1,0 +1,102 @@
+// Lectern's browser side: WHIP (publish) and WHEP (play) clients (RFC 9725).
+// Plain ES module, no build step; served at /static/lectern.js.
+
+// Waits until ICE gathering completes (our server is ICE-lite and needs no
+// trickle: one offer with every candidate is simplest and fastest).
+function gathered(pc, timeoutMs = 2000) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { pc.removeEventListener('icegatheringstatechange', check); resolve(); };
+    const check = () => { if (pc.iceGatheringState === 'complete') done(); };
+    pc.addEventListener('icegatheringstatechange', check);
+    setTimeout(done, timeoutMs);
+  });
+}
+
+export class HttpError extends Error {
+  constructor(status, message, retryAfter) {
+    super(message);
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
+
+// POSTs our offer; returns the Location of the session and sets the answer.
+async function exchange(pc, url, token) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const headers = { 'Content-Type': 'application/sdp' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(url, { method: 'POST', headers, body: pc.localDescription.sdp });
+  if (res.status !== 201) {
+    let msg = `${res.status}`;
+    try { msg = (await res.json()).error || msg; } catch { /* not JSON */ }
+    throw new HttpError(res.status, msg, Number(res.headers.get('Retry-After') || 0));
+  }
+  const location = res.headers.get('Location');
+  await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  return location;
+}
+
+export async function publish({ stream, token, media, codec }) {
+  const pc = new RTCPeerConnection();
+  for (const track of media.getTracks()) {
+    const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
+    if (track.kind === 'video' && codec && RTCRtpSender.getCapabilities) {
+      const all = RTCRtpSender.getCapabilities('video').codecs;
+      const want = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}` &&
+        (codec !== 'H264' || /packetization-mode=1/.test(c.sdpFmtpLine || '')));
+      if (want.length) tr.setCodecPreferences([...want, ...all.filter((c) => !want.includes(c))]);
+    }
+  }
+  const location = await exchange(pc, `/whip/${encodeURIComponent(stream)}`, token);
+  return { pc, location, stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
+}
+
+export async function play({ stream, token }) {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  const media = new MediaStream();
+  pc.ontrack = (e) => media.addTrack(e.track);
+  const location = await exchange(pc, `/whep/${encodeURIComponent(stream)}`, token);
+  return { pc, media, location, stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
+}
+
+// A few numbers from getStats for the pages and the tests.
+export async function stats(pc) {
+  const out = { framesDecoded: 0, framesEncoded: 0, audioPackets: 0, videoPackets: 0,
+    width: 0, height: 0, fps: 0, bytesSent: 0, bytesReceived: 0, dtlsState: '', srtpCipher: '',
+    freezeCount: 0, codec: '' };
+  const report = await pc.getStats();
+  const codecs = {};
+  report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') {
+      out.framesDecoded = s.framesDecoded || 0;
+      out.videoPackets = s.packetsReceived || 0;
+      out.width = s.frameWidth || 0;
+      out.height = s.frameHeight || 0;
+      out.fps = s.framesPerSecond || 0;
+      out.freezeCount = s.freezeCount || 0;
+      out.bytesReceived += s.bytesReceived || 0;
+      out.codec = codecs[s.codecId] || out.codec;
+    } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+      out.audioPackets = s.packetsReceived || 0;
+      out.bytesReceived += s.bytesReceived || 0;
+    } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
+      out.framesEncoded = s.framesEncoded || 0;
+      out.width = s.frameWidth || out.width;
+      out.height = s.frameHeight || out.height;
+      out.fps = s.framesPerSecond || out.fps;
+      out.bytesSent += s.bytesSent || 0;
+      out.codec = codecs[s.codecId] || out.codec;
+    } else if (s.type === 'outbound-rtp') {
+      out.bytesSent += s.bytesSent || 0;
+    } else if (s.type === 'transport') {
+      out.dtlsState = s.dtlsState || '';
+      out.srtpCipher = s.srtpCipher || '';
+    }
+  });
+  return out;
+}
