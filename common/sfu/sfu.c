@@ -560,9 +560,13 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
         return;
     }
     int rc = session_peer(s, x, offer, true);
+    /* VP9 and AV1 pass through when the publisher prefers them; viewers
+     * that cannot decode them get 406 from WHEP. */
     lec_sdp_answer_opts o = {.dir = LEC_SDP_RECVONLY,
                              .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
                              .extmaps = EXTMAPS,
+                             .allow_vp9 = true,
+                             .allow_av1 = true,
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
     if (rc) {
         fail(out, rc == LEC_ERR_INVAL ? 400 : 503, "%s",

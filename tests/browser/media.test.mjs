@@ -51,6 +51,20 @@ async function round(codec) {
   for (const v of viewers)
     await waitFor(async () => ((await st(v))?.framesDecoded || 0) > 0, 10000, 'the first decoded frame');
   console.log(`  ${codec}: every viewer decodes after ${Date.now() - t0} ms`);
+  // Hostile neighbours: a "viewer" that takes a session and never does
+  // ICE, and garbage SDP.  The real viewers must not notice.
+  const halfOpen = await viewers[0].evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const r = await fetch('/whep/class', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+    pc.close(); // gone before ICE: the server only hears silence
+    return r.status;
+  });
+  assert.equal(halfOpen, 201);
+  const garbage = await fetch(`${origin.url}/whep/class`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\nm=video 9 X 300\r\n' });
+  assert.equal(garbage.status, 400);
+  assert.match((await garbage.json()).error, /payload type '300'/);
   // Decoding keeps going for 10 s on every viewer.
   let last = await Promise.all(viewers.map(st));
   for (let s = 0; s < 5; s++) {
@@ -70,7 +84,7 @@ async function round(codec) {
   console.log(`  ${codec}: ${last[0].width}x${last[0].height}, ${last[0].framesDecoded} frames, ` +
     `cipher ${last[0].srtpCipher}`);
   let streams = (await origin.get('/v1/streams')).body;
-  assert.equal(streams.sessions.length, 4);
+  assert.equal(streams.sessions.length, 5); /* teacher, three viewers, the half-open one */
   // The teacher leaves: viewers see the end; the server keeps no session.
   await pub.evaluate(() => window.lectern.stop());
   for (const v of viewers)
