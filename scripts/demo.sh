@@ -38,7 +38,7 @@ regions='regions:
 node_config() {
   cat > "$run/$2.yaml" <<YAML
 node: {id: $2, role: $1, region: $3}
-workers: 1
+workers: 2
 http:
   listen: 127.0.0.1:$4
   public_url: http://127.0.0.1:$4
@@ -85,14 +85,15 @@ Lectern demo is running (configs and logs in $run):
   edge    us-east-1    http://127.0.0.1:$((base + 1))
   edge    ap-southeast-2 http://127.0.0.1:$((base + 2))
 
-  teacher page:  http://127.0.0.1:$base/publish
-  viewer page:   http://127.0.0.1:$((base + 1))/   (or :$((base + 2))/)
-  cluster view:  http://127.0.0.1:$base/v1/cluster   (the same on every node)
-  health:        http://127.0.0.1:$base/healthz   readiness: /readyz
+  teacher page:  http://127.0.0.1:$base/publish        (press "Go live")
+  viewer page:   http://127.0.0.1:$base/watch/class    (open it in another tab)
+  cluster view:  http://127.0.0.1:$base/v1/cluster     (the same on every node)
+  streams:       http://127.0.0.1:$base/v1/streams
+  metrics:       http://127.0.0.1:$base/metrics
 
-The teacher and viewer pages arrive with the media plane; until then the
-nodes form the cluster over NATS and answer /v1/cluster, /healthz and
-/readyz.  Press Ctrl-C to stop everything.
+Viewers watch on the origin until the cascade lands; the edges' viewer pages
+(http://127.0.0.1:$((base + 1))/watch/class) wait for the stream meanwhile.
+Press Ctrl-C to stop everything.
 TXT
 
 # Stay until Ctrl-C or until a process dies.
