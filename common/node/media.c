@@ -178,6 +178,8 @@ static void run_job(void *arg)
                            .rand = lec_sys_rand(),
                            .event = sfu_event,
                            .ud = j->m};
+        if (j->m->node->sfu_metrics)
+            env.metrics = j->m->node->sfu_metrics[j->worker];
         for (size_t i = 0; i < cfg->ice.addresses.n && i < 8; i++)
             env.addresses[env.naddresses++] = cfg->ice.addresses.v[i];
         j->m->sfus[j->worker] = lec_sfu_new(&env);
@@ -232,9 +234,14 @@ static void on_sfu_event_main(void *arg)
             e->live = false;
         LEC_INFO(&m->node->log, MOD, "stream %s ended", ev->stream);
         break;
-    case LEC_SFU_SESSION_GONE:
+    case LEC_SFU_SESSION_GONE: {
+        sess_ent *gone = session_find(m, ev->session);
+        if (gone)
+            lec_metric_add(&m->node->metrics, 0, m->node->m.sessions[gone->publisher ? 0 : 1][2],
+                           1);
         session_drop(m, ev->session);
         break;
+    }
     case LEC_SFU_VIEWERS:
         if (e)
             e->viewers = ev->viewers;
@@ -259,6 +266,9 @@ static void job_done_main(void *arg)
     lec_http_ex *ex = j->ex;
     lec_http_resp *r = &ex->resp;
     if (j->kind == JOB_PUBLISH || j->kind == JOB_VIEW) {
+        lec_metric_add(
+            &m->node->metrics, 0,
+            m->node->m.sessions[j->kind == JOB_PUBLISH ? 0 : 1][j->res.status == 201 ? 0 : 1], 1);
         if (j->res.status == 201) {
             sess_ent *s = calloc(1, sizeof *s);
             if (s) {

@@ -10,6 +10,7 @@
  */
 #include "node/node.h"
 #include "base/err.h"
+#include "sfu/sfu.h"
 #include "sys/sys.h"
 
 #include <signal.h>
@@ -241,6 +242,45 @@ static void stop_workers(lec_node *node)
 
 /* Routes, role setup, workers, HTTP, control plane: 0 or the first error
  * (LEC_ERR_IO: a listener failed, already logged). */
+/* The media engine's series, one set shared by every worker (each records
+ * into its own shard). */
+static void register_media_metrics(lec_node *node)
+{
+    lec_metrics *m = &node->metrics;
+    node->sfu_metrics = calloc(node->nworkers, sizeof *node->sfu_metrics);
+    if (!node->sfu_metrics)
+        return;
+    static const char *const kinds[] = {"audio", "video"};
+    lec_sfu_metrics t = {.m = m};
+    char labels[64];
+    for (int k = 0; k < 2; k++) {
+        snprintf(labels, sizeof labels, "direction=\"in\",kind=\"%s\"", kinds[k]);
+        t.rtp_in[k] = lec_metrics_counter(m, "lectern_rtp_packets_total", labels, "RTP packets");
+        t.bytes_in[k] = lec_metrics_counter(m, "lectern_rtp_bytes_total", labels, "RTP bytes");
+        snprintf(labels, sizeof labels, "direction=\"out\",kind=\"%s\"", kinds[k]);
+        t.rtp_out[k] = lec_metrics_counter(m, "lectern_rtp_packets_total", labels, "RTP packets");
+        t.bytes_out[k] = lec_metrics_counter(m, "lectern_rtp_bytes_total", labels, "RTP bytes");
+    }
+    t.lost_in = lec_metrics_counter(m, "lectern_rtp_packets_lost_total", "direction=\"in\"",
+                                    "RTP packets lost on the way in (sequence gaps)");
+    t.nack_in =
+        lec_metrics_counter(m, "lectern_rtcp_nack_total", "direction=\"in\"", "RTCP NACK packets");
+    t.retransmits = lec_metrics_counter(m, "lectern_retransmits_total", "",
+                                        "Packets resent from the ring for NACKs");
+    t.pli_in = lec_metrics_counter(m, "lectern_rtcp_pli_total", "direction=\"in\"",
+                                   "Keyframe requests (PLI/FIR)");
+    t.pli_out = lec_metrics_counter(m, "lectern_rtcp_pli_total", "direction=\"out\"",
+                                    "Keyframe requests (PLI/FIR)");
+    t.join =
+        lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
+                              "From a WHEP request to the first media sent to the viewer",
+                              lec_metrics_duration_buckets, lec_metrics_duration_nbuckets, 1e9);
+    for (unsigned i = 0; i < node->nworkers; i++) {
+        node->sfu_metrics[i] = t;
+        node->sfu_metrics[i].shard = 1 + i;
+    }
+}
+
 /* The series every node has from the start; the rest register as their
  * subsystems start. */
 static void register_metrics(lec_node *node)
@@ -264,6 +304,19 @@ static void register_metrics(lec_node *node)
                           "Configured egress capacity (limits.max_egress_mbps)");
     node->m.viewers_capacity = lec_metrics_gauge(m, "lectern_viewers_capacity", "",
                                                  "Configured viewer capacity (limits.max_viewers)");
+    node->m.publishers =
+        lec_metrics_gauge(m, "lectern_publishers", "", "Publishers connected here");
+    node->m.viewers = lec_metrics_gauge(m, "lectern_viewers", "", "Viewers connected here");
+    static const char *const roles[] = {"publisher", "viewer"};
+    static const char *const results[] = {"ok", "rejected", "ended"};
+    for (int r = 0; r < 2; r++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(labels, sizeof labels, "role=\"%s\",result=\"%s\"", roles[r], results[k]);
+            node->m.sessions[r][k] = lec_metrics_counter(
+                m, "lectern_sessions_total", labels,
+                "WHIP/WHEP sessions: ok (answered), rejected (4xx/5xx), ended (failed or silent)");
+        }
+    register_media_metrics(node);
     node->m.nats_connected = node->m.nats_reconnects = LEC_METRIC_NONE;
     for (int i = 0; i < 3; i++)
         node->m.nats_dropped[i] = LEC_METRIC_NONE;
@@ -364,6 +417,8 @@ static int node_run(lec_node *node)
     if (node->cfg->nats.enabled)
         lec_control_library_shutdown();
     lec_metrics_free(&node->metrics);
+    free(node->sfu_metrics);
+    node->sfu_metrics = NULL;
     lec_tokens_free(&node->admin_tokens);
     if (uv_loop_close(&loop))
         LEC_WARN(&node->log, MOD, "handles left open at exit");

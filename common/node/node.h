@@ -51,14 +51,16 @@ struct lec_node {
     lec_worker *workers;
     unsigned nworkers;
     lec_control *control;
-    lec_media *media; /* set by the role's setup */
-    lec_msgq mainq;   /* workers and NATS post to the main loop here */
+    struct lec_sfu_metrics *sfu_metrics; /* per worker, series registered at start */
+    lec_media *media;                    /* set by the role's setup */
+    lec_msgq mainq;                      /* workers and NATS post to the main loop here */
     bool mainq_open;
     lec_metrics metrics;     /* shard 0: the main loop; shard 1 + i: worker i */
     lec_tokens admin_tokens; /* auth.admin_tokens_file; empty: admin API off */
     struct {
         lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[3],
-            cluster_nodes[2], uptime, egress_capacity, viewers_capacity;
+            cluster_nodes[2], uptime, egress_capacity, viewers_capacity, publishers, viewers;
+        lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */
     } m;
     bool draining;
     bool shutting_down; /* SIGTERM/SIGINT seen: drain, then stop */

@@ -73,6 +73,12 @@ static void collect(lec_node *node)
     lec_metric_set(m, 0, node->m.egress_capacity,
                    (int64_t)node->cfg->limits.max_egress_mbps * 1000000 / 8);
     lec_metric_set(m, 0, node->m.viewers_capacity, node->cfg->limits.max_viewers);
+    if (node->media) {
+        unsigned pubs, viewers;
+        lec_media_counts(node->media, &pubs, &viewers);
+        lec_metric_set(m, 0, node->m.publishers, pubs);
+        lec_metric_set(m, 0, node->m.viewers, viewers);
+    }
     lec_metric_set(m, 0, node->m.uptime,
                    (int64_t)((lec_clock_now(lec_sys_clock()) - node->started_at) / LEC_S));
     if (!node->control)

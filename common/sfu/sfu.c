@@ -73,6 +73,8 @@ struct session {
     session *next;        /* all sessions of the sfu */
     session *next_viewer; /* the room's viewers */
     session *next_dying;
+    lec_tstamp created; /* for the join time: request to first media */
+    bool first_media;
 };
 
 struct lec_sfu {
@@ -90,6 +92,8 @@ static lec_tstamp now(void)
 {
     return lec_clock_now(lec_sys_clock());
 }
+
+#define COUNT(s, id, n) lec_metric_add((s)->env.metrics.m, (s)->env.metrics.shard, (id), (n))
 
 static void emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
                  unsigned viewers)
@@ -227,7 +231,8 @@ static void send_pli(room *r)
             continue;
         uint8_t b[64];
         size_t n = lec_rtcp_build_pli(b, sizeof b, r->rtcp_ssrc, t->ssrc);
-        lec_peer_send_rtcp(r->pub->peer, b, n, sizeof b);
+        if (!lec_peer_send_rtcp(r->pub->peer, b, n, sizeof b))
+            COUNT(r->sfu, r->sfu->env.metrics.pli_out, 1);
     }
 }
 
@@ -244,8 +249,17 @@ static void forward(room *r, unsigned ti, const uint8_t *pkt, size_t len, const 
         if (!v->has[ti] || lec_peer_get_state(v->peer) != LEC_PEER_CONNECTED)
             continue;
         memcpy(s->scratch, pkt, len);
-        if (lec_fwd_rewrite(&v->fwd[ti], s->scratch, h->ssrc, h->seq, h->ts, len))
-            lec_peer_send_rtp(v->peer, s->scratch, len, sizeof s->scratch);
+        if (!lec_fwd_rewrite(&v->fwd[ti], s->scratch, h->ssrc, h->seq, h->ts, len) ||
+            lec_peer_send_rtp(v->peer, s->scratch, len, sizeof s->scratch))
+            continue;
+        unsigned k = r->tracks[ti].kind == LEC_SDP_VIDEO;
+        COUNT(s, s->env.metrics.rtp_out[k], 1);
+        COUNT(s, s->env.metrics.bytes_out[k], len);
+        if (!v->first_media) {
+            v->first_media = true;
+            lec_metric_observe(s->env.metrics.m, s->env.metrics.shard, s->env.metrics.join,
+                               now() - v->created);
+        }
     }
 }
 
@@ -261,7 +275,12 @@ static void on_pub_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
     if (!t)
         return; /* RTX, RED, or a payload type we did not accept */
     t->ssrc = h.ssrc;
+    unsigned k = t->kind == LEC_SDP_VIDEO;
+    COUNT(r->sfu, r->sfu->env.metrics.rtp_in[k], 1);
+    COUNT(r->sfu, r->sfu->env.metrics.bytes_in[k], len);
     uint64_t ext = lec_seq_unwrap_next(&t->unwrap, h.seq);
+    if (t->have_seq && ext > t->highest_ext + 1)
+        COUNT(r->sfu, r->sfu->env.metrics.lost_in, ext - t->highest_ext - 1);
     if (!t->have_seq) {
         t->base_ext = ext;
         t->have_seq = true;
@@ -294,7 +313,8 @@ static void answer_nack(room *r, session *v, const uint16_t *seqs, int n)
             if (lec_rtp_parse(s->scratch, len, &h) ||
                 !lec_fwd_rewrite(&v->fwd[ti], s->scratch, h.ssrc, h.seq, h.ts, len))
                 continue;
-            lec_peer_send_rtp(v->peer, s->scratch, len, sizeof s->scratch);
+            if (!lec_peer_send_rtp(v->peer, s->scratch, len, sizeof s->scratch))
+                COUNT(s, s->env.metrics.retransmits, 1);
         }
     }
 }
@@ -310,13 +330,16 @@ static void on_viewer_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
     lec_rtcp_iter_init(&it, pkt, len);
     while (lec_rtcp_next(&it, &rp) == 1) {
         if (rp.pt == LEC_RTCP_PSFB && (rp.fmt == 1 || rp.fmt == 4)) {
+            COUNT(v->sfu, v->sfu->env.metrics.pli_in, 1);
             request_keyframe(v->room);
         } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
             lec_rtcp_fb ids;
             uint16_t seqs[64];
             int n = lec_rtcp_parse_nack(&rp, &ids, seqs, 64);
-            if (n > 0)
+            if (n > 0) {
+                COUNT(v->sfu, v->sfu->env.metrics.nack_in, 1);
                 answer_nack(v->room, v, seqs, n);
+            }
         }
     }
 }
@@ -527,6 +550,7 @@ static session *session_new(lec_sfu *s, const char *id, bool publisher)
     snprintf(x->id, sizeof x->id, "%s", id);
     x->publisher = publisher;
     x->sfu = s;
+    x->created = now();
     return x;
 }
 

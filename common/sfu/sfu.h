@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "dtls/dtls.h"
 #include "ice/glib_loop.h"
+#include "metrics/metrics.h"
 #include "sdp/sdp.h"
 
 #include <uv.h>
@@ -38,6 +39,14 @@ typedef struct lec_sfu_event {
     unsigned viewers;
 } lec_sfu_event;
 
+/* The series the engine records into, in its worker's shard. */
+typedef struct lec_sfu_metrics {
+    lec_metrics *m;
+    unsigned shard;
+    lec_metric rtp_in[2], rtp_out[2], bytes_in[2], bytes_out[2]; /* [0] audio, [1] video */
+    lec_metric nack_in, retransmits, pli_in, pli_out, lost_in, join;
+} lec_sfu_metrics;
+
 typedef struct lec_sfu_env {
     uv_loop_t *loop;
     lec_glib_loop *glib;
@@ -48,6 +57,7 @@ typedef struct lec_sfu_env {
     uint16_t port_min, port_max;
     lec_ip public_ip;
     const lec_rand *rand;
+    lec_sfu_metrics metrics;
     void (*event)(void *ud, const lec_sfu_event *ev);
     void *ud;
 } lec_sfu_env;

@@ -7,6 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
 
@@ -83,6 +84,15 @@ async function round(codec) {
   }
   console.log(`  ${codec}: ${last[0].width}x${last[0].height}, ${last[0].framesDecoded} frames, ` +
     `cipher ${last[0].srtpCipher}`);
+  // The metrics a media node exports pass promtool and count this traffic.
+  const metrics = await (await fetch(`${origin.url}/metrics`)).text();
+  execFileSync('promtool', ['check', 'metrics'], { input: metrics });
+  const value = (re) => Number((re.exec(metrics) || [])[1] || 0);
+  assert.ok(value(/^lectern_rtp_packets_total\{direction="out",kind="video"\} (\d+)$/m) > 500);
+  assert.ok(value(/^lectern_rtp_packets_total\{direction="in",kind="audio"\} (\d+)$/m) > 100);
+  assert.ok(value(/^lectern_join_duration_seconds_count (\d+)$/m) >= 3);
+  assert.equal(value(/^lectern_viewers (\d+)$/m), 4);
+  assert.equal(value(/^lectern_publishers (\d+)$/m), 1);
   let streams = (await origin.get('/v1/streams')).body;
   assert.equal(streams.sessions.length, 5); /* teacher, three viewers, the half-open one */
   // The teacher leaves: viewers see the end; the server keeps no session.
