@@ -344,6 +344,11 @@ static void step(lec_dtls *d)
     }
 }
 
+void lec_dtls_set_peer_fp(lec_dtls *d, const uint8_t fp[32])
+{
+    memcpy(d->peer_fp, fp, sizeof d->peer_fp);
+}
+
 int lec_dtls_start(lec_dtls *d)
 {
     if (d->server || d->state != LEC_DTLS_HANDSHAKING)

@@ -54,6 +54,10 @@ typedef struct lec_dtls_cfg {
 lec_dtls *lec_dtls_new(const lec_dtls_cfg *cfg);
 void lec_dtls_free(lec_dtls *d);
 
+/* Sets the peer's fingerprint (before the handshake; a client learns it
+ * from the answer after making its offer). */
+void lec_dtls_set_peer_fp(lec_dtls *d, const uint8_t fp[32]);
+
 /* Client only: starts the handshake (queues the ClientHello). */
 int lec_dtls_start(lec_dtls *d);
 

@@ -227,6 +227,11 @@ void lec_peer_close(lec_peer *p)
     uv_close((uv_handle_t *)&p->timer, timer_closed);
 }
 
+void lec_peer_set_remote_fingerprint(lec_peer *p, const uint8_t fp[32])
+{
+    lec_dtls_set_peer_fp(p->dtls, fp);
+}
+
 void lec_peer_set_silence_timeout(lec_peer *p, lec_tstamp t)
 {
     p->cfg.silence_timeout = t;

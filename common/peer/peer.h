@@ -54,6 +54,10 @@ int lec_peer_new(lec_peer **out, const lec_peer_cfg *cfg, const lec_peer_cbs *cb
 /* Tears down; no callback runs afterwards; memory goes once handles close. */
 void lec_peer_close(lec_peer *p);
 
+/* The peer's DTLS fingerprint, when it was not known at creation (a
+ * client that offers first). */
+void lec_peer_set_remote_fingerprint(lec_peer *p, const uint8_t fp[32]);
+
 /* Changes how long the peer may stay silent before it is failed. */
 void lec_peer_set_silence_timeout(lec_peer *p, lec_tstamp t);
 

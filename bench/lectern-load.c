@@ -1,0 +1,278 @@
+/*
+ * lectern-load: a load generator of our own, on Lectern's own stack (a
+ * benchmark tool, not a test).  One synthetic publisher sends RTP at a
+ * given bitrate over WHIP; N synthetic viewers play it over WHEP, each a
+ * full PeerConnection (full ICE, DTLS client, SRTP).  Prints what the
+ * viewers received as JSON.  Talks only to the server it is given
+ * (loopback in bench/run.sh).
+ *
+ *   lectern-load --url http://127.0.0.1:8080 --viewers 50 --seconds 20
+ */
+#include "base/err.h"
+#include "peer/peer.h"
+#include "rtp/rtp.h"
+#include "sdp/sdp.h"
+#include "srtp/srtp_session.h"
+#include "sys/sys.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef struct client {
+    lec_peer *peer;
+    bool publisher;
+    bool connected;
+    uint64_t packets, bytes;
+} client;
+
+static struct {
+    char host[64];
+    uint16_t port;
+    const char *stream, *token;
+    int viewers, seconds;
+    uint64_t bitrate;
+    uv_loop_t loop;
+    lec_glib_loop *glib;
+    lec_dtls_cert *cert;
+    lec_log log;
+    client pub;
+    client *v;
+    int connected;
+    uint16_t seq;
+    uint32_t ts;
+} g = {.stream = "bench", .token = "", .viewers = 10, .seconds = 20, .bitrate = 1500000};
+
+/* A blocking HTTP/1.1 POST to our own server (the tool's setup path, not
+ * its measured path).  Returns the status; body and Location into out. */
+static int http_post(const char *path, const char *body, char *answer, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(g.port)};
+    inet_pton(AF_INET, g.host, &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        close(fd);
+        return -1;
+    }
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/sdp\r\n"
+                     "Authorization: Bearer %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                     path, g.host, g.token, strlen(body));
+    if (write(fd, head, (size_t)n) != n || write(fd, body, strlen(body)) != (ssize_t)strlen(body)) {
+        close(fd);
+        return -1;
+    }
+    size_t len = 0;
+    ssize_t r;
+    while (len + 1 < cap && (r = read(fd, answer + len, cap - len - 1)) > 0)
+        len += (size_t)r;
+    answer[len] = '\0';
+    close(fd);
+    int status = len > 12 ? atoi(answer + 9) : -1;
+    char *b = strstr(answer, "\r\n\r\n");
+    if (b)
+        memmove(answer, b + 4, strlen(b + 4) + 1);
+    return status;
+}
+
+static void on_state(void *ud, lec_peer *p, lec_peer_state st)
+{
+    (void)p;
+    client *c = ud;
+    if (st == LEC_PEER_CONNECTED && !c->connected) {
+        c->connected = true;
+        g.connected++;
+    }
+}
+
+static void on_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
+{
+    (void)p;
+    (void)pkt;
+    client *c = ud;
+    c->packets++;
+    c->bytes += len;
+}
+
+/* Creates a client's peer and its offer, posts it, applies the answer. */
+static int join(client *c, bool publisher)
+{
+    lec_ip lo;
+    lec_ip_parse(g.host, &lo);
+    lec_peer_cfg pc = {.loop = &g.loop, .glib = g.glib, .log = &g.log, .cert = g.cert,
+                       .dtls_server = false, .silence_timeout = 60 * LEC_S};
+    pc.ice.addresses = &lo;
+    pc.ice.naddresses = 1;
+    pc.ice.full = true;
+    lec_peer_cbs cbs = {.state = on_state, .rtp = on_rtp, .ud = c};
+    c->publisher = publisher;
+    if (lec_peer_new(&c->peer, &pc, &cbs))
+        return -1;
+    lec_ice *ice = lec_peer_ice(c->peer);
+    static lec_sdp offer, answer;
+    memset(&offer, 0, sizeof offer);
+    offer.sess_id = lec_rand_u64(lec_sys_rand()) >> 1;
+    char cands[4][160];
+    size_t nc = lec_ice_candidates(ice, cands, 4);
+    for (int i = 0; i < 2; i++) {
+        lec_sdp_media *m = &offer.media[offer.nmedia++];
+        m->kind = i ? LEC_SDP_VIDEO : LEC_SDP_AUDIO;
+        m->port = 9;
+        snprintf(m->proto, sizeof m->proto, "UDP/TLS/RTP/SAVPF");
+        snprintf(m->mid, sizeof m->mid, "%d", i);
+        m->dir = publisher ? LEC_SDP_SENDONLY : LEC_SDP_RECVONLY;
+        m->rtcp_mux = true;
+        snprintf(m->ice_ufrag, sizeof m->ice_ufrag, "%s", lec_ice_ufrag(ice));
+        snprintf(m->ice_pwd, sizeof m->ice_pwd, "%s", lec_ice_pwd(ice));
+        snprintf(m->fingerprint, sizeof m->fingerprint, "%s", lec_dtls_cert_fingerprint(g.cert));
+        m->setup = LEC_SDP_SETUP_ACTIVE;
+        lec_sdp_codec *cd = &m->codecs[m->ncodecs++];
+        *cd = (lec_sdp_codec){.pt = i ? 96 : 111, .clock_rate = i ? 90000 : 48000,
+                              .channels = i ? 0 : 2, .rtx_apt = -1,
+                              .fb = i ? LEC_FB_NACK | LEC_FB_PLI : 0};
+        snprintf(cd->name, sizeof cd->name, i ? "VP8" : "opus");
+        for (size_t k = 0; k < nc; k++)
+            memcpy(m->candidates[m->ncandidates++], cands[k], sizeof m->candidates[0]);
+        snprintf(offer.bundle[offer.nbundle++], sizeof offer.bundle[0], "%d", i);
+    }
+    lec_sbuf sb;
+    lec_sbuf_init(&sb, NULL);
+    lec_sdp_write(&offer, &sb);
+    char path[128], resp[16384];
+    snprintf(path, sizeof path, "/%s/%s", publisher ? "whip" : "whep", g.stream);
+    int st = http_post(path, sb.data, resp, sizeof resp);
+    lec_sbuf_free(&sb);
+    char err[128];
+    if (st != 201 || lec_sdp_parse(resp, strlen(resp), &answer, err, sizeof err)) {
+        fprintf(stderr, "lectern-load: %s answered %d: %.200s\n", path, st, resp);
+        return -1;
+    }
+    const lec_sdp_media *am = &answer.media[0];
+    uint8_t fp[32];
+    if (lec_sdp_fingerprint_parse(lec_sdp_fingerprint(&answer, am), fp, 32) != 32)
+        return -1;
+    lec_peer_set_remote_fingerprint(c->peer, fp);
+    lec_ice_set_remote(ice, lec_sdp_ufrag(&answer, am), lec_sdp_pwd(&answer, am));
+    for (unsigned k = 0; k < am->ncandidates; k++)
+        lec_ice_add_remote_candidate(ice, am->candidates[k]);
+    return 0;
+}
+
+/* The publisher: video in ~1100-byte packets at the bitrate, plus Opus-
+ * sized audio every 20 ms, every 10 ms tick. */
+static void on_send(uv_timer_t *t)
+{
+    (void)t;
+    if (!g.pub.connected)
+        return;
+    static uint64_t tick;
+    uint8_t buf[1500];
+    uint64_t video_bytes = g.bitrate / 8 / 100;
+    for (uint64_t sent = 0; sent < video_bytes;) {
+        size_t chunk = video_bytes - sent < 1100 ? (size_t)(video_bytes - sent) : 1100;
+        sent += chunk;
+        size_t n = lec_rtp_write_header(buf, 96, sent >= video_bytes, g.seq++, g.ts, 0x11111111);
+        memset(buf + n, 0x5a, chunk);
+        lec_peer_send_rtp(g.pub.peer, buf, n + chunk, sizeof buf);
+    }
+    if (tick % 3 == 0)
+        g.ts += 3000; /* ~30 fps */
+    if (tick % 2 == 0) {
+        static uint16_t aseq;
+        static uint32_t ats;
+        size_t n = lec_rtp_write_header(buf, 111, false, aseq++, ats += 960, 0x22222222);
+        memset(buf + n, 0x33, 80);
+        lec_peer_send_rtp(g.pub.peer, buf, n + 80, sizeof buf);
+    }
+    tick++;
+}
+
+static void on_stop(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+static void run_for(int ms)
+{
+    uv_timer_t t;
+    uv_timer_init(&g.loop, &t);
+    uv_timer_start(&t, on_stop, (uint64_t)ms, 0);
+    uv_run(&g.loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&g.loop, UV_RUN_NOWAIT);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"url", 1, NULL, 'u'},     {"stream", 1, NULL, 's'},
+                                         {"token", 1, NULL, 't'},   {"viewers", 1, NULL, 'n'},
+                                         {"seconds", 1, NULL, 'd'}, {"bitrate", 1, NULL, 'b'},
+                                         {NULL, 0, NULL, 0}};
+    const char *url = "http://127.0.0.1:8080";
+    int c;
+    while ((c = getopt_long(argc, argv, "u:s:t:n:d:b:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': url = optarg; break;
+        case 's': g.stream = optarg; break;
+        case 't': g.token = optarg; break;
+        case 'n': g.viewers = atoi(optarg); break;
+        case 'd': g.seconds = atoi(optarg); break;
+        case 'b': g.bitrate = strtoull(optarg, NULL, 10); break;
+        default:
+            fprintf(stderr, "usage: lectern-load [--url http://127.0.0.1:8080] [--viewers N] "
+                            "[--seconds S] [--bitrate BPS] [--stream NAME] [--token T]\n");
+            return 2;
+        }
+    }
+    unsigned port = 0;
+    if (sscanf(url, "http://%63[^:]:%u", g.host, &port) != 2 || !port || port > 65535 ||
+        g.viewers < 1 || g.viewers > 2000 || g.seconds < 1 || g.seconds > 600) {
+        fprintf(stderr, "lectern-load: bad --url, --viewers (1-2000) or --seconds (1-600)\n");
+        return 2;
+    }
+    g.port = (uint16_t)port;
+    uv_loop_init(&g.loop);
+    g.glib = lec_glib_loop_new(&g.loop);
+    lec_log_init(&g.log, lec_sys_log_sink_fd, (void *)(intptr_t)2, NULL);
+    lec_log_set_level(&g.log, LEC_LOG_WARN);
+    if (lec_dtls_cert_new(&g.cert) || join(&g.pub, true))
+        return 1;
+    uv_timer_t send_timer;
+    uv_timer_init(&g.loop, &send_timer);
+    uv_timer_start(&send_timer, on_send, 10, 10);
+    run_for(1500); /* the publisher connects and goes live */
+    if (!g.pub.connected) {
+        fprintf(stderr, "lectern-load: the publisher did not connect\n");
+        return 1;
+    }
+    g.v = calloc((size_t)g.viewers, sizeof *g.v);
+    for (int i = 0; i < g.viewers; i++) {
+        if (join(&g.v[i], false))
+            return 1;
+        run_for(5); /* let ICE start between joins */
+    }
+    run_for(2000); /* settle */
+    uint64_t p0 = 0, b0 = 0;
+    for (int i = 0; i < g.viewers; i++)
+        p0 += g.v[i].packets, b0 += g.v[i].bytes;
+    lec_tstamp t0 = lec_clock_now(lec_sys_clock());
+    run_for(g.seconds * 1000);
+    double dt = (double)(lec_clock_now(lec_sys_clock()) - t0) / 1e9;
+    uint64_t p1 = 0, b1 = 0;
+    int connected = 0;
+    for (int i = 0; i < g.viewers; i++) {
+        p1 += g.v[i].packets, b1 += g.v[i].bytes;
+        connected += g.v[i].connected;
+    }
+    printf("{\"viewers\":%d,\"connected\":%d,\"seconds\":%.1f,\"packets\":%llu,"
+           "\"packets_per_s\":%.0f,\"mbps_per_viewer\":%.2f}\n",
+           g.viewers, connected, dt, (unsigned long long)(p1 - p0), (double)(p1 - p0) / dt,
+           (double)(b1 - b0) * 8 / dt / 1e6 / connected);
+    return 0;
+}
