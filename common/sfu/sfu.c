@@ -1,5 +1,7 @@
 /*
- * The media engine of one worker (sfu.h).
+ * The media engine of one worker (sfu.h): sessions, their peers, and one
+ * media/room core per stream; this file moves packets between them, owns
+ * the timers and reports to the node.
  *
  * Sessions are never freed inside their own peer's callbacks (libnice
  * would return into freed memory): ending one marks it and a zero timer
@@ -7,11 +9,8 @@
  */
 #include "sfu/sfu.h"
 #include "base/err.h"
-#include "base/ring.h"
-#include "media/forwarder.h"
+#include "media/room.h"
 #include "peer/peer.h"
-#include "rtp/rtcp.h"
-#include "rtp/rtp.h"
 #include "sdp/negotiate.h"
 #include "srtp/srtp_session.h"
 #include "sys/sys.h"
@@ -22,38 +21,18 @@
 #include <string.h>
 
 #define MOD         "sfu"
-#define MAX_TRACKS  2 /* audio, video */
-#define RING_SLOTS  1024
-#define PKT_MAX     1500
 #define KF_INTERVAL (350 * LEC_MS) /* TOOLCHAIN.md: Chrome ignores PLIs < ~300 ms apart */
 #define TICK_MS     50
-
-typedef struct track {
-    lec_sdp_kind kind;
-    lec_sdp_codec codec; /* as negotiated with the publisher */
-    uint32_t ssrc;       /* learned from the first packet */
-    lec_ring ring;       /* video only: the NACK store */
-    bool has_ring;
-    lec_seq_unwrap unwrap;
-    uint64_t received, base_ext, highest_ext;
-    bool have_seq;
-    uint32_t last_sr_mid;
-    lec_tstamp last_sr_at;
-} track;
 
 typedef struct session session;
 
 typedef struct room {
     char stream[65];
+    lec_room core;
+    lec_room_stats counted; /* what has gone into the metrics already */
     session *pub;
     session *viewers;
-    unsigned nviewers;
-    track tracks[MAX_TRACKS];
-    unsigned ntracks;
-    lec_kf kf;
-    uint32_t rtcp_ssrc; /* our SSRC in RTCP to the publisher */
     uv_timer_t timer;
-    lec_tstamp last_rr;
     bool live;
     bool closing; /* its timer is closing; sessions reaped in the same pass still point here */
     struct room *next;
@@ -62,19 +41,17 @@ typedef struct room {
 
 struct session {
     char id[33];
+    uint32_t vid; /* the room's id for a viewer */
     bool publisher;
     bool dying;
     room *room;
     lec_peer *peer;
     struct lec_sfu *sfu;
     char remote_ufrag[64];
-    lec_fwd fwd[MAX_TRACKS];
-    bool has[MAX_TRACKS];
+    lec_tstamp created; /* for the join time: request to first media */
     session *next;        /* all sessions of the sfu */
     session *next_viewer; /* the room's viewers */
     session *next_dying;
-    lec_tstamp created; /* for the join time: request to first media */
-    bool first_media;
 };
 
 struct lec_sfu {
@@ -83,17 +60,15 @@ struct lec_sfu {
     session *sessions;
     session *dying;
     uv_timer_t reaper;
+    uint32_t next_vid;
     bool freeing;
     int open_handles;
-    uint8_t scratch[PKT_MAX + LEC_SRTP_MAX_TRAILER];
 };
 
 static lec_tstamp now(void)
 {
     return lec_clock_now(lec_sys_clock());
 }
-
-#define COUNT(s, id, n) lec_metric_add((s)->env.metrics.m, (s)->env.metrics.shard, (id), (n))
 
 static void emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
                  unsigned viewers)
@@ -121,7 +96,70 @@ static session *find_session(lec_sfu *s, const char *id)
     return NULL;
 }
 
-/* ---- ending --------------------------------------------------------- */
+static session *find_viewer(room *r, uint32_t vid)
+{
+    for (session *v = r->viewers; v; v = v->next_viewer)
+        if (v->vid == vid)
+            return v;
+    return NULL;
+}
+
+/* ---- the room's I/O --------------------------------------------------- */
+
+static void io_send_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+{
+    session *v = find_viewer(ud, vid);
+    if (v && !v->dying)
+        lec_peer_send_rtp(v->peer, pkt, len, cap);
+}
+
+static void io_send_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+{
+    room *r = ud;
+    session *x = vid ? find_viewer(r, vid) : r->pub;
+    if (x && !x->dying)
+        lec_peer_send_rtcp(x->peer, pkt, len, cap);
+}
+
+static void io_first_media(void *ud, uint32_t vid)
+{
+    room *r = ud;
+    session *v = find_viewer(r, vid);
+    const lec_sfu_metrics *mt = &r->sfu->env.metrics;
+    if (v)
+        lec_metric_observe(mt->m, mt->shard, mt->join, now() - v->created);
+}
+
+/* Adds what the room counted since last time to this worker's shard. */
+static void count(room *r)
+{
+    const lec_sfu_metrics *mt = &r->sfu->env.metrics;
+    const lec_room_stats *a = &r->core.stats;
+    lec_room_stats *b = &r->counted;
+#define DELTA(id, field) lec_metric_add(mt->m, mt->shard, (id), a->field - b->field)
+    for (int k = 0; k < 2; k++) {
+        DELTA(mt->rtp_in[k], rtp_in[k]);
+        DELTA(mt->bytes_in[k], bytes_in[k]);
+        DELTA(mt->rtp_out[k], rtp_out[k]);
+        DELTA(mt->bytes_out[k], bytes_out[k]);
+    }
+    DELTA(mt->lost_in, lost_in);
+    DELTA(mt->nack_in, nack_in);
+    DELTA(mt->retransmits, retransmits);
+    DELTA(mt->pli_in, pli_in);
+    DELTA(mt->pli_out, pli_out);
+#undef DELTA
+    *b = *a;
+}
+
+static void on_room_tick(uv_timer_t *tm)
+{
+    room *r = tm->data;
+    lec_room_tick(&r->core, now());
+    count(r);
+}
+
+/* ---- ending ----------------------------------------------------------- */
 
 static void schedule_reap(lec_sfu *s);
 
@@ -129,9 +167,7 @@ static void room_closed(uv_handle_t *h)
 {
     room *r = h->data;
     lec_sfu *s = r->sfu;
-    for (unsigned i = 0; i < r->ntracks; i++)
-        if (r->tracks[i].has_ring)
-            lec_ring_free(&r->tracks[i].ring);
+    lec_room_free(&r->core);
     free(r);
     if (s->freeing && --s->open_handles == 0)
         free(s);
@@ -143,6 +179,7 @@ static void room_maybe_free(room *r)
     if (r->pub || r->viewers || r->closing)
         return;
     r->closing = true;
+    count(r);
     for (room **pp = &s->rooms; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;
@@ -166,11 +203,12 @@ static void end_session(session *x, bool self_initiated)
         emit(s, LEC_SFU_SESSION_GONE, r ? r->stream : NULL, x->id, 0);
     if (r && x->publisher) {
         r->pub = NULL;
+        r->core.publisher_ready = false;
         if (r->live)
             emit(s, LEC_SFU_STREAM_ENDED, r->stream, x->id, 0);
         r->live = false;
         LEC_INFO(s->env.log, MOD, "stream %s: publisher %s left; ending %u viewer(s)", r->stream,
-                 x->id, r->nviewers);
+                 x->id, r->core.nviewers);
         for (session *v = r->viewers; v; v = v->next_viewer)
             end_session(v, true);
     } else if (r) {
@@ -179,8 +217,8 @@ static void end_session(session *x, bool self_initiated)
                 *pp = x->next_viewer;
                 break;
             }
-        r->nviewers--;
-        emit(s, LEC_SFU_VIEWERS, r->stream, NULL, r->nviewers);
+        lec_room_remove_viewer(&r->core, x->vid);
+        emit(s, LEC_SFU_VIEWERS, r->stream, NULL, r->core.nviewers);
     }
     x->next_dying = s->dying;
     s->dying = x;
@@ -213,218 +251,31 @@ static void schedule_reap(lec_sfu *s)
     uv_timer_start(&s->reaper, reap, 0, 0);
 }
 
-/* ---- media ---------------------------------------------------------- */
-
-static track *track_by_pt(room *r, uint8_t pt)
-{
-    for (unsigned i = 0; i < r->ntracks; i++)
-        if (r->tracks[i].codec.pt == pt)
-            return &r->tracks[i];
-    return NULL;
-}
-
-static void send_pli(room *r)
-{
-    for (unsigned i = 0; i < r->ntracks; i++) {
-        track *t = &r->tracks[i];
-        if (t->kind != LEC_SDP_VIDEO || !t->ssrc || !r->pub)
-            continue;
-        uint8_t b[64];
-        size_t n = lec_rtcp_build_pli(b, sizeof b, r->rtcp_ssrc, t->ssrc);
-        if (!lec_peer_send_rtcp(r->pub->peer, b, n, sizeof b))
-            COUNT(r->sfu, r->sfu->env.metrics.pli_out, 1);
-    }
-}
-
-static void request_keyframe(room *r)
-{
-    if (lec_kf_request(&r->kf, now()))
-        send_pli(r);
-}
-
-static void forward(room *r, unsigned ti, const uint8_t *pkt, size_t len, const lec_rtp_hdr *h)
-{
-    lec_sfu *s = r->sfu;
-    for (session *v = r->viewers; v; v = v->next_viewer) {
-        if (!v->has[ti] || lec_peer_get_state(v->peer) != LEC_PEER_CONNECTED)
-            continue;
-        memcpy(s->scratch, pkt, len);
-        if (!lec_fwd_rewrite(&v->fwd[ti], s->scratch, h->ssrc, h->seq, h->ts, len) ||
-            lec_peer_send_rtp(v->peer, s->scratch, len, sizeof s->scratch))
-            continue;
-        unsigned k = r->tracks[ti].kind == LEC_SDP_VIDEO;
-        COUNT(s, s->env.metrics.rtp_out[k], 1);
-        COUNT(s, s->env.metrics.bytes_out[k], len);
-        if (!v->first_media) {
-            v->first_media = true;
-            lec_metric_observe(s->env.metrics.m, s->env.metrics.shard, s->env.metrics.join,
-                               now() - v->created);
-        }
-    }
-}
+/* ---- peers ------------------------------------------------------------ */
 
 static void on_pub_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
 {
     (void)p;
     session *x = ud;
-    room *r = x->room;
-    lec_rtp_hdr h;
-    if (x->dying || lec_rtp_parse(pkt, len, &h))
-        return;
-    track *t = track_by_pt(r, h.pt);
-    if (!t)
-        return; /* RTX, RED, or a payload type we did not accept */
-    t->ssrc = h.ssrc;
-    unsigned k = t->kind == LEC_SDP_VIDEO;
-    COUNT(r->sfu, r->sfu->env.metrics.rtp_in[k], 1);
-    COUNT(r->sfu, r->sfu->env.metrics.bytes_in[k], len);
-    uint64_t ext = lec_seq_unwrap_next(&t->unwrap, h.seq);
-    if (t->have_seq && ext > t->highest_ext + 1)
-        COUNT(r->sfu, r->sfu->env.metrics.lost_in, ext - t->highest_ext - 1);
-    if (!t->have_seq) {
-        t->base_ext = ext;
-        t->have_seq = true;
-    }
-    if (ext > t->highest_ext)
-        t->highest_ext = ext;
-    t->received++;
-    if (t->has_ring)
-        lec_ring_push(&t->ring, ext, pkt, len, 0);
-    forward(r, (unsigned)(t - r->tracks), pkt, len, &h);
+    if (!x->dying)
+        lec_room_publisher_rtp(&x->room->core, pkt, len, now());
 }
 
-/* Resends what a viewer NACKed, from the ring, rewritten as before. */
-static void answer_nack(room *r, session *v, const uint16_t *seqs, int n)
+static void on_pub_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
 {
-    lec_sfu *s = r->sfu;
-    for (unsigned ti = 0; ti < r->ntracks; ti++) {
-        track *t = &r->tracks[ti];
-        if (!t->has_ring || !v->has[ti])
-            continue;
-        uint64_t head = lec_ring_head(&t->ring);
-        for (int i = 0; i < n && head; i++) {
-            uint16_t src = lec_fwd_source_seq(&v->fwd[ti], seqs[i]);
-            uint64_t ext = head - 1 - (uint16_t)((uint16_t)(head - 1) - src);
-            size_t len;
-            uint64_t meta;
-            if (lec_ring_read(&t->ring, ext, s->scratch, PKT_MAX, &len, &meta))
-                continue;
-            lec_rtp_hdr h;
-            if (lec_rtp_parse(s->scratch, len, &h) ||
-                !lec_fwd_rewrite(&v->fwd[ti], s->scratch, h.ssrc, h.seq, h.ts, len))
-                continue;
-            if (!lec_peer_send_rtp(v->peer, s->scratch, len, sizeof s->scratch))
-                COUNT(s, s->env.metrics.retransmits, 1);
-        }
-    }
+    (void)p;
+    session *x = ud;
+    if (!x->dying)
+        lec_room_publisher_rtcp(&x->room->core, pkt, len, now());
 }
 
 static void on_viewer_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
 {
     (void)p;
     session *v = ud;
-    if (v->dying || !v->room)
-        return;
-    lec_rtcp_iter it;
-    lec_rtcp_pkt rp;
-    lec_rtcp_iter_init(&it, pkt, len);
-    while (lec_rtcp_next(&it, &rp) == 1) {
-        if (rp.pt == LEC_RTCP_PSFB && (rp.fmt == 1 || rp.fmt == 4)) {
-            COUNT(v->sfu, v->sfu->env.metrics.pli_in, 1);
-            request_keyframe(v->room);
-        } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
-            lec_rtcp_fb ids;
-            uint16_t seqs[64];
-            int n = lec_rtcp_parse_nack(&rp, &ids, seqs, 64);
-            if (n > 0) {
-                COUNT(v->sfu, v->sfu->env.metrics.nack_in, 1);
-                answer_nack(v->room, v, seqs, n);
-            }
-        }
-    }
+    if (!v->dying && v->room)
+        lec_room_viewer_rtcp(&v->room->core, v->vid, pkt, len, now());
 }
-
-/* The publisher's Sender Reports, per viewer: its SSRC and our timestamps
- * against the publisher's NTP time (DESIGN.md section 3, step 6). */
-static void on_pub_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
-{
-    (void)p;
-    session *x = ud;
-    room *r = x->room;
-    if (x->dying)
-        return;
-    lec_rtcp_iter it;
-    lec_rtcp_pkt rp;
-    lec_rtcp_iter_init(&it, pkt, len);
-    while (lec_rtcp_next(&it, &rp) == 1) {
-        lec_rtcp_sr sr;
-        if (rp.pt != LEC_RTCP_SR || lec_rtcp_parse_sr(&rp, &sr))
-            continue;
-        for (unsigned ti = 0; ti < r->ntracks; ti++) {
-            track *t = &r->tracks[ti];
-            if (t->ssrc != sr.ssrc)
-                continue;
-            t->last_sr_mid = lec_ntp_mid32(sr.ntp);
-            t->last_sr_at = now();
-            for (session *v = r->viewers; v; v = v->next_viewer) {
-                if (!v->has[ti] || !v->fwd[ti].started)
-                    continue;
-                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc,
-                                   .ntp = sr.ntp,
-                                   .rtp_ts = lec_fwd_out_ts(&v->fwd[ti], sr.rtp_ts),
-                                   .packets = (uint32_t)v->fwd[ti].packets,
-                                   .octets = (uint32_t)v->fwd[ti].octets};
-                uint8_t b[64 + LEC_SRTP_MAX_TRAILER];
-                size_t n = lec_rtcp_build_sr(b, sizeof b - LEC_SRTP_MAX_TRAILER, &out);
-                lec_peer_send_rtcp(v->peer, b, n, sizeof b);
-            }
-        }
-    }
-}
-
-/* Receiver Reports to the publisher, once a second: loss and the LSR/DLSR
- * pair that lets it measure its round trip to us. */
-static void send_rr(room *r)
-{
-    lec_rtcp_report reps[MAX_TRACKS];
-    size_t n = 0;
-    lec_tstamp t0 = now();
-    for (unsigned i = 0; i < r->ntracks; i++) {
-        track *t = &r->tracks[i];
-        if (!t->have_seq)
-            continue;
-        uint64_t expected = t->highest_ext - t->base_ext + 1;
-        int64_t lost = (int64_t)expected - (int64_t)t->received;
-        lec_rtcp_report *rep = &reps[n++];
-        *rep = (lec_rtcp_report){.ssrc = t->ssrc,
-                                 .cumulative_lost = (int32_t)(lost > 0 ? lost : 0),
-                                 .highest_seq = (uint32_t)t->highest_ext,
-                                 .lsr = t->last_sr_mid};
-        if (t->last_sr_at)
-            rep->dlsr = (uint32_t)(((t0 - t->last_sr_at) * 65536) / LEC_S);
-    }
-    if (!n || !r->pub)
-        return;
-    uint8_t b[256 + LEC_SRTP_MAX_TRAILER];
-    size_t len = lec_rtcp_build_rr(b, 256, r->rtcp_ssrc, reps, n);
-    len += lec_rtcp_build_sdes_cname(b + len, 256 - len, r->rtcp_ssrc, "lectern");
-    lec_peer_send_rtcp(r->pub->peer, b, len, sizeof b);
-}
-
-static void on_room_tick(uv_timer_t *tm)
-{
-    room *r = tm->data;
-    lec_tstamp t = now();
-    if (lec_kf_due(&r->kf, t))
-        send_pli(r);
-    if (r->pub && lec_peer_get_state(r->pub->peer) == LEC_PEER_CONNECTED &&
-        t - r->last_rr >= LEC_S) {
-        r->last_rr = t;
-        send_rr(r);
-    }
-}
-
-/* ---- sessions ------------------------------------------------------- */
 
 static void on_state(void *ud, lec_peer *p, lec_peer_state st)
 {
@@ -439,9 +290,11 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
                  x->publisher ? "publisher" : "viewer", x->id);
         if (x->publisher) {
             r->live = true;
+            lec_room_publisher_ready(&r->core, now());
             emit(s, LEC_SFU_STREAM_LIVE, r->stream, x->id, 0);
+        } else {
+            lec_room_viewer_ready(&r->core, x->vid, now());
         }
-        request_keyframe(r); /* a new viewer starts at the next keyframe */
         return;
     }
     if (st == LEC_PEER_FAILED || st == LEC_PEER_CLOSED) {
@@ -459,8 +312,8 @@ static room *room_new(lec_sfu *s, const char *stream)
         return NULL;
     snprintf(r->stream, sizeof r->stream, "%s", stream);
     r->sfu = s;
-    r->rtcp_ssrc = lec_rand_u32(s->env.rand) | 1;
-    lec_kf_init(&r->kf, KF_INTERVAL);
+    lec_room_io io = {io_send_rtp, io_send_rtcp, io_first_media, r};
+    lec_room_init(&r->core, &io, lec_rand_u32(s->env.rand) | 1, KF_INTERVAL);
     uv_timer_init(s->env.loop, &r->timer);
     r->timer.data = r;
     uv_timer_start(&r->timer, on_room_tick, TICK_MS, TICK_MS);
@@ -469,7 +322,7 @@ static room *room_new(lec_sfu *s, const char *stream)
     return r;
 }
 
-/* Creates the session's peer; fills the answer options' ICE and DTLS part. */
+/* Creates the session's peer from the offer's ICE and DTLS parameters. */
 static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publisher)
 {
     const lec_sdp_media *m = NULL;
@@ -478,9 +331,7 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
             m = &offer->media[i];
     if (!m)
         return LEC_ERR_INVAL;
-    lec_peer_cfg pc = {.loop = s->env.loop,
-                       .glib = s->env.glib,
-                       .log = s->env.log,
+    lec_peer_cfg pc = {.loop = s->env.loop, .glib = s->env.glib, .log = s->env.log,
                        .cert = s->env.cert,
                        .dtls_server = lec_sdp_media_setup(offer, m) != LEC_SDP_SETUP_PASSIVE};
     pc.ice.addresses = s->env.addresses;
@@ -518,11 +369,11 @@ static void fail(lec_sfu_result *out, int status, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Negotiates and writes the answer; 0 or an HTTP status with a reason. */
+/* Negotiates the answer with the peer's ICE and our DTLS parameters;
+ * 0, or fills out with the HTTP status and reason. */
 static int answer(lec_sfu *s, session *x, const lec_sdp *offer, lec_sdp_answer_opts *o,
                   lec_sdp *ans, lec_sfu_result *out)
 {
-    (void)s;
     lec_ice *ice = lec_peer_ice(x->peer);
     char cands[8][160];
     const char *cp[9] = {0};
@@ -535,11 +386,9 @@ static int answer(lec_sfu *s, session *x, const lec_sdp *offer, lec_sdp_answer_o
     o->candidates = cp;
     char err[256];
     int rc = lec_sdp_answer(offer, o, ans, err, sizeof err);
-    if (rc) {
+    if (rc)
         fail(out, rc == LEC_ERR_UNSUPPORTED ? 406 : 400, "%s", err);
-        return rc;
-    }
-    return 0;
+    return rc;
 }
 
 static session *session_new(lec_sfu *s, const char *id, bool publisher)
@@ -567,6 +416,30 @@ static void finish(lec_sfu *s, session *x, lec_sdp *ans, lec_sfu_result *out)
 
 static const char *const EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", NULL};
 
+/* Common to WHIP and WHEP: the session, its peer, the answer; the room
+ * part is the caller's.  Returns the session or NULL with out filled. */
+static session *offer_session(lec_sfu *s, const char *id, bool publisher, const lec_sdp *offer,
+                              lec_sdp_answer_opts *o, lec_sdp *ans, lec_sfu_result *out)
+{
+    session *x = session_new(s, id, publisher);
+    if (!x) {
+        fail(out, 500, "out of memory");
+        return NULL;
+    }
+    int rc = session_peer(s, x, offer, publisher);
+    if (rc) {
+        fail(out, rc == LEC_ERR_INVAL ? 400 : 503, "%s",
+             rc == LEC_ERR_INVAL ? "the offer has no usable media section or fingerprint"
+                                 : "no media port available");
+    } else if (!answer(s, x, offer, o, ans, out)) {
+        return x;
+    }
+    if (x->peer)
+        lec_peer_close(x->peer);
+    free(x);
+    return NULL;
+}
+
 void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_sdp *offer,
                      lec_sfu_result *out)
 {
@@ -575,15 +448,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
         fail(out, 409, "stream %s already has a publisher", stream);
         return;
     }
-    session *x = session_new(s, id, true);
     lec_sdp *ans = calloc(1, sizeof *ans);
-    if (!x || !ans) {
-        free(x);
-        free(ans);
-        fail(out, 500, "%s", "out of memory");
-        return;
-    }
-    int rc = session_peer(s, x, offer, true);
     /* VP9 and AV1 pass through when the publisher prefers them; viewers
      * that cannot decode them get 406 from WHEP. */
     lec_sdp_answer_opts o = {.dir = LEC_SDP_RECVONLY,
@@ -592,41 +457,23 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
                              .allow_vp9 = true,
                              .allow_av1 = true,
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
-    if (rc) {
-        fail(out, rc == LEC_ERR_INVAL ? 400 : 503, "%s",
-             rc == LEC_ERR_INVAL ? "the offer has no usable media section or fingerprint"
-                                 : "no media port available");
-    } else if (!answer(s, x, offer, &o, ans, out)) {
-        if (!r)
-            r = room_new(s, stream);
-        if (!r) {
-            fail(out, 500, "%s", "out of memory");
-        } else {
-            x->room = r;
-            r->pub = x;
-            r->ntracks = 0;
-            for (unsigned i = 0; i < ans->nmedia && r->ntracks < MAX_TRACKS; i++) {
-                const lec_sdp_media *m = &ans->media[i];
-                if (!m->port || !m->ncodecs)
-                    continue;
-                track *t = &r->tracks[r->ntracks++];
-                if (t->has_ring)
-                    lec_ring_free(&t->ring);
-                memset(t, 0, sizeof *t);
-                t->kind = m->kind;
-                t->codec = m->codecs[0];
-                if (m->kind == LEC_SDP_VIDEO)
-                    t->has_ring = lec_ring_init(&t->ring, NULL, RING_SLOTS, PKT_MAX) == 0;
-            }
-            finish(s, x, ans, out);
-            LEC_INFO(s->env.log, MOD, "stream %s: publisher %s offered; answered", stream, id);
-            free(ans);
-            return;
-        }
-    }
-    if (x->peer)
+    session *x = ans ? offer_session(s, id, true, offer, &o, ans, out) : NULL;
+    if (!ans)
+        fail(out, 500, "out of memory");
+    if (x && !r)
+        r = room_new(s, stream);
+    if (x && (!r || lec_room_set_tracks(&r->core, ans))) {
+        fail(out, 500, "out of memory");
         lec_peer_close(x->peer);
-    free(x);
+        free(x);
+        x = NULL;
+    }
+    if (x) {
+        x->room = r;
+        r->pub = x;
+        finish(s, x, ans, out);
+        LEC_INFO(s->env.log, MOD, "stream %s: publisher %s offered; answered", stream, id);
+    }
     free(ans);
 }
 
@@ -638,65 +485,51 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
         fail(out, 409, "stream %s is not live", stream);
         return;
     }
-    session *x = session_new(s, id, false);
     lec_sdp *ans = calloc(1, sizeof *ans);
-    if (!x || !ans) {
-        free(x);
-        free(ans);
-        fail(out, 500, "%s", "out of memory");
-        return;
-    }
     lec_sdp_answer_opts o = {.dir = LEC_SDP_SENDONLY,
                              .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
                              .extmaps = EXTMAPS,
                              .no_rtx = true,
+                             .source_audio = lec_room_codec(&r->core, LEC_SDP_AUDIO),
+                             .source_video = lec_room_codec(&r->core, LEC_SDP_VIDEO),
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
-    for (unsigned i = 0; i < r->ntracks; i++) {
-        if (r->tracks[i].kind == LEC_SDP_AUDIO)
-            o.source_audio = &r->tracks[i].codec;
-        else
-            o.source_video = &r->tracks[i].codec;
+    session *x = ans ? offer_session(s, id, false, offer, &o, ans, out) : NULL;
+    if (!ans)
+        fail(out, 500, "out of memory");
+    uint32_t ssrcs[LEC_ROOM_MAX_TRACKS];
+    for (unsigned i = 0; i < LEC_ROOM_MAX_TRACKS; i++)
+        ssrcs[i] = lec_rand_u32(s->env.rand) | 1;
+    if (x) {
+        x->vid = ++s->next_vid;
+        if (lec_room_add_viewer(&r->core, x->vid, ans, ssrcs,
+                                (uint16_t)lec_rand_u32(s->env.rand), lec_rand_u32(s->env.rand))) {
+            fail(out, 500, "out of memory");
+            lec_peer_close(x->peer);
+            free(x);
+            x = NULL;
+        }
     }
-    int rc = session_peer(s, x, offer, false);
-    if (rc) {
-        fail(out, rc == LEC_ERR_INVAL ? 400 : 503, "%s",
-             rc == LEC_ERR_INVAL ? "the offer has no usable media section or fingerprint"
-                                 : "no media port available");
-    } else if (!answer(s, x, offer, &o, ans, out)) {
-        /* Our outgoing SSRC per track, announced with a stream id (msid) so
-         * the browser puts audio and video in one MediaStream. */
+    if (x) {
+        /* Our outgoing SSRC per section, with a stream id (msid) so the
+         * browser puts audio and video in one MediaStream. */
         for (unsigned i = 0; i < ans->nmedia; i++) {
             lec_sdp_media *m = &ans->media[i];
-            if (!m->port || !m->ncodecs)
+            uint32_t ssrc = m->port ? lec_room_viewer_ssrc(&r->core, x->vid, m->kind) : 0;
+            if (!ssrc)
                 continue;
-            for (unsigned ti = 0; ti < r->ntracks; ti++) {
-                if (r->tracks[ti].kind != m->kind || x->has[ti])
-                    continue;
-                uint32_t ssrc = lec_rand_u32(s->env.rand) | 1;
-                lec_fwd_init(&x->fwd[ti], ssrc, m->codecs[0].pt, m->codecs[0].clock_rate,
-                             (uint16_t)lec_rand_u32(s->env.rand), lec_rand_u32(s->env.rand));
-                x->has[ti] = true;
-                snprintf(m->msid, sizeof m->msid, "lectern-%s %s-%s", stream, stream,
-                         m->kind == LEC_SDP_AUDIO ? "audio" : "video");
-                m->nssrcs = 1;
-                m->ssrcs[0].ssrc = ssrc;
-                snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "lectern");
-                snprintf(m->ssrcs[0].msid, sizeof m->ssrcs[0].msid, "%s", m->msid);
-                break;
-            }
+            snprintf(m->msid, sizeof m->msid, "lectern-%s %s-%s", stream, stream,
+                     m->kind == LEC_SDP_AUDIO ? "audio" : "video");
+            m->nssrcs = 1;
+            m->ssrcs[0].ssrc = ssrc;
+            snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "lectern");
+            snprintf(m->ssrcs[0].msid, sizeof m->ssrcs[0].msid, "%s", m->msid);
         }
         x->room = r;
         x->next_viewer = r->viewers;
         r->viewers = x;
-        r->nviewers++;
         finish(s, x, ans, out);
-        emit(s, LEC_SFU_VIEWERS, stream, NULL, r->nviewers);
-        free(ans);
-        return;
+        emit(s, LEC_SFU_VIEWERS, stream, NULL, r->core.nviewers);
     }
-    if (x->peer)
-        lec_peer_close(x->peer);
-    free(x);
     free(ans);
 }
 
@@ -760,11 +593,10 @@ void lec_sfu_free(lec_sfu *s)
     s->env.event = NULL; /* the node is going away: no more events */
     for (session *x = s->sessions; x; x = x->next)
         end_session(x, false);
-    reap(&s->reaper);
     s->freeing = true;
+    reap(&s->reaper);
     s->open_handles++;
     uv_close((uv_handle_t *)&s->reaper, reaper_closed);
-    /* Rooms that had no session never got freed by a reap. */
-    while (s->rooms)
+    while (s->rooms) /* rooms that never had a session left to reap */
         room_maybe_free(s->rooms);
 }

@@ -1,0 +1,335 @@
+/* One stream's forwarding, sans I/O (room.h). */
+#include "media/room.h"
+#include "base/err.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_SLOTS 1024
+
+void lec_room_init(lec_room *r, const lec_room_io *io, uint32_t rtcp_ssrc, lec_tstamp kf_interval)
+{
+    memset(r, 0, sizeof *r);
+    r->io = *io;
+    r->rtcp_ssrc = rtcp_ssrc;
+    lec_kf_init(&r->kf, kf_interval);
+}
+
+static void free_tracks(lec_room *r)
+{
+    for (unsigned i = 0; i < r->ntracks; i++)
+        if (r->tracks[i].has_ring)
+            lec_ring_free(&r->tracks[i].ring);
+    r->ntracks = 0;
+}
+
+void lec_room_free(lec_room *r)
+{
+    free_tracks(r);
+    while (r->viewers) {
+        lec_room_viewer *v = r->viewers;
+        r->viewers = v->next;
+        free(v);
+    }
+    r->nviewers = 0;
+}
+
+int lec_room_set_tracks(lec_room *r, const lec_sdp *ans)
+{
+    free_tracks(r);
+    for (unsigned i = 0; i < ans->nmedia && r->ntracks < LEC_ROOM_MAX_TRACKS; i++) {
+        const lec_sdp_media *m = &ans->media[i];
+        if (!m->port || !m->ncodecs)
+            continue;
+        lec_room_track *t = &r->tracks[r->ntracks++];
+        memset(t, 0, sizeof *t);
+        t->kind = m->kind;
+        t->codec = m->codecs[0];
+        if (m->kind == LEC_SDP_VIDEO) {
+            if (lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX))
+                return LEC_ERR_NOMEM;
+            t->has_ring = true;
+        }
+    }
+    return 0;
+}
+
+const lec_sdp_codec *lec_room_codec(const lec_room *r, lec_sdp_kind kind)
+{
+    for (unsigned i = 0; i < r->ntracks; i++)
+        if (r->tracks[i].kind == kind)
+            return &r->tracks[i].codec;
+    return NULL;
+}
+
+static lec_room_viewer *find_viewer(const lec_room *r, uint32_t id)
+{
+    for (lec_room_viewer *v = r->viewers; v; v = v->next)
+        if (v->id == id)
+            return v;
+    return NULL;
+}
+
+int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
+                        const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS], uint16_t seq_base,
+                        uint32_t ts_base)
+{
+    lec_room_viewer *v = calloc(1, sizeof *v);
+    if (!v)
+        return LEC_ERR_NOMEM;
+    v->id = id;
+    for (unsigned i = 0; i < ans->nmedia; i++) {
+        const lec_sdp_media *m = &ans->media[i];
+        if (!m->port || !m->ncodecs)
+            continue;
+        for (unsigned ti = 0; ti < r->ntracks; ti++) {
+            if (r->tracks[ti].kind != m->kind || v->has[ti])
+                continue;
+            lec_fwd_init(&v->fwd[ti], ssrcs[ti], m->codecs[0].pt, m->codecs[0].clock_rate,
+                         seq_base, ts_base);
+            v->has[ti] = true;
+            break;
+        }
+    }
+    v->next = r->viewers;
+    r->viewers = v;
+    r->nviewers++;
+    return 0;
+}
+
+uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind)
+{
+    const lec_room_viewer *v = find_viewer(r, id);
+    for (unsigned ti = 0; v && ti < r->ntracks; ti++)
+        if (r->tracks[ti].kind == kind && v->has[ti])
+            return v->fwd[ti].out_ssrc;
+    return 0;
+}
+
+void lec_room_remove_viewer(lec_room *r, uint32_t id)
+{
+    for (lec_room_viewer **pp = &r->viewers; *pp; pp = &(*pp)->next) {
+        if ((*pp)->id == id) {
+            lec_room_viewer *v = *pp;
+            *pp = v->next;
+            free(v);
+            r->nviewers--;
+            return;
+        }
+    }
+}
+
+static void send_pli(lec_room *r)
+{
+    for (unsigned i = 0; i < r->ntracks; i++) {
+        lec_room_track *t = &r->tracks[i];
+        if (t->kind != LEC_SDP_VIDEO || !t->ssrc || !r->publisher_ready)
+            continue;
+        size_t n = lec_rtcp_build_pli(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc);
+        r->stats.pli_out++;
+        r->io.send_rtcp(r->io.ud, 0, r->scratch, n, sizeof r->scratch);
+    }
+}
+
+static void request_keyframe(lec_room *r, lec_tstamp now)
+{
+    if (lec_kf_request(&r->kf, now))
+        send_pli(r);
+}
+
+void lec_room_publisher_ready(lec_room *r, lec_tstamp now)
+{
+    (void)now;
+    r->publisher_ready = true;
+}
+
+void lec_room_viewer_ready(lec_room *r, uint32_t id, lec_tstamp now)
+{
+    lec_room_viewer *v = find_viewer(r, id);
+    if (v)
+        v->ready = true;
+    request_keyframe(r, now); /* a new viewer starts at the next keyframe */
+}
+
+static lec_room_track *track_by_pt(lec_room *r, uint8_t pt)
+{
+    for (unsigned i = 0; i < r->ntracks; i++)
+        if (r->tracks[i].codec.pt == pt)
+            return &r->tracks[i];
+    return NULL;
+}
+
+/* Rewrites a copy for viewer v and sends it. */
+static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
+                    const lec_rtp_hdr *h)
+{
+    memcpy(r->scratch, pkt, len);
+    if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len))
+        return false;
+    r->io.send_rtp(r->io.ud, v->id, r->scratch, len, sizeof r->scratch);
+    return true;
+}
+
+void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tstamp now)
+{
+    (void)now;
+    lec_rtp_hdr h;
+    if (len > LEC_ROOM_PKT_MAX || lec_rtp_parse(pkt, len, &h))
+        return;
+    lec_room_track *t = track_by_pt(r, h.pt);
+    if (!t)
+        return; /* RTX, RED, or a payload type we did not accept */
+    unsigned ti = (unsigned)(t - r->tracks), k = t->kind == LEC_SDP_VIDEO;
+    if (t->ssrc != h.ssrc) { /* a new source (a publisher that came back) */
+        t->ssrc = h.ssrc;
+        t->unwrap = (lec_seq_unwrap){0};
+        t->have_seq = false;
+        if (t->has_ring) {
+            lec_ring_free(&t->ring);
+            t->has_ring = lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX) == 0;
+        }
+    }
+    r->stats.rtp_in[k]++;
+    r->stats.bytes_in[k] += len;
+    uint64_t ext = lec_seq_unwrap_next(&t->unwrap, h.seq);
+    if (!t->have_seq) {
+        t->base_ext = t->highest_ext = ext;
+        t->have_seq = true;
+    } else if (ext > t->highest_ext + 1) {
+        r->stats.lost_in += ext - t->highest_ext - 1;
+    }
+    if (ext > t->highest_ext)
+        t->highest_ext = ext;
+    t->received++;
+    if (t->has_ring)
+        lec_ring_push(&t->ring, ext, pkt, len, 0);
+    for (lec_room_viewer *v = r->viewers; v; v = v->next) {
+        if (!v->has[ti] || !v->ready || !send_to(r, v, ti, pkt, len, &h))
+            continue;
+        r->stats.rtp_out[k]++;
+        r->stats.bytes_out[k] += len;
+        if (!v->first_media) {
+            v->first_media = true;
+            if (r->io.first_media)
+                r->io.first_media(r->io.ud, v->id);
+        }
+    }
+}
+
+/* Resends what a viewer NACKed, from the ring, rewritten as before. */
+static void answer_nack(lec_room *r, lec_room_viewer *v, const uint16_t *seqs, int n)
+{
+    for (unsigned ti = 0; ti < r->ntracks; ti++) {
+        lec_room_track *t = &r->tracks[ti];
+        if (!t->has_ring || !v->has[ti])
+            continue;
+        uint64_t head = lec_ring_head(&t->ring);
+        uint8_t pkt[LEC_ROOM_PKT_MAX];
+        for (int i = 0; i < n && head; i++) {
+            uint16_t src = lec_fwd_source_seq(&v->fwd[ti], seqs[i]);
+            uint64_t ext = head - 1 - (uint16_t)((uint16_t)(head - 1) - src);
+            size_t len;
+            uint64_t meta;
+            lec_rtp_hdr h;
+            if (lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
+                lec_rtp_parse(pkt, len, &h))
+                continue;
+            if (send_to(r, v, ti, pkt, len, &h))
+                r->stats.retransmits++;
+        }
+    }
+}
+
+void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t len, lec_tstamp now)
+{
+    lec_room_viewer *v = find_viewer(r, id);
+    if (!v)
+        return;
+    lec_rtcp_iter it;
+    lec_rtcp_pkt rp;
+    lec_rtcp_iter_init(&it, pkt, len);
+    while (lec_rtcp_next(&it, &rp) == 1) {
+        if (rp.pt == LEC_RTCP_PSFB && (rp.fmt == 1 || rp.fmt == 4)) {
+            r->stats.pli_in++;
+            request_keyframe(r, now);
+        } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
+            lec_rtcp_fb ids;
+            uint16_t seqs[64];
+            int n = lec_rtcp_parse_nack(&rp, &ids, seqs, 64);
+            if (n > 0) {
+                r->stats.nack_in++;
+                answer_nack(r, v, seqs, n);
+            }
+        }
+    }
+}
+
+/* The publisher's Sender Reports, per viewer: its SSRC and its timestamps
+ * against the publisher's NTP time (DESIGN.md section 3, step 6). */
+void lec_room_publisher_rtcp(lec_room *r, const uint8_t *pkt, size_t len, lec_tstamp now)
+{
+    lec_rtcp_iter it;
+    lec_rtcp_pkt rp;
+    lec_rtcp_iter_init(&it, pkt, len);
+    while (lec_rtcp_next(&it, &rp) == 1) {
+        lec_rtcp_sr sr;
+        if (rp.pt != LEC_RTCP_SR || lec_rtcp_parse_sr(&rp, &sr))
+            continue;
+        for (unsigned ti = 0; ti < r->ntracks; ti++) {
+            lec_room_track *t = &r->tracks[ti];
+            if (t->ssrc != sr.ssrc)
+                continue;
+            t->last_sr_mid = lec_ntp_mid32(sr.ntp);
+            t->last_sr_at = now;
+            for (lec_room_viewer *v = r->viewers; v; v = v->next) {
+                if (!v->has[ti] || !v->fwd[ti].started || !v->ready)
+                    continue;
+                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc, .ntp = sr.ntp,
+                                   .rtp_ts = lec_fwd_out_ts(&v->fwd[ti], sr.rtp_ts),
+                                   .packets = (uint32_t)v->fwd[ti].packets,
+                                   .octets = (uint32_t)v->fwd[ti].octets};
+                size_t n = lec_rtcp_build_sr(r->scratch, LEC_ROOM_PKT_MAX, &out);
+                r->io.send_rtcp(r->io.ud, v->id, r->scratch, n, sizeof r->scratch);
+            }
+        }
+    }
+}
+
+/* Receiver Reports to the publisher: loss and the LSR/DLSR pair that lets
+ * it measure its round trip to us. */
+static void send_rr(lec_room *r, lec_tstamp now)
+{
+    lec_rtcp_report reps[LEC_ROOM_MAX_TRACKS];
+    size_t n = 0;
+    for (unsigned i = 0; i < r->ntracks; i++) {
+        lec_room_track *t = &r->tracks[i];
+        if (!t->have_seq)
+            continue;
+        uint64_t expected = t->highest_ext - t->base_ext + 1;
+        int64_t lost = (int64_t)expected - (int64_t)t->received;
+        lec_rtcp_report *rep = &reps[n++];
+        *rep = (lec_rtcp_report){.ssrc = t->ssrc,
+                                 .cumulative_lost = (int32_t)(lost > 0 ? lost : 0),
+                                 .highest_seq = (uint32_t)t->highest_ext,
+                                 .lsr = t->last_sr_mid};
+        if (t->last_sr_at)
+            rep->dlsr = (uint32_t)(((now - t->last_sr_at) * 65536) / LEC_S);
+    }
+    if (!n)
+        return;
+    size_t len = lec_rtcp_build_rr(r->scratch, 256, r->rtcp_ssrc, reps, n);
+    len += lec_rtcp_build_sdes_cname(r->scratch + len, 256 - len, r->rtcp_ssrc, "lectern");
+    r->io.send_rtcp(r->io.ud, 0, r->scratch, len, sizeof r->scratch);
+}
+
+void lec_room_tick(lec_room *r, lec_tstamp now)
+{
+    if (lec_kf_due(&r->kf, now))
+        send_pli(r);
+    if (r->publisher_ready && now - r->last_rr >= LEC_S) {
+        r->last_rr = now;
+        send_rr(r, now);
+    }
+}

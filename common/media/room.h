@@ -1,0 +1,113 @@
+/*
+ * One stream's forwarding, sans I/O: the publisher's packets in, the
+ * packets for each viewer and for the publisher out (through callbacks),
+ * with `now` passed in.  Tracks keep a ring (the retransmission store);
+ * viewers have a forwarder per track (media/forwarder.h); keyframe
+ * requests are coalesced; viewer NACKs are answered from the ring; the
+ * publisher's Sender Reports go to viewers rewritten; Receiver Reports go
+ * to the publisher.  sfu/ wraps this with peers, sockets and timers; a
+ * test wraps it with a simulated lossy network in virtual time.
+ */
+#ifndef LEC_MEDIA_ROOM_H
+#define LEC_MEDIA_ROOM_H
+
+#include "base/ring.h"
+#include "base/time.h"
+#include "media/forwarder.h"
+#include "rtp/rtp.h"
+#include "sdp/sdp.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEC_ROOM_MAX_TRACKS 2
+#define LEC_ROOM_PKT_MAX    1500
+#define LEC_ROOM_TRAILER    32 /* room left after a packet for SRTP's tag */
+
+typedef struct lec_room_io {
+    /* A packet for viewer `viewer` (its id) or, for RTCP with viewer 0,
+     * for the publisher.  The buffer has LEC_ROOM_TRAILER spare bytes. */
+    void (*send_rtp)(void *ud, uint32_t viewer, uint8_t *pkt, size_t len, size_t cap);
+    void (*send_rtcp)(void *ud, uint32_t viewer, uint8_t *pkt, size_t len, size_t cap);
+    /* Optional: a viewer received its first media packet. */
+    void (*first_media)(void *ud, uint32_t viewer);
+    void *ud;
+} lec_room_io;
+
+typedef struct lec_room_stats {
+    uint64_t rtp_in[2], bytes_in[2], rtp_out[2], bytes_out[2]; /* [audio, video] */
+    uint64_t lost_in, nack_in, retransmits, pli_in, pli_out;
+} lec_room_stats;
+
+typedef struct lec_room_track {
+    lec_sdp_kind kind;
+    lec_sdp_codec codec; /* as negotiated with the publisher */
+    uint32_t ssrc;
+    lec_ring ring;
+    bool has_ring;
+    lec_seq_unwrap unwrap;
+    uint64_t received, base_ext, highest_ext;
+    bool have_seq;
+    uint32_t last_sr_mid;
+    lec_tstamp last_sr_at;
+} lec_room_track;
+
+typedef struct lec_room_viewer {
+    uint32_t id;
+    lec_fwd fwd[LEC_ROOM_MAX_TRACKS];
+    bool has[LEC_ROOM_MAX_TRACKS];
+    bool ready; /* its transport is up: send to it */
+    bool first_media;
+    struct lec_room_viewer *next;
+} lec_room_viewer;
+
+typedef struct lec_room {
+    lec_room_track tracks[LEC_ROOM_MAX_TRACKS];
+    unsigned ntracks;
+    lec_room_viewer *viewers;
+    unsigned nviewers;
+    lec_kf kf;
+    uint32_t rtcp_ssrc;
+    lec_tstamp last_rr;
+    bool publisher_ready;
+    lec_room_io io;
+    lec_room_stats stats;
+    uint8_t scratch[LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER];
+} lec_room;
+
+/* `rtcp_ssrc`: ours towards the publisher; `kf_interval`: the keyframe
+ * request spacing (350 ms for Chromium). */
+void lec_room_init(lec_room *r, const lec_room_io *io, uint32_t rtcp_ssrc, lec_tstamp kf_interval);
+void lec_room_free(lec_room *r);
+
+/* The publisher's tracks, from its negotiated answer (replaces earlier
+ * ones: a new publisher).  0 or LEC_ERR_NOMEM. */
+int lec_room_set_tracks(lec_room *r, const lec_sdp *publisher_answer);
+
+/* A viewer and its rewrite per track; the viewer's negotiated answer gives
+ * its payload types; ssrcs and bases are the caller's (random).  0,
+ * LEC_ERR_NOMEM. */
+int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *viewer_answer,
+                        const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS], uint16_t seq_base,
+                        uint32_t ts_base);
+/* The viewer's outgoing SSRC for the section of `kind`, or 0. */
+uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
+void lec_room_remove_viewer(lec_room *r, uint32_t id);
+/* Transports up: the publisher's (RTCP to it may flow) or a viewer's (it
+ * gets media; a keyframe is requested for it). */
+void lec_room_publisher_ready(lec_room *r, lec_tstamp now);
+void lec_room_viewer_ready(lec_room *r, uint32_t id, lec_tstamp now);
+
+/* Clear packets from the publisher and the viewers. */
+void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tstamp now);
+void lec_room_publisher_rtcp(lec_room *r, const uint8_t *pkt, size_t len, lec_tstamp now);
+void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t len, lec_tstamp now);
+
+/* Deferred keyframe requests and Receiver Reports; call every ~50 ms. */
+void lec_room_tick(lec_room *r, lec_tstamp now);
+
+/* The track's publisher codec, by kind, or NULL (for WHEP answers). */
+const lec_sdp_codec *lec_room_codec(const lec_room *r, lec_sdp_kind kind);
+
+#endif
