@@ -105,8 +105,12 @@ static int join(client *c, bool publisher)
 {
     lec_ip lo;
     lec_ip_parse(g.host, &lo);
-    lec_peer_cfg pc = {.loop = &g.loop, .glib = g.glib, .log = &g.log, .cert = g.cert,
-                       .dtls_server = false, .silence_timeout = 60 * LEC_S};
+    lec_peer_cfg pc = {.loop = &g.loop,
+                       .glib = g.glib,
+                       .log = &g.log,
+                       .cert = g.cert,
+                       .dtls_server = false,
+                       .silence_timeout = 60 * LEC_S};
     pc.ice.addresses = &lo;
     pc.ice.naddresses = 1;
     pc.ice.full = true;
@@ -133,8 +137,10 @@ static int join(client *c, bool publisher)
         snprintf(m->fingerprint, sizeof m->fingerprint, "%s", lec_dtls_cert_fingerprint(g.cert));
         m->setup = LEC_SDP_SETUP_ACTIVE;
         lec_sdp_codec *cd = &m->codecs[m->ncodecs++];
-        *cd = (lec_sdp_codec){.pt = i ? 96 : 111, .clock_rate = i ? 90000 : 48000,
-                              .channels = i ? 0 : 2, .rtx_apt = -1,
+        *cd = (lec_sdp_codec){.pt = i ? 96 : 111,
+                              .clock_rate = i ? 90000 : 48000,
+                              .channels = i ? 0 : 2,
+                              .rtx_apt = -1,
                               .fb = i ? LEC_FB_NACK | LEC_FB_PLI : 0};
         snprintf(cd->name, sizeof cd->name, i ? "VP8" : "opus");
         for (size_t k = 0; k < nc; k++)
@@ -218,12 +224,24 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "u:s:t:n:d:b:", opts, NULL)) != -1) {
         switch (c) {
-        case 'u': url = optarg; break;
-        case 's': g.stream = optarg; break;
-        case 't': g.token = optarg; break;
-        case 'n': g.viewers = atoi(optarg); break;
-        case 'd': g.seconds = atoi(optarg); break;
-        case 'b': g.bitrate = strtoull(optarg, NULL, 10); break;
+        case 'u':
+            url = optarg;
+            break;
+        case 's':
+            g.stream = optarg;
+            break;
+        case 't':
+            g.token = optarg;
+            break;
+        case 'n':
+            g.viewers = atoi(optarg);
+            break;
+        case 'd':
+            g.seconds = atoi(optarg);
+            break;
+        case 'b':
+            g.bitrate = strtoull(optarg, NULL, 10);
+            break;
         default:
             fprintf(stderr, "usage: lectern-load [--url http://127.0.0.1:8080] [--viewers N] "
                             "[--seconds S] [--bitrate BPS] [--stream NAME] [--token T]\n");

@@ -15,8 +15,7 @@ void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_
     f->last_out_ts = ts_base;
 }
 
-bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts,
-                     size_t len)
+bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts, size_t len)
 {
     if (!f->started || ssrc != f->src_ssrc) {
         /* A new source: continue one after what the viewer last saw, and

@@ -87,8 +87,8 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
         for (unsigned ti = 0; ti < r->ntracks; ti++) {
             if (r->tracks[ti].kind != m->kind || v->has[ti])
                 continue;
-            lec_fwd_init(&v->fwd[ti], ssrcs[ti], m->codecs[0].pt, m->codecs[0].clock_rate,
-                         seq_base, ts_base);
+            lec_fwd_init(&v->fwd[ti], ssrcs[ti], m->codecs[0].pt, m->codecs[0].clock_rate, seq_base,
+                         ts_base);
             v->has[ti] = true;
             break;
         }
@@ -286,7 +286,8 @@ void lec_room_publisher_rtcp(lec_room *r, const uint8_t *pkt, size_t len, lec_ts
             for (lec_room_viewer *v = r->viewers; v; v = v->next) {
                 if (!v->has[ti] || !v->fwd[ti].started || !v->ready)
                     continue;
-                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc, .ntp = sr.ntp,
+                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc,
+                                   .ntp = sr.ntp,
                                    .rtp_ts = lec_fwd_out_ts(&v->fwd[ti], sr.rtp_ts),
                                    .packets = (uint32_t)v->fwd[ti].packets,
                                    .octets = (uint32_t)v->fwd[ti].octets};

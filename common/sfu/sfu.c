@@ -48,7 +48,7 @@ struct session {
     lec_peer *peer;
     struct lec_sfu *sfu;
     char remote_ufrag[64];
-    lec_tstamp created; /* for the join time: request to first media */
+    lec_tstamp created;   /* for the join time: request to first media */
     session *next;        /* all sessions of the sfu */
     session *next_viewer; /* the room's viewers */
     session *next_dying;
@@ -331,7 +331,9 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
             m = &offer->media[i];
     if (!m)
         return LEC_ERR_INVAL;
-    lec_peer_cfg pc = {.loop = s->env.loop, .glib = s->env.glib, .log = s->env.log,
+    lec_peer_cfg pc = {.loop = s->env.loop,
+                       .glib = s->env.glib,
+                       .log = s->env.log,
                        .cert = s->env.cert,
                        .dtls_server = lec_sdp_media_setup(offer, m) != LEC_SDP_SETUP_PASSIVE};
     pc.ice.addresses = s->env.addresses;
@@ -501,8 +503,8 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
         ssrcs[i] = lec_rand_u32(s->env.rand) | 1;
     if (x) {
         x->vid = ++s->next_vid;
-        if (lec_room_add_viewer(&r->core, x->vid, ans, ssrcs,
-                                (uint16_t)lec_rand_u32(s->env.rand), lec_rand_u32(s->env.rand))) {
+        if (lec_room_add_viewer(&r->core, x->vid, ans, ssrcs, (uint16_t)lec_rand_u32(s->env.rand),
+                                lec_rand_u32(s->env.rand))) {
             fail(out, 500, "out of memory");
             lec_peer_close(x->peer);
             free(x);
