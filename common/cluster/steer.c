@@ -1,0 +1,120 @@
+/* The steering scorer (steer.h). */
+#include "cluster/steer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KM_PER_RTT_MS  100.0 /* light in fibre, there and back, with detours */
+#define BASE_MS        5.0
+#define LOAD_MS        40.0
+#define OVERLOAD_MS    2000.0
+#define HOLD_BONUS_MS  15.0
+#define STALE          (2 * LEC_S)
+
+double lec_steer_distance_km(double lat1, double lon1, double lat2, double lon2)
+{
+    const double r = 6371.0, d2r = M_PI / 180.0;
+    double dlat = (lat2 - lat1) * d2r, dlon = (lon2 - lon1) * d2r;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * d2r) * cos(lat2 * d2r) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * r * atan2(sqrt(a), sqrt(1 - a));
+}
+
+static const lec_steer_region *region_of(const lec_steer_input *in, const char *name)
+{
+    for (size_t i = 0; name && i < in->nregions; i++)
+        if (!strcmp(in->regions[i].name, name))
+            return &in->regions[i];
+    return NULL;
+}
+
+static bool holds(const lec_node_info *n, const char *stream)
+{
+    for (size_t i = 0; stream && i < n->nstreams; i++)
+        if (!strcmp(n->streams[i].stream, stream))
+            return true;
+    return false;
+}
+
+/* The client's estimated round trip to node n, and how it was reckoned. */
+static double latency(const lec_steer_input *in, const lec_cluster_node *n, char *how, size_t cap)
+{
+    const lec_node_info *i = &n->info;
+    const lec_steer_region *home = region_of(in, in->region);
+    double clat = in->located ? in->lat : home ? home->lat : (double)NAN;
+    double clon = in->located ? in->lon : home ? home->lon : (double)NAN;
+    if (isnan(clat)) {
+        snprintf(how, cap, "client location unknown");
+        return BASE_MS;
+    }
+    if (home && strcmp(home->name, i->region)) {
+        uint32_t rtt = lec_cluster_region_rtt_us(in->view, home->name, i->region);
+        if (rtt) {
+            double local = lec_steer_distance_km(clat, clon, home->lat, home->lon) / KM_PER_RTT_MS;
+            snprintf(how, cap, "measured %s-%s %.0f ms", home->name, i->region, rtt / 1000.0);
+            return BASE_MS + local + rtt / 1000.0;
+        }
+    }
+    double km = lec_steer_distance_km(clat, clon, i->lat, i->lon);
+    snprintf(how, cap, "%.0f km", km);
+    return BASE_MS + km / KM_PER_RTT_MS;
+}
+
+static double utilisation(const lec_node_info *i)
+{
+    double u = 0;
+    if (i->max_viewers)
+        u = (double)i->load.viewers / i->max_viewers;
+    if (i->max_egress_bps) {
+        double e = (double)i->load.egress_bps / (double)i->max_egress_bps;
+        if (e > u)
+            u = e;
+    }
+    return u;
+}
+
+static int cmp(const lec_steer_choice *a, const lec_steer_choice *b)
+{
+    if (a->score != b->score)
+        return a->score < b->score ? -1 : 1;
+    return strcmp(a->node->info.id, b->node->info.id);
+}
+
+size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t max)
+{
+    bool any_edge = false;
+    for (size_t k = 0; k < in->view->n; k++) {
+        const lec_cluster_node *n = &in->view->nodes[k];
+        if (n->info.role == LEC_ROLE_EDGE && !n->info.draining &&
+            (n->self || in->now - n->last_seen <= STALE) && utilisation(&n->info) < 1.0)
+            any_edge = true;
+    }
+    size_t count = 0, eligible = 0;
+    for (size_t k = 0; k < in->view->n; k++) {
+        const lec_cluster_node *n = &in->view->nodes[k];
+        const lec_node_info *i = &n->info;
+        double u = utilisation(i);
+        if (i->draining || u >= 1.0 || (!n->self && in->now - n->last_seen > STALE) ||
+            (any_edge && i->role != LEC_ROLE_EDGE))
+            continue;
+        lec_steer_choice c = {.node = n, .utilisation = u, .holds = holds(i, in->stream)};
+        char how[96];
+        c.latency_ms = latency(in, n, how, sizeof how);
+        double load = LOAD_MS * u + (u > 0.85 ? OVERLOAD_MS * (u - 0.85) : 0);
+        c.score = c.latency_ms + load - (c.holds ? HOLD_BONUS_MS : 0);
+        snprintf(c.reason, sizeof c.reason, "%s: ~%.0f ms (%s), load %.0f%%%s", i->region,
+                 c.latency_ms, how, u * 100, c.holds ? ", holds the stream" : "");
+        eligible++;
+        /* Insertion, best first; when out is full the worst falls off. */
+        if (count == max && (max == 0 || cmp(&c, &out[max - 1]) >= 0))
+            continue;
+        size_t at = count < max ? count++ : max - 1;
+        while (at > 0 && cmp(&c, &out[at - 1]) < 0) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = c;
+    }
+    return eligible < count ? eligible : count;
+}

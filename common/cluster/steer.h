@@ -1,0 +1,52 @@
+/*
+ * Steering (DESIGN.md section 6): rank the nodes that could serve a viewer,
+ * as a pure function of the cluster view and where the viewer is.
+ *
+ * Score (lower is better), in milliseconds of round trip:
+ *   latency  client -> node: great-circle distance at ~100 km per ms of
+ *            RTT plus 5 ms, or, when the client's region is known and the
+ *            node's region differs, the measured RTT between the regions
+ *            plus the client's distance to its own region's site;
+ *   load     utilisation u = max(viewers/max_viewers, egress/max_egress):
+ *            + 40 ms * u, and + 2000 ms * (u - 0.85) above 85% (sharply);
+ *   holding  - 15 ms when the node already holds the stream (no new leg).
+ * Left out: draining nodes, full nodes (u >= 1), nodes not heard from for
+ * over 2 s, and origins whenever an edge is available.  Ties break on the
+ * node id, so the same inputs always give the same ranking.
+ */
+#ifndef LEC_CLUSTER_STEER_H
+#define LEC_CLUSTER_STEER_H
+
+#include "cluster/cluster.h"
+
+typedef struct lec_steer_region {
+    const char *name;
+    double lat, lon;
+} lec_steer_region;
+
+typedef struct lec_steer_input {
+    const lec_cluster *view;
+    lec_tstamp now;
+    const char *stream;       /* may be NULL */
+    bool located;             /* lat/lon known */
+    double lat, lon;
+    const char *region;       /* the client's region (hint or geo), or NULL */
+    const lec_steer_region *regions; /* known regions with coordinates */
+    size_t nregions;
+} lec_steer_input;
+
+typedef struct lec_steer_choice {
+    const lec_cluster_node *node;
+    double score, latency_ms, utilisation;
+    bool holds;
+    char reason[200];
+} lec_steer_choice;
+
+/* Fills out[0..max) with the best eligible nodes, best first; returns how
+ * many it filled.  Nodes left out get no entry. */
+size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t max);
+
+/* Great-circle distance in km (haversine). */
+double lec_steer_distance_km(double lat1, double lon1, double lat2, double lon2);
+
+#endif

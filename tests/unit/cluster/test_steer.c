@@ -1,0 +1,175 @@
+/* The steering scorer as a pure function: positions, load, draining,
+ * staleness, holding, measured RTTs, ties. */
+#include "testdata.h"
+#include "cluster/steer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const lec_steer_region REGIONS[] = {
+    {"eu-central-1", 50.1, 8.7}, {"us-east-1", 39.0, -77.5}, {"ap-southeast-2", -33.9, 151.2}};
+
+static lec_cluster view;
+static uint64_t seq;
+
+static void node(const char *id, lec_role role, const char *region, uint32_t viewers,
+                 bool draining, lec_tstamp seen)
+{
+    lec_node_info i;
+    memset(&i, 0, sizeof i);
+    snprintf(i.id, sizeof i.id, "%s", id);
+    snprintf(i.region, sizeof i.region, "%s", region);
+    i.role = role;
+    for (size_t k = 0; k < 3; k++)
+        if (!strcmp(REGIONS[k].name, region))
+            i.lat = REGIONS[k].lat, i.lon = REGIONS[k].lon;
+    i.max_viewers = 100;
+    i.load.viewers = viewers;
+    i.draining = draining;
+    i.boot_id = 1;
+    i.seq = ++seq;
+    lec_cluster_heartbeat(&view, &i, seen);
+}
+
+static const char *best(double lat, double lon, const char *region, const char *stream)
+{
+    lec_steer_input in = {.view = &view, .now = 10 * LEC_S, .stream = stream,
+                          .located = region == NULL, .lat = lat, .lon = lon, .region = region,
+                          .regions = REGIONS, .nregions = 3};
+    static lec_steer_choice out[8];
+    size_t n = lec_steer_rank(&in, out, 8);
+    return n ? out[0].node->info.id : "(none)";
+}
+
+static void setup_view(void)
+{
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("origin-eu", LEC_ROLE_ORIGIN, "eu-central-1", 0, false, 10 * LEC_S);
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 10, false, 10 * LEC_S);
+    node("edge-us", LEC_ROLE_EDGE, "us-east-1", 10, false, 10 * LEC_S);
+    node("edge-ap", LEC_ROLE_EDGE, "ap-southeast-2", 10, false, 10 * LEC_S);
+}
+
+static void test_nearest(void **state)
+{
+    (void)state;
+    setup_view();
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-eu");     /* Frankfurt */
+    assert_string_equal(best(38.9, -77.0, NULL, NULL), "edge-us");   /* Washington */
+    assert_string_equal(best(-33.9, 151.2, NULL, NULL), "edge-ap");  /* Sydney */
+    assert_string_equal(best(48.9, 2.35, NULL, NULL), "edge-eu");    /* Paris */
+    assert_string_equal(best(-23.5, -46.6, NULL, NULL), "edge-us");  /* Sao Paulo */
+    /* A region hint without coordinates uses the region's site. */
+    assert_string_equal(best(0, 0, "ap-southeast-2", NULL), "edge-ap");
+    assert_true(lec_steer_distance_km(50.1, 8.7, 39.0, -77.5) > 6500);
+}
+
+static void test_exclusions(void **state)
+{
+    (void)state;
+    setup_view();
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 100, false, 10 * LEC_S); /* full */
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us"); /* spills to the next nearest */
+    setup_view();
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 10, true, 10 * LEC_S); /* draining */
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us");
+    /* Stale: last heard 3 s before `now` (more than 2 s). */
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 10, false, 7 * LEC_S);
+    node("edge-us", LEC_ROLE_EDGE, "us-east-1", 10, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us");
+    /* No edge at all: the origin serves. */
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("origin-eu", LEC_ROLE_ORIGIN, "eu-central-1", 0, false, 10 * LEC_S);
+    assert_string_equal(best(-33.9, 151.2, NULL, NULL), "origin-eu");
+    node("origin-eu", LEC_ROLE_ORIGIN, "eu-central-1", 0, true, 10 * LEC_S);
+}
+
+static void test_load_and_holding(void **state)
+{
+    (void)state;
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    /* Two edges in one region: the less loaded wins; above 85% sharply. */
+    node("edge-a", LEC_ROLE_EDGE, "eu-central-1", 90, false, 10 * LEC_S);
+    node("edge-b", LEC_ROLE_EDGE, "eu-central-1", 20, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-b");
+    /* An overloaded near edge loses to a far one: 95% costs ~240 ms. */
+    node("edge-a", LEC_ROLE_EDGE, "eu-central-1", 95, false, 10 * LEC_S);
+    node("edge-b", LEC_ROLE_EDGE, "us-east-1", 0, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-b");
+    /* Equal edges: the one holding the stream wins; else the id decides. */
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("edge-2", LEC_ROLE_EDGE, "eu-central-1", 0, false, 10 * LEC_S);
+    node("edge-1", LEC_ROLE_EDGE, "eu-central-1", 0, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, "class"), "edge-1");
+    lec_node_info i = lec_cluster_find(&view, "edge-2")->info;
+    lec_cluster_held h = {"class", 1};
+    i.streams = &h;
+    i.nstreams = 1;
+    i.seq = ++seq;
+    lec_cluster_heartbeat(&view, &i, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, "class"), "edge-2");
+    /* The reason says why. */
+    lec_steer_input in = {.view = &view, .now = 10 * LEC_S, .stream = "class", .located = true,
+                          .lat = 50.1, .lon = 8.7, .regions = REGIONS, .nregions = 3};
+    lec_steer_choice out[1];
+    assert_int_equal(lec_steer_rank(&in, out, 1), 1); /* a full output keeps the best */
+    assert_string_equal(out[0].node->info.id, "edge-2");
+    assert_contains(out[0].reason, "holds the stream");
+}
+
+static void test_measured_rtt(void **state)
+{
+    (void)state;
+    /* The client is in us-east-1; the cluster measured us-east-1 <-> eu at
+     * 300 ms (a bad day), so the eu edge is far in practice. */
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 0, false, 10 * LEC_S);
+    lec_node_info us;
+    memset(&us, 0, sizeof us);
+    snprintf(us.id, sizeof us.id, "edge-us");
+    snprintf(us.region, sizeof us.region, "us-east-1");
+    us.role = LEC_ROLE_EDGE;
+    us.lat = 39.0, us.lon = -77.5;
+    us.max_viewers = 100;
+    us.load.viewers = 99; /* nearly full: +40 ms + 280 ms */
+    us.seq = ++seq;
+    us.boot_id = 1;
+    lec_cluster_rtt r = {"edge-eu", 300000};
+    us.rtts = &r;
+    us.nrtts = 1;
+    lec_cluster_heartbeat(&view, &us, 10 * LEC_S);
+    lec_steer_input in = {.view = &view, .now = 10 * LEC_S, .region = "us-east-1",
+                          .regions = REGIONS, .nregions = 3};
+    lec_steer_choice out[4];
+    assert_int_equal(lec_steer_rank(&in, out, 4), 2);
+    /* Measured, not guessed: ~305 ms to eu (the geodesic guess is ~70). */
+    assert_string_equal(out[0].node->info.id, "edge-eu");
+    assert_contains(out[0].reason, "measured us-east-1-eu-central-1 300 ms");
+    assert_true(out[0].latency_ms > 300);
+    /* ... which still beats a 99%-full local edge (~5 + 320 ms of load). */
+    assert_string_equal(out[1].node->info.id, "edge-us");
+    assert_true(out[1].score > out[0].score);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    lec_cluster_free(&view);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nearest), cmocka_unit_test(test_exclusions),
+        cmocka_unit_test(test_load_and_holding), cmocka_unit_test(test_measured_rtt),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown);
+}
