@@ -42,6 +42,7 @@ workers: 2
 http:
   listen: 127.0.0.1:$4
   public_url: http://127.0.0.1:$4
+  cors_origins: ["*"]        # steered viewers POST here from another node's page
 ice:
   addresses: [127.0.0.1]
   port_range: $6

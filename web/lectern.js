@@ -33,7 +33,9 @@ async function exchange(pc, url, token) {
     try { msg = (await res.json()).error || msg; } catch { /* not JSON */ }
     throw new HttpError(res.status, msg, Number(res.headers.get('Retry-After') || 0));
   }
-  const location = res.headers.get('Location');
+  // After a steering 307 the session lives on another node: resolve the
+  // session URL against where the answer came from, not this page.
+  const location = new URL(res.headers.get('Location'), res.url).href;
   await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
   return location;
 }
@@ -53,13 +55,16 @@ export async function publish({ stream, token, media, codec }) {
   return { pc, location, stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
 }
 
-export async function play({ stream, token }) {
+// region: a hint for steering ("us-east-1"); the cluster may send the
+// offer on to a nearer node with a 307, which fetch follows.
+export async function play({ stream, token, region }) {
   const pc = new RTCPeerConnection();
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
   const media = new MediaStream();
   pc.ontrack = (e) => media.addTrack(e.track);
-  const location = await exchange(pc, `/whep/${encodeURIComponent(stream)}`, token);
+  const hint = region ? `?region=${encodeURIComponent(region)}` : '';
+  const location = await exchange(pc, `/whep/${encodeURIComponent(stream)}${hint}`, token);
   return { pc, media, location, stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
 }
 

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define KM_PER_RTT_MS  100.0 /* light in fibre, there and back, with detours */
-#define BASE_MS        5.0
-#define LOAD_MS        40.0
-#define OVERLOAD_MS    2000.0
-#define HOLD_BONUS_MS  15.0
-#define STALE          (2 * LEC_S)
+#define KM_PER_RTT_MS 100.0 /* light in fibre, there and back, with detours */
+#define BASE_MS       5.0
+#define LOAD_MS       40.0
+#define OVERLOAD_MS   2000.0
+#define HOLD_BONUS_MS 15.0
+#define STALE         (2 * LEC_S)
 
 double lec_steer_distance_km(double lat1, double lon1, double lat2, double lon2)
 {
@@ -50,7 +50,12 @@ static double latency(const lec_steer_input *in, const lec_cluster_node *n, char
     }
     if (home && strcmp(home->name, i->region)) {
         uint32_t rtt = lec_cluster_region_rtt_us(in->view, home->name, i->region);
-        if (rtt) {
+        /* A measured RTT below what light in fibre needs between the two
+         * sites means the sites are not where the config says (one machine,
+         * a lab): the distance is then the better guess. */
+        double floor_ms =
+            lec_steer_distance_km(home->lat, home->lon, i->lat, i->lon) / KM_PER_RTT_MS;
+        if (rtt && rtt / 1000.0 >= floor_ms) {
             double local = lec_steer_distance_km(clat, clon, home->lat, home->lon) / KM_PER_RTT_MS;
             snprintf(how, cap, "measured %s-%s %.0f ms", home->name, i->region, rtt / 1000.0);
             return BASE_MS + local + rtt / 1000.0;
@@ -86,6 +91,8 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
     bool any_edge = false;
     for (size_t k = 0; k < in->view->n; k++) {
         const lec_cluster_node *n = &in->view->nodes[k];
+        if (in->require_holder && !holds(&n->info, in->stream))
+            continue;
         if (n->info.role == LEC_ROLE_EDGE && !n->info.draining &&
             (n->self || in->now - n->last_seen <= STALE) && utilisation(&n->info) < 1.0)
             any_edge = true;
@@ -95,8 +102,8 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
         const lec_cluster_node *n = &in->view->nodes[k];
         const lec_node_info *i = &n->info;
         double u = utilisation(i);
-        if (i->draining || u >= 1.0 || (!n->self && in->now - n->last_seen > STALE) ||
-            (any_edge && i->role != LEC_ROLE_EDGE))
+        if ((in->require_holder && !holds(i, in->stream)) || i->draining || u >= 1.0 ||
+            (!n->self && in->now - n->last_seen > STALE) || (any_edge && i->role != LEC_ROLE_EDGE))
             continue;
         lec_steer_choice c = {.node = n, .utilisation = u, .holds = holds(i, in->stream)};
         char how[96];

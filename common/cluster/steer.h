@@ -6,7 +6,9 @@
  *   latency  client -> node: great-circle distance at ~100 km per ms of
  *            RTT plus 5 ms, or, when the client's region is known and the
  *            node's region differs, the measured RTT between the regions
- *            plus the client's distance to its own region's site;
+ *            plus the client's distance to its own region's site (unless
+ *            the measurement beats light in fibre between the two sites,
+ *            as on one machine: then the distance);
  *   load     utilisation u = max(viewers/max_viewers, egress/max_egress):
  *            + 40 ms * u, and + 2000 ms * (u - 0.85) above 85% (sharply);
  *   holding  - 15 ms when the node already holds the stream (no new leg).
@@ -27,12 +29,13 @@ typedef struct lec_steer_region {
 typedef struct lec_steer_input {
     const lec_cluster *view;
     lec_tstamp now;
-    const char *stream;       /* may be NULL */
-    bool located;             /* lat/lon known */
+    const char *stream; /* may be NULL */
+    bool located;       /* lat/lon known */
     double lat, lon;
-    const char *region;       /* the client's region (hint or geo), or NULL */
+    const char *region;              /* the client's region (hint or geo), or NULL */
     const lec_steer_region *regions; /* known regions with coordinates */
     size_t nregions;
+    bool require_holder; /* only nodes that hold `stream` (no cascade to pull it yet) */
 } lec_steer_input;
 
 typedef struct lec_steer_choice {

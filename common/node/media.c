@@ -340,7 +340,9 @@ static void post_job(lec_media *m, job *j)
     }
 }
 
-/* Bearer check against a token set; an empty set means open. */
+/* Bearer check against a token set; an empty set means open.  A ?token=
+ * query also counts: browsers drop Authorization when they follow a
+ * steering 307 to another node, so the redirect carries it there. */
 static bool authorized(lec_http_ex *ex, const lec_tokens *t)
 {
     if (!t->n)
@@ -348,6 +350,10 @@ static bool authorized(lec_http_ex *ex, const lec_tokens *t)
     size_t len = 0;
     const char *tok = lec_http_req_bearer(ex->req, &len);
     if (tok && lec_tokens_check(t, tok, len))
+        return true;
+    char q[256];
+    int qn = lec_http_req_query(ex->req, "token", q, sizeof q);
+    if (qn > 0 && (size_t)qn < sizeof q && lec_tokens_check(t, q, (size_t)qn))
         return true;
     lec_http_resp_error(&ex->resp, 401, "a valid bearer token is required");
     lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern\"");
@@ -366,6 +372,9 @@ static void offer(lec_http_ex *ex, bool publish)
         lec_http_ex_finish(ex);
         return;
     }
+    /* WHEP: the nearest healthy node with room may be another one. */
+    if (!publish && m->node->steering && lec_steering_redirect(m->node->steering, ex, stream))
+        return;
     const char *ct = lec_http_req_header(ex->req, "content-type");
     if (!ct || strncasecmp(ct, "application/sdp", 15)) {
         lec_http_resp_error(&ex->resp, 415, "the offer must be Content-Type: application/sdp");

@@ -346,6 +346,11 @@ static int node_start(lec_node *node)
     register_metrics(node);
     rc = lec__node_load_tokens(node);
     if (!rc) {
+        node->steering = lec_steering_start(node);
+        if (!node->steering)
+            rc = LEC_ERR_CONFIG;
+    }
+    if (!rc) {
         rc = lec_msgq_init(&node->mainq, node->loop);
         node->mainq_open = rc == 0;
     }
@@ -414,6 +419,8 @@ static int node_run(lec_node *node)
     stop_workers(node);
     lec_media_free(node->media);
     node->media = NULL;
+    lec_steering_free(node->steering);
+    node->steering = NULL;
     if (node->cfg->nats.enabled)
         lec_control_library_shutdown();
     lec_metrics_free(&node->metrics);

@@ -14,6 +14,7 @@
 #include "node/control.h"
 #include "node/media.h"
 #include "node/msgq.h"
+#include "node/steering.h"
 #include "node/tokens.h"
 #include "node/worker.h"
 
@@ -53,6 +54,7 @@ struct lec_node {
     lec_control *control;
     struct lec_sfu_metrics *sfu_metrics; /* per worker, series registered at start */
     lec_media *media;                    /* set by the role's setup */
+    lec_steering *steering;              /* viewer steering (WHEP 307) */
     lec_msgq mainq;                      /* workers and NATS post to the main loop here */
     bool mainq_open;
     lec_metrics metrics;     /* shard 0: the main loop; shard 1 + i: worker i */

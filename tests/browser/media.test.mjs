@@ -118,6 +118,11 @@ test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { ti
   await t.test('a wrong token is refused; a stream that is not live is 409', async () => {
     const r = await fetch(`${origin.url}/whip/class`, { method: 'POST', headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer nope' }, body: 'v=0\r\n' });
     assert.equal(r.status, 401);
+    // The token may come as ?token= too (a steering 307 carries it so).
+    const q = await fetch(`${origin.url}/whip/class?token=nope`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\n' });
+    assert.equal(q.status, 401);
+    const ok = await fetch(`${origin.url}/whip/class?token=${encodeURIComponent(TOKEN)}`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\n' });
+    assert.equal(ok.status, 400, 'past auth, refused as bad SDP');
     const w = await fetch(`${origin.url}/whep/nobody`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\n' });
     assert.ok(w.status === 400 || w.status === 409);
   });

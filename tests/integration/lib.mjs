@@ -78,14 +78,15 @@ export const REGIONS = `regions:
 // A lectern node as a process, its config written to a temp folder, its
 // HTTP port read from its log (it listens on port 0).
 export class Node {
-  constructor(role, id, region, natsUrl, extra = '') {
+  // extra: more top-level YAML; http: more keys for the http block.
+  constructor(role, id, region, natsUrl, extra = '', http = '') {
     this.role = role; this.id = id; this.region = region;
     this.dir = mkdtempSync(path.join(os.tmpdir(), `lectern-${id}-`));
     this.config = path.join(this.dir, 'node.yaml');
     this.logFile = path.join(this.dir, 'node.log');
     writeFileSync(this.config,
       `node: {id: ${id}, role: ${role}, region: ${region}}\n` +
-      `workers: 1\nhttp: {listen: 127.0.0.1:0}\nrelay: {listen: 127.0.0.1:0}\n` +
+      `workers: 1\nhttp: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {listen: 127.0.0.1:0}\n` +
       (natsUrl ? `nats: {urls: ['${natsUrl}']}\n` : '') + REGIONS + extra);
     this.log = '';
   }

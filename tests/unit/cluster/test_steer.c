@@ -12,8 +12,8 @@ static const lec_steer_region REGIONS[] = {
 static lec_cluster view;
 static uint64_t seq;
 
-static void node(const char *id, lec_role role, const char *region, uint32_t viewers,
-                 bool draining, lec_tstamp seen)
+static void node(const char *id, lec_role role, const char *region, uint32_t viewers, bool draining,
+                 lec_tstamp seen)
 {
     lec_node_info i;
     memset(&i, 0, sizeof i);
@@ -33,9 +33,15 @@ static void node(const char *id, lec_role role, const char *region, uint32_t vie
 
 static const char *best(double lat, double lon, const char *region, const char *stream)
 {
-    lec_steer_input in = {.view = &view, .now = 10 * LEC_S, .stream = stream,
-                          .located = region == NULL, .lat = lat, .lon = lon, .region = region,
-                          .regions = REGIONS, .nregions = 3};
+    lec_steer_input in = {.view = &view,
+                          .now = 10 * LEC_S,
+                          .stream = stream,
+                          .located = region == NULL,
+                          .lat = lat,
+                          .lon = lon,
+                          .region = region,
+                          .regions = REGIONS,
+                          .nregions = 3};
     static lec_steer_choice out[8];
     size_t n = lec_steer_rank(&in, out, 8);
     return n ? out[0].node->info.id : "(none)";
@@ -55,11 +61,11 @@ static void test_nearest(void **state)
 {
     (void)state;
     setup_view();
-    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-eu");     /* Frankfurt */
-    assert_string_equal(best(38.9, -77.0, NULL, NULL), "edge-us");   /* Washington */
-    assert_string_equal(best(-33.9, 151.2, NULL, NULL), "edge-ap");  /* Sydney */
-    assert_string_equal(best(48.9, 2.35, NULL, NULL), "edge-eu");    /* Paris */
-    assert_string_equal(best(-23.5, -46.6, NULL, NULL), "edge-us");  /* Sao Paulo */
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-eu");    /* Frankfurt */
+    assert_string_equal(best(38.9, -77.0, NULL, NULL), "edge-us");  /* Washington */
+    assert_string_equal(best(-33.9, 151.2, NULL, NULL), "edge-ap"); /* Sydney */
+    assert_string_equal(best(48.9, 2.35, NULL, NULL), "edge-eu");   /* Paris */
+    assert_string_equal(best(-23.5, -46.6, NULL, NULL), "edge-us"); /* Sao Paulo */
     /* A region hint without coordinates uses the region's site. */
     assert_string_equal(best(0, 0, "ap-southeast-2", NULL), "edge-ap");
     assert_true(lec_steer_distance_km(50.1, 8.7, 39.0, -77.5) > 6500);
@@ -115,8 +121,14 @@ static void test_load_and_holding(void **state)
     lec_cluster_heartbeat(&view, &i, 10 * LEC_S);
     assert_string_equal(best(50.1, 8.7, NULL, "class"), "edge-2");
     /* The reason says why. */
-    lec_steer_input in = {.view = &view, .now = 10 * LEC_S, .stream = "class", .located = true,
-                          .lat = 50.1, .lon = 8.7, .regions = REGIONS, .nregions = 3};
+    lec_steer_input in = {.view = &view,
+                          .now = 10 * LEC_S,
+                          .stream = "class",
+                          .located = true,
+                          .lat = 50.1,
+                          .lon = 8.7,
+                          .regions = REGIONS,
+                          .nregions = 3};
     lec_steer_choice out[1];
     assert_int_equal(lec_steer_rank(&in, out, 1), 1); /* a full output keeps the best */
     assert_string_equal(out[0].node->info.id, "edge-2");
@@ -145,8 +157,8 @@ static void test_measured_rtt(void **state)
     us.rtts = &r;
     us.nrtts = 1;
     lec_cluster_heartbeat(&view, &us, 10 * LEC_S);
-    lec_steer_input in = {.view = &view, .now = 10 * LEC_S, .region = "us-east-1",
-                          .regions = REGIONS, .nregions = 3};
+    lec_steer_input in = {
+        .view = &view, .now = 10 * LEC_S, .region = "us-east-1", .regions = REGIONS, .nregions = 3};
     lec_steer_choice out[4];
     assert_int_equal(lec_steer_rank(&in, out, 4), 2);
     /* Measured, not guessed: ~305 ms to eu (the geodesic guess is ~70). */
@@ -156,6 +168,38 @@ static void test_measured_rtt(void **state)
     /* ... which still beats a 99%-full local edge (~5 + 320 ms of load). */
     assert_string_equal(out[1].node->info.id, "edge-us");
     assert_true(out[1].score > out[0].score);
+}
+
+static void test_measured_rtt_below_light(void **state)
+{
+    (void)state;
+    /* Everything on one machine: eu <-> us "measures" 0.2 ms, which light
+     * cannot do over 6,500 km.  The distance wins, so the us client still
+     * goes to the us edge. */
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 0, false, 10 * LEC_S);
+    lec_node_info us;
+    memset(&us, 0, sizeof us);
+    snprintf(us.id, sizeof us.id, "edge-us");
+    snprintf(us.region, sizeof us.region, "us-east-1");
+    us.role = LEC_ROLE_EDGE;
+    us.lat = 39.0, us.lon = -77.5;
+    us.max_viewers = 100;
+    us.load.viewers = 10;
+    us.seq = ++seq;
+    us.boot_id = 1;
+    lec_cluster_rtt r = {"edge-eu", 200};
+    us.rtts = &r;
+    us.nrtts = 1;
+    lec_cluster_heartbeat(&view, &us, 10 * LEC_S);
+    lec_steer_input in = {
+        .view = &view, .now = 10 * LEC_S, .region = "us-east-1", .regions = REGIONS, .nregions = 3};
+    lec_steer_choice out[4];
+    assert_int_equal(lec_steer_rank(&in, out, 4), 2);
+    assert_string_equal(out[0].node->info.id, "edge-us");
+    assert_contains(out[1].reason, " km");
+    assert_true(out[1].latency_ms > 60);
 }
 
 static int teardown(void **state)
@@ -168,8 +212,11 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nearest), cmocka_unit_test(test_exclusions),
-        cmocka_unit_test(test_load_and_holding), cmocka_unit_test(test_measured_rtt),
+        cmocka_unit_test(test_nearest),
+        cmocka_unit_test(test_exclusions),
+        cmocka_unit_test(test_load_and_holding),
+        cmocka_unit_test(test_measured_rtt),
+        cmocka_unit_test(test_measured_rtt_below_light),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -1,0 +1,265 @@
+/* Steering on a node (steering.h). */
+#include "node/steering.h"
+#include "base/err.h"
+#include "cluster/steer.h"
+#include "geo/geo.h"
+#include "node/node.h"
+#include "sys/sys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD "steer"
+
+struct lec_steering {
+    lec_node *node;
+    lec_geo *geo;
+    lec_metric decisions[3]; /* local, redirect, full */
+};
+
+static bool trusted(const lec_config *cfg, const lec_ip *ip)
+{
+    for (size_t i = 0; i < cfg->http.trusted_proxies.n; i++)
+        if (lec_cidr_contains(&cfg->http.trusted_proxies.v[i], ip))
+            return true;
+    return false;
+}
+
+/* The client's address: the connection's, or from X-Forwarded-For when the
+ * connection comes from a trusted proxy (the rightmost untrusted hop). */
+static lec_ip client_ip(const lec_config *cfg, const lec_http_ex *ex)
+{
+    lec_ip ip = ex->peer.ip;
+    const char *xff = lec_http_req_header(ex->req, "x-forwarded-for");
+    if (!xff || !trusted(cfg, &ip))
+        return ip;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", xff);
+    for (char *end = buf + strlen(buf); end > buf;) {
+        char *comma = end;
+        while (comma > buf && comma[-1] != ',')
+            comma--;
+        char *tok = comma;
+        while (*tok == ' ')
+            tok++;
+        char *t = end;
+        while (t > tok && t[-1] == ' ')
+            t--;
+        *t = '\0';
+        lec_ip hop;
+        if (lec_ip_parse(tok, &hop))
+            return ip; /* a malformed chain: believe only the connection */
+        ip = hop;
+        if (!trusted(cfg, &hop))
+            return hop;
+        end = comma > buf ? comma - 1 : buf;
+    }
+    return ip;
+}
+
+typedef struct decision {
+    lec_ip ip;
+    lec_geo_result geo;
+    char region[65];
+    lec_steer_choice ranked[32];
+    size_t n;
+    bool any_holder;
+} decision;
+
+static void decide(lec_steering *s, const lec_http_ex *ex, const char *stream, decision *d)
+{
+    lec_node *node = s->node;
+    const lec_config *cfg = node->cfg;
+    memset(d, 0, sizeof *d);
+    d->ip = client_ip(cfg, ex);
+    lec_geo_lookup(s->geo, &d->ip, &d->geo);
+    char hint[65];
+    if (lec_http_req_query(ex->req, "region", hint, sizeof hint) > 0)
+        snprintf(d->region, sizeof d->region, "%s", hint);
+    else if (d->geo.region[0])
+        snprintf(d->region, sizeof d->region, "%s", d->geo.region);
+    else if (!d->geo.located)
+        snprintf(d->region, sizeof d->region, "%s", cfg->node.region); /* unknown: ours */
+    lec_steer_region regions[32];
+    size_t nr = 0;
+    for (size_t i = 0; i < cfg->regions.n && nr < 32; i++)
+        regions[nr++] = (lec_steer_region){cfg->regions.v[i].name, cfg->regions.v[i].lat,
+                                           cfg->regions.v[i].lon};
+    const lec_cluster *view = lec_control_view(node->control);
+    for (size_t k = 0; stream && k < view->n && !d->any_holder; k++)
+        for (size_t t = 0; t < view->nodes[k].info.nstreams; t++)
+            if (!strcmp(view->nodes[k].info.streams[t].stream, stream))
+                d->any_holder = true;
+    lec_steer_input in = {.view = view,
+                          .now = lec_clock_now(lec_sys_clock()),
+                          .stream = stream,
+                          .located = d->geo.located && !d->region[0],
+                          .lat = d->geo.lat,
+                          .lon = d->geo.lon,
+                          .region = d->region[0] ? d->region : NULL,
+                          .regions = regions,
+                          .nregions = nr,
+                          /* Until the cascade can pull a stream to another node,
+                           * only nodes that hold it can serve it. */
+                          .require_holder = d->any_holder};
+    d->n = lec_steer_rank(&in, d->ranked, 32);
+}
+
+/* Percent-encodes s for a query value (RFC 3986 unreserved pass). */
+static void query_escape(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s && o + 4 <= cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
+bool lec_steering_redirect(lec_steering *s, lec_http_ex *ex, const char *stream)
+{
+    char v[8];
+    lec_node *node = s->node;
+    if (lec_http_req_query(ex->req, "steered", v, sizeof v) >= 0 || !node->control ||
+        lec_control_view(node->control)->n <= 1) {
+        lec_metric_add(&node->metrics, 0, s->decisions[0], 1);
+        return false; /* already steered here, or alone: serve */
+    }
+    decision d;
+    decide(s, ex, stream, &d);
+    if (d.n == 0) {
+        lec_metric_add(&node->metrics, 0, s->decisions[2], 1);
+        lec_http_resp_error(&ex->resp, 503, "every node that could serve you is full or draining");
+        lec_http_resp_header(&ex->resp, "Retry-After", "5");
+        lec_http_ex_finish(ex);
+        return true;
+    }
+    const lec_cluster_node *best = d.ranked[0].node;
+    if (best->self) {
+        lec_metric_add(&node->metrics, 0, s->decisions[0], 1);
+        return false;
+    }
+    lec_metric_add(&node->metrics, 0, s->decisions[1], 1);
+    char token[256], etoken[3 * sizeof token];
+    bool has_token = lec_http_req_query(ex->req, "token", token, sizeof token) > 0;
+    size_t blen = 0;
+    const char *bearer = lec_http_req_bearer(ex->req, &blen);
+    if (!has_token && bearer && blen < sizeof token) {
+        memcpy(token, bearer, blen);
+        token[blen] = '\0';
+        has_token = true;
+    }
+    query_escape(has_token ? token : "", etoken, sizeof etoken);
+    /* RFC 9725 4.5: 307 keeps the method and body; the URL carries what the
+     * next node needs (browsers drop Authorization across origins). */
+    lec_http_resp_header(&ex->resp, "Location", "%s/whep/%s?steered=1%s%s", best->info.http_url,
+                         stream, has_token ? "&token=" : "", etoken);
+    lec_http_resp_text(&ex->resp, 307, "steered to a nearer node\n");
+    lec_http_ex_finish(ex);
+    return true;
+}
+
+static void steer_get(lec_http_ex *ex)
+{
+    lec_steering *s = ex->ud;
+    char stream[65] = "";
+    lec_http_req_query(ex->req, "stream", stream, sizeof stream);
+    decision d;
+    decide(s, ex, stream[0] ? stream : NULL, &d);
+    lec_jw w;
+    lec_http_resp_json(&ex->resp, 200, &w);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "client");
+    lec_jw_obj_open(&w);
+    char ip[LEC_IP_STRLEN];
+    lec_jw_key(&w, "ip");
+    lec_jw_str(&w, lec_ip_format(&d.ip, ip, sizeof ip));
+    lec_jw_key(&w, "region");
+    lec_jw_str(&w, d.region[0] ? d.region : NULL);
+    lec_jw_key(&w, "located_by");
+    lec_jw_str(&w, d.geo.source[0] ? d.geo.source : "none");
+    if (d.geo.located) {
+        lec_jw_key(&w, "lat");
+        lec_jw_double(&w, d.geo.lat);
+        lec_jw_key(&w, "lon");
+        lec_jw_double(&w, d.geo.lon);
+    }
+    lec_jw_obj_close(&w);
+    lec_jw_key(&w, "ranked");
+    lec_jw_arr_open(&w);
+    for (size_t i = 0; i < d.n; i++) {
+        const lec_steer_choice *c = &d.ranked[i];
+        lec_jw_obj_open(&w);
+        lec_jw_key(&w, "node");
+        lec_jw_str(&w, c->node->info.id);
+        lec_jw_key(&w, "region");
+        lec_jw_str(&w, c->node->info.region);
+        lec_jw_key(&w, "whep_url");
+        char url[512];
+        snprintf(url, sizeof url, "%s/whep/%s", c->node->info.http_url,
+                 stream[0] ? stream : "<stream>");
+        lec_jw_str(&w, url);
+        lec_jw_key(&w, "score");
+        lec_jw_double(&w, c->score);
+        lec_jw_key(&w, "latency_ms");
+        lec_jw_double(&w, c->latency_ms);
+        lec_jw_key(&w, "utilisation");
+        lec_jw_double(&w, c->utilisation);
+        lec_jw_key(&w, "holds_stream");
+        lec_jw_bool(&w, c->holds);
+        lec_jw_key(&w, "reason");
+        lec_jw_str(&w, c->reason);
+        lec_jw_obj_close(&w);
+    }
+    lec_jw_arr_close(&w);
+    lec_jw_obj_close(&w);
+    lec_sbuf_putc(&ex->resp.body, '\n');
+    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_ex_finish(ex);
+}
+
+lec_steering *lec_steering_start(lec_node *node)
+{
+    lec_steering *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->node = node;
+    const char *why = "";
+    s->geo = lec_geo_open(node->cfg, &why);
+    if (!s->geo) {
+        LEC_ERROR(&node->log, MOD, "geo.mmdb %s: %s", node->cfg->geo.mmdb, why);
+        free(s);
+        return NULL;
+    }
+    static const char *const results[] = {"local", "redirect", "full"};
+    for (int i = 0; i < 3; i++) {
+        char labels[32];
+        snprintf(labels, sizeof labels, "result=\"%s\"", results[i]);
+        s->decisions[i] =
+            lec_metrics_counter(&node->metrics, "lectern_steer_decisions_total", labels,
+                                "WHEP requests steered: served here, "
+                                "redirected, or refused because all full");
+    }
+    if (lec_node_route(node, "steer", LEC_HTTP_GET, "/v1/steer", steer_get, s)) {
+        lec_steering_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void lec_steering_free(lec_steering *s)
+{
+    if (!s)
+        return;
+    lec_geo_close(s->geo);
+    free(s);
+}
