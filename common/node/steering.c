@@ -171,6 +171,11 @@ bool lec_steering_redirect(lec_steering *s, lec_http_ex *ex, const char *stream)
 static void steer_get(lec_http_ex *ex)
 {
     lec_steering *s = ex->ud;
+    if (!s->node->control) { /* stopping: the view is gone */
+        lec_http_resp_error(&ex->resp, 503, "this node is stopping");
+        lec_http_ex_finish(ex);
+        return;
+    }
     char stream[65] = "";
     lec_http_req_query(ex->req, "stream", stream, sizeof stream);
     decision d;

@@ -123,7 +123,7 @@ test('a cluster forms, survives kills, NATS restarts and floods', { timeout: 900
 
   await t.test('SIGTERM: the others see the node draining, then gone', async () => {
     const code = await edgeUs.stop('SIGTERM');
-    assert.equal(code, 0);
+    assert.equal(code, 0, `edge-us exited with ${code}; its log ends:\n${edgeUs.log.slice(-3000)}`);
     await waitFor(async () => !(await origin.ids()).includes('edge-us'), 4500, 'edge-us gone');
   });
 });
