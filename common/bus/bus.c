@@ -102,6 +102,7 @@ struct lec_bus {
     uint64_t started_unix_ms;
     atomic_bool closing;
     atomic_int inflight;
+    atomic_bool nc_closed; /* the connection's last callback has run */
     struct {
         atomic_uint_fast64_t connects, reconnects, disconnects, received, published, publish_errors,
             dropped_malformed, dropped_version, dropped_slow, requests_sent, requests_timed_out,
@@ -282,6 +283,16 @@ static void on_disconnected(natsConnection *nc, void *closure)
 {
     (void)nc;
     post_conn(closure, false, false);
+}
+
+/* nats.c runs the closed callback last of all for a connection, on its
+ * callback thread, after any disconnected callback that Close queued: until
+ * it has run, that thread may still hold our pointer. */
+static void on_closed(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    lec_bus *b = closure;
+    atomic_store(&b->nc_closed, true);
 }
 
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
@@ -710,6 +721,7 @@ lec_bus *lec_bus_new(uv_loop_t *loop, lec_log *log, const lec_clock *mono, const
     b->wall = wall;
     atomic_init(&b->closing, false);
     atomic_init(&b->inflight, 0);
+    atomic_init(&b->nc_closed, false);
     snprintf(b->inbox, sizeof b->inbox, "_INBOX.lectern.%016llx",
              (unsigned long long)lec_rand_u64(rand));
     if (lec_msgq_init(&b->q, loop)) {
@@ -759,6 +771,8 @@ static int set_options(lec_bus *b, const lec_config *cfg)
         s = natsOptions_SetReconnectedCB(o, on_reconnected, b);
     if (s == NATS_OK)
         s = natsOptions_SetErrorHandler(o, on_error, b);
+    if (s == NATS_OK)
+        s = natsOptions_SetClosedCB(o, on_closed, b);
     if (s == NATS_OK) /* a dead server is noticed within ~3 s */
         s = natsOptions_SetPingInterval(o, 1000);
     if (s == NATS_OK)
@@ -861,6 +875,12 @@ void lec_bus_close(lec_bus *b)
     if (b->nc) {
         natsConnection_Close(b->nc);
         natsConnection_Destroy(b->nc);
+        /* Callbacks queued by Close may run after it returns: b must
+         * outlive them (bounded: the callback thread only has ours). */
+        for (int i = 0; i < 5000 && !atomic_load(&b->nc_closed); i++)
+            usleep(1000);
+        if (!atomic_load(&b->nc_closed))
+            LEC_WARN(b->log, MOD, "NATS closed callback not seen within 5 s");
     }
     if (b->opts)
         natsOptions_Destroy(b->opts);
