@@ -5,23 +5,14 @@
 // the end and /v1/streams drains.  VP8, then H.264.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
-
-const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
-const { chromium } = require('playwright-core');
+import { launch } from './lib.mjs';
 
 const TOKEN = 'teacher-secret-token-1234';
 const ADMIN = 'operator-secret-token-5678';
-const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection', '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-  '--autoplay-policy=no-user-gesture-required'];
 
 let browser, origin;
 after(async () => {
@@ -159,7 +150,7 @@ test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { ti
   writeFileSync('/tmp/lectern-publish-tokens', `${TOKEN}\n`);
   writeFileSync('/tmp/lectern-admin-tokens', `${ADMIN}\n`);
   await origin.start();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, headless: true });
+  browser = await launch();
   await t.test('VP8', () => round('VP8'));
   await t.test('H264', () => round('H264'));
   await t.test('a drain moves a viewer make-before-break, and it never stops playing', drainRound);

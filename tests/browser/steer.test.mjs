@@ -6,19 +6,8 @@
 // lands that node is the origin, the only holder of the stream.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { NatsServer, Node, waitFor } from '../integration/lib.mjs';
-
-const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
-const { chromium } = require('playwright-core');
-
-const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection', '--disable-background-timer-throttling',
-  '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-  '--autoplay-policy=no-user-gesture-required'];
+import { launch } from './lib.mjs';
 
 const all = [];
 let browser;
@@ -40,7 +29,7 @@ test('a Chromium viewer follows the 307 to the node that serves the stream', { t
   for (const n of [origin, edge])
     await waitFor(async () => (await n.ids()).length === 2, 5000, `${n.id} to see the cluster`);
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, headless: true });
+  browser = await launch();
   const pub = await (await browser.newContext()).newPage();
   await pub.goto(`${origin.url}/publish?stream=class&codec=VP8`);
   await pub.evaluate(() => window.lectern.start());

@@ -135,11 +135,10 @@ static void test_load_and_holding(void **state)
     assert_contains(out[0].reason, "holds the stream");
 }
 
-static void test_measured_rtt(void **state)
+/* A fresh view: an idle eu edge, and a us edge with `viewers` of 100 that
+ * measured its RTT to the eu edge as rtt_us. */
+static void us_and_eu_edges(uint32_t viewers, uint32_t rtt_us)
 {
-    (void)state;
-    /* The client is in us-east-1; the cluster measured us-east-1 <-> eu at
-     * 300 ms (a bad day), so the eu edge is far in practice. */
     lec_cluster_free(&view);
     lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
     node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 0, false, 10 * LEC_S);
@@ -150,13 +149,22 @@ static void test_measured_rtt(void **state)
     us.role = LEC_ROLE_EDGE;
     us.lat = 39.0, us.lon = -77.5;
     us.max_viewers = 100;
-    us.load.viewers = 99; /* nearly full: +40 ms + 280 ms */
+    us.load.viewers = viewers;
     us.seq = ++seq;
     us.boot_id = 1;
-    lec_cluster_rtt r = {"edge-eu", 300000};
+    lec_cluster_rtt r = {"edge-eu", rtt_us};
     us.rtts = &r;
     us.nrtts = 1;
-    lec_cluster_heartbeat(&view, &us, 10 * LEC_S);
+    lec_cluster_heartbeat(&view, &us, 10 * LEC_S); /* copies the RTTs */
+}
+
+static void test_measured_rtt(void **state)
+{
+    (void)state;
+    /* The client is in us-east-1; the cluster measured us-east-1 <-> eu at
+     * 300 ms (a bad day), so the eu edge is far in practice. */
+    /* A us edge nearly full (+40 ms + 280 ms of load). */
+    us_and_eu_edges(99, 300000);
     lec_steer_input in = {
         .view = &view, .now = 10 * LEC_S, .region = "us-east-1", .regions = REGIONS, .nregions = 3};
     lec_steer_choice out[4];
@@ -176,23 +184,7 @@ static void test_measured_rtt_below_light(void **state)
     /* Everything on one machine: eu <-> us "measures" 0.2 ms, which light
      * cannot do over 6,500 km.  The distance wins, so the us client still
      * goes to the us edge. */
-    lec_cluster_free(&view);
-    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
-    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 0, false, 10 * LEC_S);
-    lec_node_info us;
-    memset(&us, 0, sizeof us);
-    snprintf(us.id, sizeof us.id, "edge-us");
-    snprintf(us.region, sizeof us.region, "us-east-1");
-    us.role = LEC_ROLE_EDGE;
-    us.lat = 39.0, us.lon = -77.5;
-    us.max_viewers = 100;
-    us.load.viewers = 10;
-    us.seq = ++seq;
-    us.boot_id = 1;
-    lec_cluster_rtt r = {"edge-eu", 200};
-    us.rtts = &r;
-    us.nrtts = 1;
-    lec_cluster_heartbeat(&view, &us, 10 * LEC_S);
+    us_and_eu_edges(10, 200);
     lec_steer_input in = {
         .view = &view, .now = 10 * LEC_S, .region = "us-east-1", .regions = REGIONS, .nregions = 3};
     lec_steer_choice out[4];

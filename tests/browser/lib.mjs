@@ -1,0 +1,18 @@
+// Helpers for browser tests: Debian's Chromium through playwright-core,
+// with a fake camera and mic and no background throttling.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
+const { chromium } = require('playwright-core');
+
+export const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection', '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
+  '--autoplay-policy=no-user-gesture-required'];
+
+export function launch() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, headless: true });
+}
