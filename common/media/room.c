@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define RING_SLOTS 1024
 
@@ -47,6 +48,10 @@ int lec_room_set_tracks(lec_room *r, const lec_sdp *ans)
         memset(t, 0, sizeof *t);
         t->kind = m->kind;
         t->codec = m->codecs[0];
+        t->rtx_pt = -1;
+        for (unsigned c = 1; c < m->ncodecs; c++)
+            if (!strcasecmp(m->codecs[c].name, "rtx") && m->codecs[c].rtx_apt == t->codec.pt)
+                t->rtx_pt = m->codecs[c].pt;
         if (m->kind == LEC_SDP_VIDEO) {
             if (lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX))
                 return LEC_ERR_NOMEM;
@@ -161,6 +166,106 @@ static lec_room_track *track_by_pt(lec_room *r, uint8_t pt)
     return NULL;
 }
 
+static lec_room_track *track_by_rtx_pt(lec_room *r, uint8_t pt)
+{
+    for (unsigned i = 0; i < r->ntracks; i++)
+        if (r->tracks[i].rtx_pt == pt)
+            return &r->tracks[i];
+    return NULL;
+}
+
+/* An RTX packet (RFC 4588) back into the packet it repairs, in r->repair:
+ * the original sequence number comes first in the payload.  Returns the
+ * length, or 0 (padding-only probes, a source not seen yet). */
+static size_t unwrap_rtx(lec_room *r, const lec_room_track *t, const uint8_t *pkt, size_t len,
+                         const lec_rtp_hdr *h)
+{
+    if (!t->ssrc || h->payload_len < 2)
+        return 0;
+    size_t hl = h->header_len;
+    uint16_t osn = (uint16_t)(pkt[hl] << 8 | pkt[hl + 1]);
+    memcpy(r->repair, pkt, hl);
+    memcpy(r->repair + hl, pkt + hl + 2, len - hl - 2);
+    r->repair[1] = (uint8_t)((pkt[1] & 0x80) | (t->codec.pt & 0x7f));
+    r->repair[2] = (uint8_t)(osn >> 8);
+    r->repair[3] = (uint8_t)osn;
+    r->repair[8] = (uint8_t)(t->ssrc >> 24);
+    r->repair[9] = (uint8_t)(t->ssrc >> 16);
+    r->repair[10] = (uint8_t)(t->ssrc >> 8);
+    r->repair[11] = (uint8_t)t->ssrc;
+    return len - 2;
+}
+
+/* Asks the publisher again for the holes that are due: new ones at once,
+ * old ones every 50 ms, three times at most, and never for what the ring
+ * could no longer hold. */
+static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
+{
+    uint16_t seqs[LEC_ROOM_MAX_MISSING];
+    size_t n = 0;
+    unsigned keep = 0;
+    for (unsigned i = 0; i < t->nmiss; i++) {
+        struct lec_room_miss m = t->miss[i];
+        if (m.tries >= 3 || m.ext + RING_SLOTS / 2 <= t->highest_ext) {
+            r->stats.unrepaired++;
+            continue;
+        }
+        if (!m.tries || now - m.asked >= 50 * LEC_MS) {
+            seqs[n++] = (uint16_t)m.ext;
+            m.asked = now;
+            m.tries++;
+        }
+        t->miss[keep++] = m;
+    }
+    t->nmiss = keep;
+    if (!n)
+        return;
+    size_t len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs, n);
+    if (len) {
+        r->stats.nack_out++;
+        r->io.send_rtcp(r->io.ud, 0, r->scratch, len, sizeof r->scratch);
+    }
+}
+
+/* Notes the holes [from, to) in t's stream; a burst too long to repair
+ * packet by packet asks for a keyframe instead. */
+static void note_holes(lec_room *r, lec_room_track *t, uint64_t from, uint64_t to, lec_tstamp now)
+{
+    if (!(t->codec.fb & LEC_FB_NACK) || !t->has_ring)
+        return;
+    if (to - from > LEC_ROOM_MAX_MISSING / 2) {
+        request_keyframe(r, now);
+        return;
+    }
+    for (uint64_t e = from; e < to; e++) {
+        if (t->nmiss == LEC_ROOM_MAX_MISSING) { /* full: the oldest goes */
+            memmove(t->miss, t->miss + 1, (t->nmiss - 1) * sizeof t->miss[0]);
+            t->nmiss--;
+            r->stats.unrepaired++;
+        }
+        t->miss[t->nmiss++] = (struct lec_room_miss){.ext = e};
+    }
+    nack_due(r, t, now);
+}
+
+/* A packet older than the newest: a hole filled (true), or a duplicate or
+ * a packet from before we started (false: drop it). */
+static bool fills_hole(lec_room *r, lec_room_track *t, uint64_t ext)
+{
+    for (unsigned i = 0; i < t->nmiss; i++) {
+        if (t->miss[i].ext == ext) {
+            t->miss[i] = t->miss[--t->nmiss];
+            r->stats.repaired++;
+            return true;
+        }
+    }
+    /* Not asked for: reordered on the way (new to us) or a duplicate. */
+    size_t len;
+    uint64_t meta;
+    uint8_t probe[LEC_ROOM_PKT_MAX];
+    return !t->has_ring || lec_ring_read(&t->ring, ext, probe, sizeof probe, &len, &meta) != 0;
+}
+
 /* Rewrites a copy for viewer v and sends it. */
 static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
                     const lec_rtp_hdr *h)
@@ -174,18 +279,22 @@ static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t 
 
 void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tstamp now)
 {
-    (void)now;
     lec_rtp_hdr h;
     if (len > LEC_ROOM_PKT_MAX || lec_rtp_parse(pkt, len, &h))
         return;
     lec_room_track *t = track_by_pt(r, h.pt);
-    if (!t)
-        return; /* RTX, RED, or a payload type we did not accept */
+    if (!t) {
+        t = track_by_rtx_pt(r, h.pt);
+        if (!t || !(len = unwrap_rtx(r, t, pkt, len, &h)) || lec_rtp_parse(r->repair, len, &h))
+            return; /* RED, a payload type we did not accept, an RTX probe */
+        pkt = r->repair;
+    }
     unsigned ti = (unsigned)(t - r->tracks), k = t->kind == LEC_SDP_VIDEO;
     if (t->ssrc != h.ssrc) { /* a new source (a publisher that came back) */
         t->ssrc = h.ssrc;
         t->unwrap = (lec_seq_unwrap){0};
         t->have_seq = false;
+        t->nmiss = 0;
         if (t->has_ring) {
             lec_ring_free(&t->ring);
             t->has_ring = lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX) == 0;
@@ -199,6 +308,9 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->have_seq = true;
     } else if (ext > t->highest_ext + 1) {
         r->stats.lost_in += ext - t->highest_ext - 1;
+        note_holes(r, t, t->highest_ext + 1, ext, now);
+    } else if (ext <= t->highest_ext && !fills_hole(r, t, ext)) {
+        return; /* a duplicate (a resend we already had) */
     }
     if (ext > t->highest_ext)
         t->highest_ext = ext;
@@ -327,6 +439,9 @@ static void send_rr(lec_room *r, lec_tstamp now)
 
 void lec_room_tick(lec_room *r, lec_tstamp now)
 {
+    for (unsigned i = 0; i < r->ntracks; i++)
+        if (r->tracks[i].nmiss && r->publisher_ready)
+            nack_due(r, &r->tracks[i], now);
     if (lec_kf_due(&r->kf, now))
         send_pli(r);
     if (r->publisher_ready && now - r->last_rr >= LEC_S) {

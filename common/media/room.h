@@ -21,9 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEC_ROOM_MAX_TRACKS 2
-#define LEC_ROOM_PKT_MAX    1500
-#define LEC_ROOM_TRAILER    32 /* room left after a packet for SRTP's tag */
+#define LEC_ROOM_MAX_TRACKS  2
+#define LEC_ROOM_PKT_MAX     1500
+#define LEC_ROOM_TRAILER     32 /* room left after a packet for SRTP's tag */
+#define LEC_ROOM_MAX_MISSING 64 /* holes in the publisher's stream NACKed at once */
 
 typedef struct lec_room_io {
     /* A packet for viewer `viewer` (its id) or, for RTCP with viewer 0,
@@ -38,6 +39,9 @@ typedef struct lec_room_io {
 typedef struct lec_room_stats {
     uint64_t rtp_in[2], bytes_in[2], rtp_out[2], bytes_out[2]; /* [audio, video] */
     uint64_t lost_in, nack_in, retransmits, pli_in, pli_out;
+    uint64_t nack_out;   /* NACKs sent to the publisher */
+    uint64_t repaired;   /* holes the publisher filled (RTX or resend) */
+    uint64_t unrepaired; /* holes given up on after the last try */
 } lec_room_stats;
 
 typedef struct lec_room_track {
@@ -51,6 +55,14 @@ typedef struct lec_room_track {
     bool have_seq;
     uint32_t last_sr_mid;
     lec_tstamp last_sr_at;
+    int rtx_pt; /* the publisher's RTX payload type for this track, or -1 */
+    /* Holes in the publisher's stream, asked for again (NACK) up to 3 times. */
+    struct lec_room_miss {
+        uint64_t ext;
+        lec_tstamp asked;
+        unsigned tries;
+    } miss[LEC_ROOM_MAX_MISSING];
+    unsigned nmiss;
 } lec_room_track;
 
 typedef struct lec_room_viewer {
@@ -74,6 +86,7 @@ typedef struct lec_room {
     lec_room_io io;
     lec_room_stats stats;
     uint8_t scratch[LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER];
+    uint8_t repair[LEC_ROOM_PKT_MAX]; /* an RTX packet turned back into the original */
 } lec_room;
 
 /* `rtcp_ssrc`: ours towards the publisher; `kf_interval`: the keyframe

@@ -265,6 +265,12 @@ static void register_media_metrics(lec_node *node)
                                     "RTP packets lost on the way in (sequence gaps)");
     t.nack_in =
         lec_metrics_counter(m, "lectern_rtcp_nack_total", "direction=\"in\"", "RTCP NACK packets");
+    t.nack_out =
+        lec_metrics_counter(m, "lectern_rtcp_nack_total", "direction=\"out\"", "RTCP NACK packets");
+    t.repaired = lec_metrics_counter(m, "lectern_publisher_holes_total", "result=\"repaired\"",
+                                     "Holes in publishers' streams, NACKed: filled or given up");
+    t.unrepaired = lec_metrics_counter(m, "lectern_publisher_holes_total", "result=\"given_up\"",
+                                       "Holes in publishers' streams, NACKed: filled or given up");
     t.retransmits = lec_metrics_counter(m, "lectern_retransmits_total", "",
                                         "Packets resent from the ring for NACKs");
     t.pli_in = lec_metrics_counter(m, "lectern_rtcp_pli_total", "direction=\"in\"",

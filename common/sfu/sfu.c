@@ -145,6 +145,9 @@ static void count(room *r)
     }
     DELTA(mt->lost_in, lost_in);
     DELTA(mt->nack_in, nack_in);
+    DELTA(mt->nack_out, nack_out);
+    DELTA(mt->repaired, repaired);
+    DELTA(mt->unrepaired, unrepaired);
     DELTA(mt->retransmits, retransmits);
     DELTA(mt->pli_in, pli_in);
     DELTA(mt->pli_out, pli_out);

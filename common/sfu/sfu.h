@@ -44,7 +44,7 @@ typedef struct lec_sfu_metrics {
     lec_metrics *m;
     unsigned shard;
     lec_metric rtp_in[2], rtp_out[2], bytes_in[2], bytes_out[2]; /* [0] audio, [1] video */
-    lec_metric nack_in, retransmits, pli_in, pli_out, lost_in, join;
+    lec_metric nack_in, nack_out, repaired, unrepaired, retransmits, pli_in, pli_out, lost_in, join;
 } lec_sfu_metrics;
 
 typedef struct lec_sfu_env {

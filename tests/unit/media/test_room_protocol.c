@@ -7,7 +7,11 @@
  * upstream PLI and one deferred one, numbering stays continuous when the
  * source changes (a publisher that reconnects with new SSRC, sequence and
  * timestamps), and Sender Reports reach viewers with their SSRC and
- * timeline.  No socket, no thread, no clock: microseconds of CPU.
+ * timeline.  Then the publisher's uplink: every tenth packet lost, NACKed
+ * at once and repaired from the publisher's RTX stream (duplicates and
+ * padding probes dropped), a hole nobody fills asked for three times and
+ * given up, a long burst turned into a keyframe request.  No socket, no
+ * thread, no clock: microseconds of CPU.
  */
 #include "testdata.h"
 #include "base/time.h"
@@ -264,8 +268,162 @@ static void test_lossy_fanout(void **state)
     free(net.ev);
 }
 
+/* ---- the publisher's uplink: NACK and RTX (RFC 4588) ------------------ */
+
+static struct {
+    uint16_t nacked[256];
+    size_t n;
+    int plis;
+    bool got[2000];
+    uint16_t first;
+    bool started;
+    int dups, bad_payload;
+} up;
+
+static void up_send_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)ud, (void)vid, (void)cap;
+    lec_rtp_hdr h;
+    assert_int_equal(lec_rtp_parse(pkt, len, &h), 0);
+    if (h.pt != 101)
+        return;
+    if (!up.started) {
+        up.started = true;
+        up.first = h.seq;
+    }
+    uint16_t idx = (uint16_t)(h.seq - up.first);
+    assert_true(idx < 2000);
+    up.dups += up.got[idx];
+    up.got[idx] = true;
+    /* The payload is the original's: its first byte is the source seq. */
+    up.bad_payload += pkt[h.header_len] != (uint8_t)(100 + idx);
+}
+
+static void up_send_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)ud, (void)cap;
+    if (vid != 0)
+        return;
+    lec_rtcp_iter it;
+    lec_rtcp_pkt p;
+    lec_rtcp_iter_init(&it, pkt, len);
+    while (lec_rtcp_next(&it, &p) == 1) {
+        if (p.pt == LEC_RTCP_PSFB && p.fmt == 1)
+            up.plis++;
+        if (p.pt == LEC_RTCP_RTPFB && p.fmt == 1) {
+            lec_rtcp_fb ids;
+            uint16_t seqs[64];
+            int n = lec_rtcp_parse_nack(&p, &ids, seqs, 64);
+            assert_true(n > 0);
+            assert_int_equal(ids.media_ssrc, 0xAAAA);
+            for (int i = 0; i < n && up.n < 256; i++)
+                up.nacked[up.n++] = seqs[i];
+        }
+    }
+}
+
+static size_t media_pkt(uint8_t *b, uint16_t seq)
+{
+    size_t n = lec_rtp_write_header(b, 96, false, seq, 1000u * seq, 0xAAAA);
+    memset(b + n, 0x42, 500);
+    b[n] = (uint8_t)seq;
+    return n + 500;
+}
+
+/* The publisher answers NACKs on its RTX stream: OSN, then the payload. */
+static void answer_nacks(lec_room *room, uint16_t *rtx_seq, lec_tstamp now, bool twice)
+{
+    for (size_t i = 0; i < up.n; i++) {
+        uint8_t orig[600], b[700];
+        size_t len = media_pkt(orig, up.nacked[i]);
+        size_t n = lec_rtp_write_header(b, 97, false, (*rtx_seq)++, 1000u * up.nacked[i], 0xCCCC);
+        b[n] = (uint8_t)(up.nacked[i] >> 8);
+        b[n + 1] = (uint8_t)up.nacked[i];
+        memcpy(b + n + 2, orig + 12, len - 12);
+        lec_room_publisher_rtp(room, b, n + 2 + len - 12, now);
+        if (twice) /* a resend that crossed another: a duplicate */
+            lec_room_publisher_rtp(room, b, n + 2 + len - 12, now);
+    }
+    up.n = 0;
+}
+
+static void test_publisher_loss_repaired_by_rtx(void **state)
+{
+    (void)state;
+    memset(&up, 0, sizeof up);
+    lec_room room;
+    lec_room_io io = {up_send_rtp, up_send_rtcp, NULL, NULL};
+    lec_room_init(&room, &io, 777, 350 * LEC_MS);
+    lec_sdp *pub = answer_with(111, 96), *view = answer_with(109, 101);
+    lec_sdp_media *v = &pub->media[1];
+    v->codecs[0].fb = LEC_FB_NACK | LEC_FB_PLI;
+    v->codecs[1] = (lec_sdp_codec){.pt = 97, .name = "rtx", .clock_rate = 90000, .rtx_apt = 96};
+    v->ncodecs = 2;
+    assert_int_equal(lec_room_set_tracks(&room, pub), 0);
+    assert_int_equal(room.tracks[1].rtx_pt, 97);
+    lec_room_publisher_ready(&room, 0);
+    uint32_t ssrcs[2] = {0x300, 0x400};
+    assert_int_equal(lec_room_add_viewer(&room, 1, view, ssrcs, 5000, 0), 0);
+    lec_room_viewer_ready(&room, 1, 0);
+    int plis0 = up.plis;
+
+    /* 1000 packets, every tenth lost on the uplink; the publisher resends
+     * what we ask for on RTX (some twice), 10 ms later. */
+    uint16_t rtx_seq = 7;
+    uint8_t b[600];
+    lec_tstamp now = 0;
+    for (uint16_t i = 0; i < 1000; i++, now += 5 * LEC_MS) {
+        if (i % 10 != 5)
+            lec_room_publisher_rtp(&room, b, media_pkt(b, (uint16_t)(100 + i)), now);
+        answer_nacks(&room, &rtx_seq, now + 10 * LEC_MS, i % 50 == 7);
+        lec_room_tick(&room, now);
+    }
+    /* A padding-only RTX probe (no OSN) and a bare RTX header are ignored. */
+    size_t n = lec_rtp_write_header(b, 97, false, rtx_seq++, 0, 0xCCCC);
+    b[0] |= 0x20;
+    memset(b + n, 0, 255);
+    b[n + 254] = 255;
+    lec_room_publisher_rtp(&room, b, n + 255, now);
+    lec_room_publisher_rtp(&room, b, n, now);
+
+    int missing = 0;
+    for (int i = 0; i < 999; i++)
+        if (!up.got[i] && missing++ < 5)
+            print_message("missing %d\n", i);
+    assert_int_equal(missing, 0);
+    assert_int_equal(up.dups, 0);
+    assert_int_equal(up.bad_payload, 0);
+    assert_int_equal(room.stats.repaired, 100);
+    assert_int_equal(room.stats.unrepaired, 0);
+    assert_true(room.stats.nack_out >= 100);
+    assert_int_equal(up.plis, plis0); /* single losses: no keyframe needed */
+
+    /* A hole nobody answers: asked three times, 50 ms apart, then given up. */
+    now += LEC_S;
+    lec_room_publisher_rtp(&room, b, media_pkt(b, 1100), now);
+    lec_room_publisher_rtp(&room, b, media_pkt(b, 1102), now);
+    assert_int_equal(up.n, 1);
+    assert_int_equal(up.nacked[0], 1101);
+    for (int k = 1; k <= 4; k++)
+        lec_room_tick(&room, now + k * 50 * LEC_MS);
+    assert_int_equal(up.n, 3);
+    assert_int_equal(room.stats.unrepaired, 1);
+    up.n = 0;
+
+    /* A burst too long to repair packet by packet: a keyframe instead. */
+    now += LEC_S;
+    lec_room_publisher_rtp(&room, b, media_pkt(b, 1200), now);
+    assert_int_equal(up.plis, plis0 + 1);
+    assert_int_equal(up.n, 0);
+
+    lec_room_free(&room);
+    free(pub);
+    free(view);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_lossy_fanout)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_lossy_fanout),
+                                       cmocka_unit_test(test_publisher_loss_repaired_by_rtx)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
