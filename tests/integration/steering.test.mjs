@@ -25,6 +25,18 @@ auth: {admin_tokens_file: ${adminTokens}}
 `;
 const http = 'trusted_proxies: [127.0.0.0/8]';
 
+// A GET with header lines exactly as given (fetch would merge repeats).
+async function rawGet(port, path, lines) {
+  const net = await import('node:net');
+  const sock = net.connect(port, '127.0.0.1');
+  let data = '';
+  sock.on('data', (d) => { data += d.toString(); });
+  const done = new Promise((r) => sock.on('close', r));
+  sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${lines.join('\r\n')}\r\n\r\n`);
+  await done;
+  return data.slice(data.indexOf('\r\n\r\n') + 4);
+}
+
 // POSTs a WHEP offer (its body does not matter for steering) without
 // following redirects.
 async function whep(node, query = '', headers = {}) {
@@ -85,6 +97,15 @@ test('viewers are steered to the nearest healthy edge', { timeout: 90000 }, asyn
     const s = await fetch(`${edgeAp.url}/v1/steer`, { headers: { 'X-Forwarded-For': 'x'.repeat(5000) } });
     assert.equal(s.status, 200);
     assert.equal((await s.json()).client.ip, '127.0.0.1');
+    // A client that pads the header with addresses of its choosing: the
+    // proxy's entry on the right still wins, however long the header.
+    const padded = await fetch(`${edgeAp.url}/v1/steer`, {
+      headers: { 'X-Forwarded-For': `${'192.0.2.1, '.repeat(400)}${US}` } });
+    assert.equal((await padded.json()).client.ip, US);
+    // Proxies that append as a second header line: the last line counts.
+    const two = await rawGet(edgeAp.port, '/v1/steer',
+      [`X-Forwarded-For: ${AP}`, `X-Forwarded-For: ${US}`]);
+    assert.equal(JSON.parse(two).client.ip, US);
   });
 
   await t.test('/v1/steer shows the ranking and why', async () => {
