@@ -413,6 +413,20 @@ static void offer(lec_http_ex *ex, bool publish)
             return;
         }
     }
+    const lec_config *cfg = m->node->cfg;
+    unsigned pubs, views;
+    lec_media_counts(m, &pubs, &views);
+    unsigned cap = publish ? cfg->limits.max_publishers : cfg->limits.max_viewers;
+    if (cap && (publish ? pubs : views) >= cap) {
+        /* Steering sends nobody to a full node, but heartbeats lag by up
+         * to a second, and a node alone is not steered at all. */
+        lec_http_resp_error(&ex->resp, 503, "this node is full (%u %s); try again", cap,
+                            publish ? "publishers" : "viewers");
+        lec_http_resp_header(&ex->resp, "Retry-After", "5");
+        lec_http_ex_finish(ex);
+        job_free(j);
+        return;
+    }
     uint8_t rnd[16];
     lec_sys_rand()->fill(lec_sys_rand()->ud, rnd, sizeof rnd);
     for (int i = 0; i < 16; i++)

@@ -55,6 +55,17 @@ async function round(codec) {
     return r.status;
   });
   assert.equal(halfOpen, 201);
+  // That was the fourth viewer of limits.max_viewers: 4; a fifth is refused.
+  const full = await viewers[1].evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const r = await fetch('/whep/class', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+    pc.close();
+    return [r.status, r.headers.get('Retry-After'), (await r.json()).error];
+  });
+  assert.deepEqual(full.slice(0, 2), [503, '5']);
+  assert.match(full[2], /full/);
   const garbage = await fetch(`${origin.url}/whep/class`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\nm=video 9 X 300\r\n' });
   assert.equal(garbage.status, 400);
   assert.match((await garbage.json()).error, /payload type '300'/);
@@ -145,6 +156,7 @@ async function drainRound() {
 test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { timeout: 180000 }, async (t) => {
   origin = new Node('origin', 'origin-media', 'eu-central-1', null,
     'ice: {addresses: [127.0.0.1], port_range: 31000-31999}\n' +
+    'limits: {max_viewers: 4}\n' +
     `auth: {publish_tokens_file: ${path.join('/tmp', 'lectern-publish-tokens')}, ` +
     `admin_tokens_file: ${path.join('/tmp', 'lectern-admin-tokens')}}\n`);
   writeFileSync('/tmp/lectern-publish-tokens', `${TOKEN}\n`);
