@@ -483,6 +483,30 @@ static void session_req(lec_http_ex *ex)
     post_job(m, j);
 }
 
+/* GET /v1/streams/<stream>: what a playing viewer page polls, so small
+ * and cheap: is the stream live here, is this node draining. */
+static void stream_status_get(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    const char *name = lec_http_req_param(ex->req, "stream");
+    const stream_ent *e = name ? stream_find(m, name) : NULL;
+    lec_jw w;
+    lec_http_resp_json(&ex->resp, 200, &w);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "stream");
+    lec_jw_str(&w, name);
+    lec_jw_key(&w, "live");
+    lec_jw_bool(&w, e && e->live);
+    lec_jw_key(&w, "viewers");
+    lec_jw_uint(&w, e ? e->viewers : 0);
+    lec_jw_key(&w, "node_draining");
+    lec_jw_bool(&w, m->node->draining || m->closing);
+    lec_jw_obj_close(&w);
+    lec_sbuf_putc(&ex->resp.body, '\n');
+    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_ex_finish(ex);
+}
+
 static void streams_get(lec_http_ex *ex)
 {
     lec_media *m = ex->ud;
@@ -660,6 +684,9 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         rc = lec_http_router_add(&node->router, &vs);
     if (!rc)
         rc = lec_node_route(node, "streams", LEC_HTTP_GET, "/v1/streams", streams_get, m);
+    if (!rc)
+        rc = lec_node_route(node, "stream_status", LEC_HTTP_GET, "/v1/streams/:stream",
+                            stream_status_get, m);
     if (!rc)
         rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/", page_viewer, m);
     if (!rc)

@@ -96,6 +96,9 @@ async function round(codec) {
   assert.ok(value(/^lectern_join_duration_seconds_count (\d+)$/m) >= 3);
   assert.equal(value(/^lectern_viewers (\d+)$/m), 4);
   assert.equal(value(/^lectern_publishers (\d+)$/m), 1);
+  const one = (await origin.get('/v1/streams/class')).body;
+  assert.deepEqual(one, { stream: 'class', live: true, viewers: one.viewers, node_draining: false });
+  assert.equal((await origin.get('/v1/streams/nope')).body.live, false);
   let streams = (await origin.get('/v1/streams')).body;
   assert.equal(streams.sessions.length, 5); /* teacher, three viewers, the half-open one */
   // The teacher leaves: viewers see the end; the server keeps no session.
