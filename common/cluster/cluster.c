@@ -234,25 +234,64 @@ static uint32_t pair_rtt(const lec_cluster *c, const lec_cluster_node *a, const 
     return 0;
 }
 
-uint32_t lec_cluster_region_rtt_us(const lec_cluster *c, const char *region_a, const char *region_b)
+static void rtt_note(lec_region_rtts *t, const char *region, uint32_t rtt)
 {
-    uint32_t best = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        const lec_cluster_node *a = &c->nodes[i];
-        for (size_t j = 0; j < c->n; j++) {
-            const lec_cluster_node *b = &c->nodes[j];
-            if (i == j)
-                continue;
-            bool fwd = !strcmp(a->info.region, region_a) && !strcmp(b->info.region, region_b);
-            bool rev = !strcmp(a->info.region, region_b) && !strcmp(b->info.region, region_a);
-            if (!fwd && !rev)
-                continue;
-            uint32_t r = pair_rtt(c, a, b);
-            if (r && (!best || r < best))
-                best = r;
+    if (!rtt)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        if (!strcmp(t->region[i], region)) {
+            if (rtt < t->best[i])
+                t->best[i] = rtt;
+            return;
         }
     }
-    return best;
+    if (t->n < LEC_REGION_RTTS_MAX) {
+        t->region[t->n] = region;
+        t->best[t->n++] = rtt;
+    }
+}
+
+uint32_t lec_region_rtts_get(const lec_region_rtts *t, const char *region)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->region[i], region))
+            return t->best[i];
+    return 0;
+}
+
+void lec_cluster_region_rtts(const lec_cluster *c, const char *home, lec_region_rtts *t)
+{
+    t->n = 0;
+    const lec_cluster_node *h[64];
+    size_t nh = 0;
+    for (size_t k = 0; k < c->n && nh < 64; k++)
+        if (!strcmp(c->nodes[k].info.region, home))
+            h[nh++] = &c->nodes[k];
+    for (size_t k = 0; k < c->n; k++) {
+        const lec_cluster_node *a = &c->nodes[k];
+        bool a_home = !strcmp(a->info.region, home);
+        if (a->self) { /* our own measurements live on the other nodes' entries */
+            for (size_t j = 0; j < c->n; j++) {
+                const lec_cluster_node *b = &c->nodes[j];
+                bool b_home = !strcmp(b->info.region, home);
+                if (b != a && a_home != b_home)
+                    rtt_note(t, a_home ? b->info.region : a->info.region, b->srtt_us);
+            }
+            continue;
+        }
+        for (size_t e = 0; e < a->info.nrtts; e++) {
+            const lec_cluster_rtt *r = &a->info.rtts[e];
+            if (a_home) {
+                const lec_cluster_node *b = find(c, r->node_id);
+                if (b && strcmp(b->info.region, home))
+                    rtt_note(t, b->info.region, r->rtt_us);
+            } else {
+                for (size_t j = 0; j < nh; j++)
+                    if (!strcmp(h[j]->info.id, r->node_id))
+                        rtt_note(t, a->info.region, r->rtt_us);
+            }
+        }
+    }
 }
 
 static void node_json(const lec_cluster_node *n, lec_tstamp now, lec_jw *w)

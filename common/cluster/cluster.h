@@ -135,11 +135,20 @@ int lec_cluster_rtt_sample(lec_cluster *c, const char *node_id, lec_tstamp rtt, 
 
 const lec_cluster_node *lec_cluster_find(const lec_cluster *c, const char *id);
 
-/* The best known RTT between two regions in microseconds: the smallest
- * measurement between any node of one and any node of the other, from
- * either side; 0 when none is known. */
-uint32_t lec_cluster_region_rtt_us(const lec_cluster *c, const char *region_a,
-                                   const char *region_b);
+/* The best known RTT from region `home` to every other region, in
+ * microseconds: the smallest measurement between any node of `home` and
+ * any node of the other region, from either side (ours from srtt_us,
+ * others' from their heartbeats).  One pass over the view: O(nodes x
+ * reported RTTs). */
+#define LEC_REGION_RTTS_MAX 64
+typedef struct lec_region_rtts {
+    const char *region[LEC_REGION_RTTS_MAX]; /* borrowed from the view */
+    uint32_t best[LEC_REGION_RTTS_MAX];
+    size_t n;
+} lec_region_rtts;
+void lec_cluster_region_rtts(const lec_cluster *c, const char *home, lec_region_rtts *out);
+/* 0 when no RTT to `region` is known. */
+uint32_t lec_region_rtts_get(const lec_region_rtts *t, const char *region);
 
 /* The view as JSON fields (GET /v1/cluster): "self", "frozen", "nodes",
  * "streams" and "rtt_matrix", written into an object the caller opened. */

@@ -37,77 +37,9 @@ static bool holds(const lec_node_info *n, const char *stream)
     return false;
 }
 
-/* The best measured RTT from the client's region to every other region,
- * built once per decision in one pass over the view (what
- * lec_cluster_region_rtt_us answers for one pair, at n^2 cost each). */
-typedef struct rtt_table {
-    const char *region[64];
-    uint32_t best[64];
-    size_t n;
-} rtt_table;
-
-static void rtt_note(rtt_table *t, const char *region, uint32_t rtt)
-{
-    if (!rtt)
-        return;
-    for (size_t i = 0; i < t->n; i++) {
-        if (!strcmp(t->region[i], region)) {
-            if (rtt < t->best[i])
-                t->best[i] = rtt;
-            return;
-        }
-    }
-    if (t->n < 64) {
-        t->region[t->n] = region;
-        t->best[t->n++] = rtt;
-    }
-}
-
-static uint32_t rtt_get(const rtt_table *t, const char *region)
-{
-    for (size_t i = 0; i < t->n; i++)
-        if (!strcmp(t->region[i], region))
-            return t->best[i];
-    return 0;
-}
-
-static void rtt_build(const lec_cluster *c, const char *home, rtt_table *t)
-{
-    const lec_cluster_node *h[64];
-    size_t nh = 0;
-    for (size_t k = 0; k < c->n && nh < 64; k++)
-        if (!strcmp(c->nodes[k].info.region, home))
-            h[nh++] = &c->nodes[k];
-    for (size_t k = 0; k < c->n; k++) {
-        const lec_cluster_node *a = &c->nodes[k];
-        bool a_home = !strcmp(a->info.region, home);
-        if (a->self) { /* our own measurements live on the other nodes' entries */
-            for (size_t j = 0; j < c->n; j++) {
-                const lec_cluster_node *b = &c->nodes[j];
-                bool b_home = !strcmp(b->info.region, home);
-                if (b != a && a_home != b_home)
-                    rtt_note(t, a_home ? b->info.region : a->info.region, b->srtt_us);
-            }
-            continue;
-        }
-        for (size_t e = 0; e < a->info.nrtts; e++) {
-            const lec_cluster_rtt *r = &a->info.rtts[e];
-            if (a_home) {
-                const lec_cluster_node *b = lec_cluster_find(c, r->node_id);
-                if (b && strcmp(b->info.region, home))
-                    rtt_note(t, b->info.region, r->rtt_us);
-            } else {
-                for (size_t j = 0; j < nh; j++)
-                    if (!strcmp(h[j]->info.id, r->node_id))
-                        rtt_note(t, a->info.region, r->rtt_us);
-            }
-        }
-    }
-}
-
 /* The client's estimated round trip to node n, and how it was reckoned. */
-static double latency(const lec_steer_input *in, const rtt_table *rtts, const lec_cluster_node *n,
-                      char *how, size_t cap)
+static double latency(const lec_steer_input *in, const lec_region_rtts *rtts,
+                      const lec_cluster_node *n, char *how, size_t cap)
 {
     const lec_node_info *i = &n->info;
     const lec_steer_region *home = region_of(in, in->region);
@@ -118,7 +50,7 @@ static double latency(const lec_steer_input *in, const rtt_table *rtts, const le
         return BASE_MS;
     }
     if (home && strcmp(home->name, i->region)) {
-        uint32_t rtt = rtt_get(rtts, i->region);
+        uint32_t rtt = lec_region_rtts_get(rtts, i->region);
         /* A measured RTT below what light in fibre needs between the two
          * sites means the sites are not where the config says (one machine,
          * a lab): the distance is then the better guess. */
@@ -166,10 +98,10 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
             (n->self || in->now - n->last_seen <= STALE) && utilisation(&n->info) < 1.0)
             any_edge = true;
     }
-    rtt_table rtts = {.n = 0};
+    lec_region_rtts rtts = {.n = 0};
     const lec_steer_region *home = region_of(in, in->region);
     if (home)
-        rtt_build(in->view, home->name, &rtts);
+        lec_cluster_region_rtts(in->view, home->name, &rtts);
     size_t count = 0, eligible = 0;
     for (size_t k = 0; k < in->view->n; k++) {
         const lec_cluster_node *n = &in->view->nodes[k];

@@ -119,10 +119,16 @@ static void test_rtt(void **state)
     lec_cluster_rtt_sample(&c, "a", 160 * LEC_MS, 0);
     assert_int_equal(lec_cluster_find(&c, "a")->srtt_us, 90000);
     /* Region RTT: measured by us (eu-us), or reported by others (ap-us). */
-    assert_int_equal(lec_cluster_region_rtt_us(&c, "eu", "us"), 90000);
-    assert_int_equal(lec_cluster_region_rtt_us(&c, "us", "eu"), 90000);
-    assert_int_equal(lec_cluster_region_rtt_us(&c, "ap", "us"), 180000);
-    assert_int_equal(lec_cluster_region_rtt_us(&c, "eu", "ap"), 0);
+    lec_region_rtts r;
+    lec_cluster_region_rtts(&c, "eu", &r);
+    assert_int_equal(lec_region_rtts_get(&r, "us"), 90000);
+    assert_int_equal(lec_region_rtts_get(&r, "ap"), 0);
+    lec_cluster_region_rtts(&c, "us", &r);
+    assert_int_equal(lec_region_rtts_get(&r, "eu"), 90000);
+    assert_int_equal(lec_region_rtts_get(&r, "ap"), 180000);
+    lec_cluster_region_rtts(&c, "ap", &r);
+    assert_int_equal(lec_region_rtts_get(&r, "us"), 180000);
+    assert_int_equal(lec_region_rtts_get(&r, "eu"), 0);
     lec_cluster_free(&c);
 }
 
