@@ -15,6 +15,7 @@ void lec_room_init(lec_room *r, const lec_room_io *io, uint32_t rtcp_ssrc, lec_t
     memset(r, 0, sizeof *r);
     r->io = *io;
     r->rtcp_ssrc = rtcp_ssrc;
+    r->nack_retry = 50 * LEC_MS;
     lec_kf_init(&r->kf, kf_interval);
 }
 
@@ -37,28 +38,52 @@ void lec_room_free(lec_room *r)
     r->nviewers = 0;
 }
 
-int lec_room_set_tracks(lec_room *r, const lec_sdp *ans)
+int lec_room_set_track_specs(lec_room *r, const lec_room_track_spec *specs, unsigned n)
 {
     free_tracks(r);
-    for (unsigned i = 0; i < ans->nmedia && r->ntracks < LEC_ROOM_MAX_TRACKS; i++) {
+    for (unsigned i = 0; i < n && r->ntracks < LEC_ROOM_MAX_TRACKS; i++) {
+        lec_room_track *t = &r->tracks[r->ntracks++];
+        memset(t, 0, sizeof *t);
+        t->kind = specs[i].kind;
+        t->codec = specs[i].codec;
+        t->rtx_pt = -1;
+        t->vcodec =
+            t->kind == LEC_SDP_VIDEO ? lec_vcodec_from_name(t->codec.name) : LEC_VCODEC_OTHER;
+        /* Every track keeps a ring: viewers NACK video, relay legs NACK
+         * both (an edge repairs its audio too). */
+        if (lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX))
+            return LEC_ERR_NOMEM;
+        t->has_ring = true;
+    }
+    return 0;
+}
+
+int lec_room_set_tracks(lec_room *r, const lec_sdp *ans)
+{
+    lec_room_track_spec specs[LEC_ROOM_MAX_TRACKS];
+    int rtx[LEC_ROOM_MAX_TRACKS];
+    unsigned n = 0;
+    for (unsigned i = 0; i < ans->nmedia && n < LEC_ROOM_MAX_TRACKS; i++) {
         const lec_sdp_media *m = &ans->media[i];
         if (!m->port || !m->ncodecs)
             continue;
-        lec_room_track *t = &r->tracks[r->ntracks++];
-        memset(t, 0, sizeof *t);
-        t->kind = m->kind;
-        t->codec = m->codecs[0];
-        t->rtx_pt = -1;
+        specs[n] = (lec_room_track_spec){.kind = m->kind, .codec = m->codecs[0]};
+        rtx[n] = -1;
         for (unsigned c = 1; c < m->ncodecs; c++)
-            if (!strcasecmp(m->codecs[c].name, "rtx") && m->codecs[c].rtx_apt == t->codec.pt)
-                t->rtx_pt = m->codecs[c].pt;
-        if (m->kind == LEC_SDP_VIDEO) {
-            if (lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX))
-                return LEC_ERR_NOMEM;
-            t->has_ring = true;
-        }
+            if (!strcasecmp(m->codecs[c].name, "rtx") && m->codecs[c].rtx_apt == m->codecs[0].pt)
+                rtx[n] = m->codecs[c].pt;
+        n++;
     }
-    return 0;
+    int rc = lec_room_set_track_specs(r, specs, n);
+    for (unsigned i = 0; i < r->ntracks; i++)
+        r->tracks[i].rtx_pt = rtx[i];
+    return rc;
+}
+
+void lec_room_set_upstream(lec_room *r, bool leg, lec_tstamp rtt)
+{
+    r->upstream_leg = leg;
+    r->nack_retry = rtt + 20 * LEC_MS > 50 * LEC_MS ? rtt + 20 * LEC_MS : 50 * LEC_MS;
 }
 
 const lec_sdp_codec *lec_room_codec(const lec_room *r, lec_sdp_kind kind)
@@ -77,14 +102,25 @@ static lec_room_viewer *find_viewer(const lec_room *r, uint32_t id)
     return NULL;
 }
 
+static lec_room_viewer *viewer_new(lec_room *r, uint32_t id)
+{
+    lec_room_viewer *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->id = id;
+    v->next = r->viewers;
+    r->viewers = v;
+    r->nviewers++;
+    return v;
+}
+
 int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
                         const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS], uint16_t seq_base,
                         uint32_t ts_base)
 {
-    lec_room_viewer *v = calloc(1, sizeof *v);
+    lec_room_viewer *v = viewer_new(r, id);
     if (!v)
         return LEC_ERR_NOMEM;
-    v->id = id;
     for (unsigned i = 0; i < ans->nmedia; i++) {
         const lec_sdp_media *m = &ans->media[i];
         if (!m->port || !m->ncodecs)
@@ -98,9 +134,24 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
             break;
         }
     }
-    v->next = r->viewers;
-    r->viewers = v;
-    r->nviewers++;
+    return 0;
+}
+
+static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now);
+
+int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS],
+                     uint16_t seq_base, uint32_t ts_base, lec_tstamp now)
+{
+    lec_room_viewer *v = viewer_new(r, id);
+    if (!v)
+        return LEC_ERR_NOMEM;
+    v->leg = true;
+    for (unsigned ti = 0; ti < r->ntracks; ti++) {
+        const lec_sdp_codec *c = &r->tracks[ti].codec;
+        lec_fwd_init(&v->fwd[ti], ssrcs[ti], c->pt, c->clock_rate, seq_base, ts_base);
+        v->has[ti] = true;
+    }
+    viewer_start(r, v, now);
     return 0;
 }
 
@@ -154,8 +205,9 @@ void lec_room_viewer_ready(lec_room *r, uint32_t id, lec_tstamp now)
 {
     lec_room_viewer *v = find_viewer(r, id);
     if (v)
-        v->ready = true;
-    request_keyframe(r, now); /* a new viewer starts at the next keyframe */
+        viewer_start(r, v, now);
+    else
+        request_keyframe(r, now);
 }
 
 static lec_room_track *track_by_pt(lec_room *r, uint8_t pt)
@@ -210,7 +262,7 @@ static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
             r->stats.unrepaired++;
             continue;
         }
-        if (!m.tries || now - m.asked >= 50 * LEC_MS) {
+        if (!m.tries || now - m.asked >= r->nack_retry) {
             seqs[n++] = (uint16_t)m.ext;
             m.asked = now;
             m.tries++;
@@ -231,7 +283,7 @@ static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
  * packet by packet asks for a keyframe instead. */
 static void note_holes(lec_room *r, lec_room_track *t, uint64_t from, uint64_t to, lec_tstamp now)
 {
-    if (!(t->codec.fb & LEC_FB_NACK) || !t->has_ring)
+    if (!(r->upstream_leg || (t->codec.fb & LEC_FB_NACK)) || !t->has_ring)
         return;
     if (to - from > LEC_ROOM_MAX_MISSING / 2) {
         request_keyframe(r, now);
@@ -266,6 +318,15 @@ static bool fills_hole(lec_room *r, lec_room_track *t, uint64_t ext)
     return !t->has_ring || lec_ring_read(&t->ring, ext, probe, sizeof probe, &len, &meta) != 0;
 }
 
+static void note_first_media(lec_room *r, lec_room_viewer *v)
+{
+    if (!v->first_media) {
+        v->first_media = true;
+        if (r->io.first_media)
+            r->io.first_media(r->io.ud, v->id);
+    }
+}
+
 /* Rewrites a copy for viewer v and sends it. */
 static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
                     const lec_rtp_hdr *h)
@@ -295,6 +356,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->unwrap = (lec_seq_unwrap){0};
         t->have_seq = false;
         t->nmiss = 0;
+        t->have_kf = false;
         if (t->has_ring) {
             lec_ring_free(&t->ring);
             t->has_ring = lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX) == 0;
@@ -317,25 +379,93 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     t->received++;
     if (t->has_ring)
         lec_ring_push(&t->ring, ext, pkt, len, 0);
+    if (t->vcodec && (!t->have_kf || ext > t->kf_ext) &&
+        lec_rtp_keyframe_start(t->vcodec, pkt + h.header_len, h.payload_len)) {
+        t->kf_ext = ext;
+        t->have_kf = true;
+    }
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
         if (!v->has[ti] || !v->ready || !send_to(r, v, ti, pkt, len, &h))
             continue;
         r->stats.rtp_out[k]++;
         r->stats.bytes_out[k] += len;
-        if (!v->first_media) {
-            v->first_media = true;
-            if (r->io.first_media)
-                r->io.first_media(r->io.ud, v->id);
-        }
+        note_first_media(r, v);
     }
 }
 
+/* The GOP cache (room.h, lec_room_viewer_ready): replays track t from its
+ * newest keyframe to the head for viewer v, squeezing the timestamps so
+ * the last frame keeps its true time and each earlier one sits 1 ms
+ * before the next.  False when there is nothing whole to replay. */
+static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
+{
+    lec_room_track *t = &r->tracks[ti];
+    if (!t->have_kf || !t->has_ring || t->highest_ext - t->kf_ext >= LEC_ROOM_GOP_MAX)
+        return false;
+    uint8_t pkt[LEC_ROOM_PKT_MAX];
+    size_t len;
+    uint64_t meta;
+    lec_rtp_hdr h;
+    /* First pass: every packet is there (a hole would stall the decoder);
+     * count the frames. */
+    unsigned frames = 0;
+    uint32_t last_ts = 0;
+    for (uint64_t e = t->kf_ext; e <= t->highest_ext; e++) {
+        if (lec_ring_read(&t->ring, e, pkt, sizeof pkt, &len, &meta) || lec_rtp_parse(pkt, len, &h))
+            return false;
+        if (!frames || h.ts != last_ts)
+            frames++;
+        last_ts = h.ts;
+    }
+    uint32_t head_ts = last_ts;
+    uint32_t step = t->codec.clock_rate ? t->codec.clock_rate / 1000 : 90;
+    unsigned frame = 0;
+    for (uint64_t e = t->kf_ext; e <= t->highest_ext; e++) {
+        if (lec_ring_read(&t->ring, e, pkt, sizeof pkt, &len, &meta) || lec_rtp_parse(pkt, len, &h))
+            return false;
+        if (e > t->kf_ext && h.ts != last_ts)
+            frame++;
+        last_ts = h.ts;
+        memcpy(r->scratch, pkt, len);
+        if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h.ssrc, h.seq, h.ts, len))
+            return false;
+        /* The head frame maps as live packets will; earlier ones squeeze. */
+        uint32_t head_out = lec_fwd_out_ts(&v->fwd[ti], head_ts);
+        lec_rtp_set_ts(r->scratch, head_out - (frames - 1 - frame) * step);
+        r->io.send_rtp(r->io.ud, v->id, r->scratch, len, sizeof r->scratch);
+        r->stats.rtp_out[1]++;
+        r->stats.bytes_out[1] += len;
+    }
+    note_first_media(r, v);
+    return true;
+}
+
+/* A viewer or leg whose transport is up: it starts from the GOP cache, or
+ * at the next keyframe, asked for upstream. */
+static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now)
+{
+    v->ready = true;
+    bool started = false, video = false;
+    for (unsigned ti = 0; ti < r->ntracks; ti++) {
+        if (r->tracks[ti].kind != LEC_SDP_VIDEO || !v->has[ti])
+            continue;
+        video = true;
+        if (replay_gop(r, v, ti)) {
+            started = true;
+            r->stats.gop_replays++;
+        }
+    }
+    if (video && !started)
+        request_keyframe(r, now);
+}
+
 /* Resends what a viewer NACKed, from the ring, rewritten as before. */
-static void answer_nack(lec_room *r, lec_room_viewer *v, const uint16_t *seqs, int n)
+static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, const uint16_t *seqs,
+                        int n)
 {
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
         lec_room_track *t = &r->tracks[ti];
-        if (!t->has_ring || !v->has[ti])
+        if (!t->has_ring || !v->has[ti] || v->fwd[ti].out_ssrc != media_ssrc)
             continue;
         uint64_t head = lec_ring_head(&t->ring);
         uint8_t pkt[LEC_ROOM_PKT_MAX];
@@ -372,7 +502,7 @@ void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t l
             int n = lec_rtcp_parse_nack(&rp, &ids, seqs, 64);
             if (n > 0) {
                 r->stats.nack_in++;
-                answer_nack(r, v, seqs, n);
+                answer_nack(r, v, ids.media_ssrc, seqs, n);
             }
         }
     }

@@ -23,8 +23,9 @@
 
 #define LEC_ROOM_MAX_TRACKS  2
 #define LEC_ROOM_PKT_MAX     1500
-#define LEC_ROOM_TRAILER     32 /* room left after a packet for SRTP's tag */
-#define LEC_ROOM_MAX_MISSING 64 /* holes in the publisher's stream NACKed at once */
+#define LEC_ROOM_TRAILER     32  /* room left after a packet for SRTP's tag */
+#define LEC_ROOM_MAX_MISSING 64  /* holes in the publisher's stream NACKed at once */
+#define LEC_ROOM_GOP_MAX     600 /* a longer GOP is not replayed: a keyframe is asked for */
 
 typedef struct lec_room_io {
     /* A packet for viewer `viewer` (its id) or, for RTCP with viewer 0,
@@ -39,9 +40,10 @@ typedef struct lec_room_io {
 typedef struct lec_room_stats {
     uint64_t rtp_in[2], bytes_in[2], rtp_out[2], bytes_out[2]; /* [audio, video] */
     uint64_t lost_in, nack_in, retransmits, pli_in, pli_out;
-    uint64_t nack_out;   /* NACKs sent to the publisher */
-    uint64_t repaired;   /* holes the publisher filled (RTX or resend) */
-    uint64_t unrepaired; /* holes given up on after the last try */
+    uint64_t nack_out;    /* NACKs sent to the publisher */
+    uint64_t repaired;    /* holes the publisher filled (RTX or resend) */
+    uint64_t unrepaired;  /* holes given up on after the last try */
+    uint64_t gop_replays; /* joiners started from the GOP cache */
 } lec_room_stats;
 
 typedef struct lec_room_track {
@@ -56,6 +58,10 @@ typedef struct lec_room_track {
     uint32_t last_sr_mid;
     lec_tstamp last_sr_at;
     int rtx_pt; /* the publisher's RTX payload type for this track, or -1 */
+    lec_vcodec vcodec;
+    /* GOP cache: where the newest keyframe starts in the ring. */
+    uint64_t kf_ext;
+    bool have_kf;
     /* Holes in the publisher's stream, asked for again (NACK) up to 3 times. */
     struct lec_room_miss {
         uint64_t ext;
@@ -71,6 +77,7 @@ typedef struct lec_room_viewer {
     bool has[LEC_ROOM_MAX_TRACKS];
     bool ready; /* its transport is up: send to it */
     bool first_media;
+    bool leg; /* a relay leg: every track, the source's payload types */
     struct lec_room_viewer *next;
 } lec_room_viewer;
 
@@ -83,6 +90,8 @@ typedef struct lec_room {
     uint32_t rtcp_ssrc;
     lec_tstamp last_rr;
     bool publisher_ready;
+    bool upstream_leg;     /* fed by a relay leg: NACK every track on it */
+    lec_tstamp nack_retry; /* between asks for the same hole */
     lec_room_io io;
     lec_room_stats stats;
     uint8_t scratch[LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER];
@@ -98,6 +107,24 @@ void lec_room_free(lec_room *r);
  * ones: a new publisher).  0 or LEC_ERR_NOMEM. */
 int lec_room_set_tracks(lec_room *r, const lec_sdp *publisher_answer);
 
+/* The tracks as a list (a relay leg's RelayOpened): kind and codec each. */
+typedef struct lec_room_track_spec {
+    lec_sdp_kind kind;
+    lec_sdp_codec codec;
+} lec_room_track_spec;
+int lec_room_set_track_specs(lec_room *r, const lec_room_track_spec *specs, unsigned n);
+
+/* The room is fed by a relay leg (not a browser or encoder): holes on
+ * every track are NACKed upstream, asked again after `rtt` plus a margin
+ * (at least 50 ms apart). */
+void lec_room_set_upstream(lec_room *r, bool leg, lec_tstamp rtt);
+
+/* A relay leg as a subscriber: every track, each keeping the source's
+ * payload type, with the leg's own SSRCs.  Ready at once.  0 or
+ * LEC_ERR_NOMEM. */
+int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS],
+                     uint16_t seq_base, uint32_t ts_base, lec_tstamp now);
+
 /* A viewer and its rewrite per track; the viewer's negotiated answer gives
  * its payload types; ssrcs and bases are the caller's (random).  0,
  * LEC_ERR_NOMEM. */
@@ -108,7 +135,10 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *viewer_answer,
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
 void lec_room_remove_viewer(lec_room *r, uint32_t id);
 /* Transports up: the publisher's (RTCP to it may flow) or a viewer's (it
- * gets media; a keyframe is requested for it). */
+ * gets media: it starts from the GOP cache, the packets from the newest
+ * keyframe on, replayed at once with their timestamps squeezed 1 ms apart
+ * so the player catches up to live instead of lagging; without a cached
+ * keyframe, one is requested upstream). */
 void lec_room_publisher_ready(lec_room *r, lec_tstamp now);
 void lec_room_viewer_ready(lec_room *r, uint32_t id, lec_tstamp now);
 

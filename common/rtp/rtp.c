@@ -3,6 +3,7 @@
 #include "base/err.h"
 
 #include <string.h>
+#include <strings.h>
 
 lec_pkt_class lec_pkt_classify(const uint8_t *b, size_t len)
 {
@@ -198,4 +199,82 @@ uint64_t lec_ntp_from_unix_ns(uint64_t unix_ns)
     uint64_t secs = unix_ns / 1000000000u + 2208988800u; /* 1900 -> 1970 */
     uint64_t frac = ((unix_ns % 1000000000u) << 32) / 1000000000u;
     return secs << 32 | frac;
+}
+
+lec_vcodec lec_vcodec_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        lec_vcodec c;
+    } names[] = {{"VP8", LEC_VCODEC_VP8},
+                 {"VP9", LEC_VCODEC_VP9},
+                 {"H264", LEC_VCODEC_H264},
+                 {"AV1", LEC_VCODEC_AV1}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (!strcasecmp(name, names[i].name))
+            return names[i].c;
+    return LEC_VCODEC_OTHER;
+}
+
+static bool vp8_keyframe_start(const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        return false;
+    size_t off = 1;
+    bool start = (p[0] & 0x10) && (p[0] & 0x07) == 0; /* S, PID 0 */
+    if (p[0] & 0x80) {                                /* X: extension byte */
+        if (len < 2)
+            return false;
+        uint8_t x = p[1];
+        off = 2;
+        if (x & 0x80) /* I: picture id, 7 or 15 bits */
+            off += len > off && (p[off] & 0x80) ? 2 : 1;
+        if (x & 0x40) /* L: TL0PICIDX */
+            off++;
+        if (x & 0x30) /* T or K: TID/KEYIDX */
+            off++;
+    }
+    return start && off < len && !(p[off] & 0x01); /* P clear: a keyframe */
+}
+
+static bool h264_key_nal(uint8_t type)
+{
+    return type == 5 || type == 7; /* IDR slice, SPS */
+}
+
+static bool h264_keyframe_start(const uint8_t *p, size_t len)
+{
+    if (len < 1)
+        return false;
+    uint8_t type = p[0] & 0x1f;
+    if (type == 24) { /* STAP-A: 16-bit sizes, each followed by a NAL */
+        for (size_t off = 1; off + 2 < len;) {
+            size_t n = (size_t)p[off] << 8 | p[off + 1];
+            if (!n || off + 2 + n > len)
+                return false;
+            if (h264_key_nal(p[off + 2] & 0x1f))
+                return true;
+            off += 2 + n;
+        }
+        return false;
+    }
+    if (type == 28) /* FU-A: the start fragment of an IDR */
+        return len >= 2 && (p[1] & 0x80) && h264_key_nal(p[1] & 0x1f);
+    return h264_key_nal(type);
+}
+
+bool lec_rtp_keyframe_start(lec_vcodec c, const uint8_t *p, size_t len)
+{
+    switch (c) {
+    case LEC_VCODEC_VP8:
+        return vp8_keyframe_start(p, len);
+    case LEC_VCODEC_VP9:
+        return len >= 1 && !(p[0] & 0x40) && (p[0] & 0x08); /* P clear, B set */
+    case LEC_VCODEC_H264:
+        return h264_keyframe_start(p, len);
+    case LEC_VCODEC_AV1:
+        return len >= 1 && (p[0] & 0x08); /* N */
+    default:
+        return false;
+    }
 }

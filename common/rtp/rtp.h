@@ -78,6 +78,24 @@ static inline void lec_rtp_set_pt(uint8_t *b, uint8_t pt)
 int lec_rtp_ext_rewrite(uint8_t *b, const lec_rtp_hdr *h, uint8_t id, const uint8_t *data,
                         size_t len);
 
+/* Video codecs whose keyframes we recognise in RTP payloads. */
+typedef enum lec_vcodec {
+    LEC_VCODEC_OTHER = 0,
+    LEC_VCODEC_VP8,
+    LEC_VCODEC_VP9,
+    LEC_VCODEC_H264,
+    LEC_VCODEC_AV1,
+} lec_vcodec;
+
+/* From an rtpmap encoding name ("VP8", "h264"), case-insensitive. */
+lec_vcodec lec_vcodec_from_name(const char *name);
+
+/* Whether a payload is the first packet of a keyframe: VP8 (RFC 7741: the
+ * start of partition 0 with the P bit clear), VP9 (P clear, B set), H.264
+ * (RFC 6184: an IDR or SPS, alone, in a STAP-A or starting an FU-A), AV1
+ * (the N bit: a new coded video sequence).  Never reads past len. */
+bool lec_rtp_keyframe_start(lec_vcodec c, const uint8_t *payload, size_t len);
+
 /* Writes a 12-byte header (no CSRC, no extension) into b; returns 12. */
 size_t lec_rtp_write_header(uint8_t *b, uint8_t pt, bool marker, uint16_t seq, uint32_t ts,
                             uint32_t ssrc);

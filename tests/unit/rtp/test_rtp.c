@@ -286,6 +286,44 @@ static void test_rtcp_malformed(void **state)
     assert_int_equal(lec_rtcp_parse_remb(&p, &r), LEC_ERR_INVAL);
 }
 
+static void test_keyframes(void **state)
+{
+    (void)state;
+    assert_int_equal(lec_vcodec_from_name("vp8"), LEC_VCODEC_VP8);
+    assert_int_equal(lec_vcodec_from_name("H264"), LEC_VCODEC_H264);
+    assert_int_equal(lec_vcodec_from_name("opus"), LEC_VCODEC_OTHER);
+    assert_int_equal(lec_vcodec_from_name(NULL), LEC_VCODEC_OTHER);
+    /* VP8: S + PID 0, then the payload header's P bit. */
+    const uint8_t vp8_key[] = {0x10, 0x00, 0x9d}, vp8_delta[] = {0x10, 0x01};
+    const uint8_t vp8_cont[] = {0x00, 0x00}; /* not a partition start */
+    /* X with I (15-bit picture id), L, T: the payload header at offset 6. */
+    const uint8_t vp8_ext_key[] = {0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x00};
+    const uint8_t vp8_ext_trunc[] = {0x90, 0xe0, 0x81};
+    assert_true(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_key, sizeof vp8_key));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_delta, sizeof vp8_delta));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_cont, sizeof vp8_cont));
+    assert_true(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_ext_key, sizeof vp8_ext_key));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_ext_trunc, sizeof vp8_ext_trunc));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_key, 0));
+    /* H.264: a lone SPS, an IDR FU-A start, a STAP-A with SPS, a P slice. */
+    const uint8_t sps[] = {0x67, 0x42}, fu_idr[] = {0x7c, 0x85}, fu_mid[] = {0x7c, 0x05};
+    const uint8_t stap[] = {0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x01, 0x68};
+    const uint8_t stap_bad[] = {0x78, 0x00, 0x09, 0x67}, p_slice[] = {0x41, 0x9a};
+    assert_true(lec_rtp_keyframe_start(LEC_VCODEC_H264, sps, sizeof sps));
+    assert_true(lec_rtp_keyframe_start(LEC_VCODEC_H264, fu_idr, sizeof fu_idr));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_H264, fu_mid, sizeof fu_mid));
+    assert_true(lec_rtp_keyframe_start(LEC_VCODEC_H264, stap, sizeof stap));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_H264, stap_bad, sizeof stap_bad));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_H264, p_slice, sizeof p_slice));
+    /* VP9 (P clear, B set) and AV1 (N). */
+    const uint8_t vp9_key[] = {0x08}, vp9_inter[] = {0x48}, av1_new[] = {0x08}, av1[] = {0x10};
+    assert_true(lec_rtp_keyframe_start(LEC_VCODEC_VP9, vp9_key, 1));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_VP9, vp9_inter, 1));
+    assert_true(lec_rtp_keyframe_start(LEC_VCODEC_AV1, av1_new, 1));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_AV1, av1, 1));
+    assert_false(lec_rtp_keyframe_start(LEC_VCODEC_OTHER, sps, sizeof sps));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,7 +331,7 @@ int main(void)
         cmocka_unit_test(test_two_byte_ext),   cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unwrap),         cmocka_unit_test(test_ntp),
         cmocka_unit_test(test_rtcp_compound),  cmocka_unit_test(test_rtcp_feedback),
-        cmocka_unit_test(test_rtcp_malformed),
+        cmocka_unit_test(test_rtcp_malformed), cmocka_unit_test(test_keyframes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
