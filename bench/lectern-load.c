@@ -7,7 +7,15 @@
  * (loopback in bench/run.sh).
  *
  *   lectern-load --url http://127.0.0.1:8080 --viewers 50 --seconds 20
+ *
+ * With --view-only there is no publisher (another lectern-load on this
+ * machine publishes; the delay is still measured against its clock).
+ * With --view-url the viewers play from another node (an edge fed over
+ * relay legs; a 307 from steering is followed).  Each video packet carries
+ * the publisher's send time (monotonic ns, this machine's clock), so the
+ * viewers report the end-to-end delay through every hop: p50/p95/p99.
  */
+#define _GNU_SOURCE
 #include "base/err.h"
 #include "peer/peer.h"
 #include "rtp/rtp.h"
@@ -31,9 +39,16 @@ typedef struct client {
     uint64_t packets, bytes;
 } client;
 
+#define LAT_BUCKETS 5000 /* 0.1 ms each: up to 500 ms */
+
 static struct {
     char host[64];
     uint16_t port;
+    char vhost[64];
+    uint16_t vport;
+    bool measuring;
+    uint64_t lat[LAT_BUCKETS + 1];
+    uint64_t nlat;
     const char *stream, *token;
     int viewers, seconds;
     uint64_t bitrate;
@@ -49,12 +64,14 @@ static struct {
 } g = {.stream = "bench", .token = "", .viewers = 10, .seconds = 20, .bitrate = 1500000};
 
 /* A blocking HTTP/1.1 POST to our own server (the tool's setup path, not
- * its measured path).  Returns the status; body and Location into out. */
-static int http_post(const char *path, const char *body, char *answer, size_t cap)
+ * its measured path).  Returns the status; the body into answer, and a
+ * redirect's Location into location. */
+static int http_post(const char *host, uint16_t port, const char *path, const char *body,
+                     char *answer, size_t cap, char *location, size_t lcap)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(g.port)};
-    inet_pton(AF_INET, g.host, &sa.sin_addr);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, host, &sa.sin_addr);
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
         close(fd);
         return -1;
@@ -63,7 +80,7 @@ static int http_post(const char *path, const char *body, char *answer, size_t ca
     int n = snprintf(head, sizeof head,
                      "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/sdp\r\n"
                      "Authorization: Bearer %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                     path, g.host, g.token, strlen(body));
+                     path, host, g.token, strlen(body));
     if (write(fd, head, (size_t)n) != n || write(fd, body, strlen(body)) != (ssize_t)strlen(body)) {
         close(fd);
         return -1;
@@ -75,6 +92,13 @@ static int http_post(const char *path, const char *body, char *answer, size_t ca
     answer[len] = '\0';
     close(fd);
     int status = len > 12 ? atoi(answer + 9) : -1;
+    const char *loc = strcasestr(answer, "\r\nLocation: ");
+    if (loc && location) {
+        size_t k = 0;
+        for (loc += 12; *loc && *loc != '\r' && k + 1 < lcap; loc++)
+            location[k++] = *loc;
+        location[k] = '\0';
+    }
     char *b = strstr(answer, "\r\n\r\n");
     if (b)
         memmove(answer, b + 4, strlen(b + 4) + 1);
@@ -91,13 +115,38 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
     }
 }
 
+static uint64_t mono_ns(void)
+{
+    return lec_clock_now(lec_sys_clock());
+}
+
 static void on_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
 {
     (void)p;
-    (void)pkt;
     client *c = ud;
     c->packets++;
     c->bytes += len;
+    lec_rtp_hdr h;
+    if (!g.measuring || lec_rtp_parse(pkt, len, &h) || h.payload_len < 12 || len < 200)
+        return;
+    uint64_t sent = 0;
+    for (int i = 0; i < 8; i++)
+        sent = sent << 8 | pkt[h.header_len + 4 + i];
+    uint64_t now = mono_ns();
+    if (sent > now || now - sent > 10 * LEC_S)
+        return;
+    uint64_t b = (now - sent) / 100000; /* 0.1 ms */
+    g.lat[b < LAT_BUCKETS ? b : LAT_BUCKETS]++;
+    g.nlat++;
+}
+
+static double lat_pct(double q)
+{
+    uint64_t want = (uint64_t)(q * (double)g.nlat), seen = 0;
+    for (int b = 0; b <= LAT_BUCKETS; b++)
+        if ((seen += g.lat[b]) > want)
+            return b / 10.0;
+    return LAT_BUCKETS / 10.0;
 }
 
 /* Creates a client's peer and its offer, posts it, applies the answer. */
@@ -150,9 +199,17 @@ static int join(client *c, bool publisher)
     lec_sbuf sb;
     lec_sbuf_init(&sb, NULL);
     lec_sdp_write(&offer, &sb);
-    char path[128], resp[16384];
+    char path[512], resp[16384], loc[512] = "";
     snprintf(path, sizeof path, "/%s/%s", publisher ? "whip" : "whep", g.stream);
-    int st = http_post(path, sb.data, resp, sizeof resp);
+    const char *host = publisher ? g.host : g.vhost;
+    uint16_t port = publisher ? g.port : g.vport;
+    int st = http_post(host, port, path, sb.data, resp, sizeof resp, loc, sizeof loc);
+    char rhost[64];
+    unsigned rport;
+    /* Steering may send a viewer elsewhere (307): follow it once. */
+    if (st == 307 && sscanf(loc, "http://%63[^:]:%u%511s", rhost, &rport, path) == 3) {
+        st = http_post(rhost, (uint16_t)rport, path, sb.data, resp, sizeof resp, NULL, 0);
+    }
     lec_sbuf_free(&sb);
     char err[128];
     if (st != 201 || lec_sdp_parse(resp, strlen(resp), &answer, err, sizeof err)) {
@@ -183,8 +240,16 @@ static void on_send(uv_timer_t *t)
     for (uint64_t sent = 0; sent < video_bytes;) {
         size_t chunk = video_bytes - sent < 1100 ? (size_t)(video_bytes - sent) : 1100;
         sent += chunk;
+        bool first = sent == chunk;
         size_t n = lec_rtp_write_header(buf, 96, sent >= video_bytes, g.seq++, g.ts, 0x11111111);
         memset(buf + n, 0x5a, chunk);
+        /* VP8's descriptor: a keyframe every 2 s (S, PID 0, P clear) so
+         * the GOP cache has something to start joiners from. */
+        buf[n] = first && tick % 3 == 0 ? 0x10 : 0x00;
+        buf[n + 1] = first && tick % 201 == 0 ? 0x00 : 0x01;
+        uint64_t now = mono_ns();
+        for (int i = 0; i < 8 && chunk >= 12; i++)
+            buf[n + 4 + i] = (uint8_t)(now >> (56 - 8 * i));
         lec_peer_send_rtp(g.pub.peer, buf, n + chunk, sizeof buf);
     }
     if (tick % 3 == 0)
@@ -219,11 +284,20 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"url", 1, NULL, 'u'},     {"stream", 1, NULL, 's'},
                                          {"token", 1, NULL, 't'},   {"viewers", 1, NULL, 'n'},
                                          {"seconds", 1, NULL, 'd'}, {"bitrate", 1, NULL, 'b'},
+                                         {"view-url", 1, NULL, 'v'}, {"view-only", 0, NULL, 'o'},
                                          {NULL, 0, NULL, 0}};
+    const char *view_url = NULL;
+    bool view_only = false;
     const char *url = "http://127.0.0.1:8080";
     int c;
-    while ((c = getopt_long(argc, argv, "u:s:t:n:d:b:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:s:t:n:d:b:v:o", opts, NULL)) != -1) {
         switch (c) {
+        case 'o':
+            view_only = true;
+            break;
+        case 'v':
+            view_url = optarg;
+            break;
         case 'u':
             url = optarg;
             break;
@@ -244,7 +318,8 @@ int main(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "usage: lectern-load [--url http://127.0.0.1:8080] [--viewers N] "
-                            "[--seconds S] [--bitrate BPS] [--stream NAME] [--token T]\n");
+                            "[--seconds S] [--bitrate BPS] [--stream NAME] [--token T] "
+                            "[--view-url http://127.0.0.1:8081] [--view-only]\n");
             return 2;
         }
     }
@@ -255,17 +330,26 @@ int main(int argc, char **argv)
         return 2;
     }
     g.port = (uint16_t)port;
+    unsigned vport = port;
+    snprintf(g.vhost, sizeof g.vhost, "%s", g.host);
+    if (view_url && (sscanf(view_url, "http://%63[^:]:%u", g.vhost, &vport) != 2 || !vport ||
+                     vport > 65535)) {
+        fprintf(stderr, "lectern-load: bad --view-url\n");
+        return 2;
+    }
+    g.vport = (uint16_t)vport;
     uv_loop_init(&g.loop);
     g.glib = lec_glib_loop_new(&g.loop);
     lec_log_init(&g.log, lec_sys_log_sink_fd, (void *)(intptr_t)2, NULL);
     lec_log_set_level(&g.log, LEC_LOG_WARN);
-    if (lec_dtls_cert_new(&g.cert) || join(&g.pub, true))
+    if (lec_dtls_cert_new(&g.cert) || (!view_only && join(&g.pub, true)))
         return 1;
     uv_timer_t send_timer;
     uv_timer_init(&g.loop, &send_timer);
     uv_timer_start(&send_timer, on_send, 10, 10);
-    run_for(1500); /* the publisher connects and goes live */
-    if (!g.pub.connected) {
+    if (!view_only)
+        run_for(1500); /* the publisher connects and goes live */
+    if (!view_only && !g.pub.connected) {
         fprintf(stderr, "lectern-load: the publisher did not connect\n");
         return 1;
     }
@@ -280,6 +364,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < g.viewers; i++)
         p0 += g.v[i].packets, b0 += g.v[i].bytes;
     lec_tstamp t0 = lec_clock_now(lec_sys_clock());
+    g.measuring = true;
     run_for(g.seconds * 1000);
     double dt = (double)(lec_clock_now(lec_sys_clock()) - t0) / 1e9;
     uint64_t p1 = 0, b1 = 0;
@@ -289,8 +374,10 @@ int main(int argc, char **argv)
         connected += g.v[i].connected;
     }
     printf("{\"viewers\":%d,\"connected\":%d,\"seconds\":%.1f,\"packets\":%llu,"
-           "\"packets_per_s\":%.0f,\"mbps_per_viewer\":%.2f}\n",
+           "\"packets_per_s\":%.0f,\"mbps_per_viewer\":%.2f,\"latency_ms\":{\"p50\":%.1f,"
+           "\"p95\":%.1f,\"p99\":%.1f,\"samples\":%llu}}\n",
            g.viewers, connected, dt, (unsigned long long)(p1 - p0), (double)(p1 - p0) / dt,
-           (double)(b1 - b0) * 8 / dt / 1e6 / connected);
+           (double)(b1 - b0) * 8 / dt / 1e6 / (connected ? connected : 1), lat_pct(0.5),
+           lat_pct(0.95), lat_pct(0.99), (unsigned long long)g.nlat);
     return 0;
 }

@@ -332,6 +332,13 @@ int lec_codec_encode_stream_event(const lec_msg_header *h, const lec_stream_even
     m.n_tracks = ev->ntracks;
     m.tracks = tp;
     m.started_unix_ms = ev->started_unix_ms;
+    char *regions[LEC_MAX_PREWARM];
+    if (ev->nprewarm > LEC_MAX_PREWARM)
+        return LEC_ERR_INVAL;
+    for (size_t i = 0; i < ev->nprewarm; i++)
+        regions[i] = mut(ev->prewarm_regions[i]);
+    m.n_prewarm_regions = ev->nprewarm;
+    m.prewarm_regions = regions;
     return pack(&m.base, out);
 }
 
@@ -350,6 +357,14 @@ int lec_codec_decode_stream_event(const uint8_t *data, size_t len, lec_msg_heade
         rc = LEC_ERR_INVAL;
     if (!rc)
         rc = tracks_in(m->tracks, m->n_tracks, out->tracks, &out->ntracks);
+    if (!rc && m->n_prewarm_regions > LEC_MAX_PREWARM)
+        rc = LEC_ERR_INVAL;
+    for (size_t i = 0; !rc && i < m->n_prewarm_regions; i++)
+        if (copy_str(out->prewarm_regions[i], LEC_ID_MAX, m->prewarm_regions[i]) ||
+            !lec_codec_valid_token(out->prewarm_regions[i]))
+            rc = LEC_ERR_INVAL;
+    if (!rc)
+        out->nprewarm = m->n_prewarm_regions;
     out->type = (lec_stream_event_type)m->type;
     out->started_unix_ms = m->started_unix_ms;
     lectern__v1__stream_event__free_unpacked(m, NULL);
@@ -375,6 +390,7 @@ int lec_codec_encode_relay_open(const lec_msg_header *h, const lec_relay_open *r
     for (size_t i = 0; i < r->nprofiles; i++)
         profiles[i] = (Lectern__V1__SrtpProfile)r->profiles[i];
     m.n_profiles = r->nprofiles;
+    m.resume = r->resume;
     m.profiles = profiles;
     return pack(&m.base, out);
 }
@@ -402,6 +418,7 @@ int lec_codec_decode_relay_open(const uint8_t *data, size_t len, lec_msg_header 
             out->profiles[out->nprofiles++] = (lec_srtp_profile)m->profiles[i];
     }
     out->leg_id = m->leg_id;
+    out->resume = m->resume;
     lectern__v1__relay_open__free_unpacked(m, NULL);
     return rc;
 }
@@ -436,6 +453,7 @@ int lec_codec_encode_relay_opened(const lec_msg_header *h, const lec_relay_opene
     m.key_up.len = r->key_up_len;
     m.key_up.data = (uint8_t *)(uintptr_t)r->key_up;
     m.depth = r->depth;
+    m.source_leg_id = r->source_leg_id;
     return pack(&m.base, out);
 }
 
@@ -469,6 +487,7 @@ int lec_codec_decode_relay_opened(const uint8_t *data, size_t len, lec_msg_heade
             memcpy(out->key_up, m->key_up.data, m->key_up.len);
         out->key_up_len = m->key_up.len;
         out->depth = m->depth;
+        out->source_leg_id = m->source_leg_id;
     }
     lectern__v1__relay_opened__free_unpacked(m, NULL);
     return rc;

@@ -24,6 +24,7 @@
 #define LEC_MAX_HB_STREAMS 4096
 #define LEC_MAX_HB_RTTS    1024
 #define LEC_SRTP_KEY_MAX   64 /* master key + salt */
+#define LEC_MAX_PREWARM    16
 
 typedef struct lec_msg_header {
     uint32_t version;
@@ -62,6 +63,8 @@ typedef struct lec_stream_event {
     lec_track_info tracks[LEC_MAX_TRACKS];
     size_t ntracks;
     uint64_t started_unix_ms;
+    char prewarm_regions[LEC_MAX_PREWARM][LEC_ID_MAX];
+    size_t nprewarm;
 } lec_stream_event;
 
 typedef enum lec_srtp_profile {
@@ -87,6 +90,7 @@ typedef struct lec_relay_open {
     uint64_t leg_id;
     lec_srtp_profile profiles[4];
     size_t nprofiles;
+    bool resume;
 } lec_relay_open;
 
 typedef struct lec_relay_opened {
@@ -104,6 +108,7 @@ typedef struct lec_relay_opened {
     uint8_t key_up[LEC_SRTP_KEY_MAX];
     size_t key_up_len;
     uint32_t depth;
+    uint64_t source_leg_id;
 } lec_relay_opened;
 
 typedef struct lec_relay_close {

@@ -92,8 +92,6 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
     bool any_edge = false;
     for (size_t k = 0; k < in->view->n; k++) {
         const lec_cluster_node *n = &in->view->nodes[k];
-        if (in->require_holder && !holds(&n->info, in->stream))
-            continue;
         if (n->info.role == LEC_ROLE_EDGE && !n->info.draining &&
             (n->self || in->now - n->last_seen <= STALE) && utilisation(&n->info) < 1.0)
             any_edge = true;
@@ -107,7 +105,7 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
         const lec_cluster_node *n = &in->view->nodes[k];
         const lec_node_info *i = &n->info;
         double u = utilisation(i);
-        if ((in->require_holder && !holds(i, in->stream)) || i->draining || u >= 1.0 ||
+        if (i->draining || u >= 1.0 ||
             (!n->self && in->now - n->last_seen > STALE) || (any_edge && i->role != LEC_ROLE_EDGE))
             continue;
         lec_steer_choice c = {.node = n, .utilisation = u, .holds = holds(i, in->stream)};

@@ -35,7 +35,6 @@ typedef struct lec_steer_input {
     const char *region;              /* the client's region (hint or geo), or NULL */
     const lec_steer_region *regions; /* known regions with coordinates */
     size_t nregions;
-    bool require_holder; /* only nodes that hold `stream` (no cascade to pull it yet) */
 } lec_steer_input;
 
 typedef struct lec_steer_choice {

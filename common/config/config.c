@@ -97,6 +97,7 @@ static lec_config *config_new(const char *name, lec_role role)
     lec_addr_parse("0.0.0.0:7000", &c->relay.listen);
     c->relay.max_depth = 3;
     c->relay.linger = 30 * LEC_S;
+    c->relay.max_legs = 200;
     c->limits.max_viewers = 5000;
     c->limits.max_publishers = 100;
     c->limits.max_egress_mbps = 4000;

@@ -100,7 +100,9 @@ typedef struct lec_config {
         lec_addr public_addr; /* ip.family 0: none */
         uint32_t max_depth;
         lec_tstamp linger;
-        lec_strlist prewarm;
+        lec_strlist prewarm;  /* regions whose edges pull a stream as soon as it starts */
+        lec_strlist prefer;   /* node ids to pull from first, in order */
+        uint32_t max_legs;    /* legs this node feeds at most; 0: no limit */
     } relay;
     struct {
         bool enabled; /* the section is present */

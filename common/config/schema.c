@@ -53,6 +53,8 @@ static const lec_field relay_fields[] = {
     {"max_depth", F_U32, 0, OFF(relay.max_depth), NULL, 1, 16},
     {"linger", F_DURATION, 0, OFF(relay.linger), NULL, 0, 24 * 3600 * LEC_S},
     {"prewarm", F_IDLIST, 0, OFF(relay.prewarm), NULL, 0, 0},
+    {"prefer", F_IDLIST, 0, OFF(relay.prefer), NULL, 0, 0},
+    {"max_legs", F_U32, 0, OFF(relay.max_legs), NULL, 0, 100000},
     {NULL, 0, 0, 0, NULL, 0, 0},
 };
 

@@ -140,18 +140,18 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
 static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now);
 
 int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS],
-                     uint16_t seq_base, uint32_t ts_base, lec_tstamp now)
+                     uint16_t seq_base, uint32_t ts_base, bool resume)
 {
     lec_room_viewer *v = viewer_new(r, id);
     if (!v)
         return LEC_ERR_NOMEM;
     v->leg = true;
+    v->no_gop = resume;
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
         const lec_sdp_codec *c = &r->tracks[ti].codec;
         lec_fwd_init(&v->fwd[ti], ssrcs[ti], c->pt, c->clock_rate, seq_base, ts_base);
         v->has[ti] = true;
     }
-    viewer_start(r, v, now);
     return 0;
 }
 
@@ -450,7 +450,7 @@ static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now)
         if (r->tracks[ti].kind != LEC_SDP_VIDEO || !v->has[ti])
             continue;
         video = true;
-        if (replay_gop(r, v, ti)) {
+        if (!v->no_gop && replay_gop(r, v, ti)) {
             started = true;
             r->stats.gop_replays++;
         }

@@ -77,7 +77,8 @@ typedef struct lec_room_viewer {
     bool has[LEC_ROOM_MAX_TRACKS];
     bool ready; /* its transport is up: send to it */
     bool first_media;
-    bool leg; /* a relay leg: every track, the source's payload types */
+    bool leg;    /* a relay leg: every track, the source's payload types */
+    bool no_gop; /* start at a fresh keyframe, not from the GOP cache */
     struct lec_room_viewer *next;
 } lec_room_viewer;
 
@@ -120,10 +121,12 @@ int lec_room_set_track_specs(lec_room *r, const lec_room_track_spec *specs, unsi
 void lec_room_set_upstream(lec_room *r, bool leg, lec_tstamp rtt);
 
 /* A relay leg as a subscriber: every track, each keeping the source's
- * payload type, with the leg's own SSRCs.  Ready at once.  0 or
- * LEC_ERR_NOMEM. */
+ * payload type, with the leg's own SSRCs.  It gets media once
+ * lec_room_viewer_ready says its far end is listening: from the GOP cache,
+ * or, with `resume` (a failover: the far end's viewers have seen those
+ * frames), from a keyframe asked for then.  0 or LEC_ERR_NOMEM. */
 int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS],
-                     uint16_t seq_base, uint32_t ts_base, lec_tstamp now);
+                     uint16_t seq_base, uint32_t ts_base, bool resume);
 
 /* A viewer and its rewrite per track; the viewer's negotiated answer gives
  * its payload types; ssrcs and bases are the caller's (random).  0,

@@ -56,6 +56,23 @@ static void reachable(const lec_addr *a, char *out, size_t cap)
     lec_addr_format(&r, out, cap);
 }
 
+void lec_control_relay_addr(lec_node *node, char *out, size_t cap)
+{
+    const lec_config *cfg = node->cfg;
+    lec_addr bound;
+    if (cfg->relay.public_addr.ip.family)
+        reachable(&cfg->relay.public_addr, out, cap);
+    else if (lec_media_relay_addr(node->media, &bound))
+        reachable(&bound, out, cap);
+    else
+        reachable(&cfg->relay.listen, out, cap);
+}
+
+struct lec_bus *lec_control_bus(lec_control *c)
+{
+    return c && !c->closing ? c->bus : NULL;
+}
+
 /* This node's heartbeat, from its config and state.  rtts points into
  * `rtt_store`, which the caller provides with room for the view's nodes. */
 static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_store, size_t cap)
@@ -77,8 +94,7 @@ static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_sto
         reachable(&a, hp, sizeof hp);
         snprintf(i->http_url, sizeof i->http_url, "http://%s", hp);
     }
-    reachable(cfg->relay.public_addr.ip.family ? &cfg->relay.public_addr : &cfg->relay.listen,
-              i->relay_addr, sizeof i->relay_addr);
+    lec_control_relay_addr(c->node, i->relay_addr, sizeof i->relay_addr);
     snprintf(i->version, sizeof i->version, "%s", LEC_VERSION);
     i->max_viewers = cfg->limits.max_viewers;
     i->max_publishers = cfg->limits.max_publishers;
@@ -89,6 +105,7 @@ static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_sto
         lec_media_counts(c->node->media, &pubs, &viewers);
         i->load.publishers = pubs;
         i->load.viewers = viewers;
+        lec_media_leg_counts(c->node->media, &i->load.legs_in, &i->load.legs_out);
         i->nstreams = lec_media_held(c->node->media, c->held, sizeof c->held / sizeof c->held[0]);
         i->streams = c->held;
     }
@@ -208,19 +225,24 @@ static void on_stream_event(void *ud, const lec_msg_header *h, const lec_stream_
 {
     (void)h;
     lec_control *c = ud;
-    LEC_INFO(&c->node->log, MOD, "stream %s %s on %s (%zu tracks)", ev->stream,
-             ev->type == LEC_STREAM_STARTED ? "started" : "ended", ev->node_id, ev->ntracks);
+    LEC_INFO(&c->node->log, MOD, "stream %s %s on %s", ev->stream,
+             ev->type == LEC_STREAM_STARTED ? "started" : "ended", ev->node_id);
+    if (c->node->media)
+        lec_media_stream_event(c->node->media, ev);
 }
 
 static void on_relay_open(void *ud, lec_bus_request *req, const lec_relay_open *m)
 {
     lec_control *c = ud;
-    /* This node holds no streams until the media plane lands: say so. */
+    if (c->node->media) {
+        lec_media_relay_open(c->node->media, req, m);
+        return;
+    }
     lec_relay_opened r;
     memset(&r, 0, sizeof r);
     memcpy(r.stream, m->stream, sizeof r.stream);
     r.leg_id = m->leg_id;
-    r.error = c->node->draining ? LEC_RELAY_DRAINING : LEC_RELAY_NOT_FOUND;
+    r.error = LEC_RELAY_NOT_FOUND;
     snprintf(r.error_message, sizeof r.error_message, "stream %s is not held by %s", m->stream,
              c->node->cfg->node.id);
     snprintf(r.source_id, sizeof r.source_id, "%s", c->node->cfg->node.id);
@@ -232,6 +254,8 @@ static void on_relay_close(void *ud, const lec_relay_close *m)
     lec_control *c = ud;
     LEC_DEBUG(&c->node->log, MOD, "relay close from %s: stream %s leg %llu", m->node_id, m->stream,
               (unsigned long long)m->leg_id);
+    if (c->node->media)
+        lec_media_relay_close(c->node->media, m);
 }
 
 /* ---- lifecycle -------------------------------------------------------- */

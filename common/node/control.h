@@ -32,4 +32,11 @@ bool lec_control_bus_stats(lec_control *c, struct lec_bus_stats *out);
 /* Releases nats.c's library-wide resources; once, after every bus closed. */
 void lec_control_library_shutdown(void);
 
+/* The bus, or NULL (no cluster, or closed). */
+struct lec_bus;
+struct lec_bus *lec_control_bus(lec_control *c);
+/* host:port where other nodes send this node's legs: relay.public_addr,
+ * else the relay socket's address (an unspecified one as loopback). */
+void lec_control_relay_addr(struct lec_node *node, char *out, size_t cap);
+
 #endif

@@ -7,12 +7,13 @@
  * exchange.  Workers report what happens later (live, ended, sessions that
  * fail on their own, viewer counts) the same way.
  */
-#include "node/media.h"
+#include "node/media_int.h"
 #include "base/err.h"
 #include "bus/codec.h"
 #include "cluster/cluster.h"
 #include "node/node.h"
 #include "sfu/sfu.h"
+#include "relay/relay.h"
 #include "sys/sys.h"
 
 #include <stdio.h>
@@ -20,50 +21,6 @@
 #include <string.h>
 
 #define MOD "media"
-
-typedef struct stream_ent {
-    char name[65];
-    unsigned worker;
-    bool live;
-    char pub[33];
-    unsigned viewers;
-    uint64_t started_unix_ms;
-    struct stream_ent *next;
-} stream_ent;
-
-typedef struct sess_ent {
-    char id[33];
-    char stream[65];
-    unsigned worker;
-    bool publisher;
-    struct sess_ent *next;
-} sess_ent;
-
-struct lec_media {
-    lec_node *node;
-    lec_dtls_cert *cert;
-    lec_sfu **sfus; /* one per worker, touched only on its worker */
-    stream_ent *streams;
-    sess_ent *sessions;
-    lec_tokens publish_tokens, view_tokens;
-    bool closing;
-};
-
-typedef enum job_kind { JOB_PUBLISH, JOB_VIEW, JOB_END, JOB_TRICKLE, JOB_INIT, JOB_FREE } job_kind;
-
-typedef struct job {
-    lec_media *m;
-    lec_http_ex *ex;
-    job_kind kind;
-    unsigned worker;
-    char stream[65];
-    char id[33];
-    lec_sdp *offer;
-    char *frag;
-    size_t frag_len;
-    int rc;
-    lec_sfu_result res;
-} job;
 
 /* ---- registry (main loop) --------------------------------------------- */
 
@@ -98,6 +55,21 @@ static stream_ent *stream_get(lec_media *m, const char *name)
     return e;
 }
 
+stream_ent *lec__media_stream_find(lec_media *m, const char *name)
+{
+    return stream_find(m, name);
+}
+
+stream_ent *lec__media_stream_get(lec_media *m, const char *name)
+{
+    return stream_get(m, name);
+}
+
+unsigned lec__media_worker_for(const lec_media *m, const char *stream)
+{
+    return worker_for(m, stream);
+}
+
 static sess_ent *session_find(lec_media *m, const char *id)
 {
     for (sess_ent *s = m->sessions; s; s = s->next)
@@ -117,12 +89,12 @@ static void session_drop(lec_media *m, const char *id)
         }
 }
 
-/* Forgets streams with nothing left: not live and no session. */
+/* Forgets streams with nothing left: not live, no session, no leg. */
 static void streams_gc(lec_media *m)
 {
     for (stream_ent **pp = &m->streams; *pp;) {
         stream_ent *e = *pp;
-        bool used = e->live;
+        bool used = e->live || e->pulled || e->pulling || e->waiting || e->legs;
         for (sess_ent *s = m->sessions; s && !used; s = s->next)
             used = !strcmp(s->stream, e->name);
         if (used) {
@@ -131,6 +103,20 @@ static void streams_gc(lec_media *m)
         }
         *pp = e->next;
         free(e);
+    }
+}
+
+void lec__media_streams_gc(lec_media *m)
+{
+    streams_gc(m);
+}
+
+void lec_media_leg_counts(const lec_media *m, uint32_t *in, uint32_t *out)
+{
+    *in = *out = 0;
+    for (const stream_ent *e = m->streams; e; e = e->next) {
+        *in += e->pulled;
+        *out += e->legs;
     }
 }
 
@@ -159,6 +145,7 @@ static void sfu_event(void *ud, const lec_sfu_event *ev)
 }
 
 static void job_done_main(void *arg);
+static void job_free(job *j);
 
 static void run_job(void *arg)
 {
@@ -169,6 +156,8 @@ static void run_job(void *arg)
     case JOB_INIT: {
         const lec_config *cfg = j->m->node->cfg;
         lec_sfu_env env = {.loop = &w->loop,
+                           .relay = j->m->relay,
+                           .worker = j->worker,
                            .glib = w->glib,
                            .log = &j->m->node->log,
                            .cert = j->m->cert,
@@ -203,14 +192,18 @@ static void run_job(void *arg)
     case JOB_TRICKLE:
         j->rc = lec_sfu_trickle(sfu, j->id, j->frag, j->frag_len);
         break;
+    case JOB_LEG_OUT:
+        lec_sfu_leg_out_open(sfu, j->leg_out);
+        break;
+    case JOB_LEG_IN:
+        j->rc = lec_sfu_leg_in_open(sfu, j->leg_in);
+        break;
+    case JOB_LEG_CLOSE:
+        lec_sfu_leg_close(sfu, j->stream, j->leg_id);
+        break;
     }
-    if (lec_msgq_post(&j->m->node->mainq, job_done_main, j)) {
-        /* The main loop is gone (shutdown): nobody waits for the answer. */
-        free(j->res.answer);
-        free(j->offer);
-        free(j->frag);
-        free(j);
-    }
+    if (lec_msgq_post(&j->m->node->mainq, job_done_main, j))
+        job_free(j); /* the main loop is gone (shutdown): nobody waits for the answer */
 }
 
 /* ---- main loop ---------------------------------------------------------- */
@@ -243,10 +236,16 @@ static void on_sfu_event_main(void *arg)
         break;
     }
     case LEC_SFU_VIEWERS:
-        if (e)
+        if (e) {
             e->viewers = ev->viewers;
+            e->legs = ev->legs;
+        }
+        break;
+    case LEC_SFU_LEG_SILENT:
+    case LEC_SFU_LEG_GONE:
         break;
     }
+    lec__cascade_event(m, ev);
     streams_gc(m);
     free(ev);
 }
@@ -256,13 +255,25 @@ static void job_free(job *j)
     free(j->res.answer);
     free(j->offer);
     free(j->frag);
+    free(j->leg_out);
+    free(j->leg_in);
     free(j);
+}
+
+void lec__media_job_free(job *j)
+{
+    job_free(j);
 }
 
 static void job_done_main(void *arg)
 {
     job *j = arg;
     lec_media *m = j->m;
+    if (j->kind == JOB_LEG_OUT || j->kind == JOB_LEG_IN || j->kind == JOB_LEG_CLOSE) {
+        lec__cascade_job_done(m, j);
+        job_free(j);
+        return;
+    }
     lec_http_ex *ex = j->ex;
     lec_http_resp *r = &ex->resp;
     if (j->kind == JOB_PUBLISH || j->kind == JOB_VIEW) {
@@ -331,13 +342,28 @@ static job *job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char *st
     return j;
 }
 
+job *lec__media_job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char *stream)
+{
+    return job_new(m, ex, kind, stream);
+}
+
 static void post_job(lec_media *m, job *j)
 {
     if (lec_worker_post(&m->node->workers[j->worker], run_job, j)) {
-        lec_http_resp_error(&j->ex->resp, 503, "the media worker is not available");
-        lec_http_ex_finish(j->ex);
+        if (j->ex) {
+            lec_http_resp_error(&j->ex->resp, 503, "the media worker is not available");
+            lec_http_ex_finish(j->ex);
+        }
+        j->rc = LEC_ERR_CLOSED;
+        if (j->kind >= JOB_LEG_OUT)
+            lec__cascade_job_done(m, j);
         job_free(j);
     }
+}
+
+void lec__media_post_job(lec_media *m, job *j)
+{
+    post_job(m, j);
 }
 
 /* Bearer check against a token set; an empty set means open.  A ?token=
@@ -403,16 +429,6 @@ static void offer(lec_http_ex *ex, bool publish)
         job_free(j);
         return;
     }
-    if (!publish) {
-        stream_ent *e = stream_find(m, stream);
-        if (!e || !e->live) {
-            lec_http_resp_error(&ex->resp, 409, "stream %s is not live", stream);
-            lec_http_resp_header(&ex->resp, "Retry-After", "2");
-            lec_http_ex_finish(ex);
-            job_free(j);
-            return;
-        }
-    }
     const lec_config *cfg = m->node->cfg;
     unsigned pubs, views;
     lec_media_counts(m, &pubs, &views);
@@ -431,6 +447,19 @@ static void offer(lec_http_ex *ex, bool publish)
     lec_sys_rand()->fill(lec_sys_rand()->ud, rnd, sizeof rnd);
     for (int i = 0; i < 16; i++)
         snprintf(j->id + 2 * i, 3, "%02x", rnd[i]);
+    if (!publish) {
+        stream_ent *e = stream_find(m, stream);
+        if (!e || !e->live) {
+            /* Held elsewhere in the cluster: pull it here, then serve. */
+            if (lec__cascade_wait(m, j))
+                return;
+            lec_http_resp_error(&ex->resp, 409, "stream %s is not live", stream);
+            lec_http_resp_header(&ex->resp, "Retry-After", "2");
+            lec_http_ex_finish(ex);
+            job_free(j);
+            return;
+        }
+    }
     post_job(m, j);
 }
 
@@ -636,6 +665,18 @@ lec_media *lec_media_start(lec_node *node, bool whip)
     }
     if (whip && !m->publish_tokens.n)
         LEC_WARN(&node->log, MOD, "no auth.publish_tokens_file: anyone may publish");
+    /* Relay legs exist only in a cluster: the socket and the cascade. */
+    if (node->cfg->nats.enabled &&
+        (lec_relay_bind(&m->relay, &node->cfg->relay.listen, node->nworkers, &node->log) ||
+         lec__cascade_start(m))) {
+        lec_relay_free(m->relay);
+        lec_tokens_free(&m->publish_tokens);
+        lec_tokens_free(&m->view_tokens);
+        lec_dtls_cert_free(m->cert);
+        free(m->sfus);
+        free(m);
+        return NULL;
+    }
     for (unsigned i = 0; i < node->nworkers; i++) {
         job *j = calloc(1, sizeof *j);
         if (!j)
@@ -707,6 +748,7 @@ void lec_media_close(lec_media *m)
     if (!m || m->closing)
         return;
     m->closing = true;
+    lec__cascade_stop(m);
     for (unsigned i = 0; i < m->node->nworkers; i++) {
         job *j = calloc(1, sizeof *j);
         if (!j)
@@ -726,7 +768,7 @@ size_t lec_media_held(const lec_media *m, lec_cluster_held *out, size_t max)
         if (!e->live)
             continue;
         snprintf(out[n].stream, sizeof out[n].stream, "%s", e->name);
-        out[n++].depth = 0;
+        out[n++].depth = e->pulled ? e->depth : 0;
     }
     return n;
 }
@@ -745,6 +787,15 @@ void lec_media_free(lec_media *m)
     lec_tokens_free(&m->publish_tokens);
     lec_tokens_free(&m->view_tokens);
     lec_dtls_cert_free(m->cert);
+    lec_relay_free(m->relay);
     free(m->sfus);
     free(m);
+}
+
+bool lec_media_relay_addr(const lec_media *m, lec_addr *out)
+{
+    if (!m || !m->relay)
+        return false;
+    *out = lec_relay_local(m->relay);
+    return true;
 }

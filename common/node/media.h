@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct lec_node;
 typedef struct lec_media lec_media;
@@ -20,11 +21,26 @@ lec_media *lec_media_start(struct lec_node *node, bool whip);
 /* Ends every session and frees the workers' engines (before the workers
  * stop); the rest is freed when the loop ends. */
 void lec_media_close(lec_media *m);
+/* Relay legs into this node (streams pulled) and out of it. */
+void lec_media_leg_counts(const lec_media *m, uint32_t *in, uint32_t *out);
 /* Publishers and viewers on this node. */
 void lec_media_counts(const lec_media *m, unsigned *publishers, unsigned *viewers);
-/* Live streams published here, for heartbeats (depth 0); up to max. */
+/* Live streams held here, for heartbeats (with their relay depth); up to max. */
 struct lec_cluster_held;
 size_t lec_media_held(const lec_media *m, struct lec_cluster_held *out, size_t max);
+/* The relay socket's bound address (its port when relay.listen's is 0);
+ * false without a cluster. */
+struct lec_addr;
+bool lec_media_relay_addr(const lec_media *m, struct lec_addr *out);
+/* The control plane's relay messages (cascade.c). */
+struct lec_bus_request;
+struct lec_relay_open;
+struct lec_relay_close;
+struct lec_stream_event;
+void lec_media_relay_open(lec_media *m, struct lec_bus_request *req,
+                          const struct lec_relay_open *o);
+void lec_media_relay_close(lec_media *m, const struct lec_relay_close *c);
+void lec_media_stream_event(lec_media *m, const struct lec_stream_event *ev);
 /* Frees what is left once the workers have stopped. */
 void lec_media_free(lec_media *m);
 /* (Re)loads auth.publish_tokens_file and auth.view_tokens_file. */

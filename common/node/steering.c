@@ -88,7 +88,6 @@ typedef struct decision {
     char region[65];
     lec_steer_choice ranked[32];
     size_t n;
-    bool any_holder;
 } decision;
 
 static void decide(lec_steering *s, const lec_http_ex *ex, const char *stream, decision *d)
@@ -111,10 +110,6 @@ static void decide(lec_steering *s, const lec_http_ex *ex, const char *stream, d
         regions[nr++] = (lec_steer_region){cfg->regions.v[i].name, cfg->regions.v[i].lat,
                                            cfg->regions.v[i].lon};
     const lec_cluster *view = lec_control_view(node->control);
-    for (size_t k = 0; stream && k < view->n && !d->any_holder; k++)
-        for (size_t t = 0; t < view->nodes[k].info.nstreams; t++)
-            if (!strcmp(view->nodes[k].info.streams[t].stream, stream))
-                d->any_holder = true;
     lec_steer_input in = {.view = view,
                           .now = lec_clock_now(lec_sys_clock()),
                           .stream = stream,
@@ -123,10 +118,7 @@ static void decide(lec_steering *s, const lec_http_ex *ex, const char *stream, d
                           .lon = d->geo.lon,
                           .region = d->region[0] ? d->region : NULL,
                           .regions = regions,
-                          .nregions = nr,
-                          /* Until the cascade can pull a stream to another node,
-                           * only nodes that hold it can serve it. */
-                          .require_holder = d->any_holder};
+                          .nregions = nr};
     d->n = lec_steer_rank(&in, d->ranked, 32);
 }
 

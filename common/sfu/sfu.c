@@ -7,12 +7,13 @@
  * would return into freed memory): ending one marks it and a zero timer
  * reaps it on the next loop turn.
  */
-#include "sfu/sfu.h"
+#include "sfu/sfu_int.h"
 #include "base/err.h"
 #include "media/room.h"
 #include "peer/peer.h"
 #include "sdp/negotiate.h"
 #include "srtp/srtp_session.h"
+#include "relay/relay.h"
 #include "sys/sys.h"
 
 #include <stdarg.h>
@@ -23,47 +24,6 @@
 #define MOD         "sfu"
 #define KF_INTERVAL (350 * LEC_MS) /* TOOLCHAIN.md: Chrome ignores PLIs < ~300 ms apart */
 #define TICK_MS     50
-
-typedef struct session session;
-
-typedef struct room {
-    char stream[65];
-    lec_room core;
-    lec_room_stats counted; /* what has gone into the metrics already */
-    session *pub;
-    session *viewers;
-    uv_timer_t timer;
-    bool live;
-    bool closing; /* its timer is closing; sessions reaped in the same pass still point here */
-    struct room *next;
-    struct lec_sfu *sfu;
-} room;
-
-struct session {
-    char id[33];
-    uint32_t vid; /* the room's id for a viewer */
-    bool publisher;
-    bool dying;
-    room *room;
-    lec_peer *peer;
-    struct lec_sfu *sfu;
-    char remote_ufrag[64];
-    lec_tstamp created;   /* for the join time: request to first media */
-    session *next;        /* all sessions of the sfu */
-    session *next_viewer; /* the room's viewers */
-    session *next_dying;
-};
-
-struct lec_sfu {
-    lec_sfu_env env;
-    room *rooms;
-    session *sessions;
-    session *dying;
-    uv_timer_t reaper;
-    uint32_t next_vid;
-    bool freeing;
-    int open_handles;
-};
 
 static lec_tstamp now(void)
 {
@@ -104,21 +64,55 @@ static session *find_viewer(room *r, uint32_t vid)
     return NULL;
 }
 
+lec_tstamp lec__sfu_now(void)
+{
+    return now();
+}
+
+void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
+                   unsigned viewers)
+{
+    emit(s, kind, stream, sid, viewers);
+}
+
+void lec__sfu_emit_count(room *r)
+{
+    lec_sfu *s = r->sfu;
+    lec_sfu_event ev = {.kind = LEC_SFU_VIEWERS,
+                        .viewers = r->core.nviewers - r->ndowns,
+                        .legs = r->ndowns};
+    snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
+    if (s->env.event)
+        s->env.event(s->env.ud, &ev);
+}
+
+room *lec__sfu_find_room(lec_sfu *s, const char *stream)
+{
+    return find_room(s, stream);
+}
+
 /* ---- the room's I/O --------------------------------------------------- */
 
 static void io_send_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
 {
-    session *v = find_viewer(ud, vid);
+    room *r = ud;
+    session *v = find_viewer(r, vid);
+    leg *l;
     if (v && !v->dying)
         lec_peer_send_rtp(v->peer, pkt, len, cap);
+    else if (!v && (l = lec__leg_by_vid(r, vid)))
+        lec__leg_send_rtp(l, pkt, len, cap);
 }
 
 static void io_send_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
 {
     room *r = ud;
     session *x = vid ? find_viewer(r, vid) : r->pub;
+    leg *l = NULL;
     if (x && !x->dying)
         lec_peer_send_rtcp(x->peer, pkt, len, cap);
+    else if (!x && (l = vid ? lec__leg_by_vid(r, vid) : r->up))
+        lec__leg_send_rtcp(l, pkt, len, cap);
 }
 
 static void io_first_media(void *ud, uint32_t vid)
@@ -158,7 +152,9 @@ static void count(room *r)
 static void on_room_tick(uv_timer_t *tm)
 {
     room *r = tm->data;
-    lec_room_tick(&r->core, now());
+    lec_tstamp t = now();
+    lec_room_tick(&r->core, t);
+    lec__legs_tick(r, t);
     count(r);
 }
 
@@ -179,7 +175,7 @@ static void room_closed(uv_handle_t *h)
 static void room_maybe_free(room *r)
 {
     lec_sfu *s = r->sfu;
-    if (r->pub || r->viewers || r->closing)
+    if (r->pub || r->viewers || r->up || r->downs || r->closing)
         return;
     r->closing = true;
     count(r);
@@ -212,8 +208,7 @@ static void end_session(session *x, bool self_initiated)
         r->live = false;
         LEC_INFO(s->env.log, MOD, "stream %s: publisher %s left; ending %u viewer(s)", r->stream,
                  x->id, r->core.nviewers);
-        for (session *v = r->viewers; v; v = v->next_viewer)
-            end_session(v, true);
+        lec__sfu_end_viewers(r);
     } else if (r) {
         for (session **pp = &r->viewers; *pp; pp = &(*pp)->next_viewer)
             if (*pp == x) {
@@ -221,7 +216,7 @@ static void end_session(session *x, bool self_initiated)
                 break;
             }
         lec_room_remove_viewer(&r->core, x->vid);
-        emit(s, LEC_SFU_VIEWERS, r->stream, NULL, r->core.nviewers);
+        lec__sfu_emit_count(r);
     }
     x->next_dying = s->dying;
     s->dying = x;
@@ -308,6 +303,21 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
     }
 }
 
+static void end_session(session *x, bool self_initiated);
+
+void lec__sfu_end_viewers(room *r)
+{
+    for (session *v = r->viewers; v; v = v->next_viewer)
+        end_session(v, true);
+    lec__legs_end_downs(r);
+}
+
+void lec__sfu_room_maybe_free(room *r)
+{
+    room_maybe_free(r);
+}
+
+room *lec__sfu_room_new(lec_sfu *s, const char *stream);
 static room *room_new(lec_sfu *s, const char *stream)
 {
     room *r = calloc(1, sizeof *r);
@@ -323,6 +333,11 @@ static room *room_new(lec_sfu *s, const char *stream)
     r->next = s->rooms;
     s->rooms = r;
     return r;
+}
+
+room *lec__sfu_room_new(lec_sfu *s, const char *stream)
+{
+    return room_new(s, stream);
 }
 
 /* Creates the session's peer from the offer's ICE and DTLS parameters. */
@@ -449,8 +464,9 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
                      lec_sfu_result *out)
 {
     room *r = find_room(s, stream);
-    if (r && r->pub) {
-        fail(out, 409, "stream %s already has a publisher", stream);
+    if (r && (r->pub || r->up)) {
+        fail(out, 409, "stream %s already has a publisher%s", stream,
+             r->up ? " (relayed from another node)" : "");
         return;
     }
     lec_sdp *ans = calloc(1, sizeof *ans);
@@ -486,7 +502,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
                   lec_sfu_result *out)
 {
     room *r = find_room(s, stream);
-    if (!r || !r->live || !r->pub) {
+    if (!r || !r->live || !(r->pub || r->up)) {
         fail(out, 409, "stream %s is not live", stream);
         return;
     }
@@ -533,7 +549,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
         x->next_viewer = r->viewers;
         r->viewers = x;
         finish(s, x, ans, out);
-        emit(s, LEC_SFU_VIEWERS, stream, NULL, r->core.nviewers);
+        lec__sfu_emit_count(r);
     }
     free(ans);
 }
@@ -581,6 +597,8 @@ lec_sfu *lec_sfu_new(const lec_sfu_env *env)
     s->env = *env;
     uv_timer_init(env->loop, &s->reaper);
     s->reaper.data = s;
+    if (lec__sfu_relay_attach(s))
+        LEC_ERROR(env->log, MOD, "worker %u cannot receive relay legs", env->worker);
     return s;
 }
 
@@ -596,12 +614,14 @@ void lec_sfu_free(lec_sfu *s)
     if (!s)
         return;
     s->env.event = NULL; /* the node is going away: no more events */
+    lec_relay_detach(s->env.relay, s->env.worker);
     for (session *x = s->sessions; x; x = x->next)
         end_session(x, false);
     s->freeing = true;
     reap(&s->reaper);
     s->open_handles++;
     uv_close((uv_handle_t *)&s->reaper, reaper_closed);
+    lec__leg_free_all(s);
     while (s->rooms) /* rooms that never had a session left to reap */
         room_maybe_free(s->rooms);
 }

@@ -29,7 +29,9 @@ typedef enum lec_sfu_event_kind {
     LEC_SFU_STREAM_LIVE,  /* a publisher's media flows */
     LEC_SFU_STREAM_ENDED, /* the publisher left */
     LEC_SFU_SESSION_GONE, /* a session ended by itself (failure, silence, publisher gone) */
-    LEC_SFU_VIEWERS,      /* a stream's viewer count changed */
+    LEC_SFU_VIEWERS,      /* a stream's viewer or downstream leg count changed */
+    LEC_SFU_LEG_SILENT,   /* the leg feeding a stream went quiet (1 s): re-source it */
+    LEC_SFU_LEG_GONE,     /* a leg this node fed was closed or its requester went quiet */
 } lec_sfu_event_kind;
 
 typedef struct lec_sfu_event {
@@ -37,6 +39,8 @@ typedef struct lec_sfu_event {
     char stream[65];
     char session[33];
     unsigned viewers;
+    unsigned legs;   /* LEC_SFU_VIEWERS: downstream legs */
+    uint64_t leg_id; /* LEC_SFU_LEG_*: the requester's leg id */
 } lec_sfu_event;
 
 /* The series the engine records into, in its worker's shard. */
@@ -47,8 +51,12 @@ typedef struct lec_sfu_metrics {
     lec_metric nack_in, nack_out, repaired, unrepaired, retransmits, pli_in, pli_out, lost_in, join;
 } lec_sfu_metrics;
 
+struct lec_relay;
+
 typedef struct lec_sfu_env {
     uv_loop_t *loop;
+    struct lec_relay *relay; /* NULL: no cascade */
+    unsigned worker;
     lec_glib_loop *glib;
     lec_log *log;
     const lec_dtls_cert *cert;
@@ -83,5 +91,59 @@ int lec_sfu_end(lec_sfu *s, const char *id);
 /* PATCH with an SDP fragment: trickled candidates.  0, LEC_ERR_NOTFOUND,
  * LEC_ERR_UNSUPPORTED (an ICE restart: new credentials). */
 int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len);
+
+/* ---- relay legs (leg.c) ------------------------------------------------ */
+
+#include "sdp/sdp.h"
+
+typedef struct lec_sfu_leg_track {
+    lec_sdp_kind kind;
+    lec_sdp_codec codec;
+    uint32_t ssrc; /* on the leg */
+} lec_sfu_leg_track;
+
+#define LEC_SFU_LEG_KEY 28 /* AEAD_AES_128_GCM master key + salt */
+
+/* Source side: a leg from `stream`'s room to a requester. */
+typedef struct lec_sfu_leg_out {
+    char stream[65];
+    char requester[65];
+    uint64_t leg_id; /* the requester's: the tag on our packets to it */
+    lec_addr to;
+    bool resume; /* a failover: no GOP replay */
+    /* out: */
+    int error; /* 0, or a lec_relay_error */
+    char reason[128];
+    uint64_t source_tag;
+    lec_sfu_leg_track tracks[2];
+    unsigned ntracks;
+    uint8_t key_down[LEC_SFU_LEG_KEY], key_up[LEC_SFU_LEG_KEY];
+    uint32_t depth;
+} lec_sfu_leg_out;
+
+void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *req);
+
+/* Requester side: `stream`'s room fed by a leg from a source (a new room,
+ * or a failover: the room's old leg is replaced, its viewers stay). */
+typedef struct lec_sfu_leg_in {
+    char stream[65];
+    char source[65];
+    uint64_t leg_id;     /* ours: the tag on packets to us */
+    uint64_t source_tag; /* the tag on our packets to the source */
+    lec_addr from;
+    lec_sfu_leg_track tracks[2];
+    unsigned ntracks;
+    uint8_t key_down[LEC_SFU_LEG_KEY], key_up[LEC_SFU_LEG_KEY];
+    uint32_t depth;  /* ours */
+    lec_tstamp rtt;  /* to the source, for NACK retries */
+} lec_sfu_leg_in;
+
+/* 0, LEC_ERR_NOMEM, LEC_ERR_INVAL (bad keys or tracks), LEC_ERR_EXISTS
+ * (the stream is published here). */
+int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *req);
+
+/* Closes the leg feeding `stream` here (linger expired): its viewers, if
+ * any, end.  Or, with leg_id != 0, a leg this node feeds (RelayClose). */
+void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id);
 
 #endif

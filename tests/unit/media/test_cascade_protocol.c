@@ -212,7 +212,8 @@ static void setup_rooms(void)
     lec_room_publisher_ready(&net.edge, 0);
     lec_room_set_upstream(&net.edge, true, 2 * ONE_WAY);
     uint32_t leg_ssrcs[2] = {0xA0, 0xA1};
-    assert_int_equal(lec_room_add_leg(&net.origin, LEG_ID, leg_ssrcs, 500, 9000, 0), 0);
+    assert_int_equal(lec_room_add_leg(&net.origin, LEG_ID, leg_ssrcs, 500, 9000, false), 0);
+    lec_room_viewer_ready(&net.origin, LEG_ID, 0);
     lec_sdp *ans = viewer_answer();
     uint32_t ss[2] = {0xB1, 0xB1};
     assert_int_equal(lec_room_add_viewer(&net.edge, VIEWER, ans, ss, 100, 1000), 0);
@@ -317,7 +318,8 @@ static void test_failover_keeps_viewer_continuous(void **state)
      * numbering) feeds the same edge room. */
     lec_room_remove_viewer(&net.origin, LEG_ID);
     uint32_t leg2[2] = {0xD0, 0xD1};
-    assert_int_equal(lec_room_add_leg(&net.origin, LEG_ID, leg2, 40000, 123456, net.now), 0);
+    assert_int_equal(lec_room_add_leg(&net.origin, LEG_ID, leg2, 40000, 123456, true), 0);
+    lec_room_viewer_ready(&net.origin, LEG_ID, net.now);
     publish(0x5EED, &seq, &ts, 3 * LEC_S, 5 * LEC_S);
     run_until(6 * LEC_S);
     assert_int_equal(v->ssrc, ssrc); /* checked on every packet too */

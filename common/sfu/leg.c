@@ -1,0 +1,415 @@
+/*
+ * Relay legs on a worker (sfu.h, relay/relay.h): SRTP over the node's
+ * relay socket, one leg per stream per hop.
+ *
+ * Downstream (we are the source): the leg is a subscriber of the room; it
+ * gets media once the requester's first packet proves its end is ready
+ * (then from the GOP cache), and its RTCP (NACK, PLI, RR) is a viewer's.
+ * Upstream (we are the requester): the leg is the room's publisher; its
+ * first packet makes the stream live here.  Both ends keep the leg alive
+ * with small RTCP packets; an upstream leg quiet for a second is reported
+ * (the node re-sources it; viewers stay), a downstream one quiet for ten
+ * is dropped.  A BYE on a leg means the stream ended at the publisher.
+ */
+#include "base/err.h"
+#include "bus/codec.h"
+#include "relay/relay.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+#include "sfu/sfu_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD            "relay"
+#define UP_SILENCE     (1 * LEC_S)
+#define DOWN_SILENCE   (10 * LEC_S)
+#define KEEPALIVE      (250 * LEC_MS)
+#define LEG_BUF        (LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER)
+
+static leg *leg_by_rx(lec_sfu *s, uint64_t tag)
+{
+    for (leg *l = s->legs; l; l = l->next)
+        if (l->rx_tag == tag)
+            return l;
+    return NULL;
+}
+
+leg *lec__leg_by_vid(room *r, uint32_t vid)
+{
+    for (leg *l = r->downs; l; l = l->next_down)
+        if (l->vid == vid)
+            return l;
+    return NULL;
+}
+
+static void leg_send(leg *l, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
+{
+    lec_sfu *s = l->room->sfu;
+    if (l->dead || !s->env.relay)
+        return;
+    int rc = rtcp ? lec_srtp_protect_rtcp(l->tx, pkt, &len, cap)
+                  : lec_srtp_protect(l->tx, pkt, &len, cap);
+    if (rc)
+        return;
+    lec_relay_send(s->env.relay, &l->peer, l->tx_tag, pkt, len);
+    l->last_tx = lec__sfu_now();
+}
+
+void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap)
+{
+    leg_send(l, pkt, len, cap, false);
+}
+
+void lec__leg_send_rtcp(leg *l, uint8_t *pkt, size_t len, size_t cap)
+{
+    leg_send(l, pkt, len, cap, true);
+}
+
+/* A small RTCP packet: a keepalive (an empty RR) or a BYE. */
+static void leg_send_small(leg *l, bool bye)
+{
+    uint8_t b[64 + LEC_ROOM_TRAILER];
+    uint32_t ssrc = l->room->core.rtcp_ssrc;
+    size_t n = bye ? lec_rtcp_build_bye(b, 64, ssrc) : lec_rtcp_build_rr(b, 64, ssrc, NULL, 0);
+    if (n)
+        leg_send(l, b, n, sizeof b, true);
+}
+
+static void leg_unlink(leg *l)
+{
+    lec_sfu *s = l->room->sfu;
+    for (leg **pp = &s->legs; *pp; pp = &(*pp)->next)
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    room *r = l->room;
+    if (r->up == l)
+        r->up = NULL;
+    for (leg **pp = &r->downs; *pp; pp = &(*pp)->next_down)
+        if (*pp == l) {
+            *pp = l->next_down;
+            r->ndowns--;
+            lec_room_remove_viewer(&r->core, l->vid);
+            break;
+        }
+}
+
+static void leg_free(leg *l)
+{
+    lec_srtp_free(l->tx);
+    lec_srtp_free(l->rx);
+    free(l);
+}
+
+/* Drops a downstream leg and tells the node. */
+static void down_close(leg *l, const char *why)
+{
+    room *r = l->room;
+    lec_sfu *s = r->sfu;
+    LEC_INFO(s->env.log, MOD, "stream %s: leg to %s closed (%s)", r->stream, l->peer_node, why);
+    lec_sfu_event ev = {.kind = LEC_SFU_LEG_GONE, .leg_id = l->tx_tag};
+    snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
+    leg_unlink(l);
+    leg_free(l);
+    if (s->env.event)
+        s->env.event(s->env.ud, &ev);
+    lec__sfu_emit_count(r);
+}
+
+void lec__legs_end_downs(room *r)
+{
+    while (r->downs) {
+        leg_send_small(r->downs, true);
+        leg_send_small(r->downs, true); /* BYE twice: the leg may lose one */
+        down_close(r->downs, "the stream ended");
+    }
+}
+
+/* The stream ended upstream (a BYE), or the node closed the leg. */
+static void up_end(room *r, const char *why)
+{
+    lec_sfu *s = r->sfu;
+    leg *l = r->up;
+    if (l) {
+        LEC_INFO(s->env.log, MOD, "stream %s: leg from %s closed (%s)", r->stream, l->peer_node,
+                 why);
+        leg_unlink(l);
+        leg_free(l);
+    }
+    r->core.publisher_ready = false;
+    if (r->live)
+        lec__sfu_emit(s, LEC_SFU_STREAM_ENDED, r->stream, NULL, 0);
+    r->live = false;
+    lec__sfu_end_viewers(r);
+    lec__sfu_room_maybe_free(r);
+}
+
+static bool has_bye(const uint8_t *pkt, size_t len)
+{
+    lec_rtcp_iter it;
+    lec_rtcp_pkt p;
+    lec_rtcp_iter_init(&it, pkt, len);
+    while (lec_rtcp_next(&it, &p) == 1)
+        if (p.pt == LEC_RTCP_BYE)
+            return true;
+    return false;
+}
+
+/* The relay socket's callback on this worker. */
+static void deliver(void *ud, uint64_t tag, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)cap;
+    lec_sfu *s = ud;
+    leg *l = leg_by_rx(s, tag);
+    if (!l || l->dead)
+        return;
+    lec_pkt_class c = lec_pkt_classify(pkt, len);
+    int rc = c == LEC_PKT_RTP    ? lec_srtp_unprotect(l->rx, pkt, &len)
+             : c == LEC_PKT_RTCP ? lec_srtp_unprotect_rtcp(l->rx, pkt, &len)
+                                 : LEC_ERR_INVAL;
+    if (rc) {
+        if (l->auth_failures++ % 1000 == 0)
+            LEC_WARN(s->env.log, MOD, "stream %s: leg %s: a packet failed SRTP (%s); dropped",
+                     l->room->stream, l->peer_node, lec_strerror(rc));
+        return;
+    }
+    lec_tstamp now = lec__sfu_now();
+    room *r = l->room;
+    l->last_rx = now;
+    l->silent_reported = false;
+    l->rx_packets++;
+    if (l->upstream) {
+        if (c == LEC_PKT_RTP) {
+            l->got_media = true;
+            if (!r->live) {
+                r->live = true;
+                lec__sfu_emit(s, LEC_SFU_STREAM_LIVE, r->stream, NULL, 0);
+            }
+            lec_room_publisher_rtp(&r->core, pkt, len, now);
+        } else if (has_bye(pkt, len)) {
+            up_end(r, "the stream ended");
+        } else {
+            lec_room_publisher_rtcp(&r->core, pkt, len, now);
+        }
+        return;
+    }
+    if (c != LEC_PKT_RTCP)
+        return; /* a requester sends no media */
+    if (has_bye(pkt, len)) {
+        down_close(l, "the requester closed it");
+        return;
+    }
+    bool *ready = NULL;
+    for (lec_room_viewer *v = r->core.viewers; v && !ready; v = v->next)
+        if (v->id == l->vid)
+            ready = &v->ready;
+    if (ready && !*ready) /* its first packet: the far end listens */
+        lec_room_viewer_ready(&r->core, l->vid, now);
+    lec_room_viewer_rtcp(&r->core, l->vid, pkt, len, now);
+}
+
+void lec__legs_tick(room *r, lec_tstamp now)
+{
+    lec_sfu *s = r->sfu;
+    leg *u = r->up;
+    if (u && !u->silent_reported && now - (u->last_rx ? u->last_rx : u->created) >= UP_SILENCE) {
+        u->silent_reported = true;
+        LEC_WARN(s->env.log, MOD, "stream %s: the leg from %s is silent", r->stream, u->peer_node);
+        lec_sfu_event ev = {.kind = LEC_SFU_LEG_SILENT, .leg_id = u->rx_tag};
+        snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
+        if (s->env.event)
+            s->env.event(s->env.ud, &ev);
+    }
+    if (u && now - u->last_tx >= KEEPALIVE)
+        leg_send_small(u, false);
+    for (leg *l = r->downs, *next; l; l = next) {
+        next = l->next_down;
+        if (now - (l->last_rx ? l->last_rx : l->created) >= DOWN_SILENCE)
+            down_close(l, "the requester went quiet");
+        else if (now - l->last_tx >= KEEPALIVE)
+            leg_send_small(l, false);
+    }
+}
+
+static int leg_keys(leg *l, const uint8_t *tx_key, const uint8_t *rx_key)
+{
+    int rc = lec_srtp_new(&l->tx, LEC_DTLS_SRTP_AEAD_AES_128_GCM, tx_key, LEC_SFU_LEG_KEY, true);
+    if (!rc)
+        rc = lec_srtp_new(&l->rx, LEC_DTLS_SRTP_AEAD_AES_128_GCM, rx_key, LEC_SFU_LEG_KEY, false);
+    return rc;
+}
+
+static leg *leg_new(lec_sfu *s, room *r, bool upstream)
+{
+    leg *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->room = r;
+    l->upstream = upstream;
+    l->created = lec__sfu_now();
+    l->next = s->legs;
+    s->legs = l;
+    return l;
+}
+
+static void fill_tracks(const room *r, lec_sfu_leg_track *out, unsigned *n)
+{
+    *n = 0;
+    for (unsigned i = 0; i < r->core.ntracks && i < 2; i++) {
+        out[i].kind = r->core.tracks[i].kind;
+        out[i].codec = r->core.tracks[i].codec;
+        (*n)++;
+    }
+}
+
+void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
+{
+    room *r = lec__sfu_find_room(s, q->stream);
+    q->error = 0;
+    if (!s->env.relay) {
+        q->error = LEC_RELAY_INTERNAL;
+        snprintf(q->reason, sizeof q->reason, "this node has no relay socket");
+        return;
+    }
+    if (!r || !r->live || !(r->pub || r->up)) {
+        q->error = LEC_RELAY_NOT_FOUND;
+        snprintf(q->reason, sizeof q->reason, "stream %s is not live here", q->stream);
+        return;
+    }
+    leg *l = leg_new(s, r, false);
+    const lec_rand *rnd = s->env.rand;
+    rnd->fill(rnd->ud, q->key_down, sizeof q->key_down);
+    rnd->fill(rnd->ud, q->key_up, sizeof q->key_up);
+    uint32_t ssrcs[LEC_ROOM_MAX_TRACKS];
+    for (unsigned i = 0; i < LEC_ROOM_MAX_TRACKS; i++)
+        ssrcs[i] = lec_rand_u32(rnd) | 1;
+    if (l) {
+        l->vid = ++s->next_vid;
+        l->rx_tag = lec_relay_tag(s->env.worker, lec_rand_u64(rnd));
+        l->tx_tag = q->leg_id;
+        l->leg_id = q->leg_id;
+        l->peer = q->to;
+        snprintf(l->peer_node, sizeof l->peer_node, "%s", q->requester);
+        l->next_down = r->downs;
+        r->downs = l;
+        r->ndowns++;
+    }
+    if (!l || leg_keys(l, q->key_down, q->key_up) ||
+        lec_room_add_leg(&r->core, l->vid, ssrcs, (uint16_t)lec_rand_u32(rnd), lec_rand_u32(rnd),
+                         q->resume)) {
+        if (l) {
+            leg_unlink(l);
+            leg_free(l);
+        }
+        q->error = LEC_RELAY_INTERNAL;
+        snprintf(q->reason, sizeof q->reason, "out of memory");
+        return;
+    }
+    fill_tracks(r, q->tracks, &q->ntracks);
+    for (unsigned i = 0; i < q->ntracks; i++)
+        q->tracks[i].ssrc = ssrcs[i];
+    q->source_tag = l->rx_tag;
+    q->depth = r->depth;
+    char a[LEC_ADDR_STRLEN];
+    LEC_INFO(s->env.log, MOD, "stream %s: leg to %s (%s) opened", r->stream, q->requester,
+             lec_addr_format(&q->to, a, sizeof a));
+    lec__sfu_emit_count(r);
+}
+
+int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
+{
+    if (!s->env.relay || !q->ntracks || q->ntracks > 2)
+        return LEC_ERR_INVAL;
+    room *r = lec__sfu_find_room(s, q->stream);
+    if (r && r->pub)
+        return LEC_ERR_EXISTS;
+    bool fresh = !r;
+    if (fresh && !(r = lec__sfu_room_new(s, q->stream)))
+        return LEC_ERR_NOMEM;
+    lec_room_track_spec specs[2];
+    bool same = r->core.ntracks == q->ntracks;
+    for (unsigned i = 0; i < q->ntracks; i++) {
+        specs[i] = (lec_room_track_spec){.kind = q->tracks[i].kind, .codec = q->tracks[i].codec};
+        same = same && r->core.tracks[i].kind == specs[i].kind &&
+               r->core.tracks[i].codec.pt == specs[i].codec.pt;
+    }
+    /* A failover keeps the tracks (the viewers' rewrites point at them);
+     * a new source SSRC resets each track's numbering by itself. */
+    int rc = same ? 0 : lec_room_set_track_specs(&r->core, specs, q->ntracks);
+    leg *old = r->up;
+    if (old) {
+        leg_send_small(old, true); /* the old source frees its end now, if alive */
+        leg_unlink(old);
+        leg_free(old);
+    }
+    leg *l = rc ? NULL : leg_new(s, r, true);
+    if (l) {
+        l->rx_tag = q->leg_id;
+        l->tx_tag = q->source_tag;
+        l->leg_id = q->leg_id;
+        l->peer = q->from;
+        snprintf(l->peer_node, sizeof l->peer_node, "%s", q->source);
+        r->up = l;
+        rc = leg_keys(l, q->key_up, q->key_down);
+    }
+    if (!l || rc) {
+        if (l) {
+            leg_unlink(l);
+            leg_free(l);
+        }
+        lec__sfu_room_maybe_free(r);
+        return rc ? rc : LEC_ERR_NOMEM;
+    }
+    r->depth = q->depth;
+    lec_room_set_upstream(&r->core, true, q->rtt);
+    lec_room_publisher_ready(&r->core, l->created);
+    leg_send_small(l, false); /* hello: the source starts sending */
+    char a[LEC_ADDR_STRLEN];
+    LEC_INFO(s->env.log, MOD, "stream %s: %s leg from %s (%s), depth %u",
+             r->stream, old ? "failover:" : "pulling over a", q->source,
+             lec_addr_format(&q->from, a, sizeof a), q->depth);
+    return 0;
+}
+
+void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id)
+{
+    room *r = lec__sfu_find_room(s, stream);
+    if (!r)
+        return;
+    if (!leg_id) {
+        if (r->up)
+            leg_send_small(r->up, true);
+        up_end(r, "no viewers left");
+        return;
+    }
+    for (leg *l = r->downs; l; l = l->next_down)
+        if (l->leg_id == leg_id) {
+            down_close(l, "the requester closed it");
+            lec__sfu_room_maybe_free(r);
+            return;
+        }
+}
+
+void lec__leg_free_all(lec_sfu *s)
+{
+    /* Shutting down: upstream legs say BYE (the source frees its end);
+     * downstream ones do not (a BYE means "the stream ended", and it has
+     * not: their requesters re-source when we go quiet). */
+    while (s->legs) {
+        leg *l = s->legs;
+        if (l->upstream)
+            leg_send_small(l, true);
+        leg_unlink(l);
+        leg_free(l);
+    }
+}
+
+int lec__sfu_relay_attach(lec_sfu *s)
+{
+    if (!s->env.relay)
+        return 0;
+    return lec_relay_attach(s->env.relay, s->env.worker, s->env.loop, deliver, s);
+}
