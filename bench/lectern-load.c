@@ -37,6 +37,14 @@ typedef struct client {
     bool publisher;
     bool connected;
     uint64_t packets, bytes;
+    /* Video while measuring: distinct sequence numbers seen (a bitmap),
+     * the span they cover, and the longest silence. */
+    uint8_t *seen;
+    lec_seq_unwrap unwrap;
+    uint64_t first_ext, last_ext, unique;
+    bool have_ext;
+    uint64_t last_video_ns, max_gap_ns;
+    char resource[512]; /* the session's URL (Location), for DELETE */
 } client;
 
 #define LAT_BUCKETS 5000 /* 0.1 ms each: up to 500 ms */
@@ -47,6 +55,7 @@ static struct {
     char vhost[64];
     uint16_t vport;
     bool measuring;
+    bool frozen; /* the window is over: late repairs still count, new packets do not */
     uint64_t lat[LAT_BUCKETS + 1];
     uint64_t nlat;
     const char *stream, *token;
@@ -78,9 +87,9 @@ static int http_post(const char *host, uint16_t port, const char *path, const ch
     }
     char head[512];
     int n = snprintf(head, sizeof head,
-                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/sdp\r\n"
+                     "POST %s HTTP/1.1\r\nHost: %s:%u\r\nContent-Type: application/sdp\r\n"
                      "Authorization: Bearer %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
-                     path, host, g.token, strlen(body));
+                     path, host, port, g.token, strlen(body));
     if (write(fd, head, (size_t)n) != n || write(fd, body, strlen(body)) != (ssize_t)strlen(body)) {
         close(fd);
         return -1;
@@ -105,6 +114,30 @@ static int http_post(const char *host, uint16_t port, const char *path, const ch
     return status;
 }
 
+/* DELETE on a session URL (http://host:port/path): ends it at once
+ * instead of leaving the server to notice the silence. */
+static void http_delete(const char *url)
+{
+    char host[64], path[448];
+    unsigned port;
+    if (sscanf(url, "http://%63[^:]:%u%447s", host, &port, path) != 3)
+        return;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, host, &sa.sin_addr);
+    if (!connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        char req[640];
+        int n = snprintf(req, sizeof req,
+                         "DELETE %s HTTP/1.1\r\nHost: %s:%u\r\nConnection: close\r\n\r\n", path,
+                         host, port);
+        char buf[512];
+        if (write(fd, req, (size_t)n) == n)
+            while (read(fd, buf, sizeof buf) > 0) {
+            }
+    }
+    close(fd);
+}
+
 static void on_state(void *ud, lec_peer *p, lec_peer_state st)
 {
     (void)p;
@@ -127,8 +160,33 @@ static void on_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
     c->packets++;
     c->bytes += len;
     lec_rtp_hdr h;
-    if (!g.measuring || lec_rtp_parse(pkt, len, &h) || h.payload_len < 12 || len < 200)
+    if (lec_rtp_parse(pkt, len, &h) || h.payload_len < 12 || len < 200)
         return;
+    /* Video: the newest sequence number, always; while measuring, which
+     * numbers past the window's start arrived (a repair of an older one
+     * is not counted against the window). */
+    uint64_t ext = lec_seq_unwrap_next(&c->unwrap, h.seq);
+    if (!g.measuring) {
+        c->last_ext = ext > c->last_ext ? ext : c->last_ext;
+        return;
+    }
+    uint64_t t = mono_ns();
+    if (c->last_video_ns && t - c->last_video_ns > c->max_gap_ns)
+        c->max_gap_ns = t - c->last_video_ns;
+    c->last_video_ns = t;
+    if (!c->have_ext) {
+        c->have_ext = true;
+        c->first_ext = c->last_ext + 1;
+    }
+    if (ext > c->last_ext && !g.frozen)
+        c->last_ext = ext;
+    if (c->seen && ext >= c->first_ext && ext <= c->last_ext && ext - c->first_ext < (1u << 20)) {
+        uint64_t k = ext - c->first_ext;
+        if (!(c->seen[k / 8] & (1u << (k % 8)))) {
+            c->seen[k / 8] |= (uint8_t)(1u << (k % 8));
+            c->unique++;
+        }
+    }
     uint64_t sent = 0;
     for (int i = 0; i < 8; i++)
         sent = sent << 8 | pkt[h.header_len + 4 + i];
@@ -208,8 +266,14 @@ static int join(client *c, bool publisher)
     unsigned rport;
     /* Steering may send a viewer elsewhere (307): follow it once. */
     if (st == 307 && sscanf(loc, "http://%63[^:]:%u%511s", rhost, &rport, path) == 3) {
-        st = http_post(rhost, (uint16_t)rport, path, sb.data, resp, sizeof resp, NULL, 0);
+        host = rhost;
+        port = (uint16_t)rport;
+        st = http_post(host, port, path, sb.data, resp, sizeof resp, loc, sizeof loc);
     }
+    if (st == 201 && loc[0] == '/')
+        snprintf(c->resource, sizeof c->resource, "http://%s:%u%s", host, port, loc);
+    else if (st == 201)
+        snprintf(c->resource, sizeof c->resource, "%s", loc);
     lec_sbuf_free(&sb);
     char err[128];
     if (st != 201 || lec_sdp_parse(resp, strlen(resp), &answer, err, sizeof err)) {
@@ -281,11 +345,10 @@ static void run_for(int ms)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"url", 1, NULL, 'u'},     {"stream", 1, NULL, 's'},
-                                         {"token", 1, NULL, 't'},   {"viewers", 1, NULL, 'n'},
-                                         {"seconds", 1, NULL, 'd'}, {"bitrate", 1, NULL, 'b'},
-                                         {"view-url", 1, NULL, 'v'}, {"view-only", 0, NULL, 'o'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"url", 1, NULL, 'u'},      {"stream", 1, NULL, 's'},    {"token", 1, NULL, 't'},
+        {"viewers", 1, NULL, 'n'},  {"seconds", 1, NULL, 'd'},   {"bitrate", 1, NULL, 'b'},
+        {"view-url", 1, NULL, 'v'}, {"view-only", 0, NULL, 'o'}, {NULL, 0, NULL, 0}};
     const char *view_url = NULL;
     bool view_only = false;
     const char *url = "http://127.0.0.1:8080";
@@ -332,8 +395,8 @@ int main(int argc, char **argv)
     g.port = (uint16_t)port;
     unsigned vport = port;
     snprintf(g.vhost, sizeof g.vhost, "%s", g.host);
-    if (view_url && (sscanf(view_url, "http://%63[^:]:%u", g.vhost, &vport) != 2 || !vport ||
-                     vport > 65535)) {
+    if (view_url &&
+        (sscanf(view_url, "http://%63[^:]:%u", g.vhost, &vport) != 2 || !vport || vport > 65535)) {
         fprintf(stderr, "lectern-load: bad --view-url\n");
         return 2;
     }
@@ -360,6 +423,8 @@ int main(int argc, char **argv)
         run_for(5); /* let ICE start between joins */
     }
     run_for(2000); /* settle */
+    for (int i = 0; i < g.viewers; i++)
+        g.v[i].seen = calloc(1, 1u << 17);
     uint64_t p0 = 0, b0 = 0;
     for (int i = 0; i < g.viewers; i++)
         p0 += g.v[i].packets, b0 += g.v[i].bytes;
@@ -367,17 +432,36 @@ int main(int argc, char **argv)
     g.measuring = true;
     run_for(g.seconds * 1000);
     double dt = (double)(lec_clock_now(lec_sys_clock()) - t0) / 1e9;
-    uint64_t p1 = 0, b1 = 0;
+    /* Repairs of the window's last packets are still on their way. */
+    g.frozen = true;
+    uint64_t pw = 0, bw = 0;
+    for (int i = 0; i < g.viewers; i++)
+        pw += g.v[i].packets, bw += g.v[i].bytes;
+    run_for(1000);
+    uint64_t p1 = pw, b1 = bw, expected = 0, unique = 0, max_gap = 0;
     int connected = 0;
     for (int i = 0; i < g.viewers; i++) {
-        p1 += g.v[i].packets, b1 += g.v[i].bytes;
-        connected += g.v[i].connected;
+        client *v = &g.v[i];
+        connected += v->connected;
+        if (v->have_ext && v->last_ext >= v->first_ext)
+            expected += v->last_ext - v->first_ext + 1;
+        unique += v->unique;
+        if (v->max_gap_ns > max_gap)
+            max_gap = v->max_gap_ns;
+        free(v->seen);
     }
+    for (int i = 0; i < g.viewers; i++)
+        http_delete(g.v[i].resource);
+    if (!view_only)
+        http_delete(g.pub.resource);
     printf("{\"viewers\":%d,\"connected\":%d,\"seconds\":%.1f,\"packets\":%llu,"
            "\"packets_per_s\":%.0f,\"mbps_per_viewer\":%.2f,\"latency_ms\":{\"p50\":%.1f,"
-           "\"p95\":%.1f,\"p99\":%.1f,\"samples\":%llu}}\n",
+           "\"p95\":%.1f,\"p99\":%.1f,\"samples\":%llu},\"video_lost\":%llu,"
+           "\"video_expected\":%llu,\"max_gap_ms\":%.0f}\n",
            g.viewers, connected, dt, (unsigned long long)(p1 - p0), (double)(p1 - p0) / dt,
            (double)(b1 - b0) * 8 / dt / 1e6 / (connected ? connected : 1), lat_pct(0.5),
-           lat_pct(0.95), lat_pct(0.99), (unsigned long long)g.nlat);
+           lat_pct(0.95), lat_pct(0.99), (unsigned long long)g.nlat,
+           (unsigned long long)(expected - unique), (unsigned long long)expected,
+           (double)max_gap / 1e6);
     return 0;
 }

@@ -73,8 +73,8 @@ lec_source_pick lec_cluster_pick_source(const lec_cluster *c, const lec_source_q
             p.cost_us = n->srtt_us;
             p.measured = true;
         } else if (self) {
-            double km = lec_steer_distance_km(self->info.lat, self->info.lon, n->info.lat,
-                                              n->info.lon);
+            double km =
+                lec_steer_distance_km(self->info.lat, self->info.lon, n->info.lat, n->info.lon);
             p.cost_us = (uint32_t)(km * 20.0); /* 100 km per ms, there and back */
         }
         size_t rank = rank_of(n->info.id, q->prefer, q->nprefer);

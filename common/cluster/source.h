@@ -14,10 +14,10 @@
 
 typedef struct lec_source_query {
     const char *stream;
-    uint32_t max_depth;           /* the requester's depth may not pass it */
-    const char *const *prefer;    /* node ids, best first */
+    uint32_t max_depth;        /* the requester's depth may not pass it */
+    const char *const *prefer; /* node ids, best first */
     size_t nprefer;
-    const char *const *exclude;   /* node ids that just failed */
+    const char *const *exclude; /* node ids that just failed */
     size_t nexclude;
 } lec_source_query;
 

@@ -248,6 +248,15 @@ static size_t unwrap_rtx(lec_room *r, const lec_room_track *t, const uint8_t *pk
     return len - 2;
 }
 
+/* How long to wait for a repair before asking again: the measured repair
+ * time (the upstream round trip, plus whatever the hops above needed) with
+ * a margin, and never less than the configured floor. */
+static lec_tstamp retry_interval(const lec_room *r)
+{
+    lec_tstamp t = r->repair_rtt + r->repair_rtt / 4 + 10 * LEC_MS;
+    return t > r->nack_retry ? t : r->nack_retry;
+}
+
 /* Asks the publisher again for the holes that are due: new ones at once,
  * old ones every 50 ms, three times at most, and never for what the ring
  * could no longer hold. */
@@ -262,8 +271,10 @@ static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
             r->stats.unrepaired++;
             continue;
         }
-        if (!m.tries || now - m.asked >= r->nack_retry) {
+        if (!m.tries || now - m.asked >= retry_interval(r)) {
             seqs[n++] = (uint16_t)m.ext;
+            if (!m.tries)
+                m.first_asked = now;
             m.asked = now;
             m.tries++;
         }
@@ -302,10 +313,14 @@ static void note_holes(lec_room *r, lec_room_track *t, uint64_t from, uint64_t t
 
 /* A packet older than the newest: a hole filled (true), or a duplicate or
  * a packet from before we started (false: drop it). */
-static bool fills_hole(lec_room *r, lec_room_track *t, uint64_t ext)
+static bool fills_hole(lec_room *r, lec_room_track *t, uint64_t ext, lec_tstamp now)
 {
     for (unsigned i = 0; i < t->nmiss; i++) {
         if (t->miss[i].ext == ext) {
+            if (t->miss[i].tries) { /* learn how long a repair takes */
+                lec_tstamp took = now - t->miss[i].first_asked;
+                r->repair_rtt = r->repair_rtt ? (7 * r->repair_rtt + took) / 8 : took;
+            }
             t->miss[i] = t->miss[--t->nmiss];
             r->stats.repaired++;
             return true;
@@ -371,7 +386,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     } else if (ext > t->highest_ext + 1) {
         r->stats.lost_in += ext - t->highest_ext - 1;
         note_holes(r, t, t->highest_ext + 1, ext, now);
-    } else if (ext <= t->highest_ext && !fills_hole(r, t, ext)) {
+    } else if (ext <= t->highest_ext && !fills_hole(r, t, ext, now)) {
         return; /* a duplicate (a resend we already had) */
     }
     if (ext > t->highest_ext)

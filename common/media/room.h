@@ -65,7 +65,7 @@ typedef struct lec_room_track {
     /* Holes in the publisher's stream, asked for again (NACK) up to 3 times. */
     struct lec_room_miss {
         uint64_t ext;
-        lec_tstamp asked;
+        lec_tstamp asked, first_asked;
         unsigned tries;
     } miss[LEC_ROOM_MAX_MISSING];
     unsigned nmiss;
@@ -92,7 +92,8 @@ typedef struct lec_room {
     lec_tstamp last_rr;
     bool publisher_ready;
     bool upstream_leg;     /* fed by a relay leg: NACK every track on it */
-    lec_tstamp nack_retry; /* between asks for the same hole */
+    lec_tstamp nack_retry; /* between asks for the same hole, at least */
+    lec_tstamp repair_rtt; /* smoothed: first ask to the hole filled; 0: none yet */
     lec_room_io io;
     lec_room_stats stats;
     uint8_t scratch[LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER];

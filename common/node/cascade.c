@@ -32,12 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MOD            "cascade"
-#define OPEN_TIMEOUT   (1 * LEC_S)
-#define PULL_DEADLINE  (5 * LEC_S) /* waiting offers give up after this */
-#define MAX_ATTEMPTS   4
-#define MAX_WAITING    512
-#define TIMER_MS       250
+#define MOD           "cascade"
+#define OPEN_TIMEOUT  (1 * LEC_S)
+#define PULL_DEADLINE (5 * LEC_S) /* waiting offers give up after this */
+#define MAX_ATTEMPTS  4
+#define MAX_WAITING   512
+#define TIMER_MS      250
 
 static lec_tstamp now(void)
 {
@@ -175,8 +175,7 @@ static void on_opened(void *ud, int status, const lec_relay_opened *r)
     memcpy(in->key_up, r->key_up, LEC_SFU_LEG_KEY);
     in->depth = r->depth + 1;
     const lec_cluster_node *src =
-        m->node->control ? lec_cluster_find(lec_control_view(m->node->control), ctx->source)
-                         : NULL;
+        m->node->control ? lec_cluster_find(lec_control_view(m->node->control), ctx->source) : NULL;
     in->rtt = src && src->srtt_us ? (lec_tstamp)src->srtt_us * LEC_US : 0;
     snprintf(e->source, sizeof e->source, "%s", ctx->source);
     e->depth = in->depth;
@@ -338,8 +337,10 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
     switch (ev->kind) {
     case LEC_SFU_STREAM_LIVE:
         if (e->pulled) {
-            LEC_INFO(&m->node->log, MOD, "stream %s: relayed from %s, depth %u, %.0f ms after "
-                     "the pull began", e->name, e->source, e->depth,
+            LEC_INFO(&m->node->log, MOD,
+                     "stream %s: relayed from %s, depth %u, %.0f ms after "
+                     "the pull began",
+                     e->name, e->source, e->depth,
                      e->pull_started ? (double)(now() - e->pull_started) / LEC_MS : 0.0);
             e->pull_started = 0;
             e->attempts = 0;
@@ -377,8 +378,8 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
 
 /* ---- serving other nodes ------------------------------------------------ */
 
-static void refuse(lec_media *m, lec_bus_request *req, const lec_relay_open *o,
-                   lec_relay_error err, const char *why)
+static void refuse(lec_media *m, lec_bus_request *req, const lec_relay_open *o, lec_relay_error err,
+                   const char *why)
 {
     lec_relay_opened r = {.leg_id = o->leg_id, .error = err};
     snprintf(r.stream, sizeof r.stream, "%s", o->stream);
@@ -540,8 +541,7 @@ static void on_timer(uv_timer_t *t)
             lec__media_streams_gc(m);
             continue;
         }
-        if (e->pulled && !e->prewarm && e->idle_since && !e->pulling &&
-            n - e->idle_since >= linger)
+        if (e->pulled && !e->prewarm && e->idle_since && !e->pulling && n - e->idle_since >= linger)
             close_leg(m, e, "no viewers for relay.linger");
     }
 }

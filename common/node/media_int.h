@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-
 typedef struct stream_ent {
     char name[65];
     unsigned worker;
@@ -26,19 +25,19 @@ typedef struct stream_ent {
     unsigned viewers;
     uint64_t started_unix_ms;
     /* The cascade (cascade.c). */
-    unsigned legs;        /* downstream legs fed from here */
-    uint32_t depth;       /* relay hops from the publisher */
-    bool pulled;          /* fed by a leg here */
-    bool pulling;         /* a RelayOpen or leg setup in flight */
-    bool prewarm;         /* pulled on the origin's word: no linger while live */
-    bool announced;       /* StreamEvent STARTED sent (published here) */
-    char source[65];      /* the node it is pulled from */
-    uint64_t leg_id;      /* the current upstream leg (our tag) */
+    unsigned legs;   /* downstream legs fed from here */
+    uint32_t depth;  /* relay hops from the publisher */
+    bool pulled;     /* fed by a leg here */
+    bool pulling;    /* a RelayOpen or leg setup in flight */
+    bool prewarm;    /* pulled on the origin's word: no linger while live */
+    bool announced;  /* StreamEvent STARTED sent (published here) */
+    char source[65]; /* the node it is pulled from */
+    uint64_t leg_id; /* the current upstream leg (our tag) */
     lec_tstamp pull_started, idle_since;
     unsigned attempts;    /* RelayOpen tries in this pull */
     char excluded[4][65]; /* sources that failed in this pull */
     unsigned nexcluded;
-    struct job *waiting;  /* WHEP offers waiting for the pull to go live */
+    struct job *waiting; /* WHEP offers waiting for the pull to go live */
     unsigned nwaiting;
     struct stream_ent *next;
 } stream_ent;
@@ -95,7 +94,6 @@ typedef struct job {
     struct lec_bus_request *req; /* the RelayOpen to answer */
     struct job *next_waiting;
 } job;
-
 
 stream_ent *lec__media_stream_find(lec_media *m, const char *name);
 stream_ent *lec__media_stream_get(lec_media *m, const char *name);

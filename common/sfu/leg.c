@@ -22,11 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MOD            "relay"
-#define UP_SILENCE     (1 * LEC_S)
-#define DOWN_SILENCE   (10 * LEC_S)
-#define KEEPALIVE      (250 * LEC_MS)
-#define LEG_BUF        (LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER)
+#define MOD          "relay"
+#define UP_SILENCE   (1 * LEC_S)
+#define DOWN_SILENCE (10 * LEC_S)
+#define KEEPALIVE    (250 * LEC_MS)
+#define LEG_BUF      (LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER)
 
 static leg *leg_by_rx(lec_sfu *s, uint64_t tag)
 {
@@ -368,8 +368,8 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
     lec_room_publisher_ready(&r->core, l->created);
     leg_send_small(l, false); /* hello: the source starts sending */
     char a[LEC_ADDR_STRLEN];
-    LEC_INFO(s->env.log, MOD, "stream %s: %s leg from %s (%s), depth %u",
-             r->stream, old ? "failover:" : "pulling over a", q->source,
+    LEC_INFO(s->env.log, MOD, "stream %s: %s leg from %s (%s), depth %u", r->stream,
+             old ? "failover:" : "pulling over a", q->source,
              lec_addr_format(&q->from, a, sizeof a), q->depth);
     return 0;
 }

@@ -78,9 +78,8 @@ void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, cons
 void lec__sfu_emit_count(room *r)
 {
     lec_sfu *s = r->sfu;
-    lec_sfu_event ev = {.kind = LEC_SFU_VIEWERS,
-                        .viewers = r->core.nviewers - r->ndowns,
-                        .legs = r->ndowns};
+    lec_sfu_event ev = {
+        .kind = LEC_SFU_VIEWERS, .viewers = r->core.nviewers - r->ndowns, .legs = r->ndowns};
     snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
     if (s->env.event)
         s->env.event(s->env.ud, &ev);

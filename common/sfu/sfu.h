@@ -134,8 +134,8 @@ typedef struct lec_sfu_leg_in {
     lec_sfu_leg_track tracks[2];
     unsigned ntracks;
     uint8_t key_down[LEC_SFU_LEG_KEY], key_up[LEC_SFU_LEG_KEY];
-    uint32_t depth;  /* ours */
-    lec_tstamp rtt;  /* to the source, for NACK retries */
+    uint32_t depth; /* ours */
+    lec_tstamp rtt; /* to the source, for NACK retries */
 } lec_sfu_leg_in;
 
 /* 0, LEC_ERR_NOMEM, LEC_ERR_INVAL (bad keys or tracks), LEC_ERR_EXISTS

@@ -57,7 +57,6 @@ struct lec_sfu {
     int open_handles;
 };
 
-
 /* A relay leg (relay/relay.h): upstream (it feeds our room: we are the
  * requester) or downstream (it is a subscriber of our room: we are the
  * source).  Packets to us carry rx_tag; ours to the peer carry tx_tag. */

@@ -78,15 +78,15 @@ export const REGIONS = `regions:
 // A lectern node as a process, its config written to a temp folder, its
 // HTTP port read from its log (it listens on port 0).
 export class Node {
-  // extra: more top-level YAML; http: more keys for the http block.
-  constructor(role, id, region, natsUrl, extra = '', http = '') {
+  // extra: more top-level YAML; http, relay: more keys for those blocks.
+  constructor(role, id, region, natsUrl, extra = '', http = '', relay = '') {
     this.role = role; this.id = id; this.region = region;
     this.dir = mkdtempSync(path.join(os.tmpdir(), `lectern-${id}-`));
     this.config = path.join(this.dir, 'node.yaml');
     this.logFile = path.join(this.dir, 'node.log');
     writeFileSync(this.config,
       `node: {id: ${id}, role: ${role}, region: ${region}}\n` +
-      `workers: 1\nhttp: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {listen: 127.0.0.1:0}\n` +
+      `workers: 1\nhttp: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {${relay || 'listen: 127.0.0.1:0'}}\n` +
       (natsUrl ? `nats: {urls: ['${natsUrl}']}\n` : '') + REGIONS + extra);
     this.log = '';
   }
@@ -108,6 +108,18 @@ export class Node {
     return { status: r.status, body: await r.json() };
   }
   async cluster() { return (await this.get('/v1/cluster')).body; }
+  // A Prometheus sample's value (the sum over matching series), or 0.
+  async metric(name, labels = '') {
+    const text = await (await fetch(this.url + '/metrics')).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(name) || (labels && !line.includes(labels))) continue;
+      const rest = line.slice(name.length);
+      if (rest[0] !== '{' && rest[0] !== ' ') continue;
+      sum += Number(line.split(' ').pop());
+    }
+    return sum;
+  }
   async ids() { return (await this.cluster()).nodes.map((n) => n.id).sort(); }
   async stop(signal = 'SIGTERM') {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null)
