@@ -133,6 +133,10 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
             v->has[ti] = true;
             break;
         }
+        for (unsigned x = 0; x < m->nextmaps && m->kind == LEC_SDP_VIDEO; x++)
+            if (!strcmp(m->extmaps[x].uri, LEC_ROOM_PLAYOUT_URI) && m->extmaps[x].id >= 1 &&
+                m->extmaps[x].id <= 14)
+                v->pd_id = m->extmaps[x].id;
     }
     return 0;
 }
@@ -286,7 +290,14 @@ static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
     size_t len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs, n);
     if (len) {
         r->stats.nack_out++;
-        r->io.send_rtcp(r->io.ud, 0, r->scratch, len, sizeof r->scratch);
+        /* Up a relay leg, twice (see answer_nack); the copy is built
+         * anew, since sending protects the buffer in place. */
+        for (int copy = 0; copy < (r->upstream_leg ? 2 : 1); copy++) {
+            if (copy)
+                len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs,
+                                          n);
+            r->io.send_rtcp(r->io.ud, 0, r->scratch, len, sizeof r->scratch);
+        }
     }
 }
 
@@ -320,6 +331,8 @@ static bool fills_hole(lec_room *r, lec_room_track *t, uint64_t ext, lec_tstamp 
             if (t->miss[i].tries) { /* learn how long a repair takes */
                 lec_tstamp took = now - t->miss[i].first_asked;
                 r->repair_rtt = r->repair_rtt ? (7 * r->repair_rtt + took) / 8 : took;
+                if (took > r->repair_peak)
+                    r->repair_peak = took;
             }
             t->miss[i] = t->miss[--t->nmiss];
             r->stats.repaired++;
@@ -342,6 +355,38 @@ static void note_first_media(lec_room *r, lec_room_viewer *v)
     }
 }
 
+/* Adds the playout-delay element (RFC 8285 one-byte form: 12 bits of
+ * minimum, 12 of maximum, in 10 ms) to the packet in b; returns the new
+ * length, or len unchanged when it cannot (a two-byte extension block, no
+ * room). */
+static size_t add_playout_delay(uint8_t *b, size_t len, size_t cap, const lec_rtp_hdr *h,
+                                uint8_t id, unsigned min_ms)
+{
+    unsigned lo = (min_ms + 9) / 10, hi = lo + 100; /* up to a second more at most */
+    if (hi > 1000)
+        hi = 1000;
+    uint8_t el[4] = {(uint8_t)(id << 4 | 2), (uint8_t)(lo >> 4),
+                     (uint8_t)((lo & 0x0f) << 4 | hi >> 8), (uint8_t)hi};
+    size_t at = LEC_RTP_HEADER_MIN + 4u * h->csrc_count;
+    size_t grow = h->extension ? 4 : 8;
+    if (len + grow > cap || (h->extension && h->ext_profile != 0xBEDE))
+        return len;
+    size_t from = h->extension ? h->ext_offset : at;
+    memmove(b + from + grow, b + from, len - from);
+    if (h->extension) {
+        uint16_t words = (uint16_t)(b[at + 2] << 8 | b[at + 3]) + 1;
+        b[at + 2] = (uint8_t)(words >> 8);
+        b[at + 3] = (uint8_t)words;
+        memcpy(b + from, el, 4);
+    } else {
+        b[0] |= 0x10;
+        const uint8_t hdr[4] = {0xBE, 0xDE, 0x00, 0x01};
+        memcpy(b + at, hdr, 4);
+        memcpy(b + at + 4, el, 4);
+    }
+    return len + grow;
+}
+
 /* Rewrites a copy for viewer v and sends it. */
 static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
                     const lec_rtp_hdr *h)
@@ -349,6 +394,9 @@ static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t 
     memcpy(r->scratch, pkt, len);
     if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
+    if (v->pd_id && r->playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
+        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id,
+                                r->playout_ms);
     r->io.send_rtp(r->io.ud, v->id, r->scratch, len, sizeof r->scratch);
     return true;
 }
@@ -475,8 +523,21 @@ static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now)
 }
 
 /* Resends what a viewer NACKed, from the ring, rewritten as before. */
+/* For a leg: whether ext went to v in the last 20 ms (then skip it);
+ * otherwise notes it. */
+static bool resent_lately(lec_room_viewer *v, uint64_t ext, lec_tstamp now)
+{
+    for (unsigned i = 0; i < 32; i++)
+        if (v->resent[i].ext == ext && v->resent[i].at && now - v->resent[i].at < 20 * LEC_MS)
+            return true;
+    unsigned k = v->nresent++ % 32;
+    v->resent[k].ext = ext;
+    v->resent[k].at = now;
+    return false;
+}
+
 static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, const uint16_t *seqs,
-                        int n)
+                        int n, lec_tstamp now)
 {
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
         lec_room_track *t = &r->tracks[ti];
@@ -490,10 +551,15 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
             size_t len;
             uint64_t meta;
             lec_rtp_hdr h;
-            if (lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
+            if ((v->leg && resent_lately(v, ext, now)) ||
+                lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
                 lec_rtp_parse(pkt, len, &h))
                 continue;
             if (send_to(r, v, ti, pkt, len, &h))
+                r->stats.retransmits++;
+            /* On a relay leg a repair goes twice: losing it again would
+             * cost the far edge's viewers another round trip. */
+            if (v->leg && send_to(r, v, ti, pkt, len, &h))
                 r->stats.retransmits++;
         }
     }
@@ -517,7 +583,7 @@ void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t l
             int n = lec_rtcp_parse_nack(&rp, &ids, seqs, 64);
             if (n > 0) {
                 r->stats.nack_in++;
-                answer_nack(r, v, ids.media_ssrc, seqs, n);
+                answer_nack(r, v, ids.media_ssrc, seqs, n, now);
             }
         }
     }
@@ -582,8 +648,20 @@ static void send_rr(lec_room *r, lec_tstamp now)
     r->io.send_rtcp(r->io.ud, 0, r->scratch, len, sizeof r->scratch);
 }
 
+/* The delay asked of viewers: the slowest recent repair and a margin for
+ * one that needs a second ask, forgotten slowly (halved in about 20 s,
+ * at a tick every 50 ms) once repairs stop. */
+static void update_playout(lec_room *r)
+{
+    r->repair_peak -= r->repair_peak / 600;
+    unsigned ms = (unsigned)(r->repair_peak / LEC_MS);
+    ms += ms / 2 + 60;
+    r->playout_ms = ms < 80 ? 0 : (ms > 1000 ? 1000 : ms);
+}
+
 void lec_room_tick(lec_room *r, lec_tstamp now)
 {
+    update_playout(r);
     for (unsigned i = 0; i < r->ntracks; i++)
         if (r->tracks[i].nmiss && r->publisher_ready)
             nack_due(r, &r->tracks[i], now);

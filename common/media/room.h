@@ -26,6 +26,7 @@
 #define LEC_ROOM_TRAILER     32  /* room left after a packet for SRTP's tag */
 #define LEC_ROOM_MAX_MISSING 64  /* holes in the publisher's stream NACKed at once */
 #define LEC_ROOM_GOP_MAX     600 /* a longer GOP is not replayed: a keyframe is asked for */
+#define LEC_ROOM_PLAYOUT_URI "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 
 typedef struct lec_room_io {
     /* A packet for viewer `viewer` (its id) or, for RTCP with viewer 0,
@@ -79,6 +80,14 @@ typedef struct lec_room_viewer {
     bool first_media;
     bool leg;    /* a relay leg: every track, the source's payload types */
     bool no_gop; /* start at a fresh keyframe, not from the GOP cache */
+    uint8_t pd_id; /* its id for the playout-delay extension, or 0 */
+    /* Legs: what was resent lately, so a NACK that came twice (they do,
+     * on legs) is answered once. */
+    struct {
+        uint64_t ext;
+        lec_tstamp at;
+    } resent[32];
+    unsigned nresent;
     struct lec_room_viewer *next;
 } lec_room_viewer;
 
@@ -94,6 +103,8 @@ typedef struct lec_room {
     bool upstream_leg;     /* fed by a relay leg: NACK every track on it */
     lec_tstamp nack_retry; /* between asks for the same hole, at least */
     lec_tstamp repair_rtt; /* smoothed: first ask to the hole filled; 0: none yet */
+    lec_tstamp repair_peak; /* the slowest recent repair, decaying */
+    unsigned playout_ms;    /* the minimum playout delay asked of viewers; 0: none */
     lec_room_io io;
     lec_room_stats stats;
     uint8_t scratch[LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER];
@@ -128,6 +139,17 @@ void lec_room_set_upstream(lec_room *r, bool leg, lec_tstamp rtt);
  * frames), from a keyframe asked for then.  0 or LEC_ERR_NOMEM. */
 int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS],
                      uint16_t seq_base, uint32_t ts_base, bool resume);
+
+/*
+ * Playout delay: a repair from upstream (a NACK answered by the publisher,
+ * or by the hops of a cascade above us) arrives a round trip or more after
+ * the packet was due, and a player that does not know may freeze waiting
+ * for it, because its jitter buffer sizes itself by the path it sees
+ * (viewer to edge) only.  While repairs happen, the room tells viewers
+ * that negotiated the playout-delay extension to keep at least the
+ * slowest recent repair's time (plus a margin) in their buffer; with no
+ * loss upstream it asks nothing, and the delay stays the player's own.
+ */
 
 /* A viewer and its rewrite per track; the viewer's negotiated answer gives
  * its payload types; ssrcs and bases are the caller's (random).  0,

@@ -792,6 +792,14 @@ void lec_media_free(lec_media *m)
     free(m);
 }
 
+bool lec_media_relay_stats(const lec_media *m, lec_relay_stats *out)
+{
+    if (!m || !m->relay)
+        return false;
+    lec_relay_get_stats(m->relay, out);
+    return true;
+}
+
 bool lec_media_relay_addr(const lec_media *m, lec_addr *out)
 {
     if (!m || !m->relay)

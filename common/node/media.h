@@ -32,6 +32,8 @@ size_t lec_media_held(const lec_media *m, struct lec_cluster_held *out, size_t m
  * false without a cluster. */
 struct lec_addr;
 bool lec_media_relay_addr(const lec_media *m, struct lec_addr *out);
+struct lec_relay_stats;
+bool lec_media_relay_stats(const lec_media *m, struct lec_relay_stats *out);
 /* The control plane's relay messages (cascade.c). */
 struct lec_bus_request;
 struct lec_relay_open;

@@ -324,9 +324,24 @@ static void register_metrics(lec_node *node)
         }
     register_media_metrics(node);
     node->m.nats_connected = node->m.nats_reconnects = LEC_METRIC_NONE;
+    node->m.relay_dropped = LEC_METRIC_NONE;
     for (int i = 0; i < 3; i++)
         node->m.nats_dropped[i] = LEC_METRIC_NONE;
+    for (int i = 0; i < 2; i++)
+        node->m.relay_legs[i] = node->m.relay_datagrams[i] = LEC_METRIC_NONE;
     if (node->cfg->nats.enabled) {
+        static const char *const dirs[] = {"direction=\"in\"", "direction=\"out\""};
+        for (int i = 0; i < 2; i++) {
+            node->m.relay_legs[i] = lec_metrics_gauge(
+                m, "lectern_relay_legs", dirs[i],
+                "Relay legs: in (streams pulled here) and out (legs this node feeds)");
+            node->m.relay_datagrams[i] = lec_metrics_counter(
+                m, "lectern_relay_datagrams_total", dirs[i], "Datagrams on the relay socket");
+        }
+        node->m.relay_dropped = lec_metrics_counter(
+            m, "lectern_relay_datagrams_dropped_total", "",
+            "Relay datagrams dropped: unknown leg, too short or long, a worker's queue full, or "
+            "a send that failed");
         node->m.nats_connected =
             lec_metrics_gauge(m, "lectern_nats_connected", "", "1 while connected to NATS");
         node->m.nats_reconnects =

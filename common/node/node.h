@@ -60,6 +60,7 @@ struct lec_node {
     lec_metrics metrics;     /* shard 0: the main loop; shard 1 + i: worker i */
     lec_tokens admin_tokens; /* auth.admin_tokens_file; empty: admin API off */
     struct {
+        lec_metric relay_legs[2], relay_datagrams[2], relay_dropped; /* [in, out] */
         lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[3],
             cluster_nodes[2], uptime, egress_capacity, viewers_capacity, publishers, viewers;
         lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */

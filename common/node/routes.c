@@ -1,6 +1,7 @@
 /* The routes every node serves: liveness and readiness probes, the
  * cluster view, and Prometheus metrics. */
 #include "node/node.h"
+#include "relay/relay.h"
 #include "bus/bus.h"
 #include "sys/sys.h"
 
@@ -78,6 +79,16 @@ static void collect(lec_node *node)
         lec_media_counts(node->media, &pubs, &viewers);
         lec_metric_set(m, 0, node->m.publishers, pubs);
         lec_metric_set(m, 0, node->m.viewers, viewers);
+        uint32_t in, out;
+        lec_media_leg_counts(node->media, &in, &out);
+        lec_metric_set(m, 0, node->m.relay_legs[0], in);
+        lec_metric_set(m, 0, node->m.relay_legs[1], out);
+        lec_relay_stats rs;
+        if (lec_media_relay_stats(node->media, &rs)) {
+            lec_metric_set(m, 0, node->m.relay_datagrams[0], (int64_t)rs.rx);
+            lec_metric_set(m, 0, node->m.relay_datagrams[1], (int64_t)rs.tx);
+            lec_metric_set(m, 0, node->m.relay_dropped, (int64_t)(rs.rx_dropped + rs.tx_errors));
+        }
     }
     lec_metric_set(m, 0, node->m.uptime,
                    (int64_t)((lec_clock_now(lec_sys_clock()) - node->started_at) / LEC_S));

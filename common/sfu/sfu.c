@@ -155,6 +155,21 @@ static void on_room_tick(uv_timer_t *tm)
     lec_room_tick(&r->core, t);
     lec__legs_tick(r, t);
     count(r);
+    /* Every 10 s while the upstream needs repairs: how it goes. */
+    const lec_room_stats *a = &r->core.stats, *b = &r->reported;
+    if (t - r->last_report >= 10 * LEC_S) {
+        if (a->lost_in != b->lost_in)
+            LEC_INFO(r->sfu->env.log, MOD,
+                     "stream %s: upstream lost %llu, repaired %llu, gave up on %llu in %.0f s; "
+                     "repairs take %.0f ms (slowest lately %.0f ms); viewers asked to buffer %u ms",
+                     r->stream, (unsigned long long)(a->lost_in - b->lost_in),
+                     (unsigned long long)(a->repaired - b->repaired),
+                     (unsigned long long)(a->unrepaired - b->unrepaired),
+                     (double)(t - r->last_report) / LEC_S, (double)r->core.repair_rtt / LEC_MS,
+                     (double)r->core.repair_peak / LEC_MS, r->core.playout_ms);
+        r->last_report = t;
+        r->reported = *a;
+    }
 }
 
 /* ---- ending ----------------------------------------------------------- */
@@ -434,6 +449,9 @@ static void finish(lec_sfu *s, session *x, lec_sdp *ans, lec_sfu_result *out)
 }
 
 static const char *const EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", NULL};
+/* Viewers also get the playout delay the room asks while it repairs. */
+static const char *const VIEWER_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid",
+                                             LEC_ROOM_PLAYOUT_URI, NULL};
 
 /* Common to WHIP and WHEP: the session, its peer, the answer; the room
  * part is the caller's.  Returns the session or NULL with out filled. */
@@ -508,7 +526,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
     lec_sdp *ans = calloc(1, sizeof *ans);
     lec_sdp_answer_opts o = {.dir = LEC_SDP_SENDONLY,
                              .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
-                             .extmaps = EXTMAPS,
+                             .extmaps = VIEWER_EXTMAPS,
                              .no_rtx = true,
                              .source_audio = lec_room_codec(&r->core, LEC_SDP_AUDIO),
                              .source_video = lec_room_codec(&r->core, LEC_SDP_VIDEO),

@@ -17,6 +17,8 @@ typedef struct room {
     char stream[65];
     lec_room core;
     lec_room_stats counted; /* what has gone into the metrics already */
+    lec_tstamp last_report; /* the last repair summary in the log */
+    lec_room_stats reported;
     session *pub;
     session *viewers;
     leg *up;    /* the relay leg that feeds it, when not a local publisher */

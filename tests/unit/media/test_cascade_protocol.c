@@ -44,6 +44,7 @@ typedef struct viewer {
     uint32_t last_ts;
     bool first_is_key;
     unsigned pkts, backwards_ts;
+    int playout_min_ms; /* from the last packet's playout-delay element; -1: none */
     lec_tstamp first_at;
 } viewer;
 
@@ -106,6 +107,13 @@ static void viewer_rx(viewer *v, const uint8_t *pkt, size_t len)
         v->last_ts = h.ts;
     }
     v->pkts++;
+    const uint8_t *pd;
+    size_t pdl;
+    v->playout_min_ms = -1;
+    if (h.extension && lec_rtp_ext_find(pkt, &h, 5, &pd, &pdl) == 0 && pdl == 3)
+        v->playout_min_ms = (pd[0] << 4 | pd[1] >> 4) * 10;
+    else
+        assert_false(h.extension); /* nothing else adds one here */
 }
 
 /* The edge's room: its viewers are local (no loss); RTCP for vid 0 goes
@@ -172,6 +180,8 @@ static lec_sdp *viewer_answer(void)
     s->nmedia = 1;
     s->media[0] = (lec_sdp_media){.kind = LEC_SDP_VIDEO, .port = 9, .ncodecs = 1};
     s->media[0].codecs[0] = (lec_sdp_codec){.pt = VPT, .name = "VP8", .clock_rate = 90000};
+    s->media[0].nextmaps = 1;
+    s->media[0].extmaps[0] = (lec_sdp_extmap){.id = 5, .uri = LEC_ROOM_PLAYOUT_URI};
     return s;
 }
 
@@ -264,6 +274,10 @@ static void test_hop_repairs_loss(void **state)
     /* Retries wait for the leg's RTT: at most the three tries per hole. */
     assert_true(net.upstream_nack_seqs <= 3 * net.edge.stats.lost_in);
     assert_int_equal(v->backwards_ts, 0);
+    /* Repairs took two legs' delay: the viewer is asked to buffer that. */
+    print_message("playout delay asked of the viewer: %d ms (repairs took up to %llu ms)\n",
+                  v->playout_min_ms, (unsigned long long)(net.edge.repair_peak / LEC_MS));
+    assert_true(v->playout_min_ms >= 160 && v->playout_min_ms <= 400);
     teardown_rooms();
 }
 
