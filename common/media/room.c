@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #define RING_SLOTS 1024
+#define LEG_COPIES 3 /* NACKs and repairs on relay legs: rare, and worth a round trip each */
 
 void lec_room_init(lec_room *r, const lec_room_io *io, uint32_t rtcp_ssrc, lec_tstamp kf_interval)
 {
@@ -290,9 +291,9 @@ static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
     size_t len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs, n);
     if (len) {
         r->stats.nack_out++;
-        /* Up a relay leg, twice (see answer_nack); the copy is built
-         * anew, since sending protects the buffer in place. */
-        for (int copy = 0; copy < (r->upstream_leg ? 2 : 1); copy++) {
+        /* Up a relay leg, LEG_COPIES times (see answer_nack); each copy
+         * is built anew, since sending protects the buffer in place. */
+        for (int copy = 0; copy < (r->upstream_leg ? LEG_COPIES : 1); copy++) {
             if (copy)
                 len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs,
                                           n);
@@ -555,12 +556,12 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
                 lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
                 lec_rtp_parse(pkt, len, &h))
                 continue;
-            if (send_to(r, v, ti, pkt, len, &h))
-                r->stats.retransmits++;
-            /* On a relay leg a repair goes twice: losing it again would
-             * cost the far edge's viewers another round trip. */
-            if (v->leg && send_to(r, v, ti, pkt, len, &h))
-                r->stats.retransmits++;
+            /* On a relay leg a repair goes LEG_COPIES times: losing it
+             * again would cost the far edge's viewers another round trip,
+             * more than their players can be asked to wait. */
+            for (int copy = 0; copy < (v->leg ? LEG_COPIES : 1); copy++)
+                if (send_to(r, v, ti, pkt, len, &h))
+                    r->stats.retransmits++;
         }
     }
 }
@@ -649,14 +650,20 @@ static void send_rr(lec_room *r, lec_tstamp now)
 }
 
 /* The delay asked of viewers: the slowest recent repair and a margin for
- * one that needs a second ask, forgotten slowly (halved in about 20 s,
- * at a tick every 50 ms) once repairs stop. */
+ * one that needs a second ask, forgotten slowly (halved in about 20 s, at
+ * a tick every 50 ms) once repairs stop.  It moves by at most 100 ms a
+ * second up and 20 ms a second down: a player that is told at once to
+ * hold frames much longer pauses, and a pause is a freeze. */
 static void update_playout(lec_room *r)
 {
     r->repair_peak -= r->repair_peak / 600;
     unsigned ms = (unsigned)(r->repair_peak / LEC_MS);
     ms += ms / 2 + 60;
-    r->playout_ms = ms < 80 ? 0 : (ms > 1000 ? 1000 : ms);
+    unsigned target = ms < 80 ? 0 : (ms > 1000 ? 1000 : ms);
+    if (target > r->playout_ms)
+        r->playout_ms = target - r->playout_ms > 5 ? r->playout_ms + 5 : target;
+    else if (target < r->playout_ms)
+        r->playout_ms = r->playout_ms - target > 1 ? r->playout_ms - 1 : target;
 }
 
 void lec_room_tick(lec_room *r, lec_tstamp now)

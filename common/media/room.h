@@ -81,7 +81,7 @@ typedef struct lec_room_viewer {
     bool leg;    /* a relay leg: every track, the source's payload types */
     bool no_gop; /* start at a fresh keyframe, not from the GOP cache */
     uint8_t pd_id; /* its id for the playout-delay extension, or 0 */
-    /* Legs: what was resent lately, so a NACK that came twice (they do,
+    /* Legs: what was resent lately, so a NACK that came in copies (they do,
      * on legs) is answered once. */
     struct {
         uint64_t ext;

@@ -86,21 +86,27 @@ test('Chromium through origin -> A -> B: loss, a late joiner, failover', { timeo
   // One viewer per edge: this machine has two cores for a publishing
   // Chromium, its viewers, three nodes and the impairment relays.
   const atA = await watch(a, 1);
+  // B pulls from A (relay.prefer) once B's view shows A holding the stream.
+  await waitFor(async () => (await b.cluster()).streams.class?.some((h) => h.node === 'edge-a'), 3000,
+    'B to see A hold the stream');
   const atB = await watch(b, 1);
   const nodeOf = (p) => p.evaluate(() => window.lectern.node);
   assert.equal(await nodeOf(atA[0]), a.url, 'A serves its own viewers');
   assert.equal(await nodeOf(atB[0]), b.url, 'B serves its own viewers');
   const chain = async () => JSON.stringify((await b.cluster()).streams.class.map((h) => [h.node, h.depth]));
   await waitFor(async () => (await chain()) === '[["origin-eu",0],["edge-a",1],["edge-b",2]]', 3000,
-    'the chain origin -> A -> B in the cluster view').catch(async (e) => { console.log(await chain()); throw e; });
+    'the chain origin -> A -> B in the cluster view').catch(async (e) => {
+    console.log(await chain(), b.log.split('\n').filter((l) => /cascade|relay/.test(l)).join('\n'));
+    throw e;
+  });
 
   // 5% loss and 80 ms each way on every leg.
   for (const n of [origin, a, b]) n.imp.set({ loss: 0.05, delayMs: 80 });
   const viewers = [...atA, ...atB];
   // The first repairs teach each edge how long a repair takes; it asks its
   // viewers' players for that much buffer (the playout-delay extension),
-  // which they grow into at Chrome's pace.  Then 10 s measured.
-  await sleep(6000);
+  // which it raises by 100 ms a second.  Then 10 s measured.
+  await sleep(8000);
   const nack0 = [await a.metric('lectern_rtcp_nack_total', 'direction="out"'),
     await b.metric('lectern_rtcp_nack_total', 'direction="out"')];
   let last = await Promise.all(viewers.map(vstats));

@@ -127,3 +127,30 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, failo
   for (const n of [origin, b]) n.imp.close();
   a.imp.close();
 });
+
+test('relay.prewarm: the region\'s edge pulls the stream when the teacher starts, and keeps it', async () => {
+  const nats = await NatsServer.start();
+  const origin = await relayedNode('origin', 'origin-pw', 'eu-central-1', nats.url,
+    ', prewarm: [us-east-1]');
+  const us = await relayedNode('edge', 'edge-us-pw', 'us-east-1', nats.url);
+  const ap = await relayedNode('edge', 'edge-ap-pw', 'ap-southeast-2', nats.url);
+  for (const n of [origin, us, ap])
+    await waitFor(async () => (await n.ids()).length === 3, 8000, `${n.id} to see the cluster`);
+  const t0 = Date.now();
+  const pub = load(['--url', origin.url, '--stream', 'warm', '--viewers', '1', '--seconds', '9']);
+  const { elapsed } = await waitFor(async () => (await streamOn(us, 'warm'))?.depth === 1, 8000,
+    'the us-east-1 edge to prewarm');
+  console.log(`# prewarmed ${Date.now() - t0} ms after the publisher started (${elapsed} ms waiting)`);
+  assert.match(us.log, /prewarming \(relay.prewarm on origin-pw\)/);
+  assert.equal((await us.get('/v1/streams')).body.sessions.length, 0, 'no viewer asked for it');
+  await sleep(4500); // past relay.linger (3 s): a prewarmed leg stays while the stream is live
+  assert.equal((await streamOn(us, 'warm'))?.depth, 1);
+  assert.equal(await streamOn(ap, 'warm'), undefined, 'a region not listed is not prewarmed');
+  // Its first viewer plays at once: the leg is there.
+  const v = await load(['--url', origin.url, '--view-url', us.url, '--view-only', '--stream', 'warm',
+    '--viewers', '1', '--seconds', '1']);
+  assert.ok(v.packets > 100);
+  await pub;
+  await nats.stop();
+  for (const n of [origin, us, ap]) n.imp.close();
+});
