@@ -13,6 +13,7 @@
 //     stays under 2 s, on the same sessions;
 //   - a RelayOpen that asks too deep, or for a stream not held, is refused.
 import { test, after } from 'node:test';
+import dgram from 'node:dgram';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -80,6 +81,20 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, failo
   assert.equal((await streamOn(b, 'class')).depth, 2, 'B is fed by A');
   assert.match(b.log, /asking edge-a for a leg .*preferred/);
   console.log(`# clean path, 2 hops: ${JSON.stringify(atB.latency_ms)} ms end to end`);
+
+  // Hostile datagrams at B's relay socket: empty, short, oversized, unknown
+  // tags, and B's own tag range with garbage (fails SRTP): dropped, counted.
+  const junk = dgram.createSocket('udp4');
+  const real = b.imp.target.port;
+  for (let i = 0; i < 300; i++) {
+    const len = [0, 3, 15, 40, 1200, 1700][i % 6];
+    const buf = Buffer.alloc(len, i & 0xff);
+    if (len >= 8 && i % 2) buf[0] = 0; // worker 0: a real worker, an unknown leg
+    await new Promise((r) => junk.send(buf, real, '127.0.0.1', r));
+  }
+  junk.close();
+  await sleep(300);
+  assert.ok((await b.metric('lectern_relay_datagrams_dropped_total')) >= 150, 'junk is counted');
 
   // 2. Loss and delay on every leg (both directions).
   for (const n of [origin, a, b]) n.imp.set({ loss: 0.05, delayMs: 80 });
