@@ -14,8 +14,8 @@
 //     again within 2 s on the same PeerConnection.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { NatsServer, Node, waitFor, sleep } from '../integration/lib.mjs';
-import { Impair, freeUdpPort } from '../integration/impair.mjs';
+import * as lib from '../integration/lib.mjs';
+import { NatsServer, waitFor, sleep } from '../integration/lib.mjs';
 import { launch } from './lib.mjs';
 
 let browser;
@@ -28,14 +28,10 @@ after(async () => {
   }
 });
 
-async function relayedNode(role, id, region, natsUrl, relayExtra = '') {
-  const real = await freeUdpPort();
-  const imp = await new Impair({ target: { host: '127.0.0.1', port: real }, seed: real }).start();
-  const n = new Node(role, id, region, natsUrl, 'ice: {addresses: [127.0.0.1]}\n', '',
-    `listen: 127.0.0.1:${real}, public_addr: 127.0.0.1:${imp.port}${relayExtra}`);
-  n.imp = imp;
+async function relayedNode(...args) {
+  const n = await lib.relayedNode(...args);
   nodes.push(n);
-  return n.start();
+  return n;
 }
 
 async function newPage() {

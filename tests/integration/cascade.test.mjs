@@ -17,8 +17,8 @@ import dgram from 'node:dgram';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { BUILD, NatsServer, Node, waitFor, sleep } from './lib.mjs';
-import { Impair, freeUdpPort } from './impair.mjs';
+import * as lib from './lib.mjs';
+import { BUILD, NatsServer, waitFor, sleep } from './lib.mjs';
 
 const LOAD = path.join(BUILD, 'bench', 'lectern-load');
 const procs = [];
@@ -27,14 +27,11 @@ after(async () => {
 });
 
 // A node whose legs arrive through an impairment relay.
-async function relayedNode(role, id, region, natsUrl, relayExtra = '', extra = '') {
-  const real = await freeUdpPort();
-  const imp = await new Impair({ target: { host: '127.0.0.1', port: real }, seed: real }).start();
-  const n = new Node(role, id, region, natsUrl, 'ice: {addresses: [127.0.0.1]}\n' + extra, '',
-    `listen: 127.0.0.1:${real}, public_addr: 127.0.0.1:${imp.port}, linger: 3s${relayExtra}`);
-  n.imp = imp;
+// Legs linger 3 s here (30 s by default).
+async function relayedNode(role, id, region, natsUrl, relayExtra = '') {
+  const n = await lib.relayedNode(role, id, region, natsUrl, `, linger: 3s${relayExtra}`);
   procs.push(n);
-  return n.start();
+  return n;
 }
 
 function load(args) {

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Impair, freeUdpPort } from './impair.mjs';
 
 export const BUILD = process.env.LECTERN_BUILD_DIR || path.resolve('build');
 export const BIN = {
@@ -151,4 +152,21 @@ export async function flood(port, subjects, count) {
   sock.write('PING\r\n');
   await new Promise((r) => sock.on('data', (d) => { if (d.toString().includes('PONG')) r(); }));
   sock.end();
+}
+
+// A node (started) whose relay legs arrive through an impairment relay of
+// its own (node.imp): its relay.public_addr is the relay's port, so every
+// leg to it crosses it.  ICE on loopback.
+export async function relayedNode(role, id, region, natsUrl, relayExtra = '', extra = '') {
+  const real = await freeUdpPort();
+  const imp = await new Impair({ target: { host: '127.0.0.1', port: real }, seed: real }).start();
+  const n = new Node(role, id, region, natsUrl, 'ice: {addresses: [127.0.0.1]}\n' + extra, '',
+    `listen: 127.0.0.1:${real}, public_addr: 127.0.0.1:${imp.port}${relayExtra}`);
+  n.imp = imp;
+  try {
+    return await n.start();
+  } catch (e) {
+    imp.close();
+    throw e;
+  }
 }
