@@ -578,49 +578,6 @@ static void streams_get(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
-/* ---- pages -------------------------------------------------------------- */
-
-typedef struct web_asset {
-    const char *path;
-    const char *type;
-    const unsigned char *data;
-    size_t len;
-} web_asset;
-
-extern const web_asset lec_web_assets[];
-extern const size_t lec_web_nassets;
-
-static void serve(lec_http_ex *ex, const char *path)
-{
-    for (size_t i = 0; i < lec_web_nassets; i++) {
-        if (strcmp(lec_web_assets[i].path, path))
-            continue;
-        ex->resp.status = 200;
-        snprintf(ex->resp.content_type, sizeof ex->resp.content_type, "%s", lec_web_assets[i].type);
-        lec_sbuf_append(&ex->resp.body, lec_web_assets[i].data, lec_web_assets[i].len);
-        lec_http_resp_header(&ex->resp, "Cache-Control", "no-cache");
-        lec_http_ex_finish(ex);
-        return;
-    }
-    lec_http_resp_error(&ex->resp, 404, "no such page");
-    lec_http_ex_finish(ex);
-}
-
-static void page_viewer(lec_http_ex *ex)
-{
-    serve(ex, "index.html");
-}
-
-static void page_publish(lec_http_ex *ex)
-{
-    serve(ex, "publish.html");
-}
-
-static void page_static(lec_http_ex *ex)
-{
-    serve(ex, lec_http_req_param(ex->req, "file"));
-}
-
 /* ---- lifecycle ---------------------------------------------------------- */
 
 int lec_media_load_tokens(lec_media *m)
@@ -705,7 +662,7 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         if (!rc)
             rc = lec_http_router_add(&node->router, &rs);
         if (!rc)
-            rc = lec_node_route(node, "page_publish", LEC_HTTP_GET, "/publish", page_publish, m);
+            rc = lec_node_route(node, "page_publish", LEC_HTTP_GET, "/publish", lec__media_page_publish, m);
     }
     lec_http_route v = {.name = "whep",
                         .pattern = "/whep/:stream",
@@ -729,11 +686,11 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         rc = lec_node_route(node, "stream_status", LEC_HTTP_GET, "/v1/streams/:stream",
                             stream_status_get, m);
     if (!rc)
-        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/", page_viewer, m);
+        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/", lec__media_page_viewer, m);
     if (!rc)
-        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/watch/:stream", page_viewer, m);
+        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/watch/:stream", lec__media_page_viewer, m);
     if (!rc)
-        rc = lec_node_route(node, "static", LEC_HTTP_GET, "/static/:file", page_static, m);
+        rc = lec_node_route(node, "static", LEC_HTTP_GET, "/static/:file", lec__media_page_static, m);
     if (!rc)
         rc = lec_node_on_drain(node, media_drain, m);
     if (rc) {

@@ -105,6 +105,11 @@ void lec__media_job_free(job *j);
 void lec__media_post_job(lec_media *m, job *j);
 void lec__media_streams_gc(lec_media *m);
 
+/* pages.c: GET /, /watch/<stream>, /publish, /static/<file>. */
+void lec__media_page_viewer(lec_http_ex *ex);
+void lec__media_page_publish(lec_http_ex *ex);
+void lec__media_page_static(lec_http_ex *ex);
+
 /* cascade.c */
 int lec__cascade_start(lec_media *m);
 void lec__cascade_stop(lec_media *m);
