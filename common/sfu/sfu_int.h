@@ -72,8 +72,9 @@ struct leg {
     room *room;
     uint32_t vid; /* downstream: its id in the room */
     lec_tstamp created, last_rx, last_tx;
-    bool got_media, silent_reported;
-    uint64_t rx_packets, auth_failures;
+    bool started;         /* downstream: the requester has been heard, media flows */
+    bool silent_reported; /* upstream: LEC_SFU_LEG_SILENT sent for this quiet spell */
+    uint64_t auth_failures;
     char peer_node[65];
     leg *next;      /* the sfu's legs */
     leg *next_down; /* the room's downstream legs */
