@@ -85,6 +85,7 @@ static lec_config *config_new(const char *name, lec_role role)
     c->path = lec__arena_strdup(c, name);
     c->node.role = role;
     c->workers = 0;
+    c->worker_spread = 16;
     c->node.drain_timeout = 30 * LEC_S;
     lec_addr_parse("0.0.0.0:8080", &c->http.listen);
     c->http.max_header_bytes = 16 * 1024;

@@ -79,6 +79,10 @@ typedef struct lec_config {
         lec_tstamp drain_timeout; /* SIGTERM: how long sessions get to move */
     } node;
     uint32_t workers; /* 0: auto (one per core), resolved by the node */
+    /* A stream's viewers open on another worker (a shard) once the workers
+     * serving it carry this many sessions more than the least loaded one;
+     * 0: each stream stays on one worker. */
+    uint32_t worker_spread;
     struct {
         lec_addr listen;
         char *public_url; /* no trailing slash; NULL: built from Host */
@@ -100,9 +104,9 @@ typedef struct lec_config {
         lec_addr public_addr; /* ip.family 0: none */
         uint32_t max_depth;
         lec_tstamp linger;
-        lec_strlist prewarm;  /* regions whose edges pull a stream as soon as it starts */
-        lec_strlist prefer;   /* node ids to pull from first, in order */
-        uint32_t max_legs;    /* legs this node feeds at most; 0: no limit */
+        lec_strlist prewarm; /* regions whose edges pull a stream as soon as it starts */
+        lec_strlist prefer;  /* node ids to pull from first, in order */
+        uint32_t max_legs;   /* legs this node feeds at most; 0: no limit */
     } relay;
     struct {
         bool enabled; /* the section is present */

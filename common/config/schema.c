@@ -101,6 +101,7 @@ static const lec_field log_fields[] = {
 const lec_field lec__config_schema[] = {
     {"node", F_SECTION, REQ | RST, 0, node_fields, 0, 0},
     {"workers", F_WORKERS, RST, OFF(workers), NULL, 0, 0},
+    {"worker_spread", F_U32, 0, OFF(worker_spread), NULL, 0, 1000000},
     {"http", F_SECTION, 0, 0, http_fields, 0, 0},
     {"ice", F_SECTION, RST, 0, ice_fields, 0, 0},
     {"relay", F_SECTION, 0, 0, relay_fields, 0, 0},

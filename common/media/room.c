@@ -84,6 +84,7 @@ int lec_room_set_tracks(lec_room *r, const lec_sdp *ans)
 void lec_room_set_upstream(lec_room *r, bool leg, lec_tstamp rtt)
 {
     r->upstream_leg = leg;
+    r->up_copies = leg ? LEG_COPIES : 1;
     r->nack_retry = rtt + 20 * LEC_MS > 50 * LEC_MS ? rtt + 20 * LEC_MS : 50 * LEC_MS;
 }
 
@@ -151,6 +152,7 @@ int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX
     if (!v)
         return LEC_ERR_NOMEM;
     v->leg = true;
+    v->copies = LEG_COPIES;
     v->no_gop = resume;
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
         const lec_sdp_codec *c = &r->tracks[ti].codec;
@@ -158,6 +160,16 @@ int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX
         v->has[ti] = true;
     }
     return 0;
+}
+
+void lec_room_set_copies(lec_room *r, uint32_t id, unsigned copies)
+{
+    copies = copies < 1 ? 1 : copies > 8 ? 8 : copies;
+    lec_room_viewer *v = id ? find_viewer(r, id) : NULL;
+    if (v)
+        v->copies = (uint8_t)copies;
+    else if (!id)
+        r->up_copies = (uint8_t)copies;
 }
 
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind)
@@ -293,7 +305,7 @@ static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
         r->stats.nack_out++;
         /* Up a relay leg, LEG_COPIES times (see answer_nack); each copy
          * is built anew, since sending protects the buffer in place. */
-        for (int copy = 0; copy < (r->upstream_leg ? LEG_COPIES : 1); copy++) {
+        for (int copy = 0; copy < (r->up_copies ? r->up_copies : 1); copy++) {
             if (copy)
                 len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs,
                                           n);
@@ -396,8 +408,7 @@ static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t 
     if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
     if (v->pd_id && r->playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
-        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id,
-                                r->playout_ms);
+        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, r->playout_ms);
     r->io.send_rtp(r->io.ud, v->id, r->scratch, len, sizeof r->scratch);
     return true;
 }
@@ -559,7 +570,7 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
             /* On a relay leg a repair goes LEG_COPIES times: losing it
              * again would cost the far edge's viewers another round trip,
              * more than their players can be asked to wait. */
-            for (int copy = 0; copy < (v->leg ? LEG_COPIES : 1); copy++)
+            for (int copy = 0; copy < (v->copies ? v->copies : 1); copy++)
                 if (send_to(r, v, ti, pkt, len, &h))
                     r->stats.retransmits++;
         }

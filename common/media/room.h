@@ -78,9 +78,10 @@ typedef struct lec_room_viewer {
     bool has[LEC_ROOM_MAX_TRACKS];
     bool ready; /* its transport is up: send to it */
     bool first_media;
-    bool leg;    /* a relay leg: every track, the source's payload types */
-    bool no_gop; /* start at a fresh keyframe, not from the GOP cache */
-    uint8_t pd_id; /* its id for the playout-delay extension, or 0 */
+    bool leg;       /* a relay leg: every track, the source's payload types */
+    bool no_gop;    /* start at a fresh keyframe, not from the GOP cache */
+    uint8_t copies; /* repairs sent this many times (legs: 3; lec_room_set_copies) */
+    uint8_t pd_id;  /* its id for the playout-delay extension, or 0 */
     /* Legs: what was resent lately, so a NACK that came in copies (they do,
      * on legs) is answered once. */
     struct {
@@ -100,9 +101,10 @@ typedef struct lec_room {
     uint32_t rtcp_ssrc;
     lec_tstamp last_rr;
     bool publisher_ready;
-    bool upstream_leg;     /* fed by a relay leg: NACK every track on it */
-    lec_tstamp nack_retry; /* between asks for the same hole, at least */
-    lec_tstamp repair_rtt; /* smoothed: first ask to the hole filled; 0: none yet */
+    bool upstream_leg;      /* fed by a relay leg: NACK every track on it */
+    uint8_t up_copies;      /* NACKs sent upstream this many times */
+    lec_tstamp nack_retry;  /* between asks for the same hole, at least */
+    lec_tstamp repair_rtt;  /* smoothed: first ask to the hole filled; 0: none yet */
     lec_tstamp repair_peak; /* the slowest recent repair, decaying */
     unsigned playout_ms;    /* the minimum playout delay asked of viewers; 0: none */
     lec_room_io io;
@@ -139,6 +141,11 @@ void lec_room_set_upstream(lec_room *r, bool leg, lec_tstamp rtt);
  * frames), from a keyframe asked for then.  0 or LEC_ERR_NOMEM. */
 int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS],
                      uint16_t seq_base, uint32_t ts_base, bool resume);
+
+/* How many times repairs to leg `id` (or, with id 0, NACKs up the room's
+ * upstream leg) are sent: 3 by default on relay legs, where a second loss
+ * costs a round trip; 1 on a lossless path (a pipe between workers). */
+void lec_room_set_copies(lec_room *r, uint32_t id, unsigned copies);
 
 /*
  * Playout delay: a repair from upstream (a NACK answered by the publisher,

@@ -354,8 +354,8 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
         e->prewarm = false;
         answer_waiting(m, e, 409, "the stream ended");
         break;
-    case LEC_SFU_VIEWERS:
-        if (ev->viewers || ev->legs)
+    case LEC_SFU_VIEWERS: /* media.c summed them over the workers */
+        if (e->viewers || e->legs)
             e->idle_since = 0;
         else if (!e->idle_since)
             e->idle_since = now();

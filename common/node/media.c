@@ -13,6 +13,7 @@
 #include "cluster/cluster.h"
 #include "node/node.h"
 #include "sfu/sfu.h"
+#include "relay/pipes.h"
 #include "relay/relay.h"
 #include "sys/sys.h"
 
@@ -48,6 +49,11 @@ static stream_ent *stream_get(lec_media *m, const char *name)
     e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    e->shards = calloc(m->node->nworkers, sizeof *e->shards);
+    if (!e->shards) {
+        free(e);
+        return NULL;
+    }
     snprintf(e->name, sizeof e->name, "%s", name);
     e->worker = worker_for(m, name);
     e->next = m->streams;
@@ -84,6 +90,8 @@ static void session_drop(lec_media *m, const char *id)
         if (!strcmp((*pp)->id, id)) {
             sess_ent *s = *pp;
             *pp = s->next;
+            if (m->wload && m->wload[s->worker])
+                m->wload[s->worker]--;
             free(s);
             return;
         }
@@ -94,7 +102,8 @@ static void streams_gc(lec_media *m)
 {
     for (stream_ent **pp = &m->streams; *pp;) {
         stream_ent *e = *pp;
-        bool used = e->live || e->pulled || e->pulling || e->waiting || e->legs;
+        bool used = e->live || e->pulled || e->pulling || e->waiting || e->legs ||
+                    lec__shards_busy(e, m->node->nworkers);
         for (sess_ent *s = m->sessions; s && !used; s = s->next)
             used = !strcmp(s->stream, e->name);
         if (used) {
@@ -102,6 +111,7 @@ static void streams_gc(lec_media *m)
             continue;
         }
         *pp = e->next;
+        free(e->shards);
         free(e);
     }
 }
@@ -157,6 +167,7 @@ static void run_job(void *arg)
         const lec_config *cfg = j->m->node->cfg;
         lec_sfu_env env = {.loop = &w->loop,
                            .relay = j->m->relay,
+                           .pipes = j->m->pipes,
                            .worker = j->worker,
                            .glib = w->glib,
                            .log = &j->m->node->log,
@@ -214,6 +225,11 @@ static void on_sfu_event_main(void *arg)
     lec_media *m;
     memcpy(&m, ev + 1, sizeof m);
     stream_ent *e = stream_find(m, ev->stream);
+    if (e && ev->worker != e->worker &&
+        (ev->kind == LEC_SFU_STREAM_LIVE || ev->kind == LEC_SFU_STREAM_ENDED)) {
+        free(ev); /* a shard's room: the home's word counts */
+        return;
+    }
     switch (ev->kind) {
     case LEC_SFU_STREAM_LIVE:
         if (e) {
@@ -236,16 +252,15 @@ static void on_sfu_event_main(void *arg)
         break;
     }
     case LEC_SFU_VIEWERS:
-        if (e) {
-            e->viewers = ev->viewers;
-            e->legs = ev->legs;
-        }
+    case LEC_SFU_LEG_GONE:
+        if (e)
+            lec__shards_event(m, e, ev);
         break;
     case LEC_SFU_LEG_SILENT:
-    case LEC_SFU_LEG_GONE:
         break;
     }
-    lec__cascade_event(m, ev);
+    if (!ev->pipe)
+        lec__cascade_event(m, ev);
     streams_gc(m);
     free(ev);
 }
@@ -269,6 +284,14 @@ static void job_done_main(void *arg)
 {
     job *j = arg;
     lec_media *m = j->m;
+    if (j->shard) {
+        lec__shards_job_done(m, j);
+        job_free(j);
+        streams_gc(m);
+        return;
+    }
+    if (j->kind == JOB_VIEW && j->placed)
+        lec__shards_view_done(m, j);
     if (j->kind == JOB_LEG_OUT || j->kind == JOB_LEG_IN || j->kind == JOB_LEG_CLOSE) {
         lec__cascade_job_done(m, j);
         job_free(j);
@@ -289,6 +312,8 @@ static void job_done_main(void *arg)
                 s->publisher = j->kind == JOB_PUBLISH;
                 s->next = m->sessions;
                 m->sessions = s;
+                if (s->publisher) /* views were counted when posted */
+                    m->wload[s->worker]++;
             }
             stream_ent *e = stream_get(m, j->stream);
             if (e && j->kind == JOB_PUBLISH)
@@ -349,13 +374,23 @@ job *lec__media_job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char
 
 static void post_job(lec_media *m, job *j)
 {
+    if (j->kind == JOB_VIEW && !j->placed) {
+        lec__shards_view(m, j); /* comes back here, placed */
+        return;
+    }
     if (lec_worker_post(&m->node->workers[j->worker], run_job, j)) {
+        if (j->kind == JOB_VIEW) {
+            j->res.status = 503;
+            lec__shards_view_done(m, j);
+        }
         if (j->ex) {
             lec_http_resp_error(&j->ex->resp, 503, "the media worker is not available");
             lec_http_ex_finish(j->ex);
         }
         j->rc = LEC_ERR_CLOSED;
-        if (j->kind >= JOB_LEG_OUT)
+        if (j->shard)
+            lec__shards_job_done(m, j);
+        else if (j->kind >= JOB_LEG_OUT)
             lec__cascade_job_done(m, j);
         job_free(j);
     }
@@ -554,6 +589,22 @@ static void streams_get(lec_http_ex *ex)
         lec_jw_uint(&w, e->viewers);
         lec_jw_key(&w, "worker");
         lec_jw_uint(&w, e->worker);
+        /* Viewers per worker serving it: the home first, then shards. */
+        lec_jw_key(&w, "workers");
+        lec_jw_arr_open(&w);
+        for (unsigned k = 0; k < m->node->nworkers; k++) {
+            unsigned wk = (e->worker + k) % m->node->nworkers;
+            const shard *sh = &e->shards[wk];
+            if (k && sh->state != SHARD_OPEN && !sh->viewers)
+                continue;
+            lec_jw_obj_open(&w);
+            lec_jw_key(&w, "worker");
+            lec_jw_uint(&w, wk);
+            lec_jw_key(&w, "viewers");
+            lec_jw_uint(&w, sh->viewers);
+            lec_jw_obj_close(&w);
+        }
+        lec_jw_arr_close(&w);
         lec_jw_key(&w, "started_unix_ms");
         lec_jw_uint(&w, e->started_unix_ms);
         lec_jw_obj_close(&w);
@@ -569,6 +620,8 @@ static void streams_get(lec_http_ex *ex)
         lec_jw_str(&w, s->stream);
         lec_jw_key(&w, "kind");
         lec_jw_str(&w, s->publisher ? "publisher" : "viewer");
+        lec_jw_key(&w, "worker");
+        lec_jw_uint(&w, s->worker);
         lec_jw_obj_close(&w);
     }
     lec_jw_arr_close(&w);
@@ -615,7 +668,14 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         return NULL;
     m->node = node;
     m->sfus = calloc(node->nworkers, sizeof *m->sfus);
-    if (!m->sfus || lec_dtls_cert_new(&m->cert) || lec_media_load_tokens(m)) {
+    if (!m->sfus || lec_dtls_cert_new(&m->cert) || lec_media_load_tokens(m) ||
+        lec__shards_start(m)) {
+        lec__shards_stop(m);
+        lec_pipes_free(m->pipes);
+        free(m->wload);
+        lec_tokens_free(&m->publish_tokens);
+        lec_tokens_free(&m->view_tokens);
+        lec_dtls_cert_free(m->cert);
         free(m->sfus);
         free(m);
         return NULL;
@@ -627,6 +687,9 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         (lec_relay_bind(&m->relay, &node->cfg->relay.listen, node->nworkers, &node->log) ||
          lec__cascade_start(m))) {
         lec_relay_free(m->relay);
+        lec__shards_stop(m);
+        lec_pipes_free(m->pipes);
+        free(m->wload);
         lec_tokens_free(&m->publish_tokens);
         lec_tokens_free(&m->view_tokens);
         lec_dtls_cert_free(m->cert);
@@ -662,7 +725,8 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         if (!rc)
             rc = lec_http_router_add(&node->router, &rs);
         if (!rc)
-            rc = lec_node_route(node, "page_publish", LEC_HTTP_GET, "/publish", lec__media_page_publish, m);
+            rc = lec_node_route(node, "page_publish", LEC_HTTP_GET, "/publish",
+                                lec__media_page_publish, m);
     }
     lec_http_route v = {.name = "whep",
                         .pattern = "/whep/:stream",
@@ -688,9 +752,11 @@ lec_media *lec_media_start(lec_node *node, bool whip)
     if (!rc)
         rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/", lec__media_page_viewer, m);
     if (!rc)
-        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/watch/:stream", lec__media_page_viewer, m);
+        rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/watch/:stream",
+                            lec__media_page_viewer, m);
     if (!rc)
-        rc = lec_node_route(node, "static", LEC_HTTP_GET, "/static/:file", lec__media_page_static, m);
+        rc = lec_node_route(node, "static", LEC_HTTP_GET, "/static/:file", lec__media_page_static,
+                            m);
     if (!rc)
         rc = lec_node_on_drain(node, media_drain, m);
     if (rc) {
@@ -706,6 +772,7 @@ void lec_media_close(lec_media *m)
         return;
     m->closing = true;
     lec__cascade_stop(m);
+    lec__shards_stop(m);
     for (unsigned i = 0; i < m->node->nworkers; i++) {
         job *j = calloc(1, sizeof *j);
         if (!j)
@@ -739,12 +806,15 @@ void lec_media_free(lec_media *m)
     while (m->streams) {
         stream_ent *e = m->streams;
         m->streams = e->next;
+        free(e->shards);
         free(e);
     }
     lec_tokens_free(&m->publish_tokens);
     lec_tokens_free(&m->view_tokens);
     lec_dtls_cert_free(m->cert);
     lec_relay_free(m->relay);
+    lec_pipes_free(m->pipes);
+    free(m->wload);
     free(m->sfus);
     free(m);
 }

@@ -17,13 +17,28 @@
 #include <stdint.h>
 #include <uv.h>
 
+/* The stream on one worker (shards.c): the home worker holds its
+ * publisher or upstream leg; another worker may hold a shard, fed by a
+ * pipe from the home, serving some of its viewers. */
+typedef enum shard_state { SHARD_NONE, SHARD_OPENING, SHARD_OPEN, SHARD_CLOSING } shard_state;
+
+typedef struct shard {
+    shard_state state;
+    unsigned viewers;      /* as the worker last reported */
+    unsigned pending;      /* view jobs posted there, not yet answered */
+    lec_tstamp idle_since; /* no viewers since; 0: has some */
+    uint64_t leg_id;       /* the pipe's (the shard's tag) */
+    struct job *waiting;   /* offers waiting for the pipe to open */
+} shard;
+
 typedef struct stream_ent {
     char name[65];
     unsigned worker;
     bool live;
     char pub[33];
-    unsigned viewers;
+    unsigned viewers; /* on every worker */
     uint64_t started_unix_ms;
+    shard *shards; /* [worker] */
     /* The cascade (cascade.c). */
     unsigned legs;   /* downstream legs fed from here */
     uint32_t depth;  /* relay hops from the publisher */
@@ -60,6 +75,10 @@ struct lec_media {
     struct lec_relay *relay; /* the relay socket; NULL without a cluster */
     uv_timer_t cascade_timer;
     bool has_cascade_timer;
+    struct lec_pipes *pipes; /* between workers; NULL with one worker */
+    unsigned *wload;         /* sessions per worker, counting offers in flight */
+    uv_timer_t shard_timer;
+    bool has_shard_timer;
     bool closing;
 };
 
@@ -93,6 +112,8 @@ typedef struct job {
     uint64_t leg_id;
     struct lec_bus_request *req; /* the RelayOpen to answer */
     struct job *next_waiting;
+    bool shard;  /* a pipe job of shards.c */
+    bool placed; /* a view whose worker shards.c chose */
 } job;
 
 stream_ent *lec__media_stream_find(lec_media *m, const char *name);
@@ -109,6 +130,19 @@ void lec__media_streams_gc(lec_media *m);
 void lec__media_page_viewer(lec_http_ex *ex);
 void lec__media_page_publish(lec_http_ex *ex);
 void lec__media_page_static(lec_http_ex *ex);
+
+/* shards.c: a stream's viewers over several workers. */
+int lec__shards_start(lec_media *m);
+void lec__shards_stop(lec_media *m);
+/* Posts a view to the worker that should serve it: the stream's home, a
+ * shard, or a shard it opens first (the job waits for it). */
+void lec__shards_view(lec_media *m, job *j);
+/* Events: viewer counts per worker, pipes closed. */
+void lec__shards_event(lec_media *m, stream_ent *e, const lec_sfu_event *ev);
+void lec__shards_job_done(lec_media *m, job *j);
+/* A view job answered (201 or not): the shard's books. */
+void lec__shards_view_done(lec_media *m, job *j);
+bool lec__shards_busy(const stream_ent *e, unsigned nworkers);
 
 /* cascade.c */
 int lec__cascade_start(lec_media *m);

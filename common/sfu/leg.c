@@ -10,9 +10,15 @@
  * with small RTCP packets; an upstream leg quiet for a second is reported
  * (the node re-sources it; viewers stay), a downstream one quiet for ten
  * is dropped.  A BYE on a leg means the stream ended at the publisher.
+ *
+ * A pipe (relay/pipes.h) is a leg between two workers of this node, for a
+ * stream whose viewers spread over them: the same protocol in the clear
+ * through a queue, one copy of each repair, and no silence reports (the
+ * node closes an idle shard itself).
  */
 #include "base/err.h"
 #include "bus/codec.h"
+#include "relay/pipes.h"
 #include "relay/relay.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
@@ -47,7 +53,15 @@ leg *lec__leg_by_vid(room *r, uint32_t vid)
 static void leg_send(leg *l, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
 {
     lec_sfu *s = l->room->sfu;
-    if (l->dead || !s->env.relay)
+    if (l->dead)
+        return;
+    if (l->pipe) {
+        if (s->env.pipes)
+            lec_pipes_send(s->env.pipes, s->env.worker, l->peer_worker, l->tx_tag, pkt, len);
+        l->last_tx = lec__sfu_now();
+        return;
+    }
+    if (!s->env.relay)
         return;
     int rc = rtcp ? lec_srtp_protect_rtcp(l->tx, pkt, &len, cap)
                   : lec_srtp_protect(l->tx, pkt, &len, cap);
@@ -91,7 +105,10 @@ static void leg_unlink(leg *l)
     for (leg **pp = &r->downs; *pp; pp = &(*pp)->next_down)
         if (*pp == l) {
             *pp = l->next_down;
-            r->ndowns--;
+            if (l->pipe)
+                r->npipes--;
+            else
+                r->ndowns--;
             lec_room_remove_viewer(&r->core, l->vid);
             break;
         }
@@ -109,8 +126,13 @@ static void down_close(leg *l, const char *why)
 {
     room *r = l->room;
     lec_sfu *s = r->sfu;
-    LEC_INFO(s->env.log, MOD, "stream %s: leg to %s closed (%s)", r->stream, l->peer_node, why);
-    lec_sfu_event ev = {.kind = LEC_SFU_LEG_GONE, .leg_id = l->tx_tag};
+    if (l->pipe)
+        LEC_DEBUG(s->env.log, MOD, "stream %s: pipe to worker %u closed (%s)", r->stream,
+                  l->peer_worker, why);
+    else
+        LEC_INFO(s->env.log, MOD, "stream %s: leg to %s closed (%s)", r->stream, l->peer_node, why);
+    lec_sfu_event ev = {
+        .kind = LEC_SFU_LEG_GONE, .leg_id = l->tx_tag, .worker = s->env.worker, .pipe = l->pipe};
     snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
     leg_unlink(l);
     leg_free(l);
@@ -134,8 +156,12 @@ static void up_end(room *r, const char *why)
     lec_sfu *s = r->sfu;
     leg *l = r->up;
     if (l) {
-        LEC_INFO(s->env.log, MOD, "stream %s: leg from %s closed (%s)", r->stream, l->peer_node,
-                 why);
+        if (l->pipe)
+            LEC_DEBUG(s->env.log, MOD, "stream %s: pipe from worker %u closed (%s)", r->stream,
+                      l->peer_worker, why);
+        else
+            LEC_INFO(s->env.log, MOD, "stream %s: leg from %s closed (%s)", r->stream, l->peer_node,
+                     why);
         leg_unlink(l);
         leg_free(l);
     }
@@ -158,13 +184,15 @@ static bool has_bye(const uint8_t *pkt, size_t len)
     return false;
 }
 
+static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_class c);
+
 /* The relay socket's callback on this worker. */
 static void deliver(void *ud, uint64_t tag, uint8_t *pkt, size_t len, size_t cap)
 {
     (void)cap;
     lec_sfu *s = ud;
     leg *l = leg_by_rx(s, tag);
-    if (!l || l->dead)
+    if (!l || l->dead || l->pipe)
         return;
     lec_pkt_class c = lec_pkt_classify(pkt, len);
     int rc = c == LEC_PKT_RTP    ? lec_srtp_unprotect(l->rx, pkt, &len)
@@ -180,6 +208,21 @@ static void deliver(void *ud, uint64_t tag, uint8_t *pkt, size_t len, size_t cap
                       l->room->stream, l->peer_node, (unsigned long long)l->auth_failures);
         return;
     }
+    deliver_clear(s, l, pkt, len, c);
+}
+
+/* The pipes' callback on this worker: a packet from another worker. */
+static void pipe_deliver(void *ud, uint64_t tag, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)cap;
+    lec_sfu *s = ud;
+    leg *l = leg_by_rx(s, tag);
+    if (l && !l->dead && l->pipe)
+        deliver_clear(s, l, pkt, len, lec_pkt_classify(pkt, len));
+}
+
+static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_class c)
+{
     lec_tstamp now = lec__sfu_now();
     room *r = l->room;
     l->last_rx = now;
@@ -215,10 +258,12 @@ void lec__legs_tick(room *r, lec_tstamp now)
 {
     lec_sfu *s = r->sfu;
     leg *u = r->up;
-    if (u && !u->silent_reported && now - (u->last_rx ? u->last_rx : u->created) >= UP_SILENCE) {
+    if (u && !u->pipe && !u->silent_reported &&
+        now - (u->last_rx ? u->last_rx : u->created) >= UP_SILENCE) {
         u->silent_reported = true;
         LEC_WARN(s->env.log, MOD, "stream %s: the leg from %s is silent", r->stream, u->peer_node);
-        lec_sfu_event ev = {.kind = LEC_SFU_LEG_SILENT, .leg_id = u->rx_tag};
+        lec_sfu_event ev = {
+            .kind = LEC_SFU_LEG_SILENT, .leg_id = u->rx_tag, .worker = s->env.worker};
         snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
         if (s->env.event)
             s->env.event(s->env.ud, &ev);
@@ -269,9 +314,10 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
 {
     room *r = lec__sfu_find_room(s, q->stream);
     q->error = 0;
-    if (!s->env.relay) {
+    if (q->pipe ? !s->env.pipes : !s->env.relay) {
         q->error = LEC_RELAY_INTERNAL;
-        snprintf(q->reason, sizeof q->reason, "this node has no relay socket");
+        snprintf(q->reason, sizeof q->reason, "this node has no %s",
+                 q->pipe ? "pipes between workers" : "relay socket");
         return;
     }
     if (!r || !r->live || !(r->pub || r->up)) {
@@ -281,8 +327,10 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
     }
     leg *l = leg_new(s, r, false);
     const lec_rand *rnd = s->env.rand;
-    rnd->fill(rnd->ud, q->key_down, sizeof q->key_down);
-    rnd->fill(rnd->ud, q->key_up, sizeof q->key_up);
+    if (!q->pipe) {
+        rnd->fill(rnd->ud, q->key_down, sizeof q->key_down);
+        rnd->fill(rnd->ud, q->key_up, sizeof q->key_up);
+    }
     uint32_t ssrcs[LEC_ROOM_MAX_TRACKS];
     for (unsigned i = 0; i < LEC_ROOM_MAX_TRACKS; i++)
         ssrcs[i] = lec_rand_u32(rnd) | 1;
@@ -292,12 +340,17 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
         l->tx_tag = q->leg_id;
         l->leg_id = q->leg_id;
         l->peer = q->to;
+        l->pipe = q->pipe;
+        l->peer_worker = q->pipe_worker;
         snprintf(l->peer_node, sizeof l->peer_node, "%s", q->requester);
         l->next_down = r->downs;
         r->downs = l;
-        r->ndowns++;
+        if (l->pipe)
+            r->npipes++;
+        else
+            r->ndowns++;
     }
-    if (!l || leg_keys(l, q->key_down, q->key_up) ||
+    if (!l || (!q->pipe && leg_keys(l, q->key_down, q->key_up)) ||
         lec_room_add_leg(&r->core, l->vid, ssrcs, (uint16_t)lec_rand_u32(rnd), lec_rand_u32(rnd),
                          q->resume)) {
         if (l) {
@@ -308,20 +361,26 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
         snprintf(q->reason, sizeof q->reason, "out of memory");
         return;
     }
+    if (q->pipe)
+        lec_room_set_copies(&r->core, l->vid, 1);
     fill_tracks(r, q->tracks, &q->ntracks);
     for (unsigned i = 0; i < q->ntracks; i++)
         q->tracks[i].ssrc = ssrcs[i];
     q->source_tag = l->rx_tag;
     q->depth = r->depth;
     char a[LEC_ADDR_STRLEN];
-    LEC_INFO(s->env.log, MOD, "stream %s: leg to %s (%s) opened", r->stream, q->requester,
-             lec_addr_format(&q->to, a, sizeof a));
+    if (q->pipe)
+        LEC_DEBUG(s->env.log, MOD, "stream %s: pipe to worker %u opened", r->stream,
+                  q->pipe_worker);
+    else
+        LEC_INFO(s->env.log, MOD, "stream %s: leg to %s (%s) opened", r->stream, q->requester,
+                 lec_addr_format(&q->to, a, sizeof a));
     lec__sfu_emit_count(r);
 }
 
 int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
 {
-    if (!s->env.relay || !q->ntracks || q->ntracks > 2)
+    if ((q->pipe ? !s->env.pipes : !s->env.relay) || !q->ntracks || q->ntracks > 2)
         return LEC_ERR_INVAL;
     room *r = lec__sfu_find_room(s, q->stream);
     if (r && r->pub)
@@ -351,9 +410,11 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
         l->tx_tag = q->source_tag;
         l->leg_id = q->leg_id;
         l->peer = q->from;
+        l->pipe = q->pipe;
+        l->peer_worker = q->pipe_worker;
         snprintf(l->peer_node, sizeof l->peer_node, "%s", q->source);
         r->up = l;
-        rc = leg_keys(l, q->key_up, q->key_down);
+        rc = q->pipe ? 0 : leg_keys(l, q->key_up, q->key_down);
     }
     if (!l || rc) {
         if (l) {
@@ -365,12 +426,18 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
     }
     r->depth = q->depth;
     lec_room_set_upstream(&r->core, true, q->rtt);
+    if (q->pipe)
+        lec_room_set_copies(&r->core, 0, 1);
     lec_room_publisher_ready(&r->core, l->created);
     leg_send_small(l, false); /* hello: the source starts sending */
     char a[LEC_ADDR_STRLEN];
-    LEC_INFO(s->env.log, MOD, "stream %s: %s leg from %s (%s), depth %u", r->stream,
-             old ? "failover:" : "pulling over a", q->source,
-             lec_addr_format(&q->from, a, sizeof a), q->depth);
+    if (q->pipe)
+        LEC_DEBUG(s->env.log, MOD, "stream %s: a shard fed by worker %u", r->stream,
+                  q->pipe_worker);
+    else
+        LEC_INFO(s->env.log, MOD, "stream %s: %s leg from %s (%s), depth %u", r->stream,
+                 old ? "failover:" : "pulling over a", q->source,
+                 lec_addr_format(&q->from, a, sizeof a), q->depth);
     return 0;
 }
 
@@ -409,7 +476,16 @@ void lec__leg_free_all(lec_sfu *s)
 
 int lec__sfu_relay_attach(lec_sfu *s)
 {
-    if (!s->env.relay)
-        return 0;
-    return lec_relay_attach(s->env.relay, s->env.worker, s->env.loop, deliver, s);
+    int rc = 0;
+    if (s->env.pipes)
+        rc = lec_pipes_attach(s->env.pipes, s->env.worker, s->env.loop, pipe_deliver, s);
+    if (!rc && s->env.relay)
+        rc = lec_relay_attach(s->env.relay, s->env.worker, s->env.loop, deliver, s);
+    return rc;
+}
+
+void lec__sfu_relay_detach(lec_sfu *s)
+{
+    lec_relay_detach(s->env.relay, s->env.worker);
+    lec_pipes_detach(s->env.pipes, s->env.worker);
 }

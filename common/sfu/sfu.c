@@ -33,7 +33,7 @@ static lec_tstamp now(void)
 static void emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
                  unsigned viewers)
 {
-    lec_sfu_event ev = {.kind = kind, .viewers = viewers};
+    lec_sfu_event ev = {.kind = kind, .viewers = viewers, .worker = s->env.worker};
     snprintf(ev.stream, sizeof ev.stream, "%s", stream ? stream : "");
     snprintf(ev.session, sizeof ev.session, "%s", sid ? sid : "");
     if (s->env.event)
@@ -78,8 +78,10 @@ void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, cons
 void lec__sfu_emit_count(room *r)
 {
     lec_sfu *s = r->sfu;
-    lec_sfu_event ev = {
-        .kind = LEC_SFU_VIEWERS, .viewers = r->core.nviewers - r->ndowns, .legs = r->ndowns};
+    lec_sfu_event ev = {.kind = LEC_SFU_VIEWERS,
+                        .viewers = r->core.nviewers - r->ndowns - r->npipes,
+                        .legs = r->ndowns,
+                        .worker = s->env.worker};
     snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
     if (s->env.event)
         s->env.event(s->env.ud, &ev);
@@ -519,7 +521,9 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
                   lec_sfu_result *out)
 {
     room *r = find_room(s, stream);
-    if (!r || !r->live || !(r->pub || r->up)) {
+    /* A shard's room is posted its first viewer right behind its pipe,
+     * before the first packet came through: it is as good as live. */
+    if (!r || !(r->live || (r->up && r->up->pipe)) || !(r->pub || r->up)) {
         fail(out, 409, "stream %s is not live", stream);
         return;
     }
@@ -615,7 +619,7 @@ lec_sfu *lec_sfu_new(const lec_sfu_env *env)
     uv_timer_init(env->loop, &s->reaper);
     s->reaper.data = s;
     if (lec__sfu_relay_attach(s))
-        LEC_ERROR(env->log, MOD, "worker %u cannot receive relay legs", env->worker);
+        LEC_ERROR(env->log, MOD, "worker %u cannot receive relay legs or pipes", env->worker);
     return s;
 }
 
@@ -631,7 +635,7 @@ void lec_sfu_free(lec_sfu *s)
     if (!s)
         return;
     s->env.event = NULL; /* the node is going away: no more events */
-    lec_relay_detach(s->env.relay, s->env.worker);
+    lec__sfu_relay_detach(s);
     for (session *x = s->sessions; x; x = x->next)
         end_session(x, false);
     s->freeing = true;

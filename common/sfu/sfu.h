@@ -39,8 +39,10 @@ typedef struct lec_sfu_event {
     char stream[65];
     char session[33];
     unsigned viewers;
-    unsigned legs;   /* LEC_SFU_VIEWERS: downstream legs */
+    unsigned legs;   /* LEC_SFU_VIEWERS: downstream relay legs */
     uint64_t leg_id; /* LEC_SFU_LEG_*: the requester's leg id */
+    unsigned worker; /* the worker that reports */
+    bool pipe;       /* LEC_SFU_LEG_GONE: a pipe to another worker (a shard) */
 } lec_sfu_event;
 
 /* The series the engine records into, in its worker's shard. */
@@ -52,10 +54,12 @@ typedef struct lec_sfu_metrics {
 } lec_sfu_metrics;
 
 struct lec_relay;
+struct lec_pipes;
 
 typedef struct lec_sfu_env {
     uv_loop_t *loop;
     struct lec_relay *relay; /* NULL: no cascade */
+    struct lec_pipes *pipes; /* NULL: one worker */
     unsigned worker;
     lec_glib_loop *glib;
     lec_log *log;
@@ -111,6 +115,8 @@ typedef struct lec_sfu_leg_out {
     uint64_t leg_id; /* the requester's: the tag on our packets to it */
     lec_addr to;
     bool resume; /* a failover: no GOP replay */
+    bool pipe;   /* to worker pipe_worker of this node (relay/pipes.h), not over the socket */
+    unsigned pipe_worker;
     /* out: */
     int error; /* 0, or a lec_relay_error */
     char reason[128];
@@ -136,14 +142,20 @@ typedef struct lec_sfu_leg_in {
     uint8_t key_down[LEC_SFU_LEG_KEY], key_up[LEC_SFU_LEG_KEY];
     uint32_t depth; /* ours */
     lec_tstamp rtt; /* to the source, for NACK retries */
+    bool pipe;      /* from worker pipe_worker of this node: a shard of its room */
+    unsigned pipe_worker;
 } lec_sfu_leg_in;
 
 /* 0, LEC_ERR_NOMEM, LEC_ERR_INVAL (bad keys or tracks), LEC_ERR_EXISTS
  * (the stream is published here). */
 int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *req);
 
-/* Closes the leg feeding `stream` here (linger expired): its viewers, if
- * any, end.  Or, with leg_id != 0, a leg this node feeds (RelayClose). */
+/* Shards (relay/pipes.h): the same two calls with `pipe` set open a local
+ * leg from the stream's home worker to another worker of this node, whose
+ * room then serves viewers like the home's (no keys, no addresses). */
+
+/* Closes the leg feeding `stream` here (linger expired, or an idle
+ * shard): its viewers, if any, end.  Or, with leg_id != 0, a leg this node feeds (RelayClose). */
 void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id);
 
 #endif

@@ -21,10 +21,11 @@ typedef struct room {
     lec_room_stats reported;
     session *pub;
     session *viewers;
-    leg *up;    /* the relay leg that feeds it, when not a local publisher */
-    leg *downs; /* relay legs it feeds */
-    unsigned ndowns;
-    uint32_t depth; /* relay hops from the publisher */
+    leg *up;         /* the relay leg that feeds it, when not a local publisher */
+    leg *downs;      /* relay legs and pipes it feeds */
+    unsigned ndowns; /* relay legs among them */
+    unsigned npipes; /* pipes among them */
+    uint32_t depth;  /* relay hops from the publisher */
     uv_timer_t timer;
     bool live;
     bool closing; /* its timer is closing; sessions reaped in the same pass still point here */
@@ -68,6 +69,8 @@ struct leg {
     lec_addr peer;
     bool upstream;
     bool dead;
+    bool pipe;            /* to or from another worker of this node: no SRTP */
+    unsigned peer_worker; /* pipe: that worker */
     lec_srtp *tx, *rx;
     room *room;
     uint32_t vid; /* downstream: its id in the room */
@@ -99,6 +102,8 @@ void lec__legs_end_downs(room *r);
 /* From the room's tick: silence checks and keepalives. */
 void lec__legs_tick(room *r, lec_tstamp now);
 void lec__leg_free_all(lec_sfu *s);
+/* The relay socket and the pipes, on this worker's loop. */
 int lec__sfu_relay_attach(lec_sfu *s);
+void lec__sfu_relay_detach(lec_sfu *s);
 
 #endif

@@ -101,6 +101,10 @@ async function round(codec) {
   assert.equal((await origin.get('/v1/streams/nope')).body.live, false);
   let streams = (await origin.get('/v1/streams')).body;
   assert.equal(streams.sessions.length, 5); /* teacher, three viewers, the half-open one */
+  // The viewers are served by both workers: the home and a shard.
+  const workers = new Set(streams.sessions.filter((s) => s.kind === 'viewer').map((s) => s.worker));
+  assert.equal(workers.size, 2, JSON.stringify(streams));
+  assert.equal(streams.streams[0].workers.length, 2);
   // The teacher leaves: viewers see the end; the server keeps no session.
   await pub.evaluate(() => window.lectern.stop());
   for (const v of viewers)
@@ -157,7 +161,10 @@ async function drainRound() {
 }
 
 test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { timeout: 180000 }, async (t) => {
+  // Two workers, and a stream's viewers spread over them from the first
+  // one on: some viewers play from a shard (a pipe from the home worker).
   origin = new Node('origin', 'origin-media', 'eu-central-1', null,
+    'workers: 2\nworker_spread: 1\n' +
     'ice: {addresses: [127.0.0.1], port_range: 31000-31999}\n' +
     'limits: {max_viewers: 4}\n' +
     `auth: {publish_tokens_file: ${path.join('/tmp', 'lectern-publish-tokens')}, ` +

@@ -87,7 +87,7 @@ export class Node {
     this.logFile = path.join(this.dir, 'node.log');
     writeFileSync(this.config,
       `node: {id: ${id}, role: ${role}, region: ${region}}\n` +
-      `workers: 1\nhttp: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {${relay || 'listen: 127.0.0.1:0'}}\n` +
+      (/^workers:/m.test(extra) ? '' : 'workers: 1\n') + `http: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {${relay || 'listen: 127.0.0.1:0'}}\n` +
       (natsUrl ? `nats: {urls: ['${natsUrl}']}\n` : '') + REGIONS + extra);
     this.log = '';
   }

@@ -1,0 +1,206 @@
+/* Pipes between a node's workers (pipes.h). */
+#include "relay/pipes.h"
+#include "base/err.h"
+#include "base/spsc.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define MOD        "pipes"
+#define QUEUE      512 /* packets in flight per pair: seconds of a 1.5 Mbps stream */
+#define DRAIN_MAX  256 /* packets per queue per wake before the loop gets a turn */
+#define PIPE_BYTES 1600
+
+typedef struct consumer {
+    int efd; /* lives as long as the pipes: producers may write after a detach */
+    uv_poll_t poll;
+    bool has_poll;
+    atomic_bool attached;
+    atomic_bool woken; /* a wake is on its way: producers need not write again */
+    lec_relay_deliver_fn fn;
+    void *ud;
+    uint8_t buf[PIPE_BYTES + 64];
+} consumer;
+
+struct lec_pipes {
+    unsigned n;
+    lec_log *log;
+    _Atomic(lec_spsc *) *q; /* [from * n + to], NULL until connected */
+    consumer *c;
+    atomic_uint_fast64_t sent, dropped;
+};
+
+int lec_pipes_new(lec_pipes **out, unsigned nworkers, lec_log *log)
+{
+    *out = NULL;
+    if (!nworkers || nworkers > 256)
+        return LEC_ERR_INVAL;
+    lec_pipes *p = calloc(1, sizeof *p);
+    if (!p)
+        return LEC_ERR_NOMEM;
+    p->n = nworkers;
+    p->log = log;
+    p->q = calloc((size_t)nworkers * nworkers, sizeof *p->q);
+    p->c = calloc(nworkers, sizeof *p->c);
+    if (!p->q || !p->c) {
+        free(p->q);
+        free(p->c);
+        free(p);
+        return LEC_ERR_NOMEM;
+    }
+    int rc = 0;
+    for (unsigned i = 0; i < nworkers; i++) {
+        p->c[i].efd = rc ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (p->c[i].efd < 0)
+            rc = LEC_ERR_IO;
+    }
+    if (rc) {
+        lec_pipes_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+static int make(lec_pipes *p, unsigned from, unsigned to)
+{
+    _Atomic(lec_spsc *) *slot = &p->q[(size_t)from * p->n + to];
+    if (atomic_load_explicit(slot, memory_order_relaxed))
+        return 0;
+    lec_spsc *q = malloc(sizeof *q);
+    if (!q || lec_spsc_init(q, QUEUE, PIPE_BYTES)) {
+        free(q);
+        return LEC_ERR_NOMEM;
+    }
+    atomic_store_explicit(slot, q, memory_order_release);
+    return 0;
+}
+
+int lec_pipes_connect(lec_pipes *p, unsigned a, unsigned b)
+{
+    if (a >= p->n || b >= p->n || a == b)
+        return LEC_ERR_INVAL;
+    int rc = make(p, a, b);
+    return rc ? rc : make(p, b, a);
+}
+
+static void drain(lec_pipes *p, unsigned to)
+{
+    consumer *c = &p->c[to];
+    bool more = false;
+    for (unsigned from = 0; from < p->n; from++) {
+        lec_spsc *q = atomic_load_explicit(&p->q[(size_t)from * p->n + to], memory_order_acquire);
+        if (!q)
+            continue;
+        uint64_t tag;
+        size_t len;
+        unsigned k = 0;
+        while (k < DRAIN_MAX && (len = lec_spsc_pop(q, &tag, c->buf, PIPE_BYTES))) {
+            c->fn(c->ud, tag, c->buf, len, sizeof c->buf);
+            k++;
+        }
+        more = more || k == DRAIN_MAX;
+    }
+    if (more) { /* give the loop a turn, then come back */
+        uint64_t one = 1;
+        atomic_store(&c->woken, true);
+        if (write(c->efd, &one, sizeof one) < 0 && errno != EAGAIN)
+            LEC_DEBUG(p->log, MOD, "re-wake worker %u: %s", to, strerror(errno));
+    }
+}
+
+static void on_wake(uv_poll_t *h, int status, int events)
+{
+    (void)status, (void)events;
+    lec_pipes *p = h->data;
+    consumer *c = (consumer *)((uint8_t *)h - offsetof(consumer, poll));
+    unsigned to = (unsigned)(c - p->c);
+    uint64_t v;
+    while (read(c->efd, &v, sizeof v) > 0) {
+    }
+    /* Cleared before draining: a packet pushed from here on wakes us
+     * again, so none is left behind. */
+    atomic_store(&c->woken, false);
+    drain(p, to);
+}
+
+int lec_pipes_attach(lec_pipes *p, unsigned w, uv_loop_t *loop, lec_relay_deliver_fn fn, void *ud)
+{
+    if (!p || w >= p->n)
+        return LEC_ERR_INVAL;
+    consumer *c = &p->c[w];
+    c->fn = fn;
+    c->ud = ud;
+    if (uv_poll_init(loop, &c->poll, c->efd))
+        return LEC_ERR_IO;
+    c->has_poll = true;
+    c->poll.data = p;
+    uv_poll_start(&c->poll, UV_READABLE, on_wake);
+    atomic_store(&c->attached, true);
+    return 0;
+}
+
+void lec_pipes_detach(lec_pipes *p, unsigned w)
+{
+    if (!p || w >= p->n)
+        return;
+    consumer *c = &p->c[w];
+    atomic_store(&c->attached, false);
+    if (c->has_poll)
+        uv_close((uv_handle_t *)&c->poll, NULL);
+    c->has_poll = false;
+}
+
+int lec_pipes_send(lec_pipes *p, unsigned from, unsigned to, uint64_t tag, const uint8_t *pkt,
+                   size_t len)
+{
+    if (from >= p->n || to >= p->n)
+        return LEC_ERR_INVAL;
+    lec_spsc *q = atomic_load_explicit(&p->q[(size_t)from * p->n + to], memory_order_acquire);
+    consumer *c = &p->c[to];
+    if (!q || len > PIPE_BYTES)
+        return LEC_ERR_INVAL;
+    if (!atomic_load_explicit(&c->attached, memory_order_relaxed) ||
+        !lec_spsc_push(q, tag, pkt, len)) {
+        atomic_fetch_add_explicit(&p->dropped, 1, memory_order_relaxed);
+        return LEC_ERR_AGAIN;
+    }
+    atomic_fetch_add_explicit(&p->sent, 1, memory_order_relaxed);
+    if (!atomic_exchange(&c->woken, true)) {
+        uint64_t one = 1;
+        if (write(c->efd, &one, sizeof one) < 0 && errno != EAGAIN)
+            LEC_DEBUG(p->log, MOD, "wake worker %u: %s", to, strerror(errno));
+    }
+    return 0;
+}
+
+void lec_pipes_get_stats(const lec_pipes *p, lec_pipes_stats *out)
+{
+    out->sent = atomic_load(&p->sent);
+    out->dropped = atomic_load(&p->dropped);
+}
+
+void lec_pipes_free(lec_pipes *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; p->q && i < (size_t)p->n * p->n; i++) {
+        lec_spsc *q = atomic_load(&p->q[i]);
+        if (q) {
+            lec_spsc_free(q);
+            free(q);
+        }
+    }
+    for (unsigned i = 0; p->c && i < p->n; i++)
+        if (p->c[i].efd >= 0)
+            close(p->c[i].efd);
+    free(p->q);
+    free(p->c);
+    free(p);
+}
