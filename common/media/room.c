@@ -172,6 +172,13 @@ void lec_room_set_copies(lec_room *r, uint32_t id, unsigned copies)
         r->up_copies = (uint8_t)copies;
 }
 
+void lec_room_viewer_bind(lec_room *r, uint32_t id, void *ud)
+{
+    lec_room_viewer *v = find_viewer(r, id);
+    if (v)
+        v->ud = ud;
+}
+
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind)
 {
     const lec_room_viewer *v = find_viewer(r, id);
@@ -202,7 +209,7 @@ static void send_pli(lec_room *r)
             continue;
         size_t n = lec_rtcp_build_pli(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc);
         r->stats.pli_out++;
-        r->io.send_rtcp(r->io.ud, 0, r->scratch, n, sizeof r->scratch);
+        r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, n, sizeof r->scratch);
     }
 }
 
@@ -309,7 +316,7 @@ static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
             if (copy)
                 len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs,
                                           n);
-            r->io.send_rtcp(r->io.ud, 0, r->scratch, len, sizeof r->scratch);
+            r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, len, sizeof r->scratch);
         }
     }
 }
@@ -364,7 +371,7 @@ static void note_first_media(lec_room *r, lec_room_viewer *v)
     if (!v->first_media) {
         v->first_media = true;
         if (r->io.first_media)
-            r->io.first_media(r->io.ud, v->id);
+            r->io.first_media(r->io.ud, v->id, v->ud);
     }
 }
 
@@ -409,7 +416,7 @@ static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t 
         return false;
     if (v->pd_id && r->playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
         len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, r->playout_ms);
-    r->io.send_rtp(r->io.ud, v->id, r->scratch, len, sizeof r->scratch);
+    r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
     return true;
 }
 
@@ -507,7 +514,7 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
         /* The head frame maps as live packets will; earlier ones squeeze. */
         uint32_t head_out = lec_fwd_out_ts(&v->fwd[ti], head_ts);
         lec_rtp_set_ts(r->scratch, head_out - (frames - 1 - frame) * step);
-        r->io.send_rtp(r->io.ud, v->id, r->scratch, len, sizeof r->scratch);
+        r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
         r->stats.rtp_out[1]++;
         r->stats.bytes_out[1] += len;
     }
@@ -627,7 +634,7 @@ void lec_room_publisher_rtcp(lec_room *r, const uint8_t *pkt, size_t len, lec_ts
                                    .packets = (uint32_t)v->fwd[ti].packets,
                                    .octets = (uint32_t)v->fwd[ti].octets};
                 size_t n = lec_rtcp_build_sr(r->scratch, LEC_ROOM_PKT_MAX, &out);
-                r->io.send_rtcp(r->io.ud, v->id, r->scratch, n, sizeof r->scratch);
+                r->io.send_rtcp(r->io.ud, v->id, v->ud, r->scratch, n, sizeof r->scratch);
             }
         }
     }
@@ -657,7 +664,7 @@ static void send_rr(lec_room *r, lec_tstamp now)
         return;
     size_t len = lec_rtcp_build_rr(r->scratch, 256, r->rtcp_ssrc, reps, n);
     len += lec_rtcp_build_sdes_cname(r->scratch + len, 256 - len, r->rtcp_ssrc, "lectern");
-    r->io.send_rtcp(r->io.ud, 0, r->scratch, len, sizeof r->scratch);
+    r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, len, sizeof r->scratch);
 }
 
 /* The delay asked of viewers: the slowest recent repair and a margin for

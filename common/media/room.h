@@ -29,12 +29,14 @@
 #define LEC_ROOM_PLAYOUT_URI "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 
 typedef struct lec_room_io {
-    /* A packet for viewer `viewer` (its id) or, for RTCP with viewer 0,
-     * for the publisher.  The buffer has LEC_ROOM_TRAILER spare bytes. */
-    void (*send_rtp)(void *ud, uint32_t viewer, uint8_t *pkt, size_t len, size_t cap);
-    void (*send_rtcp)(void *ud, uint32_t viewer, uint8_t *pkt, size_t len, size_t cap);
+    /* A packet for viewer `viewer` (its id; `vud` what lec_room_viewer_bind
+     * gave it, so the caller finds its session without a search) or, for
+     * RTCP with viewer 0, for the publisher.  The buffer has
+     * LEC_ROOM_TRAILER spare bytes. */
+    void (*send_rtp)(void *ud, uint32_t viewer, void *vud, uint8_t *pkt, size_t len, size_t cap);
+    void (*send_rtcp)(void *ud, uint32_t viewer, void *vud, uint8_t *pkt, size_t len, size_t cap);
     /* Optional: a viewer received its first media packet. */
-    void (*first_media)(void *ud, uint32_t viewer);
+    void (*first_media)(void *ud, uint32_t viewer, void *vud);
     void *ud;
 } lec_room_io;
 
@@ -81,6 +83,7 @@ typedef struct lec_room_viewer {
     bool leg;       /* a relay leg: every track, the source's payload types */
     bool no_gop;    /* start at a fresh keyframe, not from the GOP cache */
     uint8_t copies; /* repairs sent this many times (legs: 3; lec_room_set_copies) */
+    void *ud;       /* the caller's, passed back with its packets */
     uint8_t pd_id;  /* its id for the playout-delay extension, or 0 */
     /* Legs: what was resent lately, so a NACK that came in copies (they do,
      * on legs) is answered once. */
@@ -164,6 +167,9 @@ void lec_room_set_copies(lec_room *r, uint32_t id, unsigned copies);
 int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *viewer_answer,
                         const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS], uint16_t seq_base,
                         uint32_t ts_base);
+/* The caller's pointer for viewer or leg `id`, passed to the io callbacks
+ * with its packets. */
+void lec_room_viewer_bind(lec_room *r, uint32_t id, void *ud);
 /* The viewer's outgoing SSRC for the section of `kind`, or 0. */
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
 void lec_room_remove_viewer(lec_room *r, uint32_t id);

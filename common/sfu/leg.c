@@ -42,14 +42,6 @@ static leg *leg_by_rx(lec_sfu *s, uint64_t tag)
     return NULL;
 }
 
-leg *lec__leg_by_vid(room *r, uint32_t vid)
-{
-    for (leg *l = r->downs; l; l = l->next_down)
-        if (l->vid == vid)
-            return l;
-    return NULL;
-}
-
 static void leg_send(leg *l, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
 {
     lec_sfu *s = l->room->sfu;
@@ -361,6 +353,7 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
         snprintf(q->reason, sizeof q->reason, "out of memory");
         return;
     }
+    lec_room_viewer_bind(&r->core, l->vid, lec__sfu_leg_ud(l));
     if (q->pipe)
         lec_room_set_copies(&r->core, l->vid, 1);
     fill_tracks(r, q->tracks, &q->ntracks);

@@ -56,14 +56,6 @@ static session *find_session(lec_sfu *s, const char *id)
     return NULL;
 }
 
-static session *find_viewer(room *r, uint32_t vid)
-{
-    for (session *v = r->viewers; v; v = v->next_viewer)
-        if (v->vid == vid)
-            return v;
-    return NULL;
-}
-
 lec_tstamp lec__sfu_now(void)
 {
     return now();
@@ -94,32 +86,45 @@ room *lec__sfu_find_room(lec_sfu *s, const char *stream)
 
 /* ---- the room's I/O --------------------------------------------------- */
 
-static void io_send_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+/* A viewer's or a downstream leg's pointer in the room (vud) is tagged in
+ * its low bit: set for a leg. */
+#define LEG_BIT ((uintptr_t)1)
+
+void *lec__sfu_leg_ud(leg *l)
 {
-    room *r = ud;
-    session *v = find_viewer(r, vid);
-    leg *l;
-    if (v && !v->dying)
-        lec_peer_send_rtp(v->peer, pkt, len, cap);
-    else if (!v && (l = lec__leg_by_vid(r, vid)))
-        lec__leg_send_rtp(l, pkt, len, cap);
+    return (void *)((uintptr_t)l | LEG_BIT);
 }
 
-static void io_send_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void io_send_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)ud, (void)vid;
+    uintptr_t p = (uintptr_t)vud;
+    if (p & LEG_BIT) {
+        lec__leg_send_rtp((leg *)(p & ~LEG_BIT), pkt, len, cap);
+    } else if (p) {
+        session *v = vud;
+        if (!v->dying)
+            lec_peer_send_rtp(v->peer, pkt, len, cap);
+    }
+}
+
+static void io_send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
     room *r = ud;
-    session *x = vid ? find_viewer(r, vid) : r->pub;
-    leg *l = NULL;
+    uintptr_t p = (uintptr_t)vud;
+    session *x = vid ? (p & LEG_BIT ? NULL : vud) : r->pub;
+    leg *l = vid ? (p & LEG_BIT ? (leg *)(p & ~LEG_BIT) : NULL) : r->up;
     if (x && !x->dying)
         lec_peer_send_rtcp(x->peer, pkt, len, cap);
-    else if (!x && (l = vid ? lec__leg_by_vid(r, vid) : r->up))
+    else if (!x && l)
         lec__leg_send_rtcp(l, pkt, len, cap);
 }
 
-static void io_first_media(void *ud, uint32_t vid)
+static void io_first_media(void *ud, uint32_t vid, void *vud)
 {
     room *r = ud;
-    session *v = find_viewer(r, vid);
+    (void)vid;
+    session *v = (uintptr_t)vud & LEG_BIT ? NULL : vud;
     const lec_sfu_metrics *mt = &r->sfu->env.metrics;
     if (v)
         lec_metric_observe(mt->m, mt->shard, mt->join, now() - v->created);
@@ -569,6 +574,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
         x->room = r;
         x->next_viewer = r->viewers;
         r->viewers = x;
+        lec_room_viewer_bind(&r->core, x->vid, x);
         finish(s, x, ans, out);
         lec__sfu_emit_count(r);
     }

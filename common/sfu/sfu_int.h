@@ -92,8 +92,10 @@ room *lec__sfu_room_new(lec_sfu *s, const char *stream);
 void lec__sfu_room_maybe_free(room *r);
 void lec__sfu_end_viewers(room *r);
 
+/* A downstream leg's pointer for lec_room_viewer_bind (tagged: a leg). */
+void *lec__sfu_leg_ud(leg *l);
+
 /* leg.c */
-leg *lec__leg_by_vid(room *r, uint32_t vid);
 void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 void lec__leg_send_rtcp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 /* The room's publisher left or its upstream ended: BYE to and drop its

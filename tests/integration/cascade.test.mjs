@@ -15,18 +15,14 @@
 import { test, after } from 'node:test';
 import dgram from 'node:dgram';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import * as lib from './lib.mjs';
-import { BUILD, NatsServer, waitFor, sleep } from './lib.mjs';
+import { NatsServer, waitFor, sleep, load, killLoads } from './lib.mjs';
 
-const LOAD = path.join(BUILD, 'bench', 'lectern-load');
 const procs = [];
-const loads = new Set();
 after(async () => {
   // Everything, even after a failure: nodes, their impairment relays and
   // the nats-servers (open sockets would keep the runner alive).
-  for (const l of loads) l.kill('SIGKILL');
+  killLoads();
   for (const p of procs) {
     await p.stop('SIGKILL');
     p.imp?.close();
@@ -39,23 +35,6 @@ async function relayedNode(role, id, region, natsUrl, relayExtra = '') {
   const n = await lib.relayedNode(role, id, region, natsUrl, `, linger: 3s${relayExtra}`);
   procs.push(n);
   return n;
-}
-
-function load(args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(LOAD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    loads.add(p);
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    const t = setTimeout(() => p.kill('SIGKILL'), 90000);
-    p.on('exit', (code) => {
-      loads.delete(p);
-      clearTimeout(t);
-      if (code !== 0) reject(new Error(`lectern-load ${args.join(' ')} exited ${code}: ${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()));
-    });
-  });
 }
 
 async function streamOn(node, stream) {

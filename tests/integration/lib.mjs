@@ -170,3 +170,27 @@ export async function relayedNode(role, id, region, natsUrl, relayExtra = '', ex
     throw e;
   }
 }
+
+// lectern-load (bench/, our own WebRTC client): publishes and/or plays;
+// resolves with its JSON report.  Killed with the other children.
+export const LOAD = path.join(BUILD, 'bench', 'lectern-load');
+export function load(args, timeoutMs = 90000) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(LOAD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(p);
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      children.delete(p);
+      clearTimeout(t);
+      if (code !== 0) reject(new Error(`lectern-load ${args.join(' ')} exited ${code}: ${err}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
+
+export function killLoads() {
+  for (const c of children) if (c.spawnargs?.[0] === LOAD) c.kill('SIGKILL');
+}

@@ -71,15 +71,17 @@ static void push(lec_tstamp at, enum dst to, const uint8_t *p, size_t len)
 
 /* The origin's room: the leg gets RTP and RTCP over the lossy link; the
  * publisher (vid 0) is not simulated beyond that. */
-static void origin_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void origin_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    (void)vud;
     (void)ud, (void)cap;
     if (vid == LEG_ID)
         push(net.now + ONE_WAY, TO_EDGE_RTP, pkt, len);
 }
 
-static void origin_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void origin_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    (void)vud;
     (void)ud, (void)cap;
     if (vid == LEG_ID)
         push(net.now + ONE_WAY, TO_EDGE_RTCP, pkt, len);
@@ -118,14 +120,16 @@ static void viewer_rx(viewer *v, const uint8_t *pkt, size_t len)
 
 /* The edge's room: its viewers are local (no loss); RTCP for vid 0 goes
  * up the leg. */
-static void edge_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void edge_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    (void)vud;
     (void)ud, (void)cap;
     viewer_rx(&net.v[vid], pkt, len);
 }
 
-static void edge_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void edge_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    (void)vud;
     (void)ud, (void)cap;
     if (vid != 0)
         return;

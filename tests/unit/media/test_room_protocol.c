@@ -76,15 +76,19 @@ static void push(lec_tstamp at, int to, int from, bool rtcp, const uint8_t *p, s
 
 /* The room's I/O: towards viewers through the lossy link; towards the
  * publisher: count PLIs. */
-static void send_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static int bound[16]; /* each viewer's pointer given to lec_room_viewer_bind */
+
+static void send_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    assert_ptr_equal(vud, &bound[vid]); /* its own, with every packet */
     (void)ud, (void)cap;
     if (!lost())
         push(net.now + ONE_WAY, (int)vid - 1, -1, false, pkt, len);
 }
 
-static void send_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    (void)vud;
     (void)ud, (void)cap;
     if (vid == 0) {
         lec_rtcp_iter it;
@@ -225,6 +229,7 @@ static void test_lossy_fanout(void **state)
         assert_int_equal(
             lec_room_add_viewer(&net.room, (uint32_t)i + 1, view, ssrcs, (uint16_t)(1000 * i), 0),
             0);
+        lec_room_viewer_bind(&net.room, (uint32_t)i + 1, &bound[i + 1]);
     }
     /* All ten become ready at once: one PLI now, the rest coalesced. */
     int before = net.pli_up;
@@ -280,8 +285,9 @@ static struct {
     int dups, bad_payload;
 } up;
 
-static void up_send_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void up_send_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    (void)vud;
     (void)ud, (void)vid, (void)cap;
     lec_rtp_hdr h;
     assert_int_equal(lec_rtp_parse(pkt, len, &h), 0);
@@ -299,8 +305,9 @@ static void up_send_rtp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t
     up.bad_payload += pkt[h.header_len] != (uint8_t)(100 + idx);
 }
 
-static void up_send_rtcp(void *ud, uint32_t vid, uint8_t *pkt, size_t len, size_t cap)
+static void up_send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
+    (void)vud;
     (void)ud, (void)cap;
     if (vid != 0)
         return;
