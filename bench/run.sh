@@ -26,15 +26,17 @@ pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 sleep 0.5
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }  # utime + stime, clock ticks
+# Per worker thread (named lectern-w<i>): how the load spreads over them.
+wcpu() { for t in /proc/$pid/task/*; do [[ $(cat "$t/comm") == lectern-w* ]] && echo "$(cat "$t/comm") $(awk '{print $14 + $15}' "$t/stat")"; done | sort; }
 out() { curl -s "http://127.0.0.1:$port/metrics" | awk '/^lectern_rtp_packets_total\{direction="out"/ {s += $2} END {print s + 0}'; }
 tck=$(getconf CLK_TCK)
 # The load runs `seconds` after a 2 s settle; sample the server around it.
 "$build/bench/lectern-load" --url "http://127.0.0.1:$port" --viewers "$viewers" --seconds "$seconds" > "$work/load.json" &
 lpid=$!
 sleep $((2 + viewers / 100 + 2))  # publisher up, viewers joined, settled
-c0=$(cpu) p0=$(out) t0=$(date +%s.%N)
+c0=$(cpu) p0=$(out) t0=$(date +%s.%N) w0=$(wcpu)
 sleep $((seconds - 2))
-c1=$(cpu) p1=$(out) t1=$(date +%s.%N)
+c1=$(cpu) p1=$(out) t1=$(date +%s.%N) w1=$(wcpu)
 wait $lpid
 awk -v c0="$c0" -v c1="$c1" -v p0="$p0" -v p1="$p1" -v t0="$t0" -v t1="$t1" -v tck="$tck" \
     -v n="$viewers" -v w="$workers" -v load="$(cat "$work/load.json")" 'BEGIN {
@@ -45,3 +47,5 @@ awk -v c0="$c0" -v c1="$c1" -v p0="$p0" -v p1="$p1" -v t0="$t0" -v t1="$t1" -v t
   printf "  %.2f us of server CPU per delivered packet; ~%.0f viewers per core at this bitrate\n", us, per_viewer ? 1 / per_viewer : 0;
   printf "  load generator saw: %s\n", load;
 }'
+# CPU seconds per worker thread over the interval.
+join -j1 <(echo "$w0") <(echo "$w1") | awk -v tck="$tck" '{printf "  %s: %.2f s CPU\n", $1, ($3 - $2) / tck}'

@@ -1,12 +1,19 @@
 /* Worker threads (worker.h). */
+#define _GNU_SOURCE
 #include "node/worker.h"
 #include "base/err.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 static void worker_main(void *arg)
 {
     lec_worker *w = arg;
+    /* "lectern-w3" in top -H, perf and /proc/<pid>/task/<tid>/comm. */
+    char name[16];
+    snprintf(name, sizeof name, "lectern-w%u", w->index);
+    pthread_setname_np(pthread_self(), name);
     /* The GLib context must be acquired by the thread that runs it. */
     w->glib = lec_glib_loop_new(&w->loop);
     uv_sem_post(&w->ready);
