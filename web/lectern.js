@@ -72,7 +72,7 @@ export async function play({ stream, token, region }) {
 export async function stats(pc) {
   const out = { framesDecoded: 0, framesEncoded: 0, audioPackets: 0, videoPackets: 0,
     width: 0, height: 0, fps: 0, bytesSent: 0, bytesReceived: 0, dtlsState: '', srtpCipher: '',
-    freezeCount: 0, codec: '' };
+    freezeCount: 0, codec: '', nacksSent: 0, retransmitsReceived: 0 };
   const report = await pc.getStats();
   const codecs = {};
   report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
@@ -84,6 +84,8 @@ export async function stats(pc) {
       out.height = s.frameHeight || 0;
       out.fps = s.framesPerSecond || 0;
       out.freezeCount = s.freezeCount || 0;
+      out.nacksSent = s.nackCount || 0;
+      out.retransmitsReceived = s.retransmittedPacketsReceived || 0;
       out.bytesReceived += s.bytesReceived || 0;
       out.codec = codecs[s.codecId] || out.codec;
     } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {

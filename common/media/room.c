@@ -133,6 +133,13 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
             lec_fwd_init(&v->fwd[ti], ssrcs[ti], m->codecs[0].pt, m->codecs[0].clock_rate, seq_base,
                          ts_base);
             v->has[ti] = true;
+            for (unsigned c = 1; c < m->ncodecs; c++)
+                if (!strcasecmp(m->codecs[c].name, "rtx") &&
+                    m->codecs[c].rtx_apt == m->codecs[0].pt) {
+                    v->rtx_pt[ti] = m->codecs[c].pt;
+                    v->rtx_ssrc[ti] = ssrcs[ti] ^ 0x40000000u;
+                    v->rtx_seq[ti] = (uint16_t)(seq_base ^ 0x5a5a);
+                }
             break;
         }
         for (unsigned x = 0; x < m->nextmaps && m->kind == LEC_SDP_VIDEO; x++)
@@ -177,6 +184,15 @@ void lec_room_viewer_bind(lec_room *r, uint32_t id, void *ud)
     lec_room_viewer *v = find_viewer(r, id);
     if (v)
         v->ud = ud;
+}
+
+uint32_t lec_room_viewer_rtx_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind)
+{
+    const lec_room_viewer *v = find_viewer(r, id);
+    for (unsigned ti = 0; v && ti < r->ntracks; ti++)
+        if (r->tracks[ti].kind == kind && v->has[ti] && v->rtx_pt[ti])
+            return v->rtx_ssrc[ti];
+    return 0;
 }
 
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind)
@@ -408,6 +424,30 @@ static size_t add_playout_delay(uint8_t *b, size_t len, size_t cap, const lec_rt
 }
 
 /* Rewrites a copy for viewer v and sends it. */
+/* Turns the viewer's rewritten packet in r->scratch into an RTX packet
+ * (RFC 4588 4): the RTX payload type, SSRC and sequence number, and the
+ * original (viewer's) sequence number ahead of the payload. */
+static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, const lec_rtp_hdr *h)
+{
+    size_t hl = h->header_len;
+    if (len + 2 > LEC_ROOM_PKT_MAX)
+        return 0;
+    uint8_t *b = r->scratch;
+    memmove(b + hl + 2, b + hl, len - hl);
+    b[hl] = b[2]; /* the original sequence number, as this viewer knows it */
+    b[hl + 1] = b[3];
+    uint16_t seq = v->rtx_seq[ti]++;
+    uint32_t ssrc = v->rtx_ssrc[ti];
+    b[1] = (uint8_t)((b[1] & 0x80) | (v->rtx_pt[ti] & 0x7f));
+    b[2] = (uint8_t)(seq >> 8);
+    b[3] = (uint8_t)seq;
+    b[8] = (uint8_t)(ssrc >> 24);
+    b[9] = (uint8_t)(ssrc >> 16);
+    b[10] = (uint8_t)(ssrc >> 8);
+    b[11] = (uint8_t)ssrc;
+    return len + 2;
+}
+
 static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
                     const lec_rtp_hdr *h)
 {
@@ -416,6 +456,18 @@ static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t 
         return false;
     if (v->pd_id && r->playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
         len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, r->playout_ms);
+    r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
+    return true;
+}
+
+/* A repair for a viewer that negotiated RTX. */
+static bool send_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
+                     const lec_rtp_hdr *h)
+{
+    memcpy(r->scratch, pkt, len);
+    if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len) ||
+        !(len = to_rtx(r, v, ti, len, h)))
+        return false;
     r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
     return true;
 }
@@ -577,6 +629,11 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
             /* On a relay leg a repair goes LEG_COPIES times: losing it
              * again would cost the far edge's viewers another round trip,
              * more than their players can be asked to wait. */
+            if (v->rtx_pt[ti] && !v->leg) {
+                if (send_rtx(r, v, ti, pkt, len, &h))
+                    r->stats.retransmits++;
+                continue;
+            }
             for (int copy = 0; copy < (v->copies ? v->copies : 1); copy++)
                 if (send_to(r, v, ti, pkt, len, &h))
                     r->stats.retransmits++;

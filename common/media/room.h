@@ -83,6 +83,11 @@ typedef struct lec_room_viewer {
     bool leg;       /* a relay leg: every track, the source's payload types */
     bool no_gop;    /* start at a fresh keyframe, not from the GOP cache */
     uint8_t copies; /* repairs sent this many times (legs: 3; lec_room_set_copies) */
+    /* RTX (RFC 4588) when its answer has it: repairs go as RTX packets on
+     * their own SSRC, so the player tells a repair from a late packet. */
+    uint8_t rtx_pt[LEC_ROOM_MAX_TRACKS]; /* 0: none */
+    uint32_t rtx_ssrc[LEC_ROOM_MAX_TRACKS];
+    uint16_t rtx_seq[LEC_ROOM_MAX_TRACKS];
     void *ud;       /* the caller's, passed back with its packets */
     uint8_t pd_id;  /* its id for the playout-delay extension, or 0 */
     /* Legs: what was resent lately, so a NACK that came in copies (they do,
@@ -162,7 +167,9 @@ void lec_room_set_copies(lec_room *r, uint32_t id, unsigned copies);
  */
 
 /* A viewer and its rewrite per track; the viewer's negotiated answer gives
- * its payload types; ssrcs and bases are the caller's (random).  0,
+ * its payload types (with RTX when the answer has an rtx codec for the
+ * section's primary one: its SSRC is the track's with bit 30 flipped, see
+ * lec_room_viewer_rtx_ssrc); ssrcs and bases are the caller's (random).  0,
  * LEC_ERR_NOMEM. */
 int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *viewer_answer,
                         const uint32_t ssrcs[LEC_ROOM_MAX_TRACKS], uint16_t seq_base,
@@ -172,6 +179,8 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *viewer_answer,
 void lec_room_viewer_bind(lec_room *r, uint32_t id, void *ud);
 /* The viewer's outgoing SSRC for the section of `kind`, or 0. */
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
+/* Its RTX SSRC for that section (for a=ssrc-group:FID), or 0 without RTX. */
+uint32_t lec_room_viewer_rtx_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
 void lec_room_remove_viewer(lec_room *r, uint32_t id);
 /* Transports up: the publisher's (RTCP to it may flow) or a viewer's (it
  * gets media: it starts from the GOP cache, the packets from the newest

@@ -24,7 +24,7 @@ typedef struct lec_sdp_answer_opts {
     const char *const *extmaps;    /* header extension URIs we implement, NULL-terminated */
     bool allow_vp9, allow_av1;     /* pass-through codecs both ends must agree on */
     bool accept_simulcast;
-    bool no_rtx; /* leave RTX out (we do not send it yet to viewers) */
+    bool no_rtx; /* leave RTX out of the answer */
     /* WHEP: the publisher's codec per kind (NULL: any we accept). */
     const lec_sdp_codec *source_audio, *source_video;
     uint64_t sess_id;

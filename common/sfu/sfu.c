@@ -536,7 +536,6 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
     lec_sdp_answer_opts o = {.dir = LEC_SDP_SENDONLY,
                              .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
                              .extmaps = VIEWER_EXTMAPS,
-                             .no_rtx = true,
                              .source_audio = lec_room_codec(&r->core, LEC_SDP_AUDIO),
                              .source_video = lec_room_codec(&r->core, LEC_SDP_VIDEO),
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
@@ -570,6 +569,16 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
             m->ssrcs[0].ssrc = ssrc;
             snprintf(m->ssrcs[0].cname, sizeof m->ssrcs[0].cname, "lectern");
             snprintf(m->ssrcs[0].msid, sizeof m->ssrcs[0].msid, "%s", m->msid);
+            /* Repairs as RTX on their own SSRC, when negotiated. */
+            uint32_t rtx = lec_room_viewer_rtx_ssrc(&r->core, x->vid, m->kind);
+            if (rtx) {
+                m->ssrcs[1] = m->ssrcs[0];
+                m->ssrcs[1].ssrc = rtx;
+                m->nssrcs = 2;
+                m->groups[0] =
+                    (lec_sdp_ssrc_group){.semantics = "FID", .ssrcs = {ssrc, rtx}, .n = 2};
+                m->ngroups = 1;
+            }
         }
         x->room = r;
         x->next_viewer = r->viewers;

@@ -13,6 +13,6 @@ export const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disa
   '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
   '--autoplay-policy=no-user-gesture-required'];
 
-export function launch() {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: FLAGS, headless: true });
+export function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, ...extraArgs], headless: true });
 }

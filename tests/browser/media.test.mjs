@@ -9,13 +9,16 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
+import { UdpProxy } from '../integration/impair.mjs';
 import { launch } from './lib.mjs';
 
 const TOKEN = 'teacher-secret-token-1234';
 const ADMIN = 'operator-secret-token-5678';
 
 let browser, origin;
+const proxies = [];
 after(async () => {
+  for (const p of proxies) p.close();
   await browser?.close().catch(() => {});
   await origin?.stop('SIGKILL').catch(() => {});
 });
@@ -160,6 +163,66 @@ async function drainRound() {
   await pub.context().close();
 }
 
+// A viewer behind a lossy path (5% of what the server sends it dropped, by
+// a UDP proxy the test puts in the server's ICE candidate): its NACKs are
+// answered from the ring as RTX (RFC 4588) on the SSRC the answer's FID
+// group names, and it keeps decoding.
+async function lossyViewerRound() {
+  const pub = await newPage();
+  await pub.goto(`${origin.url}/publish?stream=class&token=${TOKEN}&codec=VP8`);
+  await pub.evaluate(() => window.lectern.start());
+  await waitFor(() => pub.evaluate(() => window.lectern.state === 'live'), 10000, 'the teacher to go live');
+  const v = await newPage();
+  await v.goto(`${origin.url}/watch/nothing-here`); // the page's module, no session of its own
+  await v.exposeFunction('lossyPath', async (port) => {
+    const p = await new UdpProxy({ target: { host: '127.0.0.1', port }, lossDown: 0.05 }).start();
+    proxies.push(p);
+    return p.port;
+  });
+  const sdp = await v.evaluate(async () => {
+    const pc = new RTCPeerConnection();
+    window.lossy = pc;
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); else pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); });
+    const res = await fetch('/whep/class', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+    let answer = await res.text();
+    const re = /^a=candidate:\S+ \d+ udp \d+ 127\.0\.0\.1 (\d+) typ host/gim;
+    const ports = [...new Set([...answer.matchAll(re)].map((m) => m[1]))];
+    for (const port of ports)
+      answer = answer.replaceAll(` 127.0.0.1 ${port} typ host`, ` 127.0.0.1 ${await window.lossyPath(Number(port))} typ host`);
+    answer = answer.replace(/^a=candidate:.*(?:::1|192\.|10\.|172\.).*\r\n/gm, '');
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    return answer;
+  });
+  assert.equal(proxies.length, 1, 'the server\'s candidate now points at the lossy path');
+  assert.match(sdp, /^a=rtpmap:\d+ rtx\/90000/m, 'RTX negotiated');
+  assert.match(sdp, /^a=ssrc-group:FID \d+ \d+/m, 'the RTX SSRC named');
+  const vst = () => v.evaluate(async () => (await import('/static/lectern.js')).stats(window.lossy));
+  await waitFor(async () => (await vst()).framesDecoded > 0, 10000, 'the lossy viewer to decode');
+  const rtx0 = await origin.metric('lectern_retransmits_total');
+  let last = await vst();
+  for (let s = 0; s < 4; s++) {
+    await sleep(2000);
+    const now = await vst();
+    assert.ok(now.framesDecoded > last.framesDecoded, `stalled at ${now.framesDecoded} frames`);
+    last = now;
+  }
+  const dropped = proxies[proxies.length - 1].stats.dropped;
+  console.log(`  lossy viewer: ${dropped} packets dropped on its path; it sent ${last.nacksSent} NACKs, ` +
+    `received ${last.retransmitsReceived} RTX repairs; ${last.framesDecoded} frames, ${last.freezeCount} freezes`);
+  assert.ok(dropped > 20, 'the path lost packets');
+  assert.ok(last.nacksSent > 0, 'the viewer NACKed');
+  assert.ok(last.retransmitsReceived > 0, 'Chromium counted RTX repairs');
+  assert.ok((await origin.metric('lectern_retransmits_total')) > rtx0);
+  await v.evaluate(() => window.lossy.close());
+  await pub.evaluate(() => window.lectern.stop());
+  await waitFor(async () => (await origin.get('/v1/streams')).body.sessions.length <= 1, 8000, 'sessions to end');
+  await v.context().close();
+  await pub.context().close();
+}
+
 test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { timeout: 180000 }, async (t) => {
   // Two workers, and a stream's viewers spread over them from the first
   // one on: some viewers play from a shard (a pipe from the home worker).
@@ -175,6 +238,7 @@ test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { ti
   browser = await launch();
   await t.test('VP8', () => round('VP8'));
   await t.test('H264', () => round('H264'));
+  await t.test('a viewer behind a lossy path is repaired with RTX', lossyViewerRound);
   await t.test('a drain moves a viewer make-before-break, and it never stops playing', drainRound);
   await t.test('a wrong token is refused; a stream that is not live is 409', async () => {
     const r = await fetch(`${origin.url}/whip/class`, { method: 'POST', headers: { 'Content-Type': 'application/sdp', Authorization: 'Bearer nope' }, body: 'v=0\r\n' });

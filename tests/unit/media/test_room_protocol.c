@@ -428,9 +428,91 @@ static void test_publisher_loss_repaired_by_rtx(void **state)
     free(view);
 }
 
+/* ---- repairs to a viewer that negotiated RTX ------------------------- */
+
+static struct {
+    uint8_t pkt[8][1600];
+    size_t len[8];
+    int n;
+} sent;
+
+static void cap_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)ud, (void)vid, (void)vud, (void)cap;
+    int k = sent.n++ % 8;
+    memcpy(sent.pkt[k], pkt, len);
+    sent.len[k] = len;
+}
+
+static void no_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)ud, (void)vid, (void)vud, (void)pkt, (void)len, (void)cap;
+}
+
+static void test_viewer_repairs_on_rtx(void **state)
+{
+    (void)state;
+    memset(&sent, 0, sizeof sent);
+    lec_room room;
+    lec_room_io io = {cap_rtp, no_rtcp, NULL, NULL};
+    lec_room_init(&room, &io, 777, 350 * LEC_MS);
+    lec_sdp *pub = answer_with(111, 96), *view = answer_with(109, 101);
+    pub->media[1].codecs[0].fb = LEC_FB_NACK | LEC_FB_PLI;
+    lec_sdp_media *vm = &view->media[1];
+    vm->codecs[0].fb = LEC_FB_NACK | LEC_FB_PLI;
+    vm->codecs[1] = (lec_sdp_codec){.pt = 102, .name = "rtx", .clock_rate = 90000, .rtx_apt = 101};
+    vm->ncodecs = 2;
+    assert_int_equal(lec_room_set_tracks(&room, pub), 0);
+    lec_room_publisher_ready(&room, 0);
+    uint32_t ssrcs[2] = {0x300, 0x400};
+    assert_int_equal(lec_room_add_viewer(&room, 1, view, ssrcs, 5000, 0), 0);
+    uint32_t rtx_ssrc = lec_room_viewer_rtx_ssrc(&room, 1, LEC_SDP_VIDEO);
+    assert_int_equal(rtx_ssrc, 0x400 ^ 0x40000000u);
+    assert_int_equal(lec_room_viewer_rtx_ssrc(&room, 1, LEC_SDP_AUDIO), 0);
+    lec_room_viewer_ready(&room, 1, 0);
+    uint8_t b[600];
+    uint16_t out_seq[5];
+    for (uint16_t i = 0; i < 5; i++) {
+        lec_room_publisher_rtp(&room, b, media_pkt(b, (uint16_t)(100 + i)), 0);
+        lec_rtp_hdr h;
+        assert_int_equal(lec_rtp_parse(sent.pkt[(sent.n - 1) % 8], sent.len[(sent.n - 1) % 8], &h),
+                         0);
+        assert_int_equal(h.pt, 101);
+        out_seq[i] = h.seq;
+    }
+    /* The viewer lost its 2nd and 4th packets. */
+    uint8_t nack[64];
+    uint16_t want[2] = {out_seq[1], out_seq[3]};
+    size_t nl = lec_rtcp_build_nack(nack, sizeof nack, 0xF00D, 0x400, want, 2);
+    int before = sent.n;
+    lec_room_viewer_rtcp(&room, 1, nack, nl, 10 * LEC_MS);
+    assert_int_equal(sent.n - before, 2);
+    uint16_t rtx_seq = 0;
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *p = sent.pkt[(before + k) % 8];
+        lec_rtp_hdr h;
+        assert_int_equal(lec_rtp_parse(p, sent.len[(before + k) % 8], &h), 0);
+        assert_int_equal(h.pt, 102);
+        assert_int_equal(h.ssrc, rtx_ssrc);
+        if (k)
+            assert_int_equal(h.seq, (uint16_t)(rtx_seq + 1)); /* its own numbering */
+        rtx_seq = h.seq;
+        /* OSN first (the number the viewer knows), then the payload,
+         * whose first byte is the source sequence number. */
+        assert_int_equal(p[h.header_len] << 8 | p[h.header_len + 1], want[k]);
+        assert_int_equal(p[h.header_len + 2], (uint8_t)(100 + 1 + 2 * k));
+        assert_int_equal(h.payload_len, 502);
+    }
+    assert_int_equal(room.stats.retransmits, 2);
+    lec_room_free(&room);
+    free(pub);
+    free(view);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_lossy_fanout),
-                                       cmocka_unit_test(test_publisher_loss_repaired_by_rtx)};
+                                       cmocka_unit_test(test_publisher_loss_repaired_by_rtx),
+                                       cmocka_unit_test(test_viewer_repairs_on_rtx)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
