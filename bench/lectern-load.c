@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "base/err.h"
 #include "peer/peer.h"
+#include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 #include "sdp/sdp.h"
 #include "srtp/srtp_session.h"
@@ -328,6 +329,21 @@ static void on_send(uv_timer_t *t)
     tick++;
 }
 
+/* Every viewer reports once a second (an RTCP RR, as a browser does): the
+ * server takes authentic RTCP as the viewer's consent to keep receiving. */
+static void on_report(uv_timer_t *t)
+{
+    (void)t;
+    for (int i = 0; i < g.viewers && g.v; i++) {
+        if (!g.v[i].connected)
+            continue;
+        uint8_t b[64 + 32];
+        size_t n = lec_rtcp_build_rr(b, 64, 0x70000000u + (uint32_t)i, NULL, 0);
+        if (n)
+            lec_peer_send_rtcp(g.v[i].peer, b, n, sizeof b);
+    }
+}
+
 static void on_stop(uv_timer_t *t)
 {
     uv_stop(t->loop);
@@ -410,6 +426,9 @@ int main(int argc, char **argv)
     uv_timer_t send_timer;
     uv_timer_init(&g.loop, &send_timer);
     uv_timer_start(&send_timer, on_send, 10, 10);
+    uv_timer_t report_timer;
+    uv_timer_init(&g.loop, &report_timer);
+    uv_timer_start(&report_timer, on_report, 1000, 1000);
     if (!view_only)
         run_for(1500); /* the publisher connects and goes live */
     if (!view_only && !g.pub.connected) {

@@ -73,6 +73,7 @@ static void on_dtls(lec_peer *p, const uint8_t *data, size_t len)
     flush_dtls(p);
     lec_dtls_state after = lec_dtls_get_state(p->dtls);
     if (before != after) {
+        p->last_heard = now(); /* the handshake moved: it was the peer */
         if (after == LEC_DTLS_CONNECTED)
             keyed(p);
         else if (after == LEC_DTLS_FAILED) {
@@ -89,7 +90,9 @@ static void on_packet(void *ud, const uint8_t *data, size_t len)
     lec_peer *p = ud;
     if (p->closing)
         return;
-    p->last_heard = now();
+    /* Consent (RFC 7675) is renewed only by what authenticates: SRTP and
+     * SRTCP that open with the keys, or DTLS that moves the handshake.
+     * Anything else may come from whoever has the peer's address now. */
     p->stats.bytes_in += len;
     switch (lec_pkt_classify(data, len)) {
     case LEC_PKT_DTLS:
@@ -110,6 +113,7 @@ static void on_packet(void *ud, const uint8_t *data, size_t len)
             p->stats.srtp_fail++;
             return;
         }
+        p->last_heard = now();
         if (rtcp) {
             p->stats.rtcp_in++;
             if (p->cbs.rtcp)

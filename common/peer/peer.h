@@ -3,8 +3,11 @@
  * datagrams; the first byte sorts them (RFC 7983): DTLS feeds the
  * handshake, then SRTP/SRTCP is opened with the exported keys and handed
  * up in the clear; what we send goes the other way.  A peer that says
- * nothing for `silence_timeout` (30 s: browsers send consent checks every
- * few seconds, RFC 7675) is closed.
+ * nothing authentic for `silence_timeout` (30 s, RFC 7675's consent
+ * expiry) is closed: we are ICE-lite and do not send consent checks, so
+ * the peer's SRTCP reports (every second or so from a browser) and media
+ * are its consent; junk from its address, which anyone holding the
+ * address can send, is not.
  */
 #ifndef LEC_PEER_PEER_H
 #define LEC_PEER_PEER_H

@@ -13,8 +13,12 @@
 #include "sdp/sdp.h"
 #include "srtp/srtp_session.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct side {
     lec_peer *p;
@@ -74,9 +78,21 @@ static void stop_loop(uv_timer_t *t)
     uv_stop(t->loop);
 }
 
+/* A stranger who took over the vanished peer's address (its port, after
+ * it closed: a NAT binding handed to someone else) and sends RTP-looking
+ * junk: it must not count as consent (RFC 7675: only what authenticates
+ * does), or we would stream to whoever sits there now. */
+static int spoof_fd = -1;
+static struct sockaddr_in spoof_to;
+static unsigned spoofed;
+
 static void wait_failed(uv_timer_t *t)
 {
     run *r = t->data;
+    uint8_t junk[64] = {0x80, 0x60, 0x12, 0x34};
+    if (spoof_fd >= 0 && sendto(spoof_fd, junk, sizeof junk, 0, (struct sockaddr *)&spoof_to,
+                                sizeof spoof_to) == (ssize_t)sizeof junk)
+        spoofed++;
     if (r->a->st == LEC_PEER_FAILED)
         uv_stop(t->loop);
 }
@@ -144,14 +160,32 @@ static void test_connect_and_carry_media(void **state)
      * that does not authenticate. */
     uint8_t junk[64] = {0x80, 0x60};
     lec_ice_send(ib, junk, sizeof junk);
-    /* Then the browser goes away without a word: ours fails on silence. */
+    /* Then the browser goes away without a word: ours fails on silence,
+     * even while a stranger sends junk to its port all along. */
     lec_peer_set_silence_timeout(a.p, 700 * LEC_MS);
-    lec_peer_close(b.p);
+    unsigned port = 0, bport = 0;
+    char bc[2][160];
+    assert_int_equal(lec_ice_candidates(ib, bc, 2) >= 1, 1);
+    assert_int_equal(sscanf(cands[0], "%*s %*s %*s %*s %*s %u", &port), 1);
+    assert_int_equal(sscanf(bc[0], "%*s %*s %*s %*s %*s %u", &bport), 1);
+    lec_peer_close(b.p); /* its socket goes: the stranger takes the address */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    spoof_to = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &spoof_to.sin_addr);
+    spoof_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons((uint16_t)bport)};
+    inet_pton(AF_INET, "127.0.0.1", &from.sin_addr);
+    assert_true(spoof_fd >= 0);
+    assert_int_equal(bind(spoof_fd, (struct sockaddr *)&from, sizeof from), 0);
+    uint64_t fails0 = lec_peer_stats_get(a.p)->srtp_fail;
     uv_timer_start(&t, wait_failed, 20, 20);
     uv_timer_start(&deadline, stop_loop, 10000, 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(a.st, LEC_PEER_FAILED); /* the loop stopped early only through the deadline */
-    assert_true(lec_peer_stats_get(a.p)->srtp_fail >= 1);
+    assert_true(spoofed >= 20);
+    assert_true(lec_peer_stats_get(a.p)->srtp_fail >= fails0 + 10); /* they arrived, and failed */
+    close(spoof_fd);
+    spoof_fd = -1;
 
     lec_peer_close(a.p);
     uv_close((uv_handle_t *)&t, NULL);
