@@ -34,7 +34,9 @@ test('one node, two workers: a class spreads over both, the shard closes when id
   procs.push(origin);
   await origin.start();
   // The teacher (and one viewer) for the whole test.
-  const teacher = load(['--url', origin.url, '--stream', 'class', '--viewers', '1', '--seconds', '30']);
+  // 300 kbps: the placement is what counts here, and CI runs tests side by side.
+  const teacher = load(['--url', origin.url, '--stream', 'class', '--viewers', '1', '--seconds', '30',
+    '--bitrate', '300000']);
   await waitFor(async () => (await origin.get('/v1/streams/class')).body.viewers === 1, 8000,
     'the stream and its first viewer (at home: one worker carries it so far)');
 
@@ -50,7 +52,7 @@ test('one node, two workers: a class spreads over both, the shard closes when id
   console.log(`# ${JSON.stringify(r1)}`);
   assert.equal(r1.connected, 30);
   assert.equal(r1.video_lost, 0, 'nothing lost between the workers');
-  assert.ok(r1.packets_per_s > 30 * 100, 'every viewer gets media');
+  assert.ok(r1.packets_per_s > 30 * 60, 'every viewer gets media');
 
   // The class left (lectern-load DELETEs its sessions): the shard closes
   // after its linger, while the teacher's one viewer stays at home.
