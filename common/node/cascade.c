@@ -32,12 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MOD           "cascade"
-#define OPEN_TIMEOUT  (1 * LEC_S)
-#define PULL_DEADLINE (5 * LEC_S) /* waiting offers give up after this */
-#define MAX_ATTEMPTS  4
-#define MAX_WAITING   512
-#define TIMER_MS      250
+#define MOD            "cascade"
+#define OPEN_TIMEOUT   (1 * LEC_S)
+#define PULL_DEADLINE  (5 * LEC_S) /* waiting offers give up after this */
+#define PREWARM_REPEAT (5 * LEC_S) /* StreamEvent STARTED again, for relay.prewarm */
+#define MAX_ATTEMPTS   4
+#define MAX_WAITING    512
+#define TIMER_MS       250
 
 static lec_tstamp now(void)
 {
@@ -487,14 +488,15 @@ void lec_media_stream_event(lec_media *m, const lec_stream_event *ev)
 }
 
 /* On the origin: a stream published here went live. */
-static void announce(lec_media *m, const stream_ent *e)
+static void announce(lec_media *m, const stream_ent *e, bool first)
 {
     const lec_config *cfg = m->node->cfg;
     lec_bus *b = bus_of(m);
     if (!b || e->pulled)
         return;
     /* Our heartbeat first, so edges that hear of the stream see us hold it. */
-    lec_control_heartbeat_now(m->node->control);
+    if (first)
+        lec_control_heartbeat_now(m->node->control);
     lec_stream_event ev = {.type = LEC_STREAM_STARTED, .started_unix_ms = e->started_unix_ms};
     snprintf(ev.stream, sizeof ev.stream, "%s", e->name);
     snprintf(ev.node_id, sizeof ev.node_id, "%s", cfg->node.id);
@@ -530,12 +532,18 @@ static void on_timer(uv_timer_t *t)
     lec_tstamp linger = m->node->cfg->relay.linger;
     for (stream_ent *e = m->streams, *next; e; e = next) {
         next = e->next;
-        if (e->live && !e->pulled && !e->announced) {
-            e->announced = true;
-            announce(m, e);
+        /* Again every PREWARM_REPEAT while live with relay.prewarm set:
+         * an edge that missed it, failed its pull, or started late
+         * still gets the stream before its first viewer. */
+        if (e->live && !e->pulled &&
+            (!e->announced ||
+             (m->node->cfg->relay.prewarm.n && n - e->announced >= PREWARM_REPEAT))) {
+            bool first = !e->announced;
+            e->announced = n;
+            announce(m, e, first);
         }
         if (!e->live)
-            e->announced = false;
+            e->announced = 0;
         if (e->waiting && e->pull_started && n - e->pull_started >= PULL_DEADLINE) {
             answer_waiting(m, e, 503, "the stream could not be relayed here in time; try again");
             lec__media_streams_gc(m);

@@ -40,14 +40,14 @@ typedef struct stream_ent {
     uint64_t started_unix_ms;
     shard *shards; /* [worker] */
     /* The cascade (cascade.c). */
-    unsigned legs;   /* downstream legs fed from here */
-    uint32_t depth;  /* relay hops from the publisher */
-    bool pulled;     /* fed by a leg here */
-    bool pulling;    /* a RelayOpen or leg setup in flight */
-    bool prewarm;    /* pulled on the origin's word: no linger while live */
-    bool announced;  /* StreamEvent STARTED sent (published here) */
-    char source[65]; /* the node it is pulled from */
-    uint64_t leg_id; /* the current upstream leg (our tag) */
+    unsigned legs;        /* downstream legs fed from here */
+    uint32_t depth;       /* relay hops from the publisher */
+    bool pulled;          /* fed by a leg here */
+    bool pulling;         /* a RelayOpen or leg setup in flight */
+    bool prewarm;         /* pulled on the origin's word: no linger while live */
+    lec_tstamp announced; /* StreamEvent STARTED last sent (published here); 0: not yet */
+    char source[65];      /* the node it is pulled from */
+    uint64_t leg_id;      /* the current upstream leg (our tag) */
     lec_tstamp pull_started, idle_since;
     unsigned attempts;    /* RelayOpen tries in this pull */
     char excluded[4][65]; /* sources that failed in this pull */

@@ -196,7 +196,8 @@ static void room_closed(uv_handle_t *h)
 static void room_maybe_free(room *r)
 {
     lec_sfu *s = r->sfu;
-    if (r->pub || r->viewers || r->up || r->downs || r->closing)
+    /* Sessions that ended still point here until the reaper frees them. */
+    if (r->pub || r->viewers || r->up || r->downs || r->sessions || r->closing)
         return;
     r->closing = true;
     count(r);
@@ -260,8 +261,10 @@ static void reap(uv_timer_t *t)
         lec_peer_close(x->peer);
         room *r = x->room;
         free(x);
-        if (r)
+        if (r) {
+            r->sessions--;
             room_maybe_free(r);
+        }
     }
 }
 
@@ -515,6 +518,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
     }
     if (x) {
         x->room = r;
+        r->sessions++;
         r->pub = x;
         finish(s, x, ans, out);
         LEC_INFO(s->env.log, MOD, "stream %s: publisher %s offered; answered", stream, id);
@@ -581,6 +585,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
             }
         }
         x->room = r;
+        r->sessions++;
         x->next_viewer = r->viewers;
         r->viewers = x;
         lec_room_viewer_bind(&r->core, x->vid, x);

@@ -28,7 +28,8 @@ typedef struct room {
     uint32_t depth;  /* relay hops from the publisher */
     uv_timer_t timer;
     bool live;
-    bool closing; /* its timer is closing; sessions reaped in the same pass still point here */
+    unsigned sessions; /* sessions pointing here, ended ones included until reaped */
+    bool closing;      /* its timer is closing */
     struct room *next;
     struct lec_sfu *sfu;
 } room;

@@ -96,6 +96,15 @@ export class Node {
     this.proc = spawn(BIN[this.role], ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(this.proc);
     this.proc.stderr.on('data', (d) => { this.log += d.toString(); });
+    // Its log stays in its folder; a node that dies unasked shows its end
+    // (a sanitizer report, an assertion) in the test's output.
+    const proc = this.proc;
+    proc.once('exit', (code, sig) => {
+      writeFileSync(this.logFile, this.log);
+      if (!proc.stopping && code !== 0)
+        console.log(`# ${this.id} exited by itself (${code ?? sig}); its log ends:\n` +
+          this.log.split('\n').slice(-60).map((l) => `#   ${l}`).join('\n'));
+    });
     const { value } = await waitFor(() => {
       const m = /HTTP port (\d+)/.exec(this.log);
       return m && Number(m[1]);
@@ -126,6 +135,7 @@ export class Node {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null)
       return this.proc?.exitCode ?? this.proc?.signalCode;
     const done = new Promise((r) => this.proc.once('exit', (code, sig) => r(code ?? sig)));
+    this.proc.stopping = true;
     this.proc.kill(signal);
     const code = await done;
     children.delete(this.proc);
