@@ -8,112 +8,17 @@
  * loop queue; the bus is freed when that close completes.  So no nats.c
  * thread ever touches freed memory, and no handler runs after close.
  */
-#include "bus/bus.h"
+#include "bus/bus_int.h"
 #include "base/err.h"
 
-#include <nats/nats.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MOD          "bus"
-#define SERVICE_NAME "lectern"
-#define REPLY_MAX    192
-#define MAX_SUBS     20
+#define MOD "bus"
 
-enum sub_kind { K_HB, K_STREAM, K_RELAY_OPEN, K_RELAY_CLOSE, K_PING, K_REPLY, K_SRV };
-enum ev_kind {
-    EV_CONN,
-    EV_HB,
-    EV_STREAM,
-    EV_RELAY_OPEN,
-    EV_RELAY_CLOSE,
-    EV_PING,
-    EV_REPLY,
-    EV_SRV
-};
-enum srv_verb { SRV_PING, SRV_INFO, SRV_STATS };
-enum endpoint { EP_RELAY_OPEN, EP_PING, EP_COUNT };
-
-typedef struct sub_ctx {
-    lec_bus *bus;
-    enum sub_kind kind;
-} sub_ctx;
-
-typedef struct bus_event {
-    lec_bus *bus;
-    enum ev_kind kind;
-    bool connected;
-    int status;      /* EV_REPLY: 0 or a decode error */
-    char reply_kind; /* EV_REPLY: 'r' relay, 'p' pong */
-    uint64_t token;  /* EV_REPLY */
-    enum srv_verb verb;
-    char reply[REPLY_MAX];
-    lec_msg_header h;
-    union {
-        lec_node_info hb;
-        lec_stream_event se;
-        lec_relay_open ro;
-        lec_relay_opened rd;
-        lec_relay_close rc;
-        lec_ping ping;
-    } u;
-} bus_event;
-
-typedef struct pending {
-    struct pending *prev, *next;
-    lec_bus *bus;
-    uint64_t token;
-    char kind; /* 'r' or 'p' */
-    char node[LEC_ID_MAX];
-    lec_tstamp sent;
-    uv_timer_t timer;
-    lec_bus_relay_cb rcb;
-    lec_bus_ping_cb pcb;
-    void *ud;
-} pending;
-
-struct lec_bus_request {
-    char reply[REPLY_MAX];
-    lec_tstamp recv_at;
-    enum endpoint ep;
-};
-
-struct lec_bus {
-    uv_loop_t *loop;
-    lec_log *log;
-    const lec_clock *mono, *wall;
-    lec_msgq q;
-    natsOptions *opts;
-    natsConnection *nc;
-    natsSubscription *subs[MAX_SUBS];
-    sub_ctx sub_ctx[MAX_SUBS];
-    size_t nsubs;
-    lec_bus_handlers h;
-    char node_id[LEC_ID_MAX];
-    char region[LEC_ID_MAX];
-    char role[16];
-    char inbox[64];
-    uint64_t next_token;
-    pending *pending;
-    bool connected; /* as the loop knows it */
-    bool ever_connected;
-    uint64_t started_unix_ms;
-    atomic_bool closing;
-    atomic_int inflight;
-    atomic_bool nc_closed; /* the connection's last callback has run */
-    struct {
-        atomic_uint_fast64_t connects, reconnects, disconnects, received, published, publish_errors,
-            dropped_malformed, dropped_version, dropped_slow, requests_sent, requests_timed_out,
-            requests_answered;
-    } st;
-    struct {
-        uint64_t requests, errors, processing_ns;
-    } ep[EP_COUNT];
-};
-
-static const char *const ep_names[EP_COUNT] = {"relay_open", "ping"};
+const char *const lec__bus_ep_names[EP_COUNT] = {"relay_open", "ping"};
 
 static void deliver(void *arg);
 
@@ -324,7 +229,7 @@ static int64_t reconnect_delay(natsConnection *nc, int attempts, void *closure)
 
 /* ---- loop: publishing ------------------------------------------------- */
 
-static void header(lec_bus *b, lec_msg_header *h)
+void lec__bus_header(lec_bus *b, lec_msg_header *h)
 {
     memset(h, 0, sizeof *h);
     h->version = LEC_PROTO_VERSION;
@@ -332,7 +237,7 @@ static void header(lec_bus *b, lec_msg_header *h)
     h->sent_unix_ms = lec_clock_now(b->wall) / LEC_MS;
 }
 
-static int publish(lec_bus *b, const char *subject, const char *reply, const lec_sbuf *data)
+int lec__bus_publish(lec_bus *b, const char *subject, const char *reply, const lec_sbuf *data)
 {
     natsStatus s =
         reply ? natsConnection_PublishRequest(b->nc, subject, reply, data->data, (int)data->len)
@@ -350,14 +255,14 @@ int lec_bus_publish_heartbeat(lec_bus *b, const lec_node_info *hb)
     if (!b->connected)
         return LEC_ERR_CLOSED;
     lec_msg_header h;
-    header(b, &h);
+    lec__bus_header(b, &h);
     lec_sbuf data;
     lec_sbuf_init(&data, NULL);
     int rc = lec_codec_encode_heartbeat(&h, hb, &data);
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.node.hb.%s.%s", b->region, b->node_id);
     if (!rc)
-        rc = publish(b, subj, NULL, &data);
+        rc = lec__bus_publish(b, subj, NULL, &data);
     lec_sbuf_free(&data);
     return rc;
 }
@@ -369,14 +274,14 @@ int lec_bus_publish_stream_event(lec_bus *b, const lec_stream_event *ev)
     if (!lec_codec_valid_token(ev->stream))
         return LEC_ERR_INVAL;
     lec_msg_header h;
-    header(b, &h);
+    lec__bus_header(b, &h);
     lec_sbuf data;
     lec_sbuf_init(&data, NULL);
     int rc = lec_codec_encode_stream_event(&h, ev, &data);
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.stream.%s.event", ev->stream);
     if (!rc)
-        rc = publish(b, subj, NULL, &data);
+        rc = lec__bus_publish(b, subj, NULL, &data);
     lec_sbuf_free(&data);
     return rc;
 }
@@ -388,259 +293,16 @@ int lec_bus_publish_relay_close(lec_bus *b, const char *target, const lec_relay_
     if (!lec_codec_valid_token(target))
         return LEC_ERR_INVAL;
     lec_msg_header h;
-    header(b, &h);
+    lec__bus_header(b, &h);
     lec_sbuf data;
     lec_sbuf_init(&data, NULL);
     int rc = lec_codec_encode_relay_close(&h, m, &data);
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.relay.%s.close", target);
     if (!rc)
-        rc = publish(b, subj, NULL, &data);
+        rc = lec__bus_publish(b, subj, NULL, &data);
     lec_sbuf_free(&data);
     return rc;
-}
-
-/* ---- loop: requests --------------------------------------------------- */
-
-static void pending_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void pending_finish(pending *p)
-{
-    lec_bus *b = p->bus;
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        b->pending = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
-    uv_timer_stop(&p->timer);
-    uv_close((uv_handle_t *)&p->timer, pending_closed);
-}
-
-static void pending_fail(pending *p, int status)
-{
-    pending_finish(p);
-    if (p->kind == 'r')
-        p->rcb(p->ud, status, NULL);
-    else
-        p->pcb(p->ud, p->node, status, 0);
-}
-
-static void on_request_timeout(uv_timer_t *t)
-{
-    pending *p = t->data;
-    atomic_fetch_add(&p->bus->st.requests_timed_out, 1);
-    pending_fail(p, LEC_ERR_TIMEOUT);
-}
-
-/* Publishes a request on `subj` (which names `target`) with a reply
- * subject in our inbox, and arms its timeout. */
-static int request(lec_bus *b, char kind, const char *target, const char *subj,
-                   const lec_sbuf *data, lec_tstamp timeout, pending **out)
-{
-    if (!b->connected)
-        return LEC_ERR_CLOSED;
-    if (!lec_codec_valid_token(target))
-        return LEC_ERR_INVAL;
-    pending *p = calloc(1, sizeof *p);
-    if (!p)
-        return LEC_ERR_NOMEM;
-    p->bus = b;
-    p->kind = kind;
-    p->token = ++b->next_token;
-    p->sent = lec_clock_now(b->mono);
-    memcpy(p->node, target, strlen(target) + 1);
-    char reply[REPLY_MAX];
-    snprintf(reply, sizeof reply, "%s.%c.%llu", b->inbox, kind, (unsigned long long)p->token);
-    if (publish(b, subj, reply, data)) {
-        free(p);
-        return LEC_ERR_IO;
-    }
-    atomic_fetch_add(&b->st.requests_sent, 1);
-    uv_timer_init(b->loop, &p->timer);
-    p->timer.data = p;
-    uv_timer_start(&p->timer, on_request_timeout, (timeout + LEC_MS - 1) / LEC_MS, 0);
-    p->next = b->pending;
-    if (b->pending)
-        b->pending->prev = p;
-    b->pending = p;
-    *out = p;
-    return 0;
-}
-
-int lec_bus_request_relay_open(lec_bus *b, const char *target, const lec_relay_open *m,
-                               lec_tstamp timeout, lec_bus_relay_cb cb, void *ud)
-{
-    lec_msg_header h;
-    header(b, &h);
-    lec_sbuf data;
-    lec_sbuf_init(&data, NULL);
-    pending *p = NULL;
-    char subj[160];
-    snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", target);
-    int rc = lec_codec_encode_relay_open(&h, m, &data);
-    if (!rc)
-        rc = request(b, 'r', target, subj, &data, timeout, &p);
-    lec_sbuf_free(&data);
-    if (!rc) {
-        p->rcb = cb;
-        p->ud = ud;
-    }
-    return rc;
-}
-
-int lec_bus_ping(lec_bus *b, const char *target, lec_tstamp timeout, lec_bus_ping_cb cb, void *ud)
-{
-    lec_msg_header h;
-    header(b, &h);
-    lec_ping ping = {.nonce = b->next_token + 1, .mono_ns = lec_clock_now(b->mono)};
-    lec_sbuf data;
-    lec_sbuf_init(&data, NULL);
-    pending *p = NULL;
-    char subj[160];
-    snprintf(subj, sizeof subj, "lectern.v1.node.%s.ping", target);
-    int rc = lec_codec_encode_ping(&h, &ping, &data);
-    if (!rc)
-        rc = request(b, 'p', target, subj, &data, timeout, &p);
-    lec_sbuf_free(&data);
-    if (!rc) {
-        p->pcb = cb;
-        p->ud = ud;
-    }
-    return rc;
-}
-
-static void on_reply(lec_bus *b, bus_event *ev)
-{
-    pending *p = b->pending;
-    while (p && (p->token != ev->token || p->kind != ev->reply_kind))
-        p = p->next;
-    if (!p)
-        return; /* late: its request already timed out */
-    atomic_fetch_add(&b->st.requests_answered, 1);
-    if (ev->status) {
-        pending_fail(p, ev->status == LEC_ERR_NOTFOUND ? LEC_ERR_NOTFOUND : LEC_ERR_INVAL);
-        return;
-    }
-    pending_finish(p);
-    if (p->kind == 'r')
-        p->rcb(p->ud, 0, &ev->u.rd);
-    else
-        p->pcb(p->ud, p->node, 0, lec_clock_now(b->mono) - p->sent);
-}
-
-/* ---- loop: answering -------------------------------------------------- */
-
-void lec_bus_reply_relay_opened(lec_bus *b, lec_bus_request *req, const lec_relay_opened *m)
-{
-    lec_msg_header h;
-    header(b, &h);
-    lec_sbuf data;
-    lec_sbuf_init(&data, NULL);
-    int rc = lec_codec_encode_relay_opened(&h, m, &data);
-    if (!rc && b->nc)
-        rc = natsConnection_Publish(b->nc, req->reply, data.data, (int)data.len) == NATS_OK
-                 ? 0
-                 : LEC_ERR_IO;
-    b->ep[req->ep].requests++;
-    b->ep[req->ep].errors += rc != 0 || m->error != LEC_RELAY_OK;
-    b->ep[req->ep].processing_ns += lec_clock_now(b->mono) - req->recv_at;
-    lec_sbuf_free(&data);
-    free(req);
-}
-
-static void answer_ping(lec_bus *b, bus_event *ev)
-{
-    lec_tstamp t0 = lec_clock_now(b->mono);
-    lec_msg_header h;
-    header(b, &h);
-    lec_sbuf data;
-    lec_sbuf_init(&data, NULL);
-    if (!lec_codec_encode_pong(&h, &ev->u.ping, &data))
-        natsConnection_Publish(b->nc, ev->reply, data.data, (int)data.len);
-    lec_sbuf_free(&data);
-    b->ep[EP_PING].requests++;
-    b->ep[EP_PING].processing_ns += lec_clock_now(b->mono) - t0;
-}
-
-/* The NATS micro protocol (ADR-32): service discovery as JSON. */
-static void answer_srv(lec_bus *b, bus_event *ev)
-{
-    static const char *const types[] = {"io.nats.micro.v1.ping_response",
-                                        "io.nats.micro.v1.info_response",
-                                        "io.nats.micro.v1.stats_response"};
-    lec_sbuf out;
-    lec_sbuf_init(&out, NULL);
-    lec_jw w;
-    lec_jw_init(&w, &out);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "type");
-    lec_jw_str(&w, types[ev->verb]);
-    lec_jw_key(&w, "name");
-    lec_jw_str(&w, SERVICE_NAME);
-    lec_jw_key(&w, "id");
-    lec_jw_str(&w, b->node_id);
-    lec_jw_key(&w, "version");
-    lec_jw_str(&w, LEC_VERSION);
-    lec_jw_key(&w, "metadata");
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "region");
-    lec_jw_str(&w, b->region);
-    lec_jw_key(&w, "role");
-    lec_jw_str(&w, b->role);
-    lec_jw_obj_close(&w);
-    if (ev->verb == SRV_INFO) {
-        lec_jw_key(&w, "description");
-        lec_jw_str(&w, "Lectern media node: relay legs and RTT probes");
-    }
-    if (ev->verb == SRV_STATS) {
-        char ts[32];
-        lec_time_format_rfc3339(b->started_unix_ms * LEC_MS, ts, sizeof ts);
-        lec_jw_key(&w, "started");
-        lec_jw_str(&w, ts);
-    }
-    if (ev->verb != SRV_PING) {
-        lec_jw_key(&w, "endpoints");
-        lec_jw_arr_open(&w);
-        for (int e = 0; e < EP_COUNT; e++) {
-            char subj[160];
-            snprintf(subj, sizeof subj,
-                     e == EP_RELAY_OPEN ? "lectern.v1.relay.%s.open" : "lectern.v1.node.%s.ping",
-                     b->node_id);
-            lec_jw_obj_open(&w);
-            lec_jw_key(&w, "name");
-            lec_jw_str(&w, ep_names[e]);
-            lec_jw_key(&w, "subject");
-            lec_jw_str(&w, subj);
-            lec_jw_key(&w, "queue_group");
-            lec_jw_str(&w, "");
-            if (ev->verb == SRV_INFO) {
-                lec_jw_key(&w, "metadata");
-                lec_jw_null(&w);
-            } else {
-                uint64_t n = b->ep[e].requests;
-                lec_jw_key(&w, "num_requests");
-                lec_jw_uint(&w, n);
-                lec_jw_key(&w, "num_errors");
-                lec_jw_uint(&w, b->ep[e].errors);
-                lec_jw_key(&w, "last_error");
-                lec_jw_str(&w, "");
-                lec_jw_key(&w, "processing_time");
-                lec_jw_uint(&w, b->ep[e].processing_ns);
-                lec_jw_key(&w, "average_processing_time");
-                lec_jw_uint(&w, n ? b->ep[e].processing_ns / n : 0);
-            }
-            lec_jw_obj_close(&w);
-        }
-        lec_jw_arr_close(&w);
-    }
-    lec_jw_obj_close(&w);
-    if (!lec_sbuf_status(&out) && b->nc)
-        natsConnection_Publish(b->nc, ev->reply, out.data, (int)out.len);
-    lec_sbuf_free(&out);
 }
 
 /* ---- loop: dispatch --------------------------------------------------- */
@@ -695,13 +357,13 @@ static void deliver(void *arg)
             b->h.relay_close(b->h.ud, &ev->u.rc);
         break;
     case EV_PING:
-        answer_ping(b, ev);
+        lec__bus_answer_ping(b, ev);
         break;
     case EV_REPLY:
-        on_reply(b, ev);
+        lec__bus_on_reply(b, ev);
         break;
     case EV_SRV:
-        answer_srv(b, ev);
+        lec__bus_answer_srv(b, ev);
         break;
     }
     event_free(ev);
@@ -887,8 +549,7 @@ void lec_bus_close(lec_bus *b)
     /* Wait out callbacks already inside our code (they exit promptly). */
     while (atomic_load(&b->inflight) > 0)
         usleep(1000);
-    while (b->pending)
-        pending_fail(b->pending, LEC_ERR_CLOSED);
+    lec__bus_fail_pending(b, LEC_ERR_CLOSED);
     b->nc = NULL;
     /* Events already queued are dropped: no handler runs after close. */
     b->h = (lec_bus_handlers){0};

@@ -1,0 +1,265 @@
+/*
+ * Request and reply on the bus (bus.h, bus_int.h): RelayOpen and Ping
+ * asked of another node (a pending entry per request, answered by the
+ * reply on our inbox or failed by its timer), our answers to theirs, and
+ * the NATS service API ($SRV.PING / INFO / STATS) that `nats micro`
+ * tooling reads.  All on the loop.
+ */
+#include "base/err.h"
+#include "base/sbuf.h"
+#include "bus/bus_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOD "bus"
+
+/* ---- loop: requests --------------------------------------------------- */
+
+static void pending_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void pending_finish(pending *p)
+{
+    lec_bus *b = p->bus;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        b->pending = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    uv_timer_stop(&p->timer);
+    uv_close((uv_handle_t *)&p->timer, pending_closed);
+}
+
+static void pending_fail(pending *p, int status)
+{
+    pending_finish(p);
+    if (p->kind == 'r')
+        p->rcb(p->ud, status, NULL);
+    else
+        p->pcb(p->ud, p->node, status, 0);
+}
+
+static void on_request_timeout(uv_timer_t *t)
+{
+    pending *p = t->data;
+    atomic_fetch_add(&p->bus->st.requests_timed_out, 1);
+    pending_fail(p, LEC_ERR_TIMEOUT);
+}
+
+/* Publishes a request on `subj` (which names `target`) with a reply
+ * subject in our inbox, and arms its timeout. */
+static int request(lec_bus *b, char kind, const char *target, const char *subj,
+                   const lec_sbuf *data, lec_tstamp timeout, pending **out)
+{
+    if (!b->connected)
+        return LEC_ERR_CLOSED;
+    if (!lec_codec_valid_token(target))
+        return LEC_ERR_INVAL;
+    pending *p = calloc(1, sizeof *p);
+    if (!p)
+        return LEC_ERR_NOMEM;
+    p->bus = b;
+    p->kind = kind;
+    p->token = ++b->next_token;
+    p->sent = lec_clock_now(b->mono);
+    memcpy(p->node, target, strlen(target) + 1);
+    char reply[REPLY_MAX];
+    snprintf(reply, sizeof reply, "%s.%c.%llu", b->inbox, kind, (unsigned long long)p->token);
+    if (lec__bus_publish(b, subj, reply, data)) {
+        free(p);
+        return LEC_ERR_IO;
+    }
+    atomic_fetch_add(&b->st.requests_sent, 1);
+    uv_timer_init(b->loop, &p->timer);
+    p->timer.data = p;
+    uv_timer_start(&p->timer, on_request_timeout, (timeout + LEC_MS - 1) / LEC_MS, 0);
+    p->next = b->pending;
+    if (b->pending)
+        b->pending->prev = p;
+    b->pending = p;
+    *out = p;
+    return 0;
+}
+
+int lec_bus_request_relay_open(lec_bus *b, const char *target, const lec_relay_open *m,
+                               lec_tstamp timeout, lec_bus_relay_cb cb, void *ud)
+{
+    lec_msg_header h;
+    lec__bus_header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    pending *p = NULL;
+    char subj[160];
+    snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", target);
+    int rc = lec_codec_encode_relay_open(&h, m, &data);
+    if (!rc)
+        rc = request(b, 'r', target, subj, &data, timeout, &p);
+    lec_sbuf_free(&data);
+    if (!rc) {
+        p->rcb = cb;
+        p->ud = ud;
+    }
+    return rc;
+}
+
+int lec_bus_ping(lec_bus *b, const char *target, lec_tstamp timeout, lec_bus_ping_cb cb, void *ud)
+{
+    lec_msg_header h;
+    lec__bus_header(b, &h);
+    lec_ping ping = {.nonce = b->next_token + 1, .mono_ns = lec_clock_now(b->mono)};
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    pending *p = NULL;
+    char subj[160];
+    snprintf(subj, sizeof subj, "lectern.v1.node.%s.ping", target);
+    int rc = lec_codec_encode_ping(&h, &ping, &data);
+    if (!rc)
+        rc = request(b, 'p', target, subj, &data, timeout, &p);
+    lec_sbuf_free(&data);
+    if (!rc) {
+        p->pcb = cb;
+        p->ud = ud;
+    }
+    return rc;
+}
+
+void lec__bus_on_reply(lec_bus *b, bus_event *ev)
+{
+    pending *p = b->pending;
+    while (p && (p->token != ev->token || p->kind != ev->reply_kind))
+        p = p->next;
+    if (!p)
+        return; /* late: its request already timed out */
+    atomic_fetch_add(&b->st.requests_answered, 1);
+    if (ev->status) {
+        pending_fail(p, ev->status == LEC_ERR_NOTFOUND ? LEC_ERR_NOTFOUND : LEC_ERR_INVAL);
+        return;
+    }
+    pending_finish(p);
+    if (p->kind == 'r')
+        p->rcb(p->ud, 0, &ev->u.rd);
+    else
+        p->pcb(p->ud, p->node, 0, lec_clock_now(b->mono) - p->sent);
+}
+
+/* ---- loop: answering -------------------------------------------------- */
+
+void lec_bus_reply_relay_opened(lec_bus *b, lec_bus_request *req, const lec_relay_opened *m)
+{
+    lec_msg_header h;
+    lec__bus_header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    int rc = lec_codec_encode_relay_opened(&h, m, &data);
+    if (!rc && b->nc)
+        rc = natsConnection_Publish(b->nc, req->reply, data.data, (int)data.len) == NATS_OK
+                 ? 0
+                 : LEC_ERR_IO;
+    b->ep[req->ep].requests++;
+    b->ep[req->ep].errors += rc != 0 || m->error != LEC_RELAY_OK;
+    b->ep[req->ep].processing_ns += lec_clock_now(b->mono) - req->recv_at;
+    lec_sbuf_free(&data);
+    free(req);
+}
+
+void lec__bus_answer_ping(lec_bus *b, bus_event *ev)
+{
+    lec_tstamp t0 = lec_clock_now(b->mono);
+    lec_msg_header h;
+    lec__bus_header(b, &h);
+    lec_sbuf data;
+    lec_sbuf_init(&data, NULL);
+    if (!lec_codec_encode_pong(&h, &ev->u.ping, &data))
+        natsConnection_Publish(b->nc, ev->reply, data.data, (int)data.len);
+    lec_sbuf_free(&data);
+    b->ep[EP_PING].requests++;
+    b->ep[EP_PING].processing_ns += lec_clock_now(b->mono) - t0;
+}
+
+/* The NATS micro protocol (ADR-32): service discovery as JSON. */
+void lec__bus_answer_srv(lec_bus *b, bus_event *ev)
+{
+    static const char *const types[] = {"io.nats.micro.v1.ping_response",
+                                        "io.nats.micro.v1.info_response",
+                                        "io.nats.micro.v1.stats_response"};
+    lec_sbuf out;
+    lec_sbuf_init(&out, NULL);
+    lec_jw w;
+    lec_jw_init(&w, &out);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "type");
+    lec_jw_str(&w, types[ev->verb]);
+    lec_jw_key(&w, "name");
+    lec_jw_str(&w, SERVICE_NAME);
+    lec_jw_key(&w, "id");
+    lec_jw_str(&w, b->node_id);
+    lec_jw_key(&w, "version");
+    lec_jw_str(&w, LEC_VERSION);
+    lec_jw_key(&w, "metadata");
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "region");
+    lec_jw_str(&w, b->region);
+    lec_jw_key(&w, "role");
+    lec_jw_str(&w, b->role);
+    lec_jw_obj_close(&w);
+    if (ev->verb == SRV_INFO) {
+        lec_jw_key(&w, "description");
+        lec_jw_str(&w, "Lectern media node: relay legs and RTT probes");
+    }
+    if (ev->verb == SRV_STATS) {
+        char ts[32];
+        lec_time_format_rfc3339(b->started_unix_ms * LEC_MS, ts, sizeof ts);
+        lec_jw_key(&w, "started");
+        lec_jw_str(&w, ts);
+    }
+    if (ev->verb != SRV_PING) {
+        lec_jw_key(&w, "endpoints");
+        lec_jw_arr_open(&w);
+        for (int e = 0; e < EP_COUNT; e++) {
+            char subj[160];
+            snprintf(subj, sizeof subj,
+                     e == EP_RELAY_OPEN ? "lectern.v1.relay.%s.open" : "lectern.v1.node.%s.ping",
+                     b->node_id);
+            lec_jw_obj_open(&w);
+            lec_jw_key(&w, "name");
+            lec_jw_str(&w, lec__bus_ep_names[e]);
+            lec_jw_key(&w, "subject");
+            lec_jw_str(&w, subj);
+            lec_jw_key(&w, "queue_group");
+            lec_jw_str(&w, "");
+            if (ev->verb == SRV_INFO) {
+                lec_jw_key(&w, "metadata");
+                lec_jw_null(&w);
+            } else {
+                uint64_t n = b->ep[e].requests;
+                lec_jw_key(&w, "num_requests");
+                lec_jw_uint(&w, n);
+                lec_jw_key(&w, "num_errors");
+                lec_jw_uint(&w, b->ep[e].errors);
+                lec_jw_key(&w, "last_error");
+                lec_jw_str(&w, "");
+                lec_jw_key(&w, "processing_time");
+                lec_jw_uint(&w, b->ep[e].processing_ns);
+                lec_jw_key(&w, "average_processing_time");
+                lec_jw_uint(&w, n ? b->ep[e].processing_ns / n : 0);
+            }
+            lec_jw_obj_close(&w);
+        }
+        lec_jw_arr_close(&w);
+    }
+    lec_jw_obj_close(&w);
+    if (!lec_sbuf_status(&out) && b->nc)
+        natsConnection_Publish(b->nc, ev->reply, out.data, (int)out.len);
+    lec_sbuf_free(&out);
+}
+
+void lec__bus_fail_pending(lec_bus *b, int status)
+{
+    while (b->pending)
+        pending_fail(b->pending, status);
+}
