@@ -1,5 +1,6 @@
 /* One stream's forwarding, sans I/O (room.h). */
 #include "media/room.h"
+#include "media/room_int.h"
 #include "base/err.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
@@ -9,7 +10,6 @@
 #include <strings.h>
 
 #define RING_SLOTS 1024
-#define LEG_COPIES 3 /* NACKs and repairs on relay legs: rare, and worth a round trip each */
 
 void lec_room_init(lec_room *r, const lec_room_io *io, uint32_t rtcp_ssrc, lec_tstamp kf_interval)
 {
@@ -96,7 +96,7 @@ const lec_sdp_codec *lec_room_codec(const lec_room *r, lec_sdp_kind kind)
     return NULL;
 }
 
-static lec_room_viewer *find_viewer(const lec_room *r, uint32_t id)
+lec_room_viewer *lec__room_find_viewer(const lec_room *r, uint32_t id)
 {
     for (lec_room_viewer *v = r->viewers; v; v = v->next)
         if (v->id == id)
@@ -172,7 +172,7 @@ int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX
 void lec_room_set_copies(lec_room *r, uint32_t id, unsigned copies)
 {
     copies = copies < 1 ? 1 : copies > 8 ? 8 : copies;
-    lec_room_viewer *v = id ? find_viewer(r, id) : NULL;
+    lec_room_viewer *v = id ? lec__room_find_viewer(r, id) : NULL;
     if (v)
         v->copies = (uint8_t)copies;
     else if (!id)
@@ -181,14 +181,14 @@ void lec_room_set_copies(lec_room *r, uint32_t id, unsigned copies)
 
 void lec_room_viewer_bind(lec_room *r, uint32_t id, void *ud)
 {
-    lec_room_viewer *v = find_viewer(r, id);
+    lec_room_viewer *v = lec__room_find_viewer(r, id);
     if (v)
         v->ud = ud;
 }
 
 uint32_t lec_room_viewer_rtx_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind)
 {
-    const lec_room_viewer *v = find_viewer(r, id);
+    const lec_room_viewer *v = lec__room_find_viewer(r, id);
     for (unsigned ti = 0; v && ti < r->ntracks; ti++)
         if (r->tracks[ti].kind == kind && v->has[ti] && v->rtx_pt[ti])
             return v->rtx_ssrc[ti];
@@ -197,7 +197,7 @@ uint32_t lec_room_viewer_rtx_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind k
 
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind)
 {
-    const lec_room_viewer *v = find_viewer(r, id);
+    const lec_room_viewer *v = lec__room_find_viewer(r, id);
     for (unsigned ti = 0; v && ti < r->ntracks; ti++)
         if (r->tracks[ti].kind == kind && v->has[ti])
             return v->fwd[ti].out_ssrc;
@@ -229,7 +229,7 @@ static void send_pli(lec_room *r)
     }
 }
 
-static void request_keyframe(lec_room *r, lec_tstamp now)
+void lec__room_request_keyframe(lec_room *r, lec_tstamp now)
 {
     if (lec_kf_request(&r->kf, now))
         send_pli(r);
@@ -243,11 +243,11 @@ void lec_room_publisher_ready(lec_room *r, lec_tstamp now)
 
 void lec_room_viewer_ready(lec_room *r, uint32_t id, lec_tstamp now)
 {
-    lec_room_viewer *v = find_viewer(r, id);
+    lec_room_viewer *v = lec__room_find_viewer(r, id);
     if (v)
         viewer_start(r, v, now);
     else
-        request_keyframe(r, now);
+        lec__room_request_keyframe(r, now);
 }
 
 static lec_room_track *track_by_pt(lec_room *r, uint8_t pt)
@@ -344,7 +344,7 @@ static void note_holes(lec_room *r, lec_room_track *t, uint64_t from, uint64_t t
     if (!(r->upstream_leg || (t->codec.fb & LEC_FB_NACK)) || !t->has_ring)
         return;
     if (to - from > LEC_ROOM_MAX_MISSING / 2) {
-        request_keyframe(r, now);
+        lec__room_request_keyframe(r, now);
         return;
     }
     for (uint64_t e = from; e < to; e++) {
@@ -448,8 +448,8 @@ static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, c
     return len + 2;
 }
 
-static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
-                    const lec_rtp_hdr *h)
+bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
+                       const lec_rtp_hdr *h)
 {
     memcpy(r->scratch, pkt, len);
     if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len))
@@ -461,8 +461,8 @@ static bool send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t 
 }
 
 /* A repair for a viewer that negotiated RTX. */
-static bool send_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
-                     const lec_rtp_hdr *h)
+bool lec__room_send_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt,
+                        size_t len, const lec_rtp_hdr *h)
 {
     memcpy(r->scratch, pkt, len);
     if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len) ||
@@ -519,7 +519,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->have_kf = true;
     }
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
-        if (!v->has[ti] || !v->ready || !send_to(r, v, ti, pkt, len, &h))
+        if (!v->has[ti] || !v->ready || !lec__room_send_to(r, v, ti, pkt, len, &h))
             continue;
         r->stats.rtp_out[k]++;
         r->stats.bytes_out[k] += len;
@@ -590,138 +590,7 @@ static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now)
         }
     }
     if (video && !started)
-        request_keyframe(r, now);
-}
-
-/* Resends what a viewer NACKed, from the ring, rewritten as before. */
-/* For a leg: whether ext went to v in the last 20 ms (then skip it);
- * otherwise notes it. */
-static bool resent_lately(lec_room_viewer *v, uint64_t ext, lec_tstamp now)
-{
-    for (unsigned i = 0; i < 32; i++)
-        if (v->resent[i].ext == ext && v->resent[i].at && now - v->resent[i].at < 20 * LEC_MS)
-            return true;
-    unsigned k = v->nresent++ % 32;
-    v->resent[k].ext = ext;
-    v->resent[k].at = now;
-    return false;
-}
-
-static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, const uint16_t *seqs,
-                        int n, lec_tstamp now)
-{
-    for (unsigned ti = 0; ti < r->ntracks; ti++) {
-        lec_room_track *t = &r->tracks[ti];
-        if (!t->has_ring || !v->has[ti] || v->fwd[ti].out_ssrc != media_ssrc)
-            continue;
-        uint64_t head = lec_ring_head(&t->ring);
-        uint8_t pkt[LEC_ROOM_PKT_MAX];
-        for (int i = 0; i < n && head; i++) {
-            uint16_t src = lec_fwd_source_seq(&v->fwd[ti], seqs[i]);
-            uint64_t ext = head - 1 - (uint16_t)((uint16_t)(head - 1) - src);
-            size_t len;
-            uint64_t meta;
-            lec_rtp_hdr h;
-            if ((v->leg && resent_lately(v, ext, now)) ||
-                lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
-                lec_rtp_parse(pkt, len, &h))
-                continue;
-            /* On a relay leg a repair goes LEG_COPIES times: losing it
-             * again would cost the far edge's viewers another round trip,
-             * more than their players can be asked to wait. */
-            if (v->rtx_pt[ti] && !v->leg) {
-                if (send_rtx(r, v, ti, pkt, len, &h))
-                    r->stats.retransmits++;
-                continue;
-            }
-            for (int copy = 0; copy < (v->copies ? v->copies : 1); copy++)
-                if (send_to(r, v, ti, pkt, len, &h))
-                    r->stats.retransmits++;
-        }
-    }
-}
-
-void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t len, lec_tstamp now)
-{
-    lec_room_viewer *v = find_viewer(r, id);
-    if (!v)
-        return;
-    lec_rtcp_iter it;
-    lec_rtcp_pkt rp;
-    lec_rtcp_iter_init(&it, pkt, len);
-    while (lec_rtcp_next(&it, &rp) == 1) {
-        if (rp.pt == LEC_RTCP_PSFB && (rp.fmt == 1 || rp.fmt == 4)) {
-            r->stats.pli_in++;
-            request_keyframe(r, now);
-        } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
-            lec_rtcp_fb ids;
-            uint16_t seqs[64];
-            int n = lec_rtcp_parse_nack(&rp, &ids, seqs, 64);
-            if (n > 0) {
-                r->stats.nack_in++;
-                answer_nack(r, v, ids.media_ssrc, seqs, n, now);
-            }
-        }
-    }
-}
-
-/* The publisher's Sender Reports, per viewer: its SSRC and its timestamps
- * against the publisher's NTP time (DESIGN.md section 3, step 6). */
-void lec_room_publisher_rtcp(lec_room *r, const uint8_t *pkt, size_t len, lec_tstamp now)
-{
-    lec_rtcp_iter it;
-    lec_rtcp_pkt rp;
-    lec_rtcp_iter_init(&it, pkt, len);
-    while (lec_rtcp_next(&it, &rp) == 1) {
-        lec_rtcp_sr sr;
-        if (rp.pt != LEC_RTCP_SR || lec_rtcp_parse_sr(&rp, &sr))
-            continue;
-        for (unsigned ti = 0; ti < r->ntracks; ti++) {
-            lec_room_track *t = &r->tracks[ti];
-            if (t->ssrc != sr.ssrc)
-                continue;
-            t->last_sr_mid = lec_ntp_mid32(sr.ntp);
-            t->last_sr_at = now;
-            for (lec_room_viewer *v = r->viewers; v; v = v->next) {
-                if (!v->has[ti] || !v->fwd[ti].started || !v->ready)
-                    continue;
-                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc,
-                                   .ntp = sr.ntp,
-                                   .rtp_ts = lec_fwd_out_ts(&v->fwd[ti], sr.rtp_ts),
-                                   .packets = (uint32_t)v->fwd[ti].packets,
-                                   .octets = (uint32_t)v->fwd[ti].octets};
-                size_t n = lec_rtcp_build_sr(r->scratch, LEC_ROOM_PKT_MAX, &out);
-                r->io.send_rtcp(r->io.ud, v->id, v->ud, r->scratch, n, sizeof r->scratch);
-            }
-        }
-    }
-}
-
-/* Receiver Reports to the publisher: loss and the LSR/DLSR pair that lets
- * it measure its round trip to us. */
-static void send_rr(lec_room *r, lec_tstamp now)
-{
-    lec_rtcp_report reps[LEC_ROOM_MAX_TRACKS];
-    size_t n = 0;
-    for (unsigned i = 0; i < r->ntracks; i++) {
-        lec_room_track *t = &r->tracks[i];
-        if (!t->have_seq)
-            continue;
-        uint64_t expected = t->highest_ext - t->base_ext + 1;
-        int64_t lost = (int64_t)expected - (int64_t)t->received;
-        lec_rtcp_report *rep = &reps[n++];
-        *rep = (lec_rtcp_report){.ssrc = t->ssrc,
-                                 .cumulative_lost = (int32_t)(lost > 0 ? lost : 0),
-                                 .highest_seq = (uint32_t)t->highest_ext,
-                                 .lsr = t->last_sr_mid};
-        if (t->last_sr_at)
-            rep->dlsr = (uint32_t)(((now - t->last_sr_at) * 65536) / LEC_S);
-    }
-    if (!n)
-        return;
-    size_t len = lec_rtcp_build_rr(r->scratch, 256, r->rtcp_ssrc, reps, n);
-    len += lec_rtcp_build_sdes_cname(r->scratch + len, 256 - len, r->rtcp_ssrc, "lectern");
-    r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, len, sizeof r->scratch);
+        lec__room_request_keyframe(r, now);
 }
 
 /* The delay asked of viewers: the slowest recent repair and a margin for
@@ -751,6 +620,6 @@ void lec_room_tick(lec_room *r, lec_tstamp now)
         send_pli(r);
     if (r->publisher_ready && now - r->last_rr >= LEC_S) {
         r->last_rr = now;
-        send_rr(r, now);
+        lec__room_send_rr(r, now);
     }
 }

@@ -74,6 +74,19 @@ typedef struct lec_room_track {
     unsigned nmiss;
 } lec_room_track;
 
+/* What one viewer (or leg) got and asked for. */
+typedef struct lec_room_viewer_stats {
+    uint64_t packets[LEC_ROOM_MAX_TRACKS], octets[LEC_ROOM_MAX_TRACKS]; /* sent, by track */
+    uint64_t nacks, retransmits, keyframe_requests;
+    /* From its latest Receiver Report on video (audio without video). */
+    bool have_report;
+    uint8_t fraction_lost; /* /256 */
+    int32_t cumulative_lost;
+    uint32_t jitter; /* in units of jitter_rate (the track's RTP clock) */
+    uint32_t jitter_rate;
+    lec_tstamp rtt; /* from LSR/DLSR against our Sender Reports; 0: none yet */
+} lec_room_viewer_stats;
+
 typedef struct lec_room_viewer {
     uint32_t id;
     lec_fwd fwd[LEC_ROOM_MAX_TRACKS];
@@ -88,8 +101,9 @@ typedef struct lec_room_viewer {
     uint8_t rtx_pt[LEC_ROOM_MAX_TRACKS]; /* 0: none */
     uint32_t rtx_ssrc[LEC_ROOM_MAX_TRACKS];
     uint16_t rtx_seq[LEC_ROOM_MAX_TRACKS];
-    void *ud;       /* the caller's, passed back with its packets */
-    uint8_t pd_id;  /* its id for the playout-delay extension, or 0 */
+    lec_room_viewer_stats st;
+    void *ud;      /* the caller's, passed back with its packets */
+    uint8_t pd_id; /* its id for the playout-delay extension, or 0 */
     /* Legs: what was resent lately, so a NACK that came in copies (they do,
      * on legs) is answered once. */
     struct {
@@ -179,6 +193,9 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *viewer_answer,
 void lec_room_viewer_bind(lec_room *r, uint32_t id, void *ud);
 /* The viewer's outgoing SSRC for the section of `kind`, or 0. */
 uint32_t lec_room_viewer_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
+/* Its counters (packets, repairs, keyframe requests, its reports' loss,
+ * jitter and round trip).  0 or LEC_ERR_NOTFOUND. */
+int lec_room_viewer_get_stats(const lec_room *r, uint32_t id, lec_room_viewer_stats *out);
 /* Its RTX SSRC for that section (for a=ssrc-group:FID), or 0 without RTX. */
 uint32_t lec_room_viewer_rtx_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
 void lec_room_remove_viewer(lec_room *r, uint32_t id);

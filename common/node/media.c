@@ -84,6 +84,11 @@ static sess_ent *session_find(lec_media *m, const char *id)
     return NULL;
 }
 
+sess_ent *lec__media_session_find(lec_media *m, const char *id)
+{
+    return session_find(m, id);
+}
+
 static void session_drop(lec_media *m, const char *id)
 {
     for (sess_ent **pp = &m->sessions; *pp; pp = &(*pp)->next)
@@ -212,6 +217,9 @@ static void run_job(void *arg)
     case JOB_LEG_CLOSE:
         lec_sfu_leg_close(sfu, j->stream, j->leg_id);
         break;
+    case JOB_STATS:
+        j->rc = lec_sfu_session_stats_get(sfu, j->id, &j->stats);
+        break;
     }
     if (lec_msgq_post(&j->m->node->mainq, job_done_main, j))
         job_free(j); /* the main loop is gone (shutdown): nobody waits for the answer */
@@ -288,6 +296,11 @@ static void job_done_main(void *arg)
         lec__shards_job_done(m, j);
         job_free(j);
         streams_gc(m);
+        return;
+    }
+    if (j->kind == JOB_STATS) {
+        lec__media_status_job_done(m, j);
+        job_free(j);
         return;
     }
     if (j->kind == JOB_VIEW && j->placed)
@@ -547,90 +560,6 @@ static void session_req(lec_http_ex *ex)
     post_job(m, j);
 }
 
-/* GET /v1/streams/<stream>: what a playing viewer page polls, so small
- * and cheap: is the stream live here, is this node draining. */
-static void stream_status_get(lec_http_ex *ex)
-{
-    lec_media *m = ex->ud;
-    const char *name = lec_http_req_param(ex->req, "stream");
-    const stream_ent *e = name ? stream_find(m, name) : NULL;
-    lec_jw w;
-    lec_http_resp_json(&ex->resp, 200, &w);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "stream");
-    lec_jw_str(&w, name);
-    lec_jw_key(&w, "live");
-    lec_jw_bool(&w, e && e->live);
-    lec_jw_key(&w, "viewers");
-    lec_jw_uint(&w, e ? e->viewers : 0);
-    lec_jw_key(&w, "node_draining");
-    lec_jw_bool(&w, m->node->draining || m->closing);
-    lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
-    lec_http_ex_finish(ex);
-}
-
-static void streams_get(lec_http_ex *ex)
-{
-    lec_media *m = ex->ud;
-    lec_jw w;
-    lec_http_resp_json(&ex->resp, 200, &w);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "streams");
-    lec_jw_arr_open(&w);
-    for (stream_ent *e = m->streams; e; e = e->next) {
-        lec_jw_obj_open(&w);
-        lec_jw_key(&w, "stream");
-        lec_jw_str(&w, e->name);
-        lec_jw_key(&w, "live");
-        lec_jw_bool(&w, e->live);
-        lec_jw_key(&w, "viewers");
-        lec_jw_uint(&w, e->viewers);
-        lec_jw_key(&w, "worker");
-        lec_jw_uint(&w, e->worker);
-        /* Viewers per worker serving it: the home first, then shards. */
-        lec_jw_key(&w, "workers");
-        lec_jw_arr_open(&w);
-        for (unsigned k = 0; k < m->node->nworkers; k++) {
-            unsigned wk = (e->worker + k) % m->node->nworkers;
-            const shard *sh = &e->shards[wk];
-            if (k && sh->state != SHARD_OPEN && !sh->viewers)
-                continue;
-            lec_jw_obj_open(&w);
-            lec_jw_key(&w, "worker");
-            lec_jw_uint(&w, wk);
-            lec_jw_key(&w, "viewers");
-            lec_jw_uint(&w, sh->viewers);
-            lec_jw_obj_close(&w);
-        }
-        lec_jw_arr_close(&w);
-        lec_jw_key(&w, "started_unix_ms");
-        lec_jw_uint(&w, e->started_unix_ms);
-        lec_jw_obj_close(&w);
-    }
-    lec_jw_arr_close(&w);
-    lec_jw_key(&w, "sessions");
-    lec_jw_arr_open(&w);
-    for (sess_ent *s = m->sessions; s; s = s->next) {
-        lec_jw_obj_open(&w);
-        lec_jw_key(&w, "id");
-        lec_jw_str(&w, s->id);
-        lec_jw_key(&w, "stream");
-        lec_jw_str(&w, s->stream);
-        lec_jw_key(&w, "kind");
-        lec_jw_str(&w, s->publisher ? "publisher" : "viewer");
-        lec_jw_key(&w, "worker");
-        lec_jw_uint(&w, s->worker);
-        lec_jw_obj_close(&w);
-    }
-    lec_jw_arr_close(&w);
-    lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
-    lec_http_ex_finish(ex);
-}
-
 /* ---- lifecycle ---------------------------------------------------------- */
 
 int lec_media_load_tokens(lec_media *m)
@@ -745,10 +674,7 @@ lec_media *lec_media_start(lec_node *node, bool whip)
     if (!rc)
         rc = lec_http_router_add(&node->router, &vs);
     if (!rc)
-        rc = lec_node_route(node, "streams", LEC_HTTP_GET, "/v1/streams", streams_get, m);
-    if (!rc)
-        rc = lec_node_route(node, "stream_status", LEC_HTTP_GET, "/v1/streams/:stream",
-                            stream_status_get, m);
+        rc = lec__media_status_routes(m);
     if (!rc)
         rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/", lec__media_page_viewer, m);
     if (!rc)

@@ -92,6 +92,7 @@ typedef enum job_kind {
     JOB_LEG_OUT,   /* serve a RelayOpen: a leg from our room */
     JOB_LEG_IN,    /* a leg into our room (a pull or a failover) */
     JOB_LEG_CLOSE, /* close a leg (linger over, RelayClose) */
+    JOB_STATS,     /* a session's stats (GET /v1/sessions/<id>) */
 } job_kind;
 
 typedef struct job {
@@ -112,11 +113,13 @@ typedef struct job {
     uint64_t leg_id;
     struct lec_bus_request *req; /* the RelayOpen to answer */
     struct job *next_waiting;
-    bool shard;  /* a pipe job of shards.c */
-    bool placed; /* a view whose worker shards.c chose */
+    bool shard;                  /* a pipe job of shards.c */
+    bool placed;                 /* a view whose worker shards.c chose */
+    lec_sfu_session_stats stats; /* JOB_STATS */
 } job;
 
 stream_ent *lec__media_stream_find(lec_media *m, const char *name);
+sess_ent *lec__media_session_find(lec_media *m, const char *id);
 stream_ent *lec__media_stream_get(lec_media *m, const char *name);
 unsigned lec__media_worker_for(const lec_media *m, const char *stream);
 job *lec__media_job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char *stream);
@@ -125,6 +128,10 @@ void lec__media_job_free(job *j);
  * the worker is gone. */
 void lec__media_post_job(lec_media *m, job *j);
 void lec__media_streams_gc(lec_media *m);
+
+/* status.c: GET /v1/streams, /v1/streams/<stream>, /v1/sessions/<id>. */
+int lec__media_status_routes(lec_media *m);
+void lec__media_status_job_done(lec_media *m, job *j);
 
 /* pages.c: GET /, /watch/<stream>, /publish, /static/<file>. */
 void lec__media_page_viewer(lec_http_ex *ex);

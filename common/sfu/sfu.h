@@ -96,6 +96,24 @@ int lec_sfu_end(lec_sfu *s, const char *id);
  * LEC_ERR_UNSUPPORTED (an ICE restart: new credentials). */
 int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len);
 
+/* Per-session stats (GET /v1/sessions/<id>), copied on the worker. */
+typedef struct lec_sfu_session_stats {
+    bool publisher;
+    bool connected;
+    lec_tstamp age;
+    uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out, bytes_in, bytes_out, srtp_fail;
+    /* Viewers: what the room sent it and what it asked for and reported. */
+    uint64_t video_packets, audio_packets, nacks, retransmits, keyframe_requests;
+    bool have_report;
+    double fraction_lost; /* 0..1, from its latest Receiver Report */
+    int32_t cumulative_lost;
+    double jitter_ms;
+    double rtt_ms; /* < 0: not measured yet */
+} lec_sfu_session_stats;
+
+/* 0 or LEC_ERR_NOTFOUND. */
+int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats *out);
+
 /* ---- relay legs (leg.c) ------------------------------------------------ */
 
 #include "sdp/sdp.h"

@@ -104,6 +104,10 @@ async function round(codec) {
   assert.equal((await origin.get('/v1/streams/nope')).body.live, false);
   let streams = (await origin.get('/v1/streams')).body;
   assert.equal(streams.sessions.length, 5); /* teacher, three viewers, the half-open one */
+  // Session ids end sessions (DELETE on their URL): only an admin sees them.
+  assert.ok(streams.sessions.every((s) => !('id' in s)));
+  const admin = await (await fetch(`${origin.url}/v1/streams`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
+  assert.ok(admin.sessions.every((s) => /^[0-9a-f]{32}$/.test(s.id)));
   // The viewers are served by both workers: the home and a shard.
   const workers = new Set(streams.sessions.filter((s) => s.kind === 'viewer').map((s) => s.worker));
   assert.equal(workers.size, 2, JSON.stringify(streams));
@@ -179,7 +183,7 @@ async function lossyViewerRound() {
     proxies.push(p);
     return p.port;
   });
-  const sdp = await v.evaluate(async () => {
+  const { answer: sdp, location } = await v.evaluate(async () => {
     const pc = new RTCPeerConnection();
     window.lossy = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
@@ -197,7 +201,7 @@ async function lossyViewerRound() {
       answer = answer.replaceAll(` 127.0.0.1 ${port} typ host`, ` 127.0.0.1 ${await window.lossyPath(Number(port))} typ host`);
     answer = answer.replace(/^a=candidate:.*(?:::1|192\.|10\.|172\.).*\r\n/gm, '');
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-    return answer;
+    return { answer, location: res.headers.get('Location') };
   });
   assert.equal(proxies.length, 1, 'the server\'s candidate now points at the lossy path');
   assert.match(sdp, /^a=rtpmap:\d+ rtx\/90000/m, 'RTX negotiated');
@@ -220,6 +224,17 @@ async function lossyViewerRound() {
   assert.ok(last.nacksSent > 0, 'the viewer NACKed');
   assert.ok(last.retransmitsReceived > 0, 'Chromium counted RTX repairs');
   assert.ok((await origin.metric('lectern_retransmits_total')) > rtx0);
+  // The session's own counters: what it asked for, got, and reported.
+  const id = location.split('/').pop();
+  const ss = (await origin.get(`/v1/sessions/${id}`)).body;
+  console.log(`  its session: ${JSON.stringify(ss)}`);
+  assert.equal(ss.kind, 'viewer');
+  assert.equal(ss.connected, true);
+  assert.ok(ss.nacks > 0 && ss.retransmits > 0, 'NACKs and repairs counted for the session');
+  assert.ok(ss.video_packets > 100 && ss.rtcp_in > 5);
+  assert.ok(ss.reported && ss.reported.jitter_ms >= 0, 'its Receiver Reports are read');
+  assert.ok(ss.reported.rtt_ms >= 0 && ss.reported.rtt_ms < 200, `round trip ${ss.reported.rtt_ms} ms`);
+  assert.equal((await origin.get('/v1/sessions/0123456789abcdef0123456789abcdef')).status, 404);
   await v.evaluate(() => window.lossy.close());
   await pub.evaluate(() => window.lectern.stop());
   await waitFor(async () => (await origin.get('/v1/streams')).body.sessions.length <= 1, 8000, 'sessions to end');

@@ -1,0 +1,25 @@
+/*
+ * The room core, private to media/: what room.c (tracks, viewers, the
+ * publisher's packets, repairs upstream, the GOP cache) and room_rtcp.c
+ * (RTCP both ways) share.
+ */
+#ifndef LEC_MEDIA_ROOM_INT_H
+#define LEC_MEDIA_ROOM_INT_H
+
+#include "media/room.h"
+#include "rtp/rtp.h"
+
+#define LEG_COPIES 3 /* NACKs and repairs on relay legs: rare, and worth a round trip each */
+
+lec_room_viewer *lec__room_find_viewer(const lec_room *r, uint32_t id);
+/* The packet from the ring, rewritten for v: as it was, or as RTX. */
+bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
+                       const lec_rtp_hdr *h);
+bool lec__room_send_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt,
+                        size_t len, const lec_rtp_hdr *h);
+/* A keyframe asked of the publisher (coalesced). */
+void lec__room_request_keyframe(lec_room *r, lec_tstamp now);
+/* Our Receiver Report to the publisher. */
+void lec__room_send_rr(lec_room *r, lec_tstamp now);
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * The room's RTCP (room.h): viewers' NACKs answered from the ring (as RTX
+ * when negotiated), their keyframe requests, their reports (loss, jitter,
+ * round trip), the publisher's Sender Reports rewritten per viewer, and
+ * our Receiver Reports to the publisher.
+ */
+#include "base/err.h"
+#include "media/room.h"
+#include "media/room_int.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+
+#include <string.h>
+
+/* Resends what a viewer NACKed, from the ring, rewritten as before. */
+/* For a leg: whether ext went to v in the last 20 ms (then skip it);
+ * otherwise notes it. */
+static bool resent_lately(lec_room_viewer *v, uint64_t ext, lec_tstamp now)
+{
+    for (unsigned i = 0; i < 32; i++)
+        if (v->resent[i].ext == ext && v->resent[i].at && now - v->resent[i].at < 20 * LEC_MS)
+            return true;
+    unsigned k = v->nresent++ % 32;
+    v->resent[k].ext = ext;
+    v->resent[k].at = now;
+    return false;
+}
+
+static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, const uint16_t *seqs,
+                        int n, lec_tstamp now)
+{
+    for (unsigned ti = 0; ti < r->ntracks; ti++) {
+        lec_room_track *t = &r->tracks[ti];
+        if (!t->has_ring || !v->has[ti] || v->fwd[ti].out_ssrc != media_ssrc)
+            continue;
+        uint64_t head = lec_ring_head(&t->ring);
+        uint8_t pkt[LEC_ROOM_PKT_MAX];
+        for (int i = 0; i < n && head; i++) {
+            uint16_t src = lec_fwd_source_seq(&v->fwd[ti], seqs[i]);
+            uint64_t ext = head - 1 - (uint16_t)((uint16_t)(head - 1) - src);
+            size_t len;
+            uint64_t meta;
+            lec_rtp_hdr h;
+            if ((v->leg && resent_lately(v, ext, now)) ||
+                lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
+                lec_rtp_parse(pkt, len, &h))
+                continue;
+            /* On a relay leg a repair goes LEG_COPIES times: losing it
+             * again would cost the far edge's viewers another round trip,
+             * more than their players can be asked to wait. */
+            if (v->rtx_pt[ti] && !v->leg) {
+                if (lec__room_send_rtx(r, v, ti, pkt, len, &h))
+                    r->stats.retransmits++, v->st.retransmits++;
+                continue;
+            }
+            for (int copy = 0; copy < (v->copies ? v->copies : 1); copy++)
+                if (lec__room_send_to(r, v, ti, pkt, len, &h))
+                    r->stats.retransmits++, v->st.retransmits++;
+        }
+    }
+}
+
+/* A viewer's report blocks on our SSRCs: its loss and jitter (video
+ * first), and the round trip from the Sender Report it echoes (we forward
+ * the publisher's NTP time, so LSR names the SR we relayed at
+ * last_sr_at). */
+static void note_reports(lec_room *r, lec_room_viewer *v, const lec_rtcp_pkt *rp, lec_tstamp now)
+{
+    lec_rtcp_rr rr;
+    lec_rtcp_sr sr;
+    const lec_rtcp_report *reps;
+    unsigned n;
+    if (rp->pt == LEC_RTCP_RR) {
+        if (lec_rtcp_parse_rr(rp, &rr))
+            return;
+        reps = rr.reports, n = rr.nreports;
+    } else {
+        if (lec_rtcp_parse_sr(rp, &sr))
+            return;
+        reps = sr.reports, n = sr.nreports;
+    }
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned ti = 0; ti < r->ntracks; ti++) {
+            const lec_room_track *t = &r->tracks[ti];
+            if (!v->has[ti] || v->fwd[ti].out_ssrc != reps[i].ssrc)
+                continue;
+            if (t->kind == LEC_SDP_VIDEO || !v->st.have_report) {
+                v->st.have_report = true;
+                v->st.fraction_lost = reps[i].fraction_lost;
+                v->st.cumulative_lost = reps[i].cumulative_lost;
+                v->st.jitter = reps[i].jitter;
+                v->st.jitter_rate = t->codec.clock_rate;
+            }
+            if (reps[i].lsr && reps[i].lsr == t->last_sr_mid && t->last_sr_at) {
+                lec_tstamp dlsr = (lec_tstamp)reps[i].dlsr * LEC_S / 65536;
+                if (now > t->last_sr_at + dlsr)
+                    v->st.rtt = now - t->last_sr_at - dlsr;
+            }
+        }
+}
+
+int lec_room_viewer_get_stats(const lec_room *r, uint32_t id, lec_room_viewer_stats *out)
+{
+    const lec_room_viewer *v = lec__room_find_viewer(r, id);
+    if (!v)
+        return LEC_ERR_NOTFOUND;
+    *out = v->st;
+    for (unsigned ti = 0; ti < r->ntracks && ti < LEC_ROOM_MAX_TRACKS; ti++) {
+        out->packets[ti] = v->has[ti] ? v->fwd[ti].packets : 0;
+        out->octets[ti] = v->has[ti] ? v->fwd[ti].octets : 0;
+    }
+    return 0;
+}
+
+void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t len, lec_tstamp now)
+{
+    lec_room_viewer *v = lec__room_find_viewer(r, id);
+    if (!v)
+        return;
+    lec_rtcp_iter it;
+    lec_rtcp_pkt rp;
+    lec_rtcp_iter_init(&it, pkt, len);
+    while (lec_rtcp_next(&it, &rp) == 1) {
+        if (rp.pt == LEC_RTCP_PSFB && (rp.fmt == 1 || rp.fmt == 4)) {
+            r->stats.pli_in++;
+            v->st.keyframe_requests++;
+            lec__room_request_keyframe(r, now);
+        } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
+            lec_rtcp_fb ids;
+            uint16_t seqs[64];
+            int n = lec_rtcp_parse_nack(&rp, &ids, seqs, 64);
+            if (n > 0) {
+                r->stats.nack_in++;
+                v->st.nacks++;
+                answer_nack(r, v, ids.media_ssrc, seqs, n, now);
+            }
+        } else if (rp.pt == LEC_RTCP_RR || rp.pt == LEC_RTCP_SR) {
+            note_reports(r, v, &rp, now);
+        }
+    }
+}
+
+/* The publisher's Sender Reports, per viewer: its SSRC and its timestamps
+ * against the publisher's NTP time (DESIGN.md section 3, step 6). */
+void lec_room_publisher_rtcp(lec_room *r, const uint8_t *pkt, size_t len, lec_tstamp now)
+{
+    lec_rtcp_iter it;
+    lec_rtcp_pkt rp;
+    lec_rtcp_iter_init(&it, pkt, len);
+    while (lec_rtcp_next(&it, &rp) == 1) {
+        lec_rtcp_sr sr;
+        if (rp.pt != LEC_RTCP_SR || lec_rtcp_parse_sr(&rp, &sr))
+            continue;
+        for (unsigned ti = 0; ti < r->ntracks; ti++) {
+            lec_room_track *t = &r->tracks[ti];
+            if (t->ssrc != sr.ssrc)
+                continue;
+            t->last_sr_mid = lec_ntp_mid32(sr.ntp);
+            t->last_sr_at = now;
+            for (lec_room_viewer *v = r->viewers; v; v = v->next) {
+                if (!v->has[ti] || !v->fwd[ti].started || !v->ready)
+                    continue;
+                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc,
+                                   .ntp = sr.ntp,
+                                   .rtp_ts = lec_fwd_out_ts(&v->fwd[ti], sr.rtp_ts),
+                                   .packets = (uint32_t)v->fwd[ti].packets,
+                                   .octets = (uint32_t)v->fwd[ti].octets};
+                size_t n = lec_rtcp_build_sr(r->scratch, LEC_ROOM_PKT_MAX, &out);
+                r->io.send_rtcp(r->io.ud, v->id, v->ud, r->scratch, n, sizeof r->scratch);
+            }
+        }
+    }
+}
+
+/* Receiver Reports to the publisher: loss and the LSR/DLSR pair that lets
+ * it measure its round trip to us. */
+void lec__room_send_rr(lec_room *r, lec_tstamp now)
+{
+    lec_rtcp_report reps[LEC_ROOM_MAX_TRACKS];
+    size_t n = 0;
+    for (unsigned i = 0; i < r->ntracks; i++) {
+        lec_room_track *t = &r->tracks[i];
+        if (!t->have_seq)
+            continue;
+        uint64_t expected = t->highest_ext - t->base_ext + 1;
+        int64_t lost = (int64_t)expected - (int64_t)t->received;
+        lec_rtcp_report *rep = &reps[n++];
+        *rep = (lec_rtcp_report){.ssrc = t->ssrc,
+                                 .cumulative_lost = (int32_t)(lost > 0 ? lost : 0),
+                                 .highest_seq = (uint32_t)t->highest_ext,
+                                 .lsr = t->last_sr_mid};
+        if (t->last_sr_at)
+            rep->dlsr = (uint32_t)(((now - t->last_sr_at) * 65536) / LEC_S);
+    }
+    if (!n)
+        return;
+    size_t len = lec_rtcp_build_rr(r->scratch, 256, r->rtcp_ssrc, reps, n);
+    len += lec_rtcp_build_sdes_cname(r->scratch + len, 256 - len, r->rtcp_ssrc, "lectern");
+    r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, len, sizeof r->scratch);
+}

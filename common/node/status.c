@@ -1,0 +1,198 @@
+/*
+ * The media plane's read-only API (media_int.h), on the main loop:
+ * GET /v1/streams (streams, viewers per worker, sessions), GET
+ * /v1/streams/<stream> (what a playing viewer page polls) and GET
+ * /v1/sessions/<id> (one session's counters, asked of its worker).
+ */
+#include "base/err.h"
+#include "node/media_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* GET /v1/streams/<stream>: what a playing viewer page polls, so small
+ * and cheap: is the stream live here, is this node draining. */
+static void stream_status_get(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    const char *name = lec_http_req_param(ex->req, "stream");
+    const stream_ent *e = name ? lec__media_stream_find(m, name) : NULL;
+    lec_jw w;
+    lec_http_resp_json(&ex->resp, 200, &w);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "stream");
+    lec_jw_str(&w, name);
+    lec_jw_key(&w, "live");
+    lec_jw_bool(&w, e && e->live);
+    lec_jw_key(&w, "viewers");
+    lec_jw_uint(&w, e ? e->viewers : 0);
+    lec_jw_key(&w, "node_draining");
+    lec_jw_bool(&w, m->node->draining || m->closing);
+    lec_jw_obj_close(&w);
+    lec_sbuf_putc(&ex->resp.body, '\n');
+    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_ex_finish(ex);
+}
+
+/* GET /v1/streams: every stream and session here.  Session ids are the
+ * capability to end a session (RFC 9725 4.3: the resource URL), so only an
+ * admin bearer sees them. */
+static void streams_get(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    size_t toklen = 0;
+    const char *tok = lec_http_req_bearer(ex->req, &toklen);
+    bool admin =
+        m->node->admin_tokens.n && tok && lec_tokens_check(&m->node->admin_tokens, tok, toklen);
+    lec_jw w;
+    lec_http_resp_json(&ex->resp, 200, &w);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "streams");
+    lec_jw_arr_open(&w);
+    for (stream_ent *e = m->streams; e; e = e->next) {
+        lec_jw_obj_open(&w);
+        lec_jw_key(&w, "stream");
+        lec_jw_str(&w, e->name);
+        lec_jw_key(&w, "live");
+        lec_jw_bool(&w, e->live);
+        lec_jw_key(&w, "viewers");
+        lec_jw_uint(&w, e->viewers);
+        lec_jw_key(&w, "worker");
+        lec_jw_uint(&w, e->worker);
+        /* Viewers per worker serving it: the home first, then shards. */
+        lec_jw_key(&w, "workers");
+        lec_jw_arr_open(&w);
+        for (unsigned k = 0; k < m->node->nworkers; k++) {
+            unsigned wk = (e->worker + k) % m->node->nworkers;
+            const shard *sh = &e->shards[wk];
+            if (k && sh->state != SHARD_OPEN && !sh->viewers)
+                continue;
+            lec_jw_obj_open(&w);
+            lec_jw_key(&w, "worker");
+            lec_jw_uint(&w, wk);
+            lec_jw_key(&w, "viewers");
+            lec_jw_uint(&w, sh->viewers);
+            lec_jw_obj_close(&w);
+        }
+        lec_jw_arr_close(&w);
+        lec_jw_key(&w, "started_unix_ms");
+        lec_jw_uint(&w, e->started_unix_ms);
+        lec_jw_obj_close(&w);
+    }
+    lec_jw_arr_close(&w);
+    lec_jw_key(&w, "sessions");
+    lec_jw_arr_open(&w);
+    for (sess_ent *s = m->sessions; s; s = s->next) {
+        lec_jw_obj_open(&w);
+        if (admin) {
+            lec_jw_key(&w, "id");
+            lec_jw_str(&w, s->id);
+        }
+        lec_jw_key(&w, "stream");
+        lec_jw_str(&w, s->stream);
+        lec_jw_key(&w, "kind");
+        lec_jw_str(&w, s->publisher ? "publisher" : "viewer");
+        lec_jw_key(&w, "worker");
+        lec_jw_uint(&w, s->worker);
+        lec_jw_obj_close(&w);
+    }
+    lec_jw_arr_close(&w);
+    lec_jw_obj_close(&w);
+    lec_sbuf_putc(&ex->resp.body, '\n');
+    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_ex_finish(ex);
+}
+
+/* GET /v1/sessions/<id>: its counters, copied on its worker.  Knowing the
+ * id is the capability, as for the session's resource URL. */
+static void session_get(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    const char *id = lec_http_req_param(ex->req, "session");
+    sess_ent *s = id ? lec__media_session_find(m, id) : NULL;
+    job *j = s ? lec__media_job_new(m, ex, JOB_STATS, s->stream) : NULL;
+    if (!j) {
+        lec_http_resp_error(&ex->resp, s ? 500 : 404, s ? "out of memory" : "no such session");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    snprintf(j->id, sizeof j->id, "%s", id);
+    j->worker = s->worker;
+    lec__media_post_job(m, j);
+}
+
+static void num(lec_jw *w, const char *key, uint64_t v)
+{
+    lec_jw_key(w, key);
+    lec_jw_uint(w, v);
+}
+
+void lec__media_status_job_done(lec_media *m, job *j)
+{
+    lec_http_ex *ex = j->ex;
+    const lec_sfu_session_stats *st = &j->stats;
+    const sess_ent *s = lec__media_session_find(m, j->id);
+    if (j->rc || !s) {
+        lec_http_resp_error(&ex->resp, 404, "no such session");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    lec_jw w;
+    lec_http_resp_json(&ex->resp, 200, &w);
+    lec_jw_obj_open(&w);
+    lec_jw_key(&w, "id");
+    lec_jw_str(&w, s->id);
+    lec_jw_key(&w, "stream");
+    lec_jw_str(&w, s->stream);
+    lec_jw_key(&w, "kind");
+    lec_jw_str(&w, st->publisher ? "publisher" : "viewer");
+    num(&w, "worker", s->worker);
+    lec_jw_key(&w, "connected");
+    lec_jw_bool(&w, st->connected);
+    num(&w, "age_ms", (uint64_t)(st->age / LEC_MS));
+    num(&w, "rtp_in", st->rtp_in);
+    num(&w, "rtp_out", st->rtp_out);
+    num(&w, "rtcp_in", st->rtcp_in);
+    num(&w, "rtcp_out", st->rtcp_out);
+    num(&w, "bytes_in", st->bytes_in);
+    num(&w, "bytes_out", st->bytes_out);
+    num(&w, "srtp_failures", st->srtp_fail);
+    if (!st->publisher) {
+        num(&w, "video_packets", st->video_packets);
+        num(&w, "audio_packets", st->audio_packets);
+        num(&w, "nacks", st->nacks);
+        num(&w, "retransmits", st->retransmits);
+        num(&w, "keyframe_requests", st->keyframe_requests);
+        if (st->have_report) {
+            lec_jw_key(&w, "reported");
+            lec_jw_obj_open(&w);
+            lec_jw_key(&w, "fraction_lost");
+            lec_jw_double(&w, st->fraction_lost);
+            lec_jw_key(&w, "cumulative_lost");
+            lec_jw_int(&w, st->cumulative_lost);
+            lec_jw_key(&w, "jitter_ms");
+            lec_jw_double(&w, st->jitter_ms);
+            if (st->rtt_ms >= 0) {
+                lec_jw_key(&w, "rtt_ms");
+                lec_jw_double(&w, st->rtt_ms);
+            }
+            lec_jw_obj_close(&w);
+        }
+    }
+    lec_jw_obj_close(&w);
+    lec_sbuf_putc(&ex->resp.body, '\n');
+    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_ex_finish(ex);
+}
+
+int lec__media_status_routes(lec_media *m)
+{
+    lec_node *node = m->node;
+    int rc = lec_node_route(node, "streams", LEC_HTTP_GET, "/v1/streams", streams_get, m);
+    if (!rc)
+        rc = lec_node_route(node, "stream_status", LEC_HTTP_GET, "/v1/streams/:stream",
+                            stream_status_get, m);
+    if (!rc)
+        rc = lec_node_route(node, "session", LEC_HTTP_GET, "/v1/sessions/:session", session_get, m);
+    return rc;
+}
