@@ -590,6 +590,26 @@ static void media_drain(lec_node *node, void *ud)
     lec_node_drain_done(node);
 }
 
+/* The node will not start: what lec_media_start made goes.  A timer
+ * already running closes on the loop, so `m` (which holds it) is left to
+ * the exiting process then. */
+static lec_media *start_failed(lec_media *m)
+{
+    bool handles = m->has_cascade_timer || m->has_shard_timer;
+    lec__cascade_stop(m);
+    lec__shards_stop(m);
+    lec_relay_free(m->relay);
+    lec_pipes_free(m->pipes);
+    free(m->wload);
+    lec_tokens_free(&m->publish_tokens);
+    lec_tokens_free(&m->view_tokens);
+    lec_dtls_cert_free(m->cert);
+    free(m->sfus);
+    if (!handles)
+        free(m);
+    return NULL;
+}
+
 lec_media *lec_media_start(lec_node *node, bool whip)
 {
     lec_media *m = calloc(1, sizeof *m);
@@ -597,35 +617,15 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         return NULL;
     m->node = node;
     m->sfus = calloc(node->nworkers, sizeof *m->sfus);
-    if (!m->sfus || lec_dtls_cert_new(&m->cert) || lec_media_load_tokens(m) ||
-        lec__shards_start(m)) {
-        lec__shards_stop(m);
-        lec_pipes_free(m->pipes);
-        free(m->wload);
-        lec_tokens_free(&m->publish_tokens);
-        lec_tokens_free(&m->view_tokens);
-        lec_dtls_cert_free(m->cert);
-        free(m->sfus);
-        free(m);
-        return NULL;
-    }
+    if (!m->sfus || lec_dtls_cert_new(&m->cert) || lec_media_load_tokens(m) || lec__shards_start(m))
+        return start_failed(m);
     if (whip && !m->publish_tokens.n)
         LEC_WARN(&node->log, MOD, "no auth.publish_tokens_file: anyone may publish");
     /* Relay legs exist only in a cluster: the socket and the cascade. */
     if (node->cfg->nats.enabled &&
         (lec_relay_bind(&m->relay, &node->cfg->relay.listen, node->nworkers, &node->log) ||
-         lec__cascade_start(m))) {
-        lec_relay_free(m->relay);
-        lec__shards_stop(m);
-        lec_pipes_free(m->pipes);
-        free(m->wload);
-        lec_tokens_free(&m->publish_tokens);
-        lec_tokens_free(&m->view_tokens);
-        lec_dtls_cert_free(m->cert);
-        free(m->sfus);
-        free(m);
-        return NULL;
-    }
+         lec__cascade_start(m)))
+        return start_failed(m);
     for (unsigned i = 0; i < node->nworkers; i++) {
         job *j = calloc(1, sizeof *j);
         if (!j)

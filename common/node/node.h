@@ -85,6 +85,9 @@ int lec_node_main(int argc, char **argv, const lec_node_role *role);
 /* Adds a route (see lec_http_router_add); during setup only. */
 int lec_node_route(lec_node *node, const char *name, unsigned methods, const char *pattern,
                    lec_http_handler_fn fn, void *ud);
+/* Whether the request carries a bearer token of auth.admin_tokens_file
+ * (false when there is none: the admin API is off). */
+bool lec_node_is_admin(const lec_node *node, const lec_http_req *req);
 /* Registers a drain hook; during setup only.  LEC_ERR_FULL past 8. */
 int lec_node_on_drain(lec_node *node, lec_node_drain_fn fn, void *ud);
 void lec_node_drain_done(lec_node *node);

@@ -178,17 +178,22 @@ static void metrics(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
+bool lec_node_is_admin(const lec_node *node, const lec_http_req *req)
+{
+    size_t len = 0;
+    const char *tok = lec_http_req_bearer(req, &len);
+    return node->admin_tokens.n && tok && lec_tokens_check(&node->admin_tokens, tok, len);
+}
+
 /* POST /v1/admin/drain: stop taking sessions (steering and DNS move
  * viewers away); DELETE: take them again.  Bearer token from
  * auth.admin_tokens_file; no file, no admin API. */
 static void admin_drain(lec_http_ex *ex)
 {
     lec_node *node = ex->ud;
-    size_t len = 0;
-    const char *tok = lec_http_req_bearer(ex->req, &len);
     if (!node->admin_tokens.n) {
         lec_http_resp_error(&ex->resp, 403, "the admin API is off: set auth.admin_tokens_file");
-    } else if (!tok || !lec_tokens_check(&node->admin_tokens, tok, len)) {
+    } else if (!lec_node_is_admin(node, ex->req)) {
         lec_http_resp_error(&ex->resp, 401, "a valid admin bearer token is required");
         lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern-admin\"");
     } else if (node->stopping) {

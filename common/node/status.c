@@ -40,10 +40,7 @@ static void stream_status_get(lec_http_ex *ex)
 static void streams_get(lec_http_ex *ex)
 {
     lec_media *m = ex->ud;
-    size_t toklen = 0;
-    const char *tok = lec_http_req_bearer(ex->req, &toklen);
-    bool admin =
-        m->node->admin_tokens.n && tok && lec_tokens_check(&m->node->admin_tokens, tok, toklen);
+    bool admin = lec_node_is_admin(m->node, ex->req);
     lec_jw w;
     lec_http_resp_json(&ex->resp, 200, &w);
     lec_jw_obj_open(&w);
