@@ -272,6 +272,12 @@ void lec_http_resp_json(lec_http_resp *r, int status, lec_jw *w)
     lec_jw_init(w, &r->body);
 }
 
+void lec_http_resp_json_done(lec_http_resp *r)
+{
+    lec_sbuf_putc(&r->body, '\n');
+    lec_http_resp_header(r, "Cache-Control", "no-store");
+}
+
 void lec_http_resp_serialize(const lec_http_resp *r, bool keep_alive, bool head_only,
                              const char *date, lec_sbuf *out)
 {

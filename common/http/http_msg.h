@@ -96,6 +96,9 @@ void lec_http_resp_error(lec_http_resp *r, int status, const char *fmt, ...)
 /* Sets status and content type for a JSON body the caller writes into
  * r->body with the returned writer. */
 void lec_http_resp_json(lec_http_resp *r, int status, lec_jw *w);
+/* Ends such a body: a final newline, and Cache-Control: no-store (what
+ * the API answers is live state). */
+void lec_http_resp_json_done(lec_http_resp *r);
 
 /* Serializes status line, headers and (unless `head_only`) body.  `date`
  * is an IMF-fixdate or NULL. */

@@ -26,8 +26,7 @@ static void write_status(lec_http_ex *ex, int status, const char *what, lec_node
     lec_jw_key(&w, "version");
     lec_jw_str(&w, LEC_VERSION);
     lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_resp_json_done(&ex->resp);
 }
 
 /* Alive: the loop answers.  Load balancers restart a node that fails this. */
@@ -61,8 +60,7 @@ static void cluster(lec_http_ex *ex)
     if (node->control)
         lec_control_json(node->control, &w);
     lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_resp_json_done(&ex->resp);
     lec_http_ex_finish(ex);
 }
 

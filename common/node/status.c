@@ -29,8 +29,7 @@ static void stream_status_get(lec_http_ex *ex)
     lec_jw_key(&w, "node_draining");
     lec_jw_bool(&w, m->node->draining || m->closing);
     lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_resp_json_done(&ex->resp);
     lec_http_ex_finish(ex);
 }
 
@@ -95,8 +94,7 @@ static void streams_get(lec_http_ex *ex)
     }
     lec_jw_arr_close(&w);
     lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_resp_json_done(&ex->resp);
     lec_http_ex_finish(ex);
 }
 
@@ -177,8 +175,7 @@ void lec__media_status_job_done(lec_media *m, job *j)
         }
     }
     lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_resp_json_done(&ex->resp);
     lec_http_ex_finish(ex);
 }
 

@@ -243,8 +243,7 @@ static void steer_get(lec_http_ex *ex)
     }
     lec_jw_arr_close(&w);
     lec_jw_obj_close(&w);
-    lec_sbuf_putc(&ex->resp.body, '\n');
-    lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
+    lec_http_resp_json_done(&ex->resp);
     lec_http_ex_finish(ex);
 }
 
