@@ -46,6 +46,7 @@ static void test_minimal_and_defaults(void **state)
     assert_string_equal(c->node.id, "o1");
     assert_int_equal(c->node.role, LEC_ROLE_ORIGIN);
     assert_int_equal(c->workers, 0);
+    assert_int_equal(c->worker_spread, 16);
     assert_int_equal(c->http.listen.port, 8080);
     assert_null(c->http.public_url);
     assert_int_equal(c->http.cors_origins.n, 1);
@@ -68,6 +69,7 @@ static void test_full(void **state)
         "  role: origin\n"
         "  region: us-east-1\n"
         "workers: 4\n"
+        "worker_spread: 0\n"
         "http:\n"
         "  listen: '[::]:9000'\n"
         "  public_url: https://e.example.com/\n"
@@ -86,6 +88,7 @@ static void test_full(void **state)
     assert_string_equal(e, "");
     assert_int_equal(rc, 0);
     assert_int_equal(c->workers, 4);
+    assert_int_equal(c->worker_spread, 0);
     assert_int_equal(c->http.listen.ip.family, 6);
     assert_int_equal(c->http.listen.port, 9000);
     assert_string_equal(c->http.public_url, "https://e.example.com");
@@ -117,6 +120,7 @@ static void test_error_classes(void **state)
     expect_error(NODE "http:\n  listen: {a: 1}\n",
                  "t.yaml:3: http.listen: expected a single value, found a mapping");
     expect_error(NODE "workers: many\n", "t.yaml:2: workers: expected auto or an integer");
+    expect_error(NODE "worker_spread: -1\n", "t.yaml:2: worker_spread:");
     /* bad address */
     expect_error(NODE "http: {listen: 'localhost:80'}\n",
                  "t.yaml:2: http.listen: 'localhost:80' is not an address");
