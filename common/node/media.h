@@ -34,6 +34,10 @@ struct lec_addr;
 bool lec_media_relay_addr(const lec_media *m, struct lec_addr *out);
 struct lec_relay_stats;
 bool lec_media_relay_stats(const lec_media *m, struct lec_relay_stats *out);
+/* Packets through the pipes between workers, those dropped, and the open
+ * shards (node/shards.c). */
+void lec_media_pipe_stats(const lec_media *m, uint64_t *packets, uint64_t *dropped,
+                          unsigned *shards);
 /* The control plane's relay messages (cascade.c). */
 struct lec_bus_request;
 struct lec_relay_open;

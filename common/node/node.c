@@ -323,6 +323,14 @@ static void register_metrics(lec_node *node)
                 "WHIP/WHEP sessions: ok (answered), rejected (4xx/5xx), ended (failed or silent)");
         }
     register_media_metrics(node);
+    node->m.shards = lec_metrics_gauge(
+        m, "lectern_stream_shards", "",
+        "Rooms on workers other than their stream's home, each fed by a pipe (worker_spread)");
+    node->m.pipe_packets = lec_metrics_counter(m, "lectern_worker_pipe_packets_total", "",
+                                               "Packets through the pipes between workers");
+    node->m.pipe_dropped =
+        lec_metrics_counter(m, "lectern_worker_pipe_dropped_total", "",
+                            "Packets a pipe between workers dropped (its queue full)");
     node->m.nats_connected = node->m.nats_reconnects = LEC_METRIC_NONE;
     node->m.relay_dropped = LEC_METRIC_NONE;
     for (int i = 0; i < 3; i++)

@@ -61,6 +61,7 @@ struct lec_node {
     lec_tokens admin_tokens; /* auth.admin_tokens_file; empty: admin API off */
     struct {
         lec_metric relay_legs[2], relay_datagrams[2], relay_dropped; /* [in, out] */
+        lec_metric pipe_packets, pipe_dropped, shards; /* a stream's viewers over workers */
         lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[3],
             cluster_nodes[2], uptime, egress_capacity, viewers_capacity, publishers, viewers;
         lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */

@@ -81,6 +81,12 @@ static void collect(lec_node *node)
         lec_media_leg_counts(node->media, &in, &out);
         lec_metric_set(m, 0, node->m.relay_legs[0], in);
         lec_metric_set(m, 0, node->m.relay_legs[1], out);
+        uint64_t pp, pd;
+        unsigned shards;
+        lec_media_pipe_stats(node->media, &pp, &pd, &shards);
+        lec_metric_set(m, 0, node->m.pipe_packets, (int64_t)pp);
+        lec_metric_set(m, 0, node->m.pipe_dropped, (int64_t)pd);
+        lec_metric_set(m, 0, node->m.shards, shards);
         lec_relay_stats rs;
         if (lec_media_relay_stats(node->media, &rs)) {
             lec_metric_set(m, 0, node->m.relay_datagrams[0], (int64_t)rs.rx);

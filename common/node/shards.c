@@ -269,6 +269,22 @@ static void on_timer(uv_timer_t *t)
         }
 }
 
+void lec_media_pipe_stats(const lec_media *m, uint64_t *packets, uint64_t *dropped,
+                          unsigned *shards)
+{
+    *packets = *dropped = 0;
+    *shards = 0;
+    if (m->pipes) {
+        lec_pipes_stats st;
+        lec_pipes_get_stats(m->pipes, &st);
+        *packets = st.sent;
+        *dropped = st.dropped;
+    }
+    for (const stream_ent *e = m->streams; e; e = e->next)
+        for (unsigned w = 0; e->shards && w < nworkers(m); w++)
+            *shards += e->shards[w].state == SHARD_OPEN;
+}
+
 int lec__shards_start(lec_media *m)
 {
     unsigned n = nworkers(m);

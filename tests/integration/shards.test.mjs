@@ -46,12 +46,15 @@ test('one node, two workers: a class spreads over both, the shard closes when id
   const spread = await workersOf(origin, 'class');
   console.log(`# 31 viewers over the workers: ${JSON.stringify(spread)}`);
   assert.equal(spread.length, 2, 'both workers serve the stream');
+  assert.equal(await origin.metric('lectern_stream_shards'), 1);
+  assert.ok((await origin.metric('lectern_worker_pipe_packets_total')) > 100, 'the pipe carries media');
   for (const w of spread)
     assert.ok(w.viewers >= 12, `an even spread: ${JSON.stringify(spread)}`);
   const r1 = await class1;
   console.log(`# ${JSON.stringify(r1)}`);
   assert.equal(r1.connected, 30);
   assert.equal(r1.video_lost, 0, 'nothing lost between the workers');
+  assert.equal(await origin.metric('lectern_worker_pipe_dropped_total'), 0);
   assert.ok(r1.packets_per_s > 30 * 60, 'every viewer gets media');
 
   // The class left (lectern-load DELETEs its sessions): the shard closes
