@@ -449,24 +449,16 @@ static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, c
 }
 
 bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
-                       const lec_rtp_hdr *h)
+                       const lec_rtp_hdr *h, bool repair)
 {
     memcpy(r->scratch, pkt, len);
     if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
-    if (v->pd_id && r->playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
+    if (repair && v->rtx_pt[ti]) /* the viewer negotiated RTX */
+        len = to_rtx(r, v, ti, len, h);
+    else if (v->pd_id && r->playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
         len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, r->playout_ms);
-    r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
-    return true;
-}
-
-/* A repair for a viewer that negotiated RTX. */
-bool lec__room_send_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt,
-                        size_t len, const lec_rtp_hdr *h)
-{
-    memcpy(r->scratch, pkt, len);
-    if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len) ||
-        !(len = to_rtx(r, v, ti, len, h)))
+    if (!len)
         return false;
     r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
     return true;
@@ -519,7 +511,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->have_kf = true;
     }
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
-        if (!v->has[ti] || !v->ready || !lec__room_send_to(r, v, ti, pkt, len, &h))
+        if (!v->has[ti] || !v->ready || !lec__room_send_to(r, v, ti, pkt, len, &h, false))
             continue;
         r->stats.rtp_out[k]++;
         r->stats.bytes_out[k] += len;

@@ -12,11 +12,10 @@
 #define LEG_COPIES 3 /* NACKs and repairs on relay legs: rare, and worth a round trip each */
 
 lec_room_viewer *lec__room_find_viewer(const lec_room *r, uint32_t id);
-/* The packet from the ring, rewritten for v: as it was, or as RTX. */
+/* A packet rewritten for v and sent; a `repair` goes as RTX when v
+ * negotiated it (relay legs never do: they take repairs as they were). */
 bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
-                       const lec_rtp_hdr *h);
-bool lec__room_send_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt,
-                        size_t len, const lec_rtp_hdr *h);
+                       const lec_rtp_hdr *h, bool repair);
 /* A keyframe asked of the publisher (coalesced). */
 void lec__room_request_keyframe(lec_room *r, lec_tstamp now);
 /* Our Receiver Report to the publisher. */

@@ -48,13 +48,8 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
             /* On a relay leg a repair goes LEG_COPIES times: losing it
              * again would cost the far edge's viewers another round trip,
              * more than their players can be asked to wait. */
-            if (v->rtx_pt[ti] && !v->leg) {
-                if (lec__room_send_rtx(r, v, ti, pkt, len, &h))
-                    r->stats.retransmits++, v->st.retransmits++;
-                continue;
-            }
             for (int copy = 0; copy < (v->copies ? v->copies : 1); copy++)
-                if (lec__room_send_to(r, v, ti, pkt, len, &h))
+                if (lec__room_send_to(r, v, ti, pkt, len, &h, true))
                     r->stats.retransmits++, v->st.retransmits++;
         }
     }

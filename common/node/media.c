@@ -95,7 +95,7 @@ static void session_drop(lec_media *m, const char *id)
         if (!strcmp((*pp)->id, id)) {
             sess_ent *s = *pp;
             *pp = s->next;
-            if (m->wload && m->wload[s->worker])
+            if (m->wload[s->worker])
                 m->wload[s->worker]--;
             free(s);
             return;
@@ -233,11 +233,6 @@ static void on_sfu_event_main(void *arg)
     lec_media *m;
     memcpy(&m, ev + 1, sizeof m);
     stream_ent *e = stream_find(m, ev->stream);
-    if (e && ev->worker != e->worker &&
-        (ev->kind == LEC_SFU_STREAM_LIVE || ev->kind == LEC_SFU_STREAM_ENDED)) {
-        free(ev); /* a shard's room: the home's word counts */
-        return;
-    }
     switch (ev->kind) {
     case LEC_SFU_STREAM_LIVE:
         if (e) {
@@ -403,7 +398,7 @@ static void post_job(lec_media *m, job *j)
         j->rc = LEC_ERR_CLOSED;
         if (j->shard)
             lec__shards_job_done(m, j);
-        else if (j->kind >= JOB_LEG_OUT)
+        else if (j->kind == JOB_LEG_OUT || j->kind == JOB_LEG_IN || j->kind == JOB_LEG_CLOSE)
             lec__cascade_job_done(m, j);
         job_free(j);
     }

@@ -38,7 +38,7 @@ typedef struct stream_ent {
     char pub[33];
     unsigned viewers; /* on every worker */
     uint64_t started_unix_ms;
-    shard *shards; /* [worker] */
+    shard *shards; /* [worker], always there */
     /* The cascade (cascade.c). */
     unsigned legs;        /* downstream legs fed from here */
     uint32_t depth;       /* relay hops from the publisher */

@@ -42,7 +42,7 @@ static unsigned nworkers(const lec_media *m)
 
 bool lec__shards_busy(const stream_ent *e, unsigned n)
 {
-    for (unsigned w = 0; e->shards && w < n; w++)
+    for (unsigned w = 0; w < n; w++)
         if (e->shards[w].state != SHARD_NONE || e->shards[w].pending)
             return true;
     return false;
@@ -50,12 +50,11 @@ bool lec__shards_busy(const stream_ent *e, unsigned n)
 
 /* ---- placing viewers ---------------------------------------------------- */
 
-static void post_view(lec_media *m, job *j, unsigned w)
+static void post_view(lec_media *m, stream_ent *e, job *j, unsigned w)
 {
-    stream_ent *e = lec__media_stream_find(m, j->stream);
     j->worker = w;
     m->wload[w]++;
-    if (e && e->shards)
+    if (e)
         e->shards[w].pending++;
     lec__media_post_job(m, j);
 }
@@ -92,8 +91,8 @@ void lec__shards_view(lec_media *m, job *j)
     unsigned n = nworkers(m), home = e ? e->worker : j->worker;
     uint32_t spread = m->node->cfg->worker_spread;
     j->placed = true;
-    if (!e || !e->shards || !m->pipes || !spread || n < 2) {
-        post_view(m, j, home);
+    if (!e || !m->pipes || !spread || n < 2) {
+        post_view(m, e, j, home);
         return;
     }
     /* The least loaded of the workers serving the stream, and of all. */
@@ -118,13 +117,13 @@ void lec__shards_view(lec_media *m, job *j)
             return;
         }
     }
-    post_view(m, j, best);
+    post_view(m, e, j, best);
 }
 
 void lec__shards_view_done(lec_media *m, job *j)
 {
     stream_ent *e = lec__media_stream_find(m, j->stream);
-    if (e && e->shards && e->shards[j->worker].pending)
+    if (e && e->shards[j->worker].pending)
         e->shards[j->worker].pending--;
     if (j->res.status != 201 && m->wload[j->worker])
         m->wload[j->worker]--;
@@ -141,7 +140,7 @@ static void release_waiting(lec_media *m, stream_ent *e, unsigned w, bool opened
         j->next_waiting = NULL;
         sh->pending--;
         m->wload[w]--;
-        post_view(m, j, opened ? w : e->worker);
+        post_view(m, e, j, opened ? w : e->worker);
     }
 }
 
@@ -166,7 +165,7 @@ void lec__shards_job_done(lec_media *m, job *j)
     stream_ent *e = lec__media_stream_find(m, j->stream);
     if (j->kind == JOB_LEG_OUT) {
         unsigned w = j->leg_out->pipe_worker;
-        if (!e || !e->shards)
+        if (!e)
             return;
         shard *sh = &e->shards[w];
         const lec_sfu_leg_out *o = j->leg_out;
@@ -209,7 +208,7 @@ void lec__shards_job_done(lec_media *m, job *j)
         LEC_INFO(&m->node->log, MOD, "stream %s: viewers spread to worker %u", e->name, w);
         return;
     }
-    if (j->kind == JOB_LEG_IN && j->rc && e && e->shards) {
+    if (j->kind == JOB_LEG_IN && j->rc && e) {
         /* The shard's room could not be made: close the home's end (its
          * LEG_GONE resets the shard). */
         job *c = lec__media_job_new(m, NULL, JOB_LEG_CLOSE, e->name);
@@ -225,7 +224,7 @@ void lec__shards_job_done(lec_media *m, job *j)
 
 void lec__shards_event(lec_media *m, stream_ent *e, const lec_sfu_event *ev)
 {
-    if (!e->shards || ev->worker >= nworkers(m))
+    if (ev->worker >= nworkers(m))
         return;
     if (ev->kind == LEC_SFU_VIEWERS) {
         shard *sh = &e->shards[ev->worker];
@@ -244,10 +243,10 @@ void lec__shards_event(lec_media *m, stream_ent *e, const lec_sfu_event *ev)
          * closed and said so. */
         for (unsigned w = 0; w < nworkers(m); w++) {
             shard *sh = &e->shards[w];
+            /* Not while OPENING: the open's answer comes back before any
+             * event about the pipe it made. */
             if (sh->leg_id != ev->leg_id || sh->state == SHARD_NONE)
                 continue;
-            if (sh->state == SHARD_OPENING)
-                return; /* cannot be: the open has not come back yet */
             sh->state = SHARD_NONE;
             sh->leg_id = 0;
             sh->viewers = 0;
@@ -261,7 +260,7 @@ static void on_timer(uv_timer_t *t)
     lec_media *m = t->data;
     lec_tstamp n = now();
     for (stream_ent *e = m->streams; e; e = e->next)
-        for (unsigned w = 0; e->shards && w < nworkers(m); w++) {
+        for (unsigned w = 0; w < nworkers(m); w++) {
             shard *sh = &e->shards[w];
             if (sh->state == SHARD_OPEN && !sh->viewers && !sh->pending && sh->idle_since &&
                 n - sh->idle_since >= SHARD_LINGER)
@@ -281,7 +280,7 @@ void lec_media_pipe_stats(const lec_media *m, uint64_t *packets, uint64_t *dropp
         *dropped = st.dropped;
     }
     for (const stream_ent *e = m->streams; e; e = e->next)
-        for (unsigned w = 0; e->shards && w < nworkers(m); w++)
+        for (unsigned w = 0; w < nworkers(m); w++)
             *shards += e->shards[w].state == SHARD_OPEN;
 }
 
@@ -307,7 +306,7 @@ int lec__shards_start(lec_media *m)
 void lec__shards_stop(lec_media *m)
 {
     for (stream_ent *e = m->streams; e; e = e->next)
-        for (unsigned w = 0; e->shards && w < nworkers(m); w++)
+        for (unsigned w = 0; w < nworkers(m); w++)
             while (e->shards[w].waiting) {
                 job *j = e->shards[w].waiting;
                 e->shards[w].waiting = j->next_waiting;

@@ -172,6 +172,9 @@ int lec_pipes_send(lec_pipes *p, unsigned from, unsigned to, uint64_t tag, const
         return LEC_ERR_AGAIN;
     }
     atomic_fetch_add_explicit(&p->sent, 1, memory_order_relaxed);
+    /* A full exchange, not a plain load first: the push above must be seen
+     * before we read `woken`, or a consumer clearing it right now could
+     * miss this packet and no wake would follow (Dekker's problem). */
     if (!atomic_exchange(&c->woken, true)) {
         uint64_t one = 1;
         if (write(c->efd, &one, sizeof one) < 0 && errno != EAGAIN)

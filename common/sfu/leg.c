@@ -34,9 +34,15 @@
 #define KEEPALIVE    (250 * LEC_MS)
 #define LEG_BUF      (LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER)
 
+static leg **bucket(lec_sfu *s, uint64_t tag)
+{
+    return &s->legs[tag % LEG_BUCKETS]; /* the tag's low bits are random */
+}
+
+/* Every packet on a leg starts here: a short chain, not a scan of all. */
 static leg *leg_by_rx(lec_sfu *s, uint64_t tag)
 {
-    for (leg *l = s->legs; l; l = l->next)
+    for (leg *l = *bucket(s, tag); l; l = l->next)
         if (l->rx_tag == tag)
             return l;
     return NULL;
@@ -86,7 +92,7 @@ static void leg_send_small(leg *l, bool bye)
 static void leg_unlink(leg *l)
 {
     lec_sfu *s = l->room->sfu;
-    for (leg **pp = &s->legs; *pp; pp = &(*pp)->next)
+    for (leg **pp = bucket(s, l->rx_tag); *pp; pp = &(*pp)->next)
         if (*pp == l) {
             *pp = l->next;
             break;
@@ -147,6 +153,7 @@ static void up_end(room *r, const char *why)
 {
     lec_sfu *s = r->sfu;
     leg *l = r->up;
+    bool shard = l && l->pipe;
     if (l) {
         if (l->pipe)
             LEC_DEBUG(s->env.log, MOD, "stream %s: pipe from worker %u closed (%s)", r->stream,
@@ -158,7 +165,7 @@ static void up_end(room *r, const char *why)
         leg_free(l);
     }
     r->core.publisher_ready = false;
-    if (r->live)
+    if (r->live && !shard) /* a shard's stream is its home's to report */
         lec__sfu_emit(s, LEC_SFU_STREAM_ENDED, r->stream, NULL, 0);
     r->live = false;
     lec__sfu_end_viewers(r);
@@ -279,7 +286,16 @@ static int leg_keys(leg *l, const uint8_t *tx_key, const uint8_t *rx_key)
     return rc;
 }
 
-static leg *leg_new(lec_sfu *s, room *r, bool upstream)
+/* Who a leg talks to, and the tags both ways. */
+typedef struct leg_ident {
+    uint64_t rx_tag, tx_tag, leg_id;
+    lec_addr peer;
+    bool pipe;
+    unsigned peer_worker;
+    const char *peer_node;
+} leg_ident;
+
+static leg *leg_new(lec_sfu *s, room *r, bool upstream, const leg_ident *id)
 {
     leg *l = calloc(1, sizeof *l);
     if (!l)
@@ -287,8 +303,16 @@ static leg *leg_new(lec_sfu *s, room *r, bool upstream)
     l->room = r;
     l->upstream = upstream;
     l->created = lec__sfu_now();
-    l->next = s->legs;
-    s->legs = l;
+    l->rx_tag = id->rx_tag;
+    l->tx_tag = id->tx_tag;
+    l->leg_id = id->leg_id;
+    l->peer = id->peer;
+    l->pipe = id->pipe;
+    l->peer_worker = id->peer_worker;
+    snprintf(l->peer_node, sizeof l->peer_node, "%s", id->peer_node);
+    leg **b = bucket(s, l->rx_tag);
+    l->next = *b;
+    *b = l;
     return l;
 }
 
@@ -317,8 +341,15 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
         snprintf(q->reason, sizeof q->reason, "stream %s is not live here", q->stream);
         return;
     }
-    leg *l = leg_new(s, r, false);
     const lec_rand *rnd = s->env.rand;
+    leg_ident id = {.rx_tag = lec_relay_tag(s->env.worker, lec_rand_u64(rnd)),
+                    .tx_tag = q->leg_id,
+                    .leg_id = q->leg_id,
+                    .peer = q->to,
+                    .pipe = q->pipe,
+                    .peer_worker = q->pipe_worker,
+                    .peer_node = q->requester};
+    leg *l = leg_new(s, r, false, &id);
     if (!q->pipe) {
         rnd->fill(rnd->ud, q->key_down, sizeof q->key_down);
         rnd->fill(rnd->ud, q->key_up, sizeof q->key_up);
@@ -328,13 +359,6 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
         ssrcs[i] = lec_rand_u32(rnd) | 1;
     if (l) {
         l->vid = ++s->next_vid;
-        l->rx_tag = lec_relay_tag(s->env.worker, lec_rand_u64(rnd));
-        l->tx_tag = q->leg_id;
-        l->leg_id = q->leg_id;
-        l->peer = q->to;
-        l->pipe = q->pipe;
-        l->peer_worker = q->pipe_worker;
-        snprintf(l->peer_node, sizeof l->peer_node, "%s", q->requester);
         l->next_down = r->downs;
         r->downs = l;
         if (l->pipe)
@@ -397,15 +421,15 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
         leg_unlink(old);
         leg_free(old);
     }
-    leg *l = rc ? NULL : leg_new(s, r, true);
+    leg_ident id = {.rx_tag = q->leg_id,
+                    .tx_tag = q->source_tag,
+                    .leg_id = q->leg_id,
+                    .peer = q->from,
+                    .pipe = q->pipe,
+                    .peer_worker = q->pipe_worker,
+                    .peer_node = q->source};
+    leg *l = rc ? NULL : leg_new(s, r, true, &id);
     if (l) {
-        l->rx_tag = q->leg_id;
-        l->tx_tag = q->source_tag;
-        l->leg_id = q->leg_id;
-        l->peer = q->from;
-        l->pipe = q->pipe;
-        l->peer_worker = q->pipe_worker;
-        snprintf(l->peer_node, sizeof l->peer_node, "%s", q->source);
         r->up = l;
         rc = q->pipe ? 0 : leg_keys(l, q->key_up, q->key_down);
     }
@@ -419,8 +443,13 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
     }
     r->depth = q->depth;
     lec_room_set_upstream(&r->core, true, q->rtt);
-    if (q->pipe)
+    if (q->pipe) {
         lec_room_set_copies(&r->core, 0, 1);
+        /* The home was live when it opened the pipe: a shard takes viewers
+         * at once (they arrive right behind this job), and reports nothing
+         * of the stream's life itself. */
+        r->live = true;
+    }
     lec_room_publisher_ready(&r->core, l->created);
     leg_send_small(l, false); /* hello: the source starts sending */
     char a[LEC_ADDR_STRLEN];
@@ -458,13 +487,14 @@ void lec__leg_free_all(lec_sfu *s)
     /* Shutting down: upstream legs say BYE (the source frees its end);
      * downstream ones do not (a BYE means "the stream ended", and it has
      * not: their requesters re-source when we go quiet). */
-    while (s->legs) {
-        leg *l = s->legs;
-        if (l->upstream)
-            leg_send_small(l, true);
-        leg_unlink(l);
-        leg_free(l);
-    }
+    for (unsigned b = 0; b < LEG_BUCKETS; b++)
+        while (s->legs[b]) {
+            leg *l = s->legs[b];
+            if (l->upstream)
+                leg_send_small(l, true);
+            leg_unlink(l);
+            leg_free(l);
+        }
 }
 
 int lec__sfu_relay_attach(lec_sfu *s)

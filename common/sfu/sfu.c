@@ -530,9 +530,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
                   lec_sfu_result *out)
 {
     room *r = find_room(s, stream);
-    /* A shard's room is posted its first viewer right behind its pipe,
-     * before the first packet came through: it is as good as live. */
-    if (!r || !(r->live || (r->up && r->up->pipe)) || !(r->pub || r->up)) {
+    if (!r || !r->live || !(r->pub || r->up)) {
         fail(out, 409, "stream %s is not live", stream);
         return;
     }

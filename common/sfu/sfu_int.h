@@ -11,6 +11,8 @@
 #include "srtp/srtp_session.h"
 
 typedef struct leg leg;
+
+#define LEG_BUCKETS 64 /* a worker's legs by the tag on packets to it (random bits) */
 typedef struct session session;
 
 typedef struct room {
@@ -56,7 +58,7 @@ struct lec_sfu {
     session *dying;
     uv_timer_t reaper;
     uint32_t next_vid;
-    leg *legs; /* every leg of this worker, by rx tag */
+    leg *legs[LEG_BUCKETS]; /* every leg of this worker, hashed by rx tag */
     bool freeing;
     int open_handles;
 };
@@ -80,7 +82,7 @@ struct leg {
     bool silent_reported; /* upstream: LEC_SFU_LEG_SILENT sent for this quiet spell */
     uint64_t auth_failures;
     char peer_node[65];
-    leg *next;      /* the sfu's legs */
+    leg *next;      /* in the sfu's bucket for rx_tag */
     leg *next_down; /* the room's downstream legs */
 };
 

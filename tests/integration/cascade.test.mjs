@@ -16,18 +16,10 @@ import { test, after } from 'node:test';
 import dgram from 'node:dgram';
 import assert from 'node:assert/strict';
 import * as lib from './lib.mjs';
-import { NatsServer, waitFor, sleep, load, killLoads } from './lib.mjs';
+import { NatsServer, waitFor, sleep, load } from './lib.mjs';
 
 const procs = [];
-after(async () => {
-  // Everything, even after a failure: nodes, their impairment relays and
-  // the nats-servers (open sockets would keep the runner alive).
-  killLoads();
-  for (const p of procs) {
-    await p.stop('SIGKILL');
-    p.imp?.close();
-  }
-});
+after(() => lib.teardown(procs));
 
 // A node whose legs arrive through an impairment relay.
 // Legs linger 3 s here (30 s by default).

@@ -201,6 +201,13 @@ export function load(args, timeoutMs = 90000) {
   });
 }
 
-export function killLoads() {
+// After a test file, even after a failure: its loads, then its nodes,
+// their impairment relays and nats-servers (open sockets would keep the
+// runner alive).
+export async function teardown(procs) {
   for (const c of children) if (c.spawnargs?.[0] === LOAD) c.kill('SIGKILL');
+  for (const p of procs) {
+    await p.stop('SIGKILL');
+    p.imp?.close();
+  }
 }

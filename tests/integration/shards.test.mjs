@@ -10,16 +10,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from './lib.mjs';
-import { Node, NatsServer, waitFor, sleep, load, killLoads } from './lib.mjs';
+import { Node, NatsServer, waitFor, sleep, load } from './lib.mjs';
 
 const procs = [];
-after(async () => {
-  killLoads();
-  for (const p of procs) {
-    await p.stop('SIGKILL');
-    p.imp?.close();
-  }
-});
+after(() => lib.teardown(procs));
 
 const TWO = 'workers: 2\nworker_spread: 2\n';
 
