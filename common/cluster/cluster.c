@@ -93,6 +93,25 @@ const lec_cluster_node *lec_cluster_find(const lec_cluster *c, const char *id)
     return find(c, id);
 }
 
+int lec_cluster_note_held(lec_cluster *c, const char *node_id, const char *stream, uint32_t depth)
+{
+    lec_cluster_node *n = find(c, node_id);
+    if (!n)
+        return LEC_ERR_NOTFOUND;
+    lec_node_info *i = &n->info;
+    for (size_t k = 0; k < i->nstreams; k++)
+        if (!strcmp(i->streams[k].stream, stream))
+            return 0;
+    lec_cluster_held *s = lec_realloc(c->alloc, i->streams, (i->nstreams + 1) * sizeof *s);
+    if (!s)
+        return LEC_ERR_NOMEM;
+    i->streams = s;
+    lec_cluster_held *h = &s[i->nstreams++];
+    snprintf(h->stream, sizeof h->stream, "%s", stream);
+    h->depth = depth;
+    return 0;
+}
+
 /* A new, zeroed entry for `id`, or NULL when out of memory. */
 static lec_cluster_node *add(lec_cluster *c, const char *id, lec_tstamp now)
 {

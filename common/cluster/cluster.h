@@ -135,6 +135,13 @@ int lec_cluster_rtt_sample(lec_cluster *c, const char *node_id, lec_tstamp rtt, 
 
 const lec_cluster_node *lec_cluster_find(const lec_cluster *c, const char *id);
 
+/* `node_id` holds `stream` at `depth`, as a StreamEvent says before the
+ * node's next heartbeat does (NATS does not order one subject's messages
+ * against another's at the receiver, so the event may come first).  The
+ * next heartbeat replaces the list.  0, LEC_ERR_NOTFOUND (unknown node),
+ * LEC_ERR_NOMEM. */
+int lec_cluster_note_held(lec_cluster *c, const char *node_id, const char *stream, uint32_t depth);
+
 /* The best known RTT from region `home` to every other region, in
  * microseconds: the smallest measurement between any node of `home` and
  * any node of the other region, from either side (ours from srtt_us,

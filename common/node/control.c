@@ -227,6 +227,9 @@ static void on_stream_event(void *ud, const lec_msg_header *h, const lec_stream_
     lec_control *c = ud;
     LEC_INFO(&c->node->log, MOD, "stream %s %s on %s", ev->stream,
              ev->type == LEC_STREAM_STARTED ? "started" : "ended", ev->node_id);
+    /* The origin's heartbeat saying so may arrive after this event. */
+    if (ev->type == LEC_STREAM_STARTED)
+        lec_cluster_note_held(&c->view, ev->node_id, ev->stream, 0);
     if (c->node->media)
         lec_media_stream_event(c->node->media, ev);
 }

@@ -135,7 +135,10 @@ test('relay.prewarm: the region\'s edge pulls the stream when the teacher starts
   const pub = load(['--url', origin.url, '--view-url', ap.url, '--stream', 'warm', '--viewers', '1',
     '--seconds', '9']);
   const { elapsed } = await waitFor(async () => (await streamOn(us, 'warm'))?.depth === 1, 8000,
-    'the us-east-1 edge to prewarm');
+    'the us-east-1 edge to prewarm').catch((e) => {
+    for (const n of [origin, us]) console.log(`# ${n.id}:\n${n.log.split('\n').slice(-40).map((l) => `#   ${l}`).join('\n')}`);
+    throw e;
+  });
   console.log(`# prewarmed ${Date.now() - t0} ms after the publisher started (${elapsed} ms waiting)`);
   assert.match(us.log, /prewarming \(relay.prewarm on origin-pw\)/);
   assert.equal((await us.get('/v1/streams')).body.sessions.length, 0, 'no viewer asked for it');

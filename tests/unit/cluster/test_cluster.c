@@ -53,6 +53,34 @@ static void test_join_and_expire(void **state)
     lec_cluster_free(&c);
 }
 
+/* A StreamEvent that overtakes the origin's heartbeat still shows the
+ * stream held; the next heartbeat is the truth again. */
+static void test_note_held(void **state)
+{
+    (void)state;
+    lec_cluster c;
+    assert_int_equal(lec_cluster_init(&c, NULL, "self", 1, 3 * LEC_S), 0);
+    lec_node_info o = hb("origin", "eu", 10, 1);
+    assert_int_equal(lec_cluster_heartbeat(&c, &o, 0), LEC_CLUSTER_JOINED);
+    assert_int_equal(lec_cluster_note_held(&c, "nobody", "warm", 0), LEC_ERR_NOTFOUND);
+    assert_int_equal(lec_cluster_note_held(&c, "origin", "warm", 0), 0);
+    assert_int_equal(lec_cluster_note_held(&c, "origin", "warm", 0), 0); /* once */
+    assert_int_equal(lec_cluster_note_held(&c, "origin", "quiz", 0), 0);
+    const lec_cluster_node *n = lec_cluster_find(&c, "origin");
+    assert_int_equal(n->info.nstreams, 2);
+    assert_string_equal(n->info.streams[0].stream, "warm");
+    assert_string_equal(n->info.streams[1].stream, "quiz");
+    lec_cluster_held one = {.stream = "quiz"};
+    o.seq = 2;
+    o.streams = &one;
+    o.nstreams = 1;
+    assert_int_equal(lec_cluster_heartbeat(&c, &o, LEC_S), LEC_CLUSTER_UPDATED);
+    n = lec_cluster_find(&c, "origin");
+    assert_int_equal(n->info.nstreams, 1);
+    assert_string_equal(n->info.streams[0].stream, "quiz");
+    lec_cluster_free(&c);
+}
+
 static void test_freeze(void **state)
 {
     (void)state;
@@ -169,6 +197,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_and_expire),
+        cmocka_unit_test(test_note_held),
         cmocka_unit_test(test_freeze),
         cmocka_unit_test(test_duplicates_and_restarts),
         cmocka_unit_test(test_rtt),
