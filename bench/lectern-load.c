@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "base/err.h"
+#include "base/sbuf.h"
 #include "peer/peer.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
@@ -31,21 +32,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct client {
     lec_peer *peer;
     bool publisher;
-    bool connected;
+    bool connected; /* now: a viewer whose peer failed or closed is not */
+    bool ever_connected;
     uint64_t packets, bytes;
     /* Video while measuring: distinct sequence numbers seen (a bitmap),
-     * the span they cover, and the longest silence. */
+     * the span they cover, the packets that came, and the longest silence,
+     * counted from the window's start up to its end (a viewer that stops
+     * getting video midway has a gap that lasts to the end of the run). */
     uint8_t *seen;
     lec_seq_unwrap unwrap;
-    uint64_t first_ext, last_ext, unique;
+    uint64_t first_ext, last_ext, unique, video;
     bool have_ext;
     uint64_t last_video_ns, max_gap_ns;
-    char resource[512]; /* the session's URL (Location), for DELETE */
+    uint64_t posted_ns, first_video_ns; /* join time: offer posted -> first video */
+    char resource[512];                 /* the session's URL (Location), for DELETE */
 } client;
 
 #define LAT_BUCKETS 5000 /* 0.1 ms each: up to 500 ms */
@@ -68,7 +74,6 @@ static struct {
     lec_log log;
     client pub;
     client *v;
-    int connected;
     uint16_t seq;
     uint32_t ts;
 } g = {.stream = "bench", .token = "", .viewers = 10, .seconds = 20, .bitrate = 1500000};
@@ -143,10 +148,8 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
 {
     (void)p;
     client *c = ud;
-    if (st == LEC_PEER_CONNECTED && !c->connected) {
-        c->connected = true;
-        g.connected++;
-    }
+    c->connected = st == LEC_PEER_CONNECTED;
+    c->ever_connected |= c->connected;
 }
 
 static uint64_t mono_ns(void)
@@ -167,14 +170,19 @@ static void on_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
      * numbers past the window's start arrived (a repair of an older one
      * is not counted against the window). */
     uint64_t ext = lec_seq_unwrap_next(&c->unwrap, h.seq);
+    if (!c->first_video_ns)
+        c->first_video_ns = mono_ns();
     if (!g.measuring) {
         c->last_ext = ext > c->last_ext ? ext : c->last_ext;
         return;
     }
     uint64_t t = mono_ns();
-    if (c->last_video_ns && t - c->last_video_ns > c->max_gap_ns)
-        c->max_gap_ns = t - c->last_video_ns;
-    c->last_video_ns = t;
+    if (!g.frozen) { /* past the window, its gaps are closed already */
+        if (t - c->last_video_ns > c->max_gap_ns)
+            c->max_gap_ns = t - c->last_video_ns;
+        c->last_video_ns = t;
+        c->video++;
+    }
     if (!c->have_ext) {
         c->have_ext = true;
         c->first_ext = c->last_ext + 1;
@@ -218,7 +226,9 @@ static int join(client *c, bool publisher)
                        .log = &g.log,
                        .cert = g.cert,
                        .dtls_server = false,
-                       .silence_timeout = 60 * LEC_S};
+                       /* A server silent this long has failed the viewer
+                        * (connected turns false), as a browser sees it. */
+                       .silence_timeout = 5 * LEC_S};
     pc.ice.addresses = &lo;
     pc.ice.naddresses = 1;
     pc.ice.full = true;
@@ -262,6 +272,7 @@ static int join(client *c, bool publisher)
     snprintf(path, sizeof path, "/%s/%s", publisher ? "whip" : "whep", g.stream);
     const char *host = publisher ? g.host : g.vhost;
     uint16_t port = publisher ? g.port : g.vport;
+    c->posted_ns = mono_ns();
     int st = http_post(host, port, path, sb.data, resp, sizeof resp, loc, sizeof loc);
     char rhost[64];
     unsigned rport;
@@ -448,39 +459,77 @@ int main(int argc, char **argv)
     for (int i = 0; i < g.viewers; i++)
         p0 += g.v[i].packets, b0 += g.v[i].bytes;
     lec_tstamp t0 = lec_clock_now(lec_sys_clock());
+    struct timespec wall; /* for tests that line the window up with their events */
+    clock_gettime(CLOCK_REALTIME, &wall);
+    for (int i = 0; i < g.viewers; i++)
+        g.v[i].last_video_ns = t0; /* a viewer silent from the start: a gap from the start */
     g.measuring = true;
     run_for(g.seconds * 1000);
-    double dt = (double)(lec_clock_now(lec_sys_clock()) - t0) / 1e9;
+    lec_tstamp t1 = lec_clock_now(lec_sys_clock());
+    double dt = (double)(t1 - t0) / 1e9;
     /* Repairs of the window's last packets are still on their way. */
     g.frozen = true;
+    for (int i = 0; i < g.viewers; i++) /* a gap still open at the window's end counts */
+        if (t1 - g.v[i].last_video_ns > g.v[i].max_gap_ns)
+            g.v[i].max_gap_ns = t1 - g.v[i].last_video_ns;
     uint64_t pw = 0, bw = 0;
     for (int i = 0; i < g.viewers; i++)
         pw += g.v[i].packets, bw += g.v[i].bytes;
     run_for(1000);
     uint64_t p1 = pw, b1 = bw, expected = 0, unique = 0, max_gap = 0;
-    int connected = 0;
+    uint64_t min_video = UINT64_MAX, max_join = 0;
+    int connected = 0, silent = 0, never = 0;
+    lec_sbuf per;
+    lec_sbuf_init(&per, NULL);
     for (int i = 0; i < g.viewers; i++) {
         client *v = &g.v[i];
         connected += v->connected;
+        never += !v->ever_connected;
+        silent += v->video == 0;
+        uint64_t vexp = 0, join = v->first_video_ns ? v->first_video_ns - v->posted_ns : 0;
         if (v->have_ext && v->last_ext >= v->first_ext)
-            expected += v->last_ext - v->first_ext + 1;
+            vexp = v->last_ext - v->first_ext + 1;
+        expected += vexp;
         unique += v->unique;
-        if (v->max_gap_ns > max_gap)
-            max_gap = v->max_gap_ns;
+        max_gap = v->max_gap_ns > max_gap ? v->max_gap_ns : max_gap;
+        min_video = v->video < min_video ? v->video : min_video;
+        if (!v->first_video_ns)
+            max_join = UINT64_MAX;
+        else if (max_join != UINT64_MAX && join > max_join)
+            max_join = join;
+        lec_sbuf_printf(&per,
+                        "%s{\"connected\":%s,\"video\":%llu,\"lost\":%llu,\"gap_ms\":%.0f,"
+                        "\"last_video_ms\":%.0f,\"join_ms\":%.0f}",
+                        i ? "," : "", v->connected ? "true" : "false",
+                        (unsigned long long)v->video, (unsigned long long)(vexp - v->unique),
+                        (double)v->max_gap_ns / 1e6, (double)(v->last_video_ns - t0) / 1e6,
+                        v->first_video_ns ? (double)join / 1e6 : -1.0);
         free(v->seen);
     }
     for (int i = 0; i < g.viewers; i++)
         http_delete(g.v[i].resource);
     if (!view_only)
         http_delete(g.pub.resource);
-    printf("{\"viewers\":%d,\"connected\":%d,\"seconds\":%.1f,\"packets\":%llu,"
-           "\"packets_per_s\":%.0f,\"mbps_per_viewer\":%.2f,\"latency_ms\":{\"p50\":%.1f,"
-           "\"p95\":%.1f,\"p99\":%.1f,\"samples\":%llu},\"video_lost\":%llu,"
-           "\"video_expected\":%llu,\"max_gap_ms\":%.0f}\n",
-           g.viewers, connected, dt, (unsigned long long)(p1 - p0), (double)(p1 - p0) / dt,
+    /* Aggregates, and each viewer's own figures: a test asserts on every
+     * viewer (min_video, silent, connected), never only on a sum that one
+     * silent viewer hides.  gap_ms includes a gap still open at the end;
+     * join_ms (offer posted -> first video) is -1 for a viewer that never
+     * got video; never_connected counts viewers whose connection never
+     * came up; connected is the state at the end. */
+    printf("{\"viewers\":%d,\"connected\":%d,\"never_connected\":%d,\"silent\":%d,"
+           "\"min_video\":%llu,\"max_join_ms\":%.0f,\"t0_unix_ms\":%.0f,\"seconds\":%.1f,"
+           "\"packets\":%llu,\"packets_per_s\":%.0f,\"mbps_per_viewer\":%.2f,"
+           "\"latency_ms\":{\"p50\":%.1f,\"p95\":%.1f,\"p99\":%.1f,\"samples\":%llu},"
+           "\"video_lost\":%llu,\"video_expected\":%llu,\"max_gap_ms\":%.0f,"
+           "\"per_viewer\":[%s]}\n",
+           g.viewers, connected, never, silent, (unsigned long long)min_video,
+           max_join == UINT64_MAX ? -1.0 : (double)max_join / 1e6,
+           (double)wall.tv_sec * 1e3 + (double)wall.tv_nsec / 1e6, dt,
+           (unsigned long long)(p1 - p0), (double)(p1 - p0) / dt,
            (double)(b1 - b0) * 8 / dt / 1e6 / (connected ? connected : 1), lat_pct(0.5),
            lat_pct(0.95), lat_pct(0.99), (unsigned long long)g.nlat,
            (unsigned long long)(expected - unique), (unsigned long long)expected,
-           (double)max_gap / 1e6);
+           (double)max_gap / 1e6, per.data ? per.data : "");
+    lec_sbuf_free(&per);
     return 0;
 }

@@ -5,18 +5,23 @@
 // lectern-load (bench/, our own WebRTC client) publishes to the origin and
 // plays from the edges; each video packet carries its send time.
 //
-//   - B pulls from A, A from the origin (depth 2); viewers at both get the
-//     stream, and the leg lingers after the last viewer, then closes;
+//   - B pulls from A, A from the origin (depth 2); every viewer at B gets
+//     every packet, and the leg lingers after the last viewer, then closes;
 //   - with 5% loss and 80 ms delay on every leg, the edges NACK upstream
-//     and the viewers end up with (nearly) every packet;
-//   - A is killed: B re-sources from the origin; its viewers' longest gap
-//     stays under 2 s, on the same sessions;
-//   - a RelayOpen that asks too deep, or for a stream not held, is refused.
+//     and each viewer ends up with more than 99.5% of the packets;
+//   - the teacher leaves: the BYE travels origin -> A -> B and ends the
+//     stream and its viewers at B within 500 ms (silence would take 1 s
+//     and try a failover first);
+//   - A is killed: B re-sources from the origin; each of its viewers goes
+//     less than 1.5 s without video (counted to the end of the run), on
+//     the same sessions;
+//   - prewarm: the region's edge holds the stream before any viewer asks,
+//     and its first viewer plays over that leg without opening another.
 import { test, after } from 'node:test';
 import dgram from 'node:dgram';
 import assert from 'node:assert/strict';
 import * as lib from './lib.mjs';
-import { NatsServer, waitFor, sleep, load } from './lib.mjs';
+import { NatsServer, waitFor, sleep, load, assertEveryViewer } from './lib.mjs';
 
 const procs = [];
 after(() => lib.teardown(procs));
@@ -53,8 +58,7 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, failo
   // Viewers at B: B is fed by A (relay.prefer), depth 2.
   const atB = await load(['--url', origin.url, '--view-url', b.url, '--view-only', '--stream', 'class',
     '--viewers', '3', '--seconds', '4']);
-  assert.equal(atB.connected, 3);
-  assert.ok(atB.packets_per_s > 3 * 100, `B's viewers get media: ${JSON.stringify(atB)}`);
+  assertEveryViewer(atB, { viewers: 3, seconds: 4, what: 'viewers at B' });
   assert.equal(atB.video_lost, 0, 'a clean path loses nothing');
   assert.equal((await streamOn(b, 'class')).depth, 2, 'B is fed by A');
   assert.match(b.log, /asking edge-a for a leg .*preferred/);
@@ -84,8 +88,11 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, failo
   const nackA = (await a.metric('lectern_rtcp_nack_total', 'direction="out"')) - nackA0;
   console.log(`# 5% loss + 80 ms per leg: ${JSON.stringify(lossy)}; NACKs up: A ${nackA}, B ${nackB}`);
   assert.ok(nackA > 0 && nackB > 0, 'both edges NACK their upstream leg');
-  assert.ok(lossy.video_lost / lossy.video_expected < 0.005,
-    `per-hop repair leaves < 0.5% lost (was ${lossy.video_lost}/${lossy.video_expected})`);
+  // Every viewer: repairs cross two lossy legs (a 320 ms round trip and
+  // more), so the gap allowed is longer than on a clean path.
+  assertEveryViewer(lossy, { viewers: 2, seconds: 6, share: 0.85, maxGapMs: 1000, what: 'lossy' });
+  for (const [i, v] of lossy.per_viewer.entries())
+    assert.ok(v.lost / v.video < 0.005, `viewer ${i}: per-hop repair leaves < 0.5% lost: ${JSON.stringify(v)}`);
   assert.ok(lossy.latency_ms.p50 >= 160, 'two 80 ms legs');
   for (const n of [origin, a, b]) n.imp.set({ loss: 0, delayMs: 0 });
 
@@ -100,7 +107,28 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, failo
   assert.equal(streams.sessions.length, 0);
   await pub;
 
-  // 4. Failover: A dies while it feeds B; B's viewers play on from the origin.
+  // 4. BYE down the chain: the teacher of 'bye' leaves while B (fed by A)
+  // has viewers; the end reaches B through both legs at once.
+  const pubBye = load(['--url', origin.url, '--view-url', a.url, '--stream', 'bye', '--viewers', '1',
+    '--seconds', '5']);
+  await waitFor(async () => (await streamOn(a, 'bye'))?.depth === 1, 8000, 'A to pull bye');
+  const atBye = load(['--url', origin.url, '--view-url', b.url, '--view-only', '--stream', 'bye',
+    '--viewers', '2', '--seconds', '8']).catch((e) => e);
+  await waitFor(async () => (await b.get('/v1/streams/bye')).body.viewers === 2, 8000, 'B\'s viewers of bye');
+  await pubBye; // its publisher's session is DELETEd as it exits
+  const ended = Date.now();
+  const { elapsed: byeMs } = await waitFor(async () => {
+    const { body } = await b.get('/v1/streams');
+    return !(await b.get('/v1/streams/bye')).body.live && body.sessions.length === 0;
+  }, 3000, 'the end to reach B and end its viewers');
+  console.log(`# BYE: the stream ended at B (2 legs down) ${Date.now() - ended} ms after the teacher left`);
+  assert.ok(byeMs < 500, `through the legs, not by silence (${byeMs} ms)`);
+  assert.match(a.log, /stream bye: leg from origin-eu closed \(the stream ended\)/);
+  assert.match(b.log, /stream bye: leg from edge-a closed \(the stream ended\)/);
+  assert.doesNotMatch(b.log, /bye.*re-sourcing|re-sourcing.*bye/);
+  await atBye;
+
+  // 5. Failover: A dies while it feeds B; B's viewers play on from the origin.
   const pub2 = load(['--url', origin.url, '--view-url', a.url, '--stream', 'lesson2', '--viewers', '1',
     '--seconds', '14']).catch(() => null); // its viewer at A dies with A
   await waitFor(async () => (await streamOn(a, 'lesson2'))?.depth === 1, 8000, 'A to pull lesson2');
@@ -110,8 +138,9 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, failo
   await a.stop('SIGKILL');
   const failed = await watching;
   console.log(`# edge A killed under B: ${JSON.stringify(failed)}`);
-  assert.equal(failed.connected, 2, 'the viewers keep their sessions');
-  assert.ok(failed.max_gap_ms < 2000, `B's viewers play again within 2 s (gap ${failed.max_gap_ms} ms)`);
+  // Each viewer keeps its session and plays on: its longest gap, counted
+  // to the end of the run (media that never came back fails), < 1.5 s.
+  assertEveryViewer(failed, { viewers: 2, seconds: 7, share: 0.7, maxGapMs: 1500, what: 'after the kill' });
   assert.match(b.log, /re-sourcing/);
   assert.match(b.log, /failover: leg from origin-eu/);
   assert.equal((await streamOn(b, 'lesson2')).depth, 1);
@@ -145,10 +174,15 @@ test('relay.prewarm: the region\'s edge pulls the stream when the teacher starts
   await sleep(4500); // past relay.linger (3 s): a prewarmed leg stays while the stream is live
   assert.equal((await streamOn(us, 'warm'))?.depth, 1);
   assert.doesNotMatch(ap.log, /prewarming/, 'a region not listed is not prewarmed');
-  // Its first viewer plays at once: the leg is there.
+  // Its first viewer plays over that leg: no other leg is asked for.
+  const legs = () => us.log.split('\n').filter((l) => /stream warm: asking .* for a leg/.test(l)).length;
+  assert.equal(legs(), 1, 'the prewarm leg');
   const v = await load(['--url', origin.url, '--view-url', us.url, '--view-only', '--stream', 'warm',
-    '--viewers', '1', '--seconds', '1']);
-  assert.ok(v.packets > 100);
+    '--viewers', '1', '--seconds', '2']);
+  console.log(`# the prewarmed edge's first viewer: first video ${v.max_join_ms} ms after its offer`);
+  assertEveryViewer(v, { viewers: 1, seconds: 2, what: 'the prewarmed edge\'s viewer' });
+  assert.equal(legs(), 1, 'no leg opened for the viewer');
+  assert.ok(v.max_join_ms >= 0 && v.max_join_ms < 1000, `it plays at once (${v.max_join_ms} ms)`);
   await pub;
   await nats.stop();
   for (const n of [origin, us, ap]) n.imp.close();

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { Impair, freeUdpPort } from './impair.mjs';
 
 export const BUILD = process.env.LECTERN_BUILD_DIR || path.resolve('build');
@@ -210,4 +211,26 @@ export async function teardown(procs) {
     await p.stop('SIGKILL');
     p.imp?.close();
   }
+}
+
+// lectern-load's publisher sends its video in packets of at most 1100
+// bytes every 10 ms: this many video packets a second at `bitrate`.
+export const videoPps = (bitrate = 1500000) => Math.ceil(bitrate / 8 / 100 / 1100) * 100;
+
+// Asserts a lectern-load report viewer by viewer, never on an aggregate
+// that one silent viewer would hide: every viewer connected at the end,
+// got at least `share` of the video packets the publisher sent during the
+// window, and never went `maxGapMs` without video (a gap still open when
+// the window ended counts).
+export function assertEveryViewer(r, { viewers, seconds, bitrate = 1500000, share = 0.9,
+  maxGapMs = 500, what = 'viewers' }) {
+  const want = Math.floor(share * videoPps(bitrate) * seconds);
+  const all = JSON.stringify(r.per_viewer);
+  if (viewers !== undefined) assert.equal(r.per_viewer.length, viewers, `${what}: count`);
+  assert.equal(r.never_connected, 0, `${what}: every connection came up: ${all}`);
+  r.per_viewer.forEach((v, i) => {
+    assert.ok(v.connected, `${what}: viewer ${i} is connected at the end: ${all}`);
+    assert.ok(v.video >= want, `${what}: viewer ${i} got ${v.video} video packets, wants >= ${want}: ${all}`);
+    assert.ok(v.gap_ms < maxGapMs, `${what}: viewer ${i} went ${v.gap_ms} ms without video (< ${maxGapMs}): ${all}`);
+  });
 }
