@@ -89,6 +89,9 @@ sess_ent *lec__media_session_find(lec_media *m, const char *id)
     return session_find(m, id);
 }
 
+static void drain_check(lec_media *m);
+
+/* Forgets a session (ended, or DELETEd); the last one ends a waiting drain. */
 static void session_drop(lec_media *m, const char *id)
 {
     for (sess_ent **pp = &m->sessions; *pp; pp = &(*pp)->next)
@@ -98,6 +101,7 @@ static void session_drop(lec_media *m, const char *id)
             if (m->wload[s->worker])
                 m->wload[s->worker]--;
             free(s);
+            drain_check(m);
             return;
         }
 }
@@ -576,13 +580,36 @@ int lec_media_load_tokens(lec_media *m)
     return 0;
 }
 
+/* The node drains (SIGTERM): no new sessions (offers are refused, the
+ * heartbeat says draining, so steering sends nobody here), and the ones
+ * here keep their media until they leave: viewer pages see node_draining
+ * and move make-before-break.  Media closes when the last session is
+ * gone, or at node.drain_timeout (node.c stops the node then). */
 static void media_drain(lec_node *node, void *ud)
 {
     lec_media *m = ud;
-    /* Ending sessions is what draining means for a node without peers to
-     * move them to; with steering, viewers reconnect elsewhere. */
+    unsigned n = 0;
+    for (const sess_ent *s = m->sessions; s; s = s->next)
+        n++;
+    if (n) {
+        LEC_INFO(&node->log, MOD, "draining: %u session(s) keep playing until they leave or "
+                 "node.drain_timeout", n);
+        m->drain_waiting = true;
+        return;
+    }
     lec_media_close(m);
     lec_node_drain_done(node);
+}
+
+/* A session left: the last one ends a drain that waited for it. */
+static void drain_check(lec_media *m)
+{
+    if (!m->drain_waiting || m->sessions)
+        return;
+    m->drain_waiting = false;
+    LEC_INFO(&m->node->log, MOD, "drained: every session has left");
+    lec_media_close(m);
+    lec_node_drain_done(m->node);
 }
 
 /* The node will not start: what lec_media_start made goes.  A timer
@@ -692,6 +719,7 @@ void lec_media_close(lec_media *m)
     if (!m || m->closing)
         return;
     m->closing = true;
+    m->drain_waiting = false;
     lec__cascade_stop(m);
     lec__shards_stop(m);
     for (unsigned i = 0; i < m->node->nworkers; i++) {

@@ -79,6 +79,7 @@ struct lec_media {
     unsigned *wload;         /* sessions per worker, counting offers in flight */
     uv_timer_t shard_timer;
     bool has_shard_timer;
+    bool drain_waiting; /* SIGTERM: the node's drain waits for the last session to leave */
     bool closing;
 };
 

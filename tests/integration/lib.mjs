@@ -19,7 +19,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function waitFor(fn, ms, what) {
   const t0 = Date.now();
   let last;
-  while (Date.now() - t0 < ms) {
+  do { // at least once, even when the caller's budget is spent
     try {
       last = await fn();
       if (last) return { value: last, elapsed: Date.now() - t0 };
@@ -27,7 +27,7 @@ export async function waitFor(fn, ms, what) {
       last = e;
     }
     await sleep(50);
-  }
+  } while (Date.now() - t0 < ms);
   throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${last}`);
 }
 
