@@ -530,8 +530,10 @@ static void on_timer(uv_timer_t *t)
     lec_media *m = t->data;
     lec_tstamp n = now();
     lec_tstamp linger = m->node->cfg->relay.linger;
-    for (stream_ent *e = m->streams, *next; e; e = next) {
-        next = e->next;
+    bool collect = false;
+    /* The collector runs after the walk: it may free any stream that is
+     * no longer used, the walk's next one included. */
+    for (stream_ent *e = m->streams; e; e = e->next) {
         /* Again every PREWARM_REPEAT while live with relay.prewarm set:
          * an edge that missed it, failed its pull, or started late
          * still gets the stream before its first viewer. */
@@ -546,12 +548,14 @@ static void on_timer(uv_timer_t *t)
             e->announced = 0;
         if (e->waiting && e->pull_started && n - e->pull_started >= PULL_DEADLINE) {
             answer_waiting(m, e, 503, "the stream could not be relayed here in time; try again");
-            lec__media_streams_gc(m);
+            collect = true;
             continue;
         }
         if (e->pulled && !e->prewarm && e->idle_since && !e->pulling && n - e->idle_since >= linger)
             close_leg(m, e, "no viewers for relay.linger");
     }
+    if (collect)
+        lec__media_streams_gc(m);
 }
 
 int lec__cascade_start(lec_media *m)

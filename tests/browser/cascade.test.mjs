@@ -6,12 +6,15 @@
 // watch at A and at B through the normal viewer page.
 //
 //   - viewers at A and B decode continuously;
-//   - 5% loss and 80 ms delay on every leg: their freezeCount stays 0 and
-//     the edges' upstream NACK counters rise;
-//   - a late joiner at B decodes its first frame within 500 ms of its
-//     connection coming up (the GOP cache);
-//   - edge A is killed: B re-sources from the origin, its viewers decode
-//     again within 2 s on the same PeerConnection.
+//   - 5% loss and 80 ms delay on every leg: decoding never stalls for 2 s
+//     from the first lost packet on; the edges' upstream NACK counters
+//     rise; once the edges have learned the repair time and asked the
+//     players for that much buffer (8 s), freezeCount stays 0 for 10 s;
+//   - a late joiner at B connects and decodes its first frame within
+//     500 ms of its connection coming up (the GOP cache);
+//   - edge A is killed: B re-sources from the origin, its viewers go less
+//     than 2 s without a new frame (counted to the end of 6 s of sampling)
+//     on the same PeerConnection.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from '../integration/lib.mjs';
@@ -101,8 +104,17 @@ test('Chromium through origin -> A -> B: loss, a late joiner, failover', { timeo
   const viewers = [...atA, ...atB];
   // The first repairs teach each edge how long a repair takes; it asks its
   // viewers' players for that much buffer (the playout-delay extension),
-  // which it raises by 100 ms a second.  Then 10 s measured.
-  await sleep(8000);
+  // which it raises by 100 ms a second.  Those 8 s: decoding goes on (no
+  // 2 s stall), freezes are reported.  Then 10 s measured.
+  const warm0 = await Promise.all(viewers.map(vstats));
+  let warm = warm0;
+  for (let s = 0; s < 4; s++) {
+    await sleep(2000);
+    const now = await Promise.all(viewers.map(vstats));
+    now.forEach((x, i) => assert.ok(x.framesDecoded > warm[i].framesDecoded, `viewer ${i} stalled while the edges learn`));
+    warm = now;
+  }
+  console.log(`  the first 8 s of loss: freezeCount ${warm.map((x, i) => x.freezeCount - warm0[i].freezeCount).join(',')}`);
   const nack0 = [await a.metric('lectern_rtcp_nack_total', 'direction="out"'),
     await b.metric('lectern_rtcp_nack_total', 'direction="out"')];
   let last = await Promise.all(viewers.map(vstats));
@@ -136,13 +148,18 @@ test('Chromium through origin -> A -> B: loss, a late joiner, failover', { timeo
     while (s.pc.connectionState !== 'connected' && performance.now() - t0 < 5000)
       await new Promise((r) => setTimeout(r, 5));
     const connected = performance.now();
+    const up = s.pc.connectionState === 'connected';
     while ((await stats(s.pc)).framesDecoded === 0 && performance.now() - t0 < 5000)
       await new Promise((r) => setTimeout(r, 5));
     const decoded = performance.now();
+    const frames = (await stats(s.pc)).framesDecoded;
     await s.stop();
     return { answered: answered - t0, connected: connected - t0, decoded: decoded - t0,
-      afterConnected: decoded - connected };
+      afterConnected: decoded - connected, up, frames };
   });
+  // A wait that ran out is a failure, not a fast join.
+  assert.ok(join.up, `the late joiner connected within 5 s: ${JSON.stringify(join)}`);
+  assert.ok(join.frames > 0, `the late joiner decoded within 5 s: ${JSON.stringify(join)}`);
   console.log(`  late joiner at B: answer ${join.answered.toFixed(0)} ms, connected ` +
     `${join.connected.toFixed(0)} ms, first frame ${join.decoded.toFixed(0)} ms ` +
     `(${join.afterConnected.toFixed(0)} ms after connecting)`);
@@ -176,7 +193,12 @@ test('Chromium through origin -> A -> B: loss, a late joiner, failover', { timeo
       if (series[i][0] - lastChange > gap) { gap = series[i][0] - lastChange; back = series[i][0]; }
       lastChange = series[i][0];
     }
-    return { gap: Math.round(gap), back: Math.round(back - killedAt) };
+    // A stall that lasts to the end of the sampling is the longest gap of
+    // all: decoding that never came back fails.
+    const end = series[series.length - 1][0];
+    if (end - lastChange > gap) { gap = end - lastChange; back = Infinity; }
+    return { gap: Math.round(gap), back: Math.round(back - killedAt),
+      frames: series[series.length - 1][1] - series[0][1] };
   });
   console.log(`  edge A killed: B's viewers' longest freeze ${resumed.map((r) => r.gap).join(', ')} ms, ` +
     `decoding again ${resumed.map((r) => r.back).join(', ')} ms after the kill`);

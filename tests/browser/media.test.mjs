@@ -125,7 +125,10 @@ async function round(codec) {
 
 // The viewer page on a draining node: it keeps playing while nowhere else
 // can take it (here the only node holds the stream), and once a node takes
-// sessions again it opens a new session before closing the old one.
+// sessions again it opens a new session before closing the old one.  The
+// page's <video> is watched frame by frame (requestVideoFrameCallback)
+// from the drain to 3 s after the swap: the longest time without a new
+// frame on screen, counted to the end, stays short.
 async function drainRound() {
   const pub = await newPage();
   await pub.goto(`${origin.url}/publish?stream=class&token=${TOKEN}&codec=VP8`);
@@ -134,6 +137,13 @@ async function drainRound() {
   const v = await newPage();
   await v.goto(`${origin.url}/watch/class`);
   await waitFor(async () => ((await st(v))?.framesDecoded || 0) > 0, 10000, 'the first decoded frame');
+  // Every frame the page shows, whichever session it came from.
+  await v.evaluate(() => {
+    const el = document.getElementById('video');
+    window.shown = [];
+    const each = () => { window.shown.push(performance.now()); el.requestVideoFrameCallback(each); };
+    el.requestVideoFrameCallback(each);
+  });
   const admin = { Authorization: `Bearer ${ADMIN}` };
   assert.equal((await fetch(`${origin.url}/v1/admin/drain`, { method: 'POST', headers: admin })).status, 200);
   await waitFor(() => v.evaluate(() => window.lectern.lastReason === 'draining'), 6000, 'the page to see the drain');
@@ -156,6 +166,11 @@ async function drainRound() {
   await waitFor(async () => ((await st(v))?.framesDecoded || 0) > 0, 5000, 'the new session to decode');
   const f0 = (await st(v)).framesDecoded;
   await sleep(3000); // the page refreshes its stats once a second
+  const shown = await v.evaluate(() => [...window.shown, performance.now()]);
+  let longest = 0;
+  for (let i = 1; i < shown.length; i++) longest = Math.max(longest, shown[i] - shown[i - 1]);
+  console.log(`  drain: ${shown.length - 1} frames shown across the drain and the swap; longest pause ${longest.toFixed(0)} ms`);
+  assert.ok(longest < 500, `the picture never stopped: longest pause ${longest.toFixed(0)} ms (to the end)`);
   if (!((await st(v)).framesDecoded > f0)) {
     for (let i = 0; i < 8; i++) { await sleep(1000); console.log('  stalled? frames at swap', f0, JSON.stringify(await st(v)), await v.evaluate(() => [window.lectern.state, window.lectern.sessions, window.lectern.session?.pc.connectionState])); }
     console.log('  server counters:\n' + (await (await fetch(`${origin.url}/metrics`)).text()).split('\n').filter((l) => /^lectern_(rtp|rtcp|pli|nack|viewers|sessions)/.test(l)).join('\n'));

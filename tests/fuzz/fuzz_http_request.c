@@ -39,9 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (off < size) {
         size_t n = size - off < step ? size - off : step, used = 0;
         int rc = lec_http_reader_feed(r, data + off, n, &used);
+        if (used > n)
+            __builtin_trap(); /* took more than it was given */
         off += used;
         if (rc == LEC_HTTP_DONE) {
             lec_http_req *q = lec_http_reader_request(r);
+            if (!q || q->body_len > lim.max_body_bytes)
+                __builtin_trap(); /* a request past its limits was let through */
             const lec_http_route *rt;
             unsigned allowed;
             char v[64];
@@ -55,8 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (rc < 0)
             break;
-        if (used < n)
-            break; /* the reader stopped short without a verdict: cannot happen */
+        /* Neither done nor an error: the reader wants more, so it must
+         * have taken all it was given.  Anything else is a bug. */
+        if (used != n)
+            __builtin_trap();
     }
     lec_http_reader_del(r);
     return 0;
