@@ -40,7 +40,7 @@ async function streamOn(node, stream) {
   return me?.streams?.find((s) => s.stream === stream);
 }
 
-test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, failover', async () => {
+test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, BYE, failover', async () => {
   const nats = await NatsServer.start();
   procs.push(nats);
   const origin = await relayedNode('origin', 'origin-eu', 'eu-central-1', nats.url);
