@@ -39,7 +39,7 @@ sleep $((seconds - 2))
 c1=$(cpu) p1=$(out) t1=$(date +%s.%N) w1=$(wcpu)
 wait $lpid
 awk -v c0="$c0" -v c1="$c1" -v p0="$p0" -v p1="$p1" -v t0="$t0" -v t1="$t1" -v tck="$tck" \
-    -v n="$viewers" -v w="$workers" -v load="$(cat "$work/load.json")" 'BEGIN {
+    -v n="$viewers" -v w="$workers" -v load="$(sed 's/,"per_viewer":\[.*\]//' "$work/load.json")" 'BEGIN {
   dt = t1 - t0; cpu = (c1 - c0) / tck; pkts = p1 - p0;
   us = pkts ? cpu / pkts * 1e6 : 0;
   per_viewer = cpu / dt / n;              # cores per viewer

@@ -6,6 +6,9 @@
  *   poll callback: remember what happened on the fd;
  *   check:   copy revents into GLib's poll records, check, dispatch.
  * The prepare handle stays referenced so uv_run never returns early.
+ * Watches are found by fd through a table indexed by fd, so a turn costs
+ * one pass over GLib's records and one over the watches (it was a scan of
+ * the watches per record: the square of the sockets, every turn).
  */
 #include "ice/glib_loop.h"
 
@@ -18,9 +21,9 @@ typedef struct fd_watch {
     uv_poll_t poll;
     int fd;
     int events;  /* uv events asked */
-    int revents; /* uv events seen since the last check */
-    bool listed; /* GLib still wants this fd */
-    bool closing;
+    int revents;   /* uv events seen since the last check */
+    int want;      /* uv events GLib asks for this turn */
+    unsigned turn; /* the last turn GLib listed this fd */
     struct fd_watch *next;
     struct lec_glib_loop *owner;
 } fd_watch;
@@ -35,6 +38,9 @@ struct lec_glib_loop {
     gint nfds, capfds;
     gint max_priority;
     fd_watch *watches;
+    fd_watch **byfd; /* watches by fd, NULL where none */
+    int capfd;
+    unsigned turn;
     int live_handles;
     bool closing;
 };
@@ -58,6 +64,7 @@ static void handle_gone(lec_glib_loop *g)
         g_main_context_release(g->ctx);
         g_main_context_unref(g->ctx);
         free(g->fds);
+        free(g->byfd);
         free(g);
     }
 }
@@ -85,48 +92,68 @@ static int to_uv(gushort ev)
     return e;
 }
 
+/* The watch for fd, made (and indexed) if there is none; NULL when out of
+ * memory or libuv refuses the fd (GLib then waits on it in vain, as it
+ * would on a dead fd: its timeout still runs). */
+static fd_watch *watch_for(lec_glib_loop *g, int fd)
+{
+    if (fd < 0)
+        return NULL;
+    if (fd >= g->capfd) {
+        int cap = g->capfd ? g->capfd : 64;
+        while (cap <= fd)
+            cap *= 2;
+        fd_watch **t = realloc(g->byfd, (size_t)cap * sizeof *t);
+        if (!t)
+            return NULL;
+        memset(t + g->capfd, 0, (size_t)(cap - g->capfd) * sizeof *t);
+        g->byfd = t;
+        g->capfd = cap;
+    }
+    if (g->byfd[fd])
+        return g->byfd[fd];
+    fd_watch *w = calloc(1, sizeof *w);
+    if (!w || uv_poll_init(g->loop, &w->poll, fd)) {
+        free(w);
+        return NULL;
+    }
+    g->live_handles++;
+    w->fd = fd;
+    w->owner = g;
+    w->poll.data = w;
+    w->next = g->watches;
+    g->watches = w;
+    g->byfd[fd] = w;
+    return w;
+}
+
 static void sync_watches(lec_glib_loop *g)
 {
-    for (fd_watch *w = g->watches; w; w = w->next)
-        w->listed = false;
-    for (gint i = 0; i < g->nfds; i++) {
-        fd_watch *w = g->watches;
-        while (w && w->fd != g->fds[i].fd)
-            w = w->next;
-        if (!w) {
-            w = calloc(1, sizeof *w);
-            if (!w || uv_poll_init(g->loop, &w->poll, g->fds[i].fd)) {
-                free(w);
-                continue;
-            }
-            g->live_handles++;
-            w->fd = g->fds[i].fd;
-            w->owner = g;
-            w->poll.data = w;
-            w->next = g->watches;
-            g->watches = w;
-        }
-        w->listed = true;
-    }
+    unsigned turn = ++g->turn;
     /* Merge what GLib asks for each fd (several records may share one). */
-    for (fd_watch *w = g->watches; w; w = w->next) {
-        int want = 0;
-        for (gint i = 0; i < g->nfds; i++)
-            if (g->fds[i].fd == w->fd)
-                want |= to_uv(g->fds[i].events);
-        if (w->listed && want != w->events) {
-            w->events = want;
-            uv_poll_start(&w->poll, want, on_poll);
+    for (gint i = 0; i < g->nfds; i++) {
+        fd_watch *w = watch_for(g, g->fds[i].fd);
+        if (!w)
+            continue;
+        if (w->turn != turn) {
+            w->turn = turn;
+            w->want = 0;
         }
+        w->want |= to_uv(g->fds[i].events);
     }
-    /* Close polls for fds GLib no longer lists. */
+    /* Start what changed; close polls for fds GLib no longer lists. */
     for (fd_watch **pp = &g->watches; *pp;) {
         fd_watch *w = *pp;
-        if (w->listed) {
+        if (w->turn == turn) {
+            if (w->want != w->events) {
+                w->events = w->want;
+                uv_poll_start(&w->poll, w->want, on_poll);
+            }
             pp = &w->next;
             continue;
         }
         *pp = w->next;
+        g->byfd[w->fd] = NULL;
         uv_poll_stop(&w->poll);
         uv_close((uv_handle_t *)&w->poll, watch_closed);
     }
@@ -164,18 +191,18 @@ static void on_check(uv_check_t *c)
 {
     lec_glib_loop *g = c->data;
     for (gint i = 0; i < g->nfds; i++) {
-        g->fds[i].revents = 0;
-        for (fd_watch *w = g->watches; w; w = w->next) {
-            if (w->fd != g->fds[i].fd)
-                continue;
+        int fd = g->fds[i].fd;
+        fd_watch *w = fd >= 0 && fd < g->capfd ? g->byfd[fd] : NULL;
+        gushort rev = 0;
+        if (w) {
             if (w->revents & UV_READABLE)
-                g->fds[i].revents |= G_IO_IN;
+                rev |= G_IO_IN;
             if (w->revents & UV_WRITABLE)
-                g->fds[i].revents |= G_IO_OUT;
+                rev |= G_IO_OUT;
             if (w->revents & UV_DISCONNECT)
-                g->fds[i].revents |= G_IO_HUP;
-            g->fds[i].revents &= (gushort)(g->fds[i].events | G_IO_HUP | G_IO_ERR);
+                rev |= G_IO_HUP;
         }
+        g->fds[i].revents = rev & (gushort)(g->fds[i].events | G_IO_HUP | G_IO_ERR);
     }
     for (fd_watch *w = g->watches; w; w = w->next)
         w->revents = 0;
@@ -223,6 +250,8 @@ void lec_glib_loop_close(lec_glib_loop *g)
         w = next;
     }
     g->watches = NULL;
+    if (g->byfd)
+        memset(g->byfd, 0, (size_t)g->capfd * sizeof *g->byfd);
     uv_close((uv_handle_t *)&g->prepare, handle_closed);
     uv_close((uv_handle_t *)&g->check, handle_closed);
     uv_close((uv_handle_t *)&g->timer, handle_closed);
