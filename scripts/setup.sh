@@ -3,7 +3,7 @@
 # Idempotent and quiet: when everything is present it prints nothing.
 #
 #   scripts/setup.sh            build + test dependencies (apt and npm)
-#   scripts/setup.sh --no-npm   skip the browser-test npm packages
+#   scripts/setup.sh --no-npm   skip the npm packages (browser and libwebrtc tests)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +51,7 @@ if [ -n "$need" ] || [ -n "$need_norec" ]; then
   [ -z "$need_norec" ] || apt-get install -y -qq --no-install-recommends $need_norec >/dev/null
 fi
 
-# npm packages of the browser and Terraform tests, pinned by tests/package-lock.json.
+# npm packages of the browser, libwebrtc and Terraform tests, pinned by tests/package-lock.json.
 if [ "$want_npm" = 1 ] && [ -f "$here/tests/package-lock.json" ]; then
   stamp="$here/tests/node_modules/.lectern-lock"
   if ! cmp -s "$here/tests/package-lock.json" "$stamp" 2>/dev/null; then
