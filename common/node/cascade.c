@@ -59,13 +59,13 @@ static void answer_waiting(lec_media *m, stream_ent *e, int status, const char *
         e->waiting = j->next_waiting;
         j->next_waiting = NULL;
         if (status == 0) {
-            lec__media_post_job(m, j);
+            lec__shards_view(m, j); /* live here now: placed on a worker, then posted */
             continue;
         }
         lec_http_resp_error(&j->ex->resp, status, "%s", why);
         lec_http_resp_header(&j->ex->resp, "Retry-After", "2");
         lec_http_ex_finish(j->ex);
-        lec__media_job_free(j);
+        lec__job_free(j);
     }
     e->nwaiting = 0;
 }
@@ -80,6 +80,7 @@ typedef struct pull_ctx {
 } pull_ctx;
 
 static void pull(lec_media *m, stream_ent *e);
+static void leg_in_done(job *j);
 
 static void pull_failed(lec_media *m, stream_ent *e, const char *why)
 {
@@ -88,12 +89,12 @@ static void pull_failed(lec_media *m, stream_ent *e, const char *why)
     answer_waiting(m, e, 503, "the stream could not be relayed to this node; try again");
     if (e->pulled) {
         /* A failover with nowhere to go: the stream has ended for us. */
-        job *j = lec__media_job_new(m, NULL, JOB_LEG_CLOSE, e->name);
+        job *j = lec__job_new(m, NULL, e->name, lec__job_run_leg_close, NULL);
         if (j)
-            lec__media_post_job(m, j);
+            lec__job_post(j);
         e->pulled = false;
     }
-    lec__media_streams_gc(m);
+    lec__streams_gc(m);
 }
 
 static void exclude(stream_ent *e, const char *node)
@@ -121,7 +122,7 @@ static void on_opened(void *ud, int status, const lec_relay_opened *r)
 {
     pull_ctx *ctx = ud;
     lec_media *m = ctx->m;
-    stream_ent *e = m->closing ? NULL : lec__media_stream_find(m, ctx->stream);
+    stream_ent *e = m->closing ? NULL : lec__streams_find(m, ctx->stream);
     bool current = e && e->pulling && e->leg_id == ctx->leg_id;
     if (!current) {
         /* Stale (we moved on, or are closing): free the source's end. */
@@ -155,7 +156,7 @@ static void on_opened(void *ud, int status, const lec_relay_opened *r)
         pull(m, e);
         return;
     }
-    job *j = lec__media_job_new(m, NULL, JOB_LEG_IN, e->name);
+    job *j = lec__job_new(m, NULL, e->name, lec__job_run_leg_in, leg_in_done);
     lec_sfu_leg_in *in = j ? calloc(1, sizeof *in) : NULL;
     if (!in) {
         free(j);
@@ -181,7 +182,7 @@ static void on_opened(void *ud, int status, const lec_relay_opened *r)
     snprintf(e->source, sizeof e->source, "%s", ctx->source);
     e->depth = in->depth;
     free(ctx);
-    lec__media_post_job(m, j);
+    lec__job_post(j);
 }
 
 /* Picks a source and asks it; the answer comes to on_opened. */
@@ -222,7 +223,7 @@ static void pull(lec_media *m, stream_ent *e)
     ctx->m = m;
     snprintf(ctx->stream, sizeof ctx->stream, "%s", e->name);
     snprintf(ctx->source, sizeof ctx->source, "%s", p.node->info.id);
-    unsigned w = lec__media_worker_for(m, e->name);
+    unsigned w = lec__streams_home(m, e->name);
     ctx->leg_id = lec_relay_tag(w, lec_rand_u64(lec_sys_rand()));
     lec_relay_open o = {.leg_id = ctx->leg_id, .nprofiles = 1, .resume = e->pulled};
     o.profiles[0] = LEC_SRTP_AEAD_AES_128_GCM;
@@ -258,11 +259,11 @@ bool lec__cascade_wait(lec_media *m, job *j)
 {
     if (!m->relay || !m->node->control || m->closing)
         return false;
-    stream_ent *e = lec__media_stream_find(m, j->stream);
+    stream_ent *e = lec__streams_find(m, j->stream);
     bool held = lec_cluster_stream_held(lec_control_view(m->node->control), j->stream);
     if (!held && !(e && (e->pulling || e->pulled)))
         return false;
-    if (!e && !(e = lec__media_stream_get(m, j->stream)))
+    if (!e && !(e = lec__streams_get(m, j->stream)))
         return false;
     if (e->nwaiting >= MAX_WAITING)
         return false;
@@ -274,50 +275,57 @@ bool lec__cascade_wait(lec_media *m, job *j)
     return true;
 }
 
-void lec__cascade_job_done(lec_media *m, job *j)
+/* A leg we opened from our room for another node (or not): the RelayOpen
+ * is answered. */
+static void leg_out_done(job *j)
 {
-    stream_ent *e = lec__media_stream_find(m, j->stream);
-    if (j->kind == JOB_LEG_OUT) {
-        lec_sfu_leg_out *o = j->leg_out;
-        lec_relay_opened r = {.leg_id = o->leg_id, .error = (lec_relay_error)o->error};
-        snprintf(r.stream, sizeof r.stream, "%s", o->stream);
-        snprintf(r.error_message, sizeof r.error_message, "%s", o->reason);
-        snprintf(r.source_id, sizeof r.source_id, "%s", m->node->cfg->node.id);
-        if (j->rc)
-            r.error = LEC_RELAY_INTERNAL;
-        if (r.error == LEC_RELAY_OK) {
-            lec_control_relay_addr(m->node, r.source_relay_addr, sizeof r.source_relay_addr);
-            r.ntracks = o->ntracks;
-            for (unsigned i = 0; i < o->ntracks; i++) {
-                lec_track_info *t = &r.tracks[i];
-                const lec_sdp_codec *c = &o->tracks[i].codec;
-                t->kind = o->tracks[i].kind == LEC_SDP_VIDEO ? LEC_TRACK_VIDEO : LEC_TRACK_AUDIO;
-                snprintf(t->codec, sizeof t->codec, "%s", c->name);
-                t->payload_type = c->pt;
-                t->clock_rate = c->clock_rate;
-                t->channels = c->channels;
-                snprintf(t->fmtp, sizeof t->fmtp, "%s", c->fmtp);
-                t->ssrcs[0] = o->tracks[i].ssrc;
-                t->nssrcs = 1;
-                snprintf(t->mid, sizeof t->mid, "%u", i);
-            }
-            r.profile = LEC_SRTP_AEAD_AES_128_GCM;
-            memcpy(r.key_down, o->key_down, LEC_SFU_LEG_KEY);
-            r.key_down_len = LEC_SFU_LEG_KEY;
-            memcpy(r.key_up, o->key_up, LEC_SFU_LEG_KEY);
-            r.key_up_len = LEC_SFU_LEG_KEY;
-            r.depth = o->depth;
-            r.source_leg_id = o->source_tag;
+    lec_media *m = j->m;
+    stream_ent *e = lec__streams_find(m, j->stream);
+    lec_sfu_leg_out *o = j->leg_out;
+    lec_relay_opened r = {.leg_id = o->leg_id, .error = (lec_relay_error)o->error};
+    snprintf(r.stream, sizeof r.stream, "%s", o->stream);
+    snprintf(r.error_message, sizeof r.error_message, "%s", o->reason);
+    snprintf(r.source_id, sizeof r.source_id, "%s", m->node->cfg->node.id);
+    if (j->rc)
+        r.error = LEC_RELAY_INTERNAL;
+    if (r.error == LEC_RELAY_OK) {
+        lec_control_relay_addr(m->node, r.source_relay_addr, sizeof r.source_relay_addr);
+        r.ntracks = o->ntracks;
+        for (unsigned i = 0; i < o->ntracks; i++) {
+            lec_track_info *t = &r.tracks[i];
+            const lec_sdp_codec *c = &o->tracks[i].codec;
+            t->kind = o->tracks[i].kind == LEC_SDP_VIDEO ? LEC_TRACK_VIDEO : LEC_TRACK_AUDIO;
+            snprintf(t->codec, sizeof t->codec, "%s", c->name);
+            t->payload_type = c->pt;
+            t->clock_rate = c->clock_rate;
+            t->channels = c->channels;
+            snprintf(t->fmtp, sizeof t->fmtp, "%s", c->fmtp);
+            t->ssrcs[0] = o->tracks[i].ssrc;
+            t->nssrcs = 1;
+            snprintf(t->mid, sizeof t->mid, "%u", i);
         }
-        if (r.error != LEC_RELAY_OK && e && e->legs)
-            e->legs--; /* counted when asked; the worker never added it */
-        lec_bus *b = bus_of(m);
-        if (b && j->req)
-            lec_bus_reply_relay_opened(b, j->req, &r);
-        j->req = NULL;
-        return;
+        r.profile = LEC_SRTP_AEAD_AES_128_GCM;
+        memcpy(r.key_down, o->key_down, LEC_SFU_LEG_KEY);
+        r.key_down_len = LEC_SFU_LEG_KEY;
+        memcpy(r.key_up, o->key_up, LEC_SFU_LEG_KEY);
+        r.key_up_len = LEC_SFU_LEG_KEY;
+        r.depth = o->depth;
+        r.source_leg_id = o->source_tag;
     }
-    if (j->kind != JOB_LEG_IN || !e || e->leg_id != j->leg_in->leg_id)
+    if (r.error != LEC_RELAY_OK && e && e->legs)
+        e->legs--; /* counted when asked; the worker never added it */
+    lec_bus *b = bus_of(m);
+    if (b && j->req)
+        lec_bus_reply_relay_opened(b, j->req, &r);
+    j->req = NULL;
+}
+
+/* The leg that pulls a stream here is open in our room (or not). */
+static void leg_in_done(job *j)
+{
+    lec_media *m = j->m;
+    stream_ent *e = lec__streams_find(m, j->stream);
+    if (!e || e->leg_id != j->leg_in->leg_id)
         return;
     e->pulling = false;
     if (j->rc) {
@@ -332,7 +340,7 @@ void lec__cascade_job_done(lec_media *m, job *j)
 
 void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
 {
-    stream_ent *e = lec__media_stream_find(m, ev->stream);
+    stream_ent *e = lec__streams_find(m, ev->stream);
     if (!e)
         return;
     switch (ev->kind) {
@@ -394,7 +402,7 @@ static void refuse(lec_media *m, lec_bus_request *req, const lec_relay_open *o, 
 void lec_media_relay_open(lec_media *m, lec_bus_request *req, const lec_relay_open *o)
 {
     const lec_config *cfg = m->node->cfg;
-    stream_ent *e = lec__media_stream_find(m, o->stream);
+    stream_ent *e = lec__streams_find(m, o->stream);
     unsigned legs = 0;
     for (stream_ent *x = m->streams; x; x = x->next)
         legs += x->legs;
@@ -415,7 +423,7 @@ void lec_media_relay_open(lec_media *m, lec_bus_request *req, const lec_relay_op
     else if (!gcm || lec_addr_parse(o->requester_relay_addr, &to) || !to.port)
         refuse(m, req, o, LEC_RELAY_BAD_REQUEST, "needs AEAD_AES_128_GCM and a host:port");
     else {
-        job *j = lec__media_job_new(m, NULL, JOB_LEG_OUT, o->stream);
+        job *j = lec__job_new(m, NULL, o->stream, lec__job_run_leg_out, leg_out_done);
         lec_sfu_leg_out *out = j ? calloc(1, sizeof *out) : NULL;
         if (!out) {
             free(j);
@@ -430,19 +438,19 @@ void lec_media_relay_open(lec_media *m, lec_bus_request *req, const lec_relay_op
         out->to = to;
         out->resume = o->resume;
         e->legs++; /* counted at once, so a burst of requests respects max_legs */
-        lec__media_post_job(m, j);
+        lec__job_post(j);
     }
 }
 
 void lec_media_relay_close(lec_media *m, const lec_relay_close *c)
 {
-    if (!m->relay || m->closing || !lec__media_stream_find(m, c->stream))
+    if (!m->relay || m->closing || !lec__streams_find(m, c->stream))
         return;
-    job *j = lec__media_job_new(m, NULL, JOB_LEG_CLOSE, c->stream);
+    job *j = lec__job_new(m, NULL, c->stream, lec__job_run_leg_close, NULL);
     if (!j)
         return;
     j->leg_id = c->leg_id;
-    lec__media_post_job(m, j);
+    lec__job_post(j);
 }
 
 /* ---- prewarm ------------------------------------------------------------ */
@@ -478,7 +486,7 @@ void lec_media_stream_event(lec_media *m, const lec_stream_event *ev)
         listed = !strcmp(ev->prewarm_regions[i], m->node->cfg->node.region);
     if (!listed || !chosen_in_region(m))
         return;
-    stream_ent *e = lec__media_stream_get(m, ev->stream);
+    stream_ent *e = lec__streams_get(m, ev->stream);
     if (!e || e->live || e->pulling || e->pulled)
         return;
     LEC_INFO(&m->node->log, MOD, "stream %s: prewarming (relay.prewarm on %s)", ev->stream,
@@ -518,9 +526,9 @@ static void close_leg(lec_media *m, stream_ent *e, const char *why)
         snprintf(c.node_id, sizeof c.node_id, "%s", m->node->cfg->node.id);
         lec_bus_publish_relay_close(b, e->source, &c);
     }
-    job *j = lec__media_job_new(m, NULL, JOB_LEG_CLOSE, e->name);
+    job *j = lec__job_new(m, NULL, e->name, lec__job_run_leg_close, NULL);
     if (j)
-        lec__media_post_job(m, j);
+        lec__job_post(j);
     e->pulled = false;
     e->idle_since = 0;
 }
@@ -555,7 +563,7 @@ static void on_timer(uv_timer_t *t)
             close_leg(m, e, "no viewers for relay.linger");
     }
     if (collect)
-        lec__media_streams_gc(m);
+        lec__streams_gc(m);
 }
 
 int lec__cascade_start(lec_media *m)

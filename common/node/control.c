@@ -33,6 +33,7 @@ struct lec_control {
     uint64_t duplicates;
     lec_tstamp last_welcome;
     lec_cluster_held held[256];
+    lec_control_media media; /* the media plane's hooks (node.c) */
     bool closing;
 };
 
@@ -56,16 +57,21 @@ static void reachable(const lec_addr *a, char *out, size_t cap)
     lec_addr_format(&r, out, cap);
 }
 
-void lec_control_relay_addr(lec_node *node, char *out, size_t cap)
+static void relay_addr(const lec_control_media *media, const lec_config *cfg, char *out,
+                       size_t cap)
 {
-    const lec_config *cfg = node->cfg;
     lec_addr bound;
     if (cfg->relay.public_addr.ip.family)
         reachable(&cfg->relay.public_addr, out, cap);
-    else if (lec_media_relay_addr(node->media, &bound))
+    else if (media && media->relay_addr && media->relay_addr(media->ud, &bound))
         reachable(&bound, out, cap);
     else
         reachable(&cfg->relay.listen, out, cap);
+}
+
+void lec_control_relay_addr(lec_node *node, char *out, size_t cap)
+{
+    relay_addr(node->control ? &node->control->media : NULL, node->cfg, out, cap);
 }
 
 struct lec_bus *lec_control_bus(lec_control *c)
@@ -94,19 +100,14 @@ static void self_info(lec_control *c, lec_node_info *i, lec_cluster_rtt *rtt_sto
         reachable(&a, hp, sizeof hp);
         snprintf(i->http_url, sizeof i->http_url, "http://%s", hp);
     }
-    lec_control_relay_addr(c->node, i->relay_addr, sizeof i->relay_addr);
+    relay_addr(&c->media, cfg, i->relay_addr, sizeof i->relay_addr);
     snprintf(i->version, sizeof i->version, "%s", LEC_VERSION);
     i->max_viewers = cfg->limits.max_viewers;
     i->max_publishers = cfg->limits.max_publishers;
     i->max_egress_bps = (uint64_t)cfg->limits.max_egress_mbps * 1000000u;
     i->draining = c->node->draining;
-    if (c->node->media) {
-        unsigned pubs, viewers;
-        lec_media_counts(c->node->media, &pubs, &viewers);
-        i->load.publishers = pubs;
-        i->load.viewers = viewers;
-        lec_media_leg_counts(c->node->media, &i->load.legs_in, &i->load.legs_out);
-        i->nstreams = lec_media_held(c->node->media, c->held, sizeof c->held / sizeof c->held[0]);
+    if (c->media.load) {
+        i->nstreams = c->media.load(c->media.ud, i, c->held, sizeof c->held / sizeof c->held[0]);
         i->streams = c->held;
     }
     i->seq = ++c->seq;
@@ -230,15 +231,15 @@ static void on_stream_event(void *ud, const lec_msg_header *h, const lec_stream_
     /* The origin's heartbeat saying so may arrive after this event. */
     if (ev->type == LEC_STREAM_STARTED)
         lec_cluster_note_held(&c->view, ev->node_id, ev->stream, 0);
-    if (c->node->media)
-        lec_media_stream_event(c->node->media, ev);
+    if (c->media.stream_event)
+        c->media.stream_event(c->media.ud, ev);
 }
 
 static void on_relay_open(void *ud, lec_bus_request *req, const lec_relay_open *m)
 {
     lec_control *c = ud;
-    if (c->node->media) {
-        lec_media_relay_open(c->node->media, req, m);
+    if (c->media.relay_open) {
+        c->media.relay_open(c->media.ud, req, m);
         return;
     }
     lec_relay_opened r;
@@ -257,18 +258,20 @@ static void on_relay_close(void *ud, const lec_relay_close *m)
     lec_control *c = ud;
     LEC_DEBUG(&c->node->log, MOD, "relay close from %s: stream %s leg %llu", m->node_id, m->stream,
               (unsigned long long)m->leg_id);
-    if (c->node->media)
-        lec_media_relay_close(c->node->media, m);
+    if (c->media.relay_close)
+        c->media.relay_close(c->media.ud, m);
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
 
-lec_control *lec_control_start(lec_node *node)
+lec_control *lec_control_start(lec_node *node, const lec_control_media *media)
 {
     lec_control *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->node = node;
+    if (media)
+        c->media = *media;
     c->boot_id = lec_rand_u64(lec_sys_rand());
     c->started_unix_ms = lec_clock_now(lec_sys_wall_clock()) / LEC_MS;
     lec_ratelimit_init(&c->dup_log, 10 * LEC_S, 1);

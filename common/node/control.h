@@ -13,9 +13,32 @@
 struct lec_node;
 typedef struct lec_control lec_control;
 
-/* Starts the view, the bus and the timers on the node's loop.  NULL with
- * the reason logged when NATS refuses the configured options. */
-lec_control *lec_control_start(struct lec_node *node);
+/* What the control plane needs of the media plane, and hands to it: the
+ * node wires them (node.c), so this module calls nothing of media's.
+ * Every hook may be NULL (a node without media). */
+struct lec_node_info;
+struct lec_addr;
+struct lec_bus_request;
+struct lec_relay_open;
+struct lec_relay_close;
+struct lec_stream_event;
+typedef struct lec_control_media {
+    void *ud;
+    /* Fills the load (sessions, legs) and the streams held (up to max,
+     * into held) of this node's heartbeat; returns how many streams. */
+    size_t (*load)(void *ud, struct lec_node_info *i, struct lec_cluster_held *held, size_t max);
+    /* The relay socket's bound address; false without one. */
+    bool (*relay_addr)(void *ud, struct lec_addr *out);
+    /* Requests and messages from other nodes. */
+    void (*relay_open)(void *ud, struct lec_bus_request *req, const struct lec_relay_open *o);
+    void (*relay_close)(void *ud, const struct lec_relay_close *c);
+    void (*stream_event)(void *ud, const struct lec_stream_event *ev);
+} lec_control_media;
+
+/* Starts the view, the bus and the timers on the node's loop, with the
+ * media plane's hooks (copied).  NULL with the reason logged when NATS
+ * refuses the configured options. */
+lec_control *lec_control_start(struct lec_node *node, const lec_control_media *media);
 /* Sends a heartbeat now (after a state change such as draining). */
 void lec_control_heartbeat_now(lec_control *c);
 /* Closes the bus and timers; the control is freed once they are closed. */

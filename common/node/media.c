@@ -23,127 +23,13 @@
 
 #define MOD "media"
 
-/* ---- registry (main loop) --------------------------------------------- */
-
-static stream_ent *stream_find(lec_media *m, const char *name)
-{
-    for (stream_ent *e = m->streams; e; e = e->next)
-        if (!strcmp(e->name, name))
-            return e;
-    return NULL;
-}
-
-static unsigned worker_for(const lec_media *m, const char *stream)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const char *p = stream; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return h % m->node->nworkers;
-}
-
-static stream_ent *stream_get(lec_media *m, const char *name)
-{
-    stream_ent *e = stream_find(m, name);
-    if (e)
-        return e;
-    e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    e->shards = calloc(m->node->nworkers, sizeof *e->shards);
-    if (!e->shards) {
-        free(e);
-        return NULL;
-    }
-    snprintf(e->name, sizeof e->name, "%s", name);
-    e->worker = worker_for(m, name);
-    e->next = m->streams;
-    m->streams = e;
-    return e;
-}
-
-stream_ent *lec__media_stream_find(lec_media *m, const char *name)
-{
-    return stream_find(m, name);
-}
-
-stream_ent *lec__media_stream_get(lec_media *m, const char *name)
-{
-    return stream_get(m, name);
-}
-
-unsigned lec__media_worker_for(const lec_media *m, const char *stream)
-{
-    return worker_for(m, stream);
-}
-
-static sess_ent *session_find(lec_media *m, const char *id)
-{
-    for (sess_ent *s = m->sessions; s; s = s->next)
-        if (!strcmp(s->id, id))
-            return s;
-    return NULL;
-}
-
-sess_ent *lec__media_session_find(lec_media *m, const char *id)
-{
-    return session_find(m, id);
-}
-
+/* A session left (ended, or DELETEd); the last one ends a waiting drain. */
 static void drain_check(lec_media *m);
 
-/* Forgets a session (ended, or DELETEd); the last one ends a waiting drain. */
-static void session_drop(lec_media *m, const char *id)
+static void session_gone(lec_media *m, const char *id)
 {
-    for (sess_ent **pp = &m->sessions; *pp; pp = &(*pp)->next)
-        if (!strcmp((*pp)->id, id)) {
-            sess_ent *s = *pp;
-            *pp = s->next;
-            if (m->wload[s->worker])
-                m->wload[s->worker]--;
-            free(s);
-            drain_check(m);
-            return;
-        }
-}
-
-/* Forgets streams with nothing left: not live, no session, no leg. */
-static void streams_gc(lec_media *m)
-{
-    for (stream_ent **pp = &m->streams; *pp;) {
-        stream_ent *e = *pp;
-        bool used = e->live || e->pulled || e->pulling || e->waiting || e->legs ||
-                    lec__shards_busy(e, m->node->nworkers);
-        for (sess_ent *s = m->sessions; s && !used; s = s->next)
-            used = !strcmp(s->stream, e->name);
-        if (used) {
-            pp = &e->next;
-            continue;
-        }
-        *pp = e->next;
-        free(e->shards);
-        free(e);
-    }
-}
-
-void lec__media_streams_gc(lec_media *m)
-{
-    streams_gc(m);
-}
-
-void lec_media_leg_counts(const lec_media *m, uint32_t *in, uint32_t *out)
-{
-    *in = *out = 0;
-    for (const stream_ent *e = m->streams; e; e = e->next) {
-        *in += e->pulled;
-        *out += e->legs;
-    }
-}
-
-void lec_media_counts(const lec_media *m, unsigned *publishers, unsigned *viewers)
-{
-    *publishers = *viewers = 0;
-    for (const sess_ent *s = m->sessions; s; s = s->next)
-        *(s->publisher ? publishers : viewers) += 1;
+    if (lec__sessions_drop(m, id))
+        drain_check(m);
 }
 
 /* ---- worker side -------------------------------------------------------- */
@@ -163,70 +49,137 @@ static void sfu_event(void *ud, const lec_sfu_event *ev)
         free(copy);
 }
 
-static void job_done_main(void *arg);
-static void job_free(job *j);
+/* ---- the workers' engines ---------------------------------------------- */
 
-static void run_job(void *arg)
+static void init_run(job *j, lec_sfu *unused)
 {
-    job *j = arg;
-    lec_worker *w = &j->m->node->workers[j->worker];
-    lec_sfu *sfu = j->m->sfus[j->worker];
-    switch (j->kind) {
-    case JOB_INIT: {
-        const lec_config *cfg = j->m->node->cfg;
-        lec_sfu_env env = {.loop = &w->loop,
-                           .relay = j->m->relay,
-                           .pipes = j->m->pipes,
-                           .worker = j->worker,
-                           .glib = w->glib,
-                           .log = &j->m->node->log,
-                           .cert = j->m->cert,
-                           .port_min = cfg->ice.port_range.min,
-                           .port_max = cfg->ice.port_range.max,
-                           .public_ip = cfg->ice.public_ip,
-                           .rand = lec_sys_rand(),
-                           .event = sfu_event,
-                           .ud = j->m};
-        if (j->m->node->sfu_metrics)
-            env.metrics = j->m->node->sfu_metrics[j->worker];
-        for (size_t i = 0; i < cfg->ice.addresses.n && i < 8; i++)
-            env.addresses[env.naddresses++] = cfg->ice.addresses.v[i];
-        j->m->sfus[j->worker] = lec_sfu_new(&env);
-        free(j);
-        return;
+    (void)unused;
+    lec_media *m = j->m;
+    lec_worker *w = &m->node->workers[j->worker];
+    const lec_config *cfg = m->node->cfg;
+    lec_sfu_env env = {.loop = &w->loop,
+                       .relay = m->relay,
+                       .pipes = m->pipes,
+                       .worker = j->worker,
+                       .glib = w->glib,
+                       .log = &m->node->log,
+                       .cert = m->cert,
+                       .port_min = cfg->ice.port_range.min,
+                       .port_max = cfg->ice.port_range.max,
+                       .public_ip = cfg->ice.public_ip,
+                       .rand = lec_sys_rand(),
+                       .event = sfu_event,
+                       .ud = m};
+    if (m->node->sfu_metrics)
+        env.metrics = m->node->sfu_metrics[j->worker];
+    for (size_t i = 0; i < cfg->ice.addresses.n && i < 8; i++)
+        env.addresses[env.naddresses++] = cfg->ice.addresses.v[i];
+    m->sfus[j->worker] = lec_sfu_new(&env);
+}
+
+static void free_run(job *j, lec_sfu *sfu)
+{
+    lec_sfu_free(sfu);
+    j->m->sfus[j->worker] = NULL;
+}
+
+/* Posts a job that makes or frees worker w's engine (no completion). */
+static int engine_job(lec_media *m, unsigned w, job_run_fn run)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return LEC_ERR_NOMEM;
+    j->m = m;
+    j->run = run;
+    j->worker = w;
+    lec__job_post(j);
+    return 0;
+}
+
+/* ---- sessions: publish, view, end, trickle ------------------------------ */
+
+static void publish_run(job *j, lec_sfu *sfu)
+{
+    lec_sfu_publish(sfu, j->stream, j->id, j->offer, &j->res);
+}
+
+static void view_run(job *j, lec_sfu *sfu)
+{
+    lec_sfu_view(sfu, j->stream, j->id, j->offer, &j->res);
+}
+
+/* A publish or a view answered by the engine: 201 with the answer and the
+ * session's resource, or the engine's refusal. */
+static void offer_done(job *j)
+{
+    lec_media *m = j->m;
+    bool publish = j->run == publish_run;
+    if (!publish && j->placed)
+        lec__shards_view_done(m, j);
+    lec_metric_add(&m->node->metrics, 0,
+                   m->node->m.sessions[publish ? 0 : 1][j->res.status == 201 ? 0 : 1], 1);
+    if (j->res.status == 201) {
+        lec__sessions_add(m, j->id, j->stream, j->worker, publish);
+        lec__streams_get(m, j->stream); /* its record, for the events to come */
     }
-    case JOB_FREE:
-        lec_sfu_free(sfu);
-        j->m->sfus[j->worker] = NULL;
-        free(j);
+    if (!j->ex) /* the worker was gone: answered 503 already */
         return;
-    case JOB_PUBLISH:
-        lec_sfu_publish(sfu, j->stream, j->id, j->offer, &j->res);
-        break;
-    case JOB_VIEW:
-        lec_sfu_view(sfu, j->stream, j->id, j->offer, &j->res);
-        break;
-    case JOB_END:
-        j->rc = lec_sfu_end(sfu, j->id);
-        break;
-    case JOB_TRICKLE:
-        j->rc = lec_sfu_trickle(sfu, j->id, j->frag, j->frag_len);
-        break;
-    case JOB_LEG_OUT:
-        lec_sfu_leg_out_open(sfu, j->leg_out);
-        break;
-    case JOB_LEG_IN:
-        j->rc = lec_sfu_leg_in_open(sfu, j->leg_in);
-        break;
-    case JOB_LEG_CLOSE:
-        lec_sfu_leg_close(sfu, j->stream, j->leg_id);
-        break;
-    case JOB_STATS:
-        j->rc = lec_sfu_session_stats_get(sfu, j->id, &j->stats);
-        break;
+    lec_http_resp *r = &j->ex->resp;
+    if (j->res.status == 201) {
+        r->status = 201;
+        snprintf(r->content_type, sizeof r->content_type, "application/sdp");
+        lec_sbuf_puts(&r->body, j->res.answer);
+        lec_sbuf base;
+        lec_sbuf_init(&base, NULL);
+        lec_http_ex_base_url(j->ex, &base);
+        lec_http_resp_header(r, "Location", "%s/%s/%s/%s", base.data, publish ? "whip" : "whep",
+                             j->stream, j->id);
+        lec_sbuf_free(&base);
+        lec_http_resp_header(r, "ETag", "\"%s\"", j->id);
+        lec_http_resp_header(r, "Accept-Patch", "application/trickle-ice-sdpfrag");
+    } else {
+        lec_http_resp_error(r, j->res.status, "%s", j->res.reason);
+        if (j->res.status == 409 && !publish)
+            lec_http_resp_header(r, "Retry-After", "2");
     }
-    if (lec_msgq_post(&j->m->node->mainq, job_done_main, j))
-        job_free(j); /* the main loop is gone (shutdown): nobody waits for the answer */
+    lec_http_ex_finish(j->ex);
+}
+
+static void end_run(job *j, lec_sfu *sfu)
+{
+    j->rc = lec_sfu_end(sfu, j->id);
+}
+
+static void end_done(job *j)
+{
+    lec_media *m = j->m;
+    if (j->rc == 0)
+        session_gone(m, j->id);
+    if (!j->ex)
+        return;
+    if (j->rc == 0)
+        j->ex->resp.status = 200;
+    else
+        lec_http_resp_error(&j->ex->resp, 404, "no such session");
+    lec_http_ex_finish(j->ex);
+}
+
+static void trickle_run(job *j, lec_sfu *sfu)
+{
+    j->rc = lec_sfu_trickle(sfu, j->id, j->frag, j->frag_len);
+}
+
+static void trickle_done(job *j)
+{
+    if (!j->ex)
+        return;
+    if (j->rc == 0)
+        j->ex->resp.status = 204;
+    else if (j->rc == LEC_ERR_UNSUPPORTED)
+        lec_http_resp_error(&j->ex->resp, 422, "ICE restart is not supported; start a new session");
+    else
+        lec_http_resp_error(&j->ex->resp, 404, "no such session");
+    lec_http_ex_finish(j->ex);
 }
 
 /* ---- main loop ---------------------------------------------------------- */
@@ -236,7 +189,7 @@ static void on_sfu_event_main(void *arg)
     lec_sfu_event *ev = arg;
     lec_media *m;
     memcpy(&m, ev + 1, sizeof m);
-    stream_ent *e = stream_find(m, ev->stream);
+    stream_ent *e = lec__streams_find(m, ev->stream);
     switch (ev->kind) {
     case LEC_SFU_STREAM_LIVE:
         if (e) {
@@ -251,11 +204,11 @@ static void on_sfu_event_main(void *arg)
         LEC_INFO(&m->node->log, MOD, "stream %s ended", ev->stream);
         break;
     case LEC_SFU_SESSION_GONE: {
-        sess_ent *gone = session_find(m, ev->session);
+        sess_ent *gone = lec__sessions_find(m, ev->session);
         if (gone)
             lec_metric_add(&m->node->metrics, 0, m->node->m.sessions[gone->publisher ? 0 : 1][2],
                            1);
-        session_drop(m, ev->session);
+        session_gone(m, ev->session);
         break;
     }
     case LEC_SFU_VIEWERS:
@@ -268,149 +221,8 @@ static void on_sfu_event_main(void *arg)
     }
     if (!ev->pipe)
         lec__cascade_event(m, ev);
-    streams_gc(m);
+    lec__streams_gc(m);
     free(ev);
-}
-
-static void job_free(job *j)
-{
-    free(j->res.answer);
-    free(j->offer);
-    free(j->frag);
-    free(j->leg_out);
-    free(j->leg_in);
-    free(j);
-}
-
-void lec__media_job_free(job *j)
-{
-    job_free(j);
-}
-
-static void job_done_main(void *arg)
-{
-    job *j = arg;
-    lec_media *m = j->m;
-    if (j->shard) {
-        lec__shards_job_done(m, j);
-        job_free(j);
-        streams_gc(m);
-        return;
-    }
-    if (j->kind == JOB_STATS) {
-        lec__media_status_job_done(m, j);
-        job_free(j);
-        return;
-    }
-    if (j->kind == JOB_VIEW && j->placed)
-        lec__shards_view_done(m, j);
-    if (j->kind == JOB_LEG_OUT || j->kind == JOB_LEG_IN || j->kind == JOB_LEG_CLOSE) {
-        lec__cascade_job_done(m, j);
-        job_free(j);
-        return;
-    }
-    lec_http_ex *ex = j->ex;
-    lec_http_resp *r = &ex->resp;
-    if (j->kind == JOB_PUBLISH || j->kind == JOB_VIEW) {
-        lec_metric_add(
-            &m->node->metrics, 0,
-            m->node->m.sessions[j->kind == JOB_PUBLISH ? 0 : 1][j->res.status == 201 ? 0 : 1], 1);
-        if (j->res.status == 201) {
-            sess_ent *s = calloc(1, sizeof *s);
-            if (s) {
-                snprintf(s->id, sizeof s->id, "%s", j->id);
-                snprintf(s->stream, sizeof s->stream, "%s", j->stream);
-                s->worker = j->worker;
-                s->publisher = j->kind == JOB_PUBLISH;
-                s->next = m->sessions;
-                m->sessions = s;
-                if (s->publisher) /* views were counted when posted */
-                    m->wload[s->worker]++;
-            }
-            stream_ent *e = stream_get(m, j->stream);
-            if (e && j->kind == JOB_PUBLISH)
-                snprintf(e->pub, sizeof e->pub, "%s", j->id);
-            r->status = 201;
-            snprintf(r->content_type, sizeof r->content_type, "application/sdp");
-            lec_sbuf_puts(&r->body, j->res.answer);
-            lec_sbuf base;
-            lec_sbuf_init(&base, NULL);
-            lec_http_ex_base_url(ex, &base);
-            lec_http_resp_header(r, "Location", "%s/%s/%s/%s", base.data,
-                                 j->kind == JOB_PUBLISH ? "whip" : "whep", j->stream, j->id);
-            lec_sbuf_free(&base);
-            lec_http_resp_header(r, "ETag", "\"%s\"", j->id);
-            lec_http_resp_header(r, "Accept-Patch", "application/trickle-ice-sdpfrag");
-        } else {
-            lec_http_resp_error(r, j->res.status, "%s", j->res.reason);
-            if (j->res.status == 409 && j->kind == JOB_VIEW)
-                lec_http_resp_header(r, "Retry-After", "2");
-        }
-    } else if (j->kind == JOB_END) {
-        if (j->rc == 0) {
-            session_drop(m, j->id);
-            r->status = 200;
-        } else {
-            lec_http_resp_error(r, 404, "no such session");
-        }
-        streams_gc(m);
-    } else if (j->kind == JOB_TRICKLE) {
-        if (j->rc == 0)
-            r->status = 204;
-        else if (j->rc == LEC_ERR_UNSUPPORTED)
-            lec_http_resp_error(r, 422, "ICE restart is not supported; start a new session");
-        else
-            lec_http_resp_error(r, 404, "no such session");
-    }
-    lec_http_ex_finish(ex);
-    job_free(j);
-}
-
-static job *job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char *stream)
-{
-    job *j = calloc(1, sizeof *j);
-    if (!j)
-        return NULL;
-    j->m = m;
-    j->ex = ex;
-    j->kind = kind;
-    snprintf(j->stream, sizeof j->stream, "%s", stream);
-    j->worker = worker_for(m, stream);
-    return j;
-}
-
-job *lec__media_job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char *stream)
-{
-    return job_new(m, ex, kind, stream);
-}
-
-static void post_job(lec_media *m, job *j)
-{
-    if (j->kind == JOB_VIEW && !j->placed) {
-        lec__shards_view(m, j); /* comes back here, placed */
-        return;
-    }
-    if (lec_worker_post(&m->node->workers[j->worker], run_job, j)) {
-        if (j->kind == JOB_VIEW) {
-            j->res.status = 503;
-            lec__shards_view_done(m, j);
-        }
-        if (j->ex) {
-            lec_http_resp_error(&j->ex->resp, 503, "the media worker is not available");
-            lec_http_ex_finish(j->ex);
-        }
-        j->rc = LEC_ERR_CLOSED;
-        if (j->shard)
-            lec__shards_job_done(m, j);
-        else if (j->kind == JOB_LEG_OUT || j->kind == JOB_LEG_IN || j->kind == JOB_LEG_CLOSE)
-            lec__cascade_job_done(m, j);
-        job_free(j);
-    }
-}
-
-void lec__media_post_job(lec_media *m, job *j)
-{
-    post_job(m, j);
 }
 
 /* Bearer check against a token set; an empty set means open.  A ?token=
@@ -460,7 +272,7 @@ static void offer(lec_http_ex *ex, bool publish)
         lec_http_ex_finish(ex);
         return;
     }
-    job *j = job_new(m, ex, publish ? JOB_PUBLISH : JOB_VIEW, stream);
+    job *j = lec__job_new(m, ex, stream, publish ? publish_run : view_run, offer_done);
     if (j)
         j->offer = calloc(1, sizeof *j->offer);
     if (!j || !j->offer) {
@@ -473,7 +285,7 @@ static void offer(lec_http_ex *ex, bool publish)
     if (lec_sdp_parse((const char *)ex->req->body, ex->req->body_len, j->offer, err, sizeof err)) {
         lec_http_resp_error(&ex->resp, 400, "bad SDP offer: %s", err);
         lec_http_ex_finish(ex);
-        job_free(j);
+        lec__job_free(j);
         return;
     }
     const lec_config *cfg = m->node->cfg;
@@ -487,7 +299,7 @@ static void offer(lec_http_ex *ex, bool publish)
                             publish ? "publishers" : "viewers");
         lec_http_resp_header(&ex->resp, "Retry-After", "5");
         lec_http_ex_finish(ex);
-        job_free(j);
+        lec__job_free(j);
         return;
     }
     uint8_t rnd[16];
@@ -495,7 +307,7 @@ static void offer(lec_http_ex *ex, bool publish)
     for (int i = 0; i < 16; i++)
         snprintf(j->id + 2 * i, 3, "%02x", rnd[i]);
     if (!publish) {
-        stream_ent *e = stream_find(m, stream);
+        stream_ent *e = lec__streams_find(m, stream);
         if (!e || !e->live) {
             /* Held elsewhere in the cluster: pull it here, then serve. */
             if (lec__cascade_wait(m, j))
@@ -503,11 +315,13 @@ static void offer(lec_http_ex *ex, bool publish)
             lec_http_resp_error(&ex->resp, 409, "stream %s is not live", stream);
             lec_http_resp_header(&ex->resp, "Retry-After", "2");
             lec_http_ex_finish(ex);
-            job_free(j);
+            lec__job_free(j);
             return;
         }
+        lec__shards_view(m, j); /* placed on a worker, then posted */
+        return;
     }
-    post_job(m, j);
+    lec__job_post(j);
 }
 
 static void whip_post(lec_http_ex *ex)
@@ -526,14 +340,15 @@ static void session_req(lec_http_ex *ex)
     lec_media *m = ex->ud;
     const char *stream = lec_http_req_param(ex->req, "stream");
     const char *id = lec_http_req_param(ex->req, "session");
-    sess_ent *s = id ? session_find(m, id) : NULL;
+    sess_ent *s = id ? lec__sessions_find(m, id) : NULL;
     if (!s || strcmp(s->stream, stream)) {
         lec_http_resp_error(&ex->resp, 404, "no such session");
         lec_http_ex_finish(ex);
         return;
     }
     /* The session id is the bearer of the resource URL (RFC 9725 4.3). */
-    job *j = job_new(m, ex, ex->req->method == LEC_HTTP_DELETE ? JOB_END : JOB_TRICKLE, stream);
+    bool end = ex->req->method == LEC_HTTP_DELETE;
+    job *j = lec__job_new(m, ex, stream, end ? end_run : trickle_run, end ? end_done : trickle_done);
     if (!j) {
         lec_http_resp_error(&ex->resp, 500, "out of memory");
         lec_http_ex_finish(ex);
@@ -541,13 +356,13 @@ static void session_req(lec_http_ex *ex)
     }
     snprintf(j->id, sizeof j->id, "%s", id);
     j->worker = s->worker;
-    if (j->kind == JOB_TRICKLE) {
+    if (!end) {
         const char *ct = lec_http_req_header(ex->req, "content-type");
         if (!ct || strncasecmp(ct, "application/trickle-ice-sdpfrag", 31)) {
             lec_http_resp_error(&ex->resp, 415,
                                 "PATCH takes Content-Type: application/trickle-ice-sdpfrag");
             lec_http_ex_finish(ex);
-            job_free(j);
+            lec__job_free(j);
             return;
         }
         j->frag = malloc(ex->req->body_len + 1);
@@ -556,7 +371,7 @@ static void session_req(lec_http_ex *ex)
             j->frag_len = ex->req->body_len;
         }
     }
-    post_job(m, j);
+    lec__job_post(j);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -648,15 +463,9 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         (lec_relay_bind(&m->relay, &node->cfg->relay.listen, node->nworkers, &node->log) ||
          lec__cascade_start(m)))
         return start_failed(m);
-    for (unsigned i = 0; i < node->nworkers; i++) {
-        job *j = calloc(1, sizeof *j);
-        if (!j)
-            return NULL;
-        j->m = m;
-        j->kind = JOB_INIT;
-        j->worker = i;
-        lec_worker_post(&node->workers[i], run_job, j);
-    }
+    for (unsigned i = 0; i < node->nworkers; i++)
+        if (engine_job(m, i, init_run))
+            return NULL; /* engines already on their way use m: the process is exiting anyway */
     int rc = 0;
     if (whip) {
         lec_http_route r = {.name = "whip",
@@ -722,42 +531,15 @@ void lec_media_close(lec_media *m)
     m->drain_waiting = false;
     lec__cascade_stop(m);
     lec__shards_stop(m);
-    for (unsigned i = 0; i < m->node->nworkers; i++) {
-        job *j = calloc(1, sizeof *j);
-        if (!j)
-            continue;
-        j->m = m;
-        j->kind = JOB_FREE;
-        j->worker = i;
-        if (lec_worker_post(&m->node->workers[i], run_job, j))
-            free(j);
-    }
-}
-
-size_t lec_media_held(const lec_media *m, lec_cluster_held *out, size_t max)
-{
-    size_t n = 0;
-    for (const stream_ent *e = m->streams; e && n < max; e = e->next) {
-        if (!e->live)
-            continue;
-        snprintf(out[n].stream, sizeof out[n].stream, "%s", e->name);
-        out[n++].depth = e->pulled ? e->depth : 0;
-    }
-    return n;
+    for (unsigned i = 0; i < m->node->nworkers; i++)
+        engine_job(m, i, free_run);
 }
 
 void lec_media_free(lec_media *m)
 {
     if (!m)
         return;
-    while (m->sessions)
-        session_drop(m, m->sessions->id);
-    while (m->streams) {
-        stream_ent *e = m->streams;
-        m->streams = e->next;
-        free(e->shards);
-        free(e);
-    }
+    lec__streams_free(m);
     lec_tokens_free(&m->publish_tokens);
     lec_tokens_free(&m->view_tokens);
     lec_dtls_cert_free(m->cert);

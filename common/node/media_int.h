@@ -1,8 +1,11 @@
 /*
- * The node's media plane, private to node/: the registry media.c keeps on
- * the main loop and the jobs it sends to workers, shared with cascade.c
- * (relay legs: pulling streams, serving RelayOpen, linger, failover,
- * prewarm).
+ * The node's media plane, private to node/: the stream directory
+ * (streams.c), jobs for the workers (jobs.c), and the modules on top of
+ * them: media.c (WHIP/WHEP, the workers' engines, events), shards.c (a
+ * stream's viewers over workers), cascade.c (relay legs: pulling, serving
+ * RelayOpen, linger, failover, prewarm) and status.c (read-only APIs).
+ * Those four call the two below them and never each other, except that
+ * media.c hands requests and events down to shards.c and cascade.c.
  */
 #ifndef LEC_NODE_MEDIA_INT_H
 #define LEC_NODE_MEDIA_INT_H
@@ -35,7 +38,6 @@ typedef struct stream_ent {
     char name[65];
     unsigned worker;
     bool live;
-    char pub[33];
     unsigned viewers; /* on every worker */
     uint64_t started_unix_ms;
     shard *shards; /* [worker], always there */
@@ -83,56 +85,66 @@ struct lec_media {
     bool closing;
 };
 
-typedef enum job_kind {
-    JOB_PUBLISH,
-    JOB_VIEW,
-    JOB_END,
-    JOB_TRICKLE,
-    JOB_INIT,
-    JOB_FREE,
-    JOB_LEG_OUT,   /* serve a RelayOpen: a leg from our room */
-    JOB_LEG_IN,    /* a leg into our room (a pull or a failover) */
-    JOB_LEG_CLOSE, /* close a leg (linger over, RelayClose) */
-    JOB_STATS,     /* a session's stats (GET /v1/sessions/<id>) */
-} job_kind;
+/* ---- jobs (jobs.c) -------------------------------------------------------
+ * Work for one worker's engine and its completion on the main loop, in
+ * the shape of libuv's uv_work_t: `run` on j->worker with its engine,
+ * then `done` on the main loop, exactly once, also when the worker could
+ * not take the job (rc = LEC_ERR_CLOSED, `run` skipped, an exchange
+ * already answered 503 and taken off the job).  No `done`: the job ends
+ * on its worker.  The job and its payloads are freed after `done`. */
+typedef struct job job;
+typedef void (*job_run_fn)(job *j, lec_sfu *sfu);
+typedef void (*job_done_fn)(job *j);
 
-typedef struct job {
+struct job {
     lec_media *m;
-    lec_http_ex *ex;
-    job_kind kind;
-    unsigned worker;
-    char stream[65];
-    char id[33];
-    lec_sdp *offer;
-    char *frag;
-    size_t frag_len;
+    job_run_fn run;
+    job_done_fn done;
+    unsigned worker; /* the stream's home unless the poster chose another */
     int rc;
-    lec_sfu_result res;
-    /* The cascade's jobs. */
-    lec_sfu_leg_out *leg_out;
-    lec_sfu_leg_in *leg_in;
-    uint64_t leg_id;
-    struct lec_bus_request *req; /* the RelayOpen to answer */
-    struct job *next_waiting;
-    bool shard;                  /* a pipe job of shards.c */
+    char stream[65];
+    lec_http_ex *ex; /* the exchange the job answers, if any */
+    /* Payloads (freed with the job), each named by the kinds that use it. */
+    char id[33];                 /* a session (media.c, status.c) */
+    lec_sdp *offer;              /* publish, view (media.c) */
+    lec_sfu_result res;          /* publish, view */
+    char *frag;                  /* trickle */
+    size_t frag_len;
+    lec_sfu_leg_out *leg_out;    /* a leg or pipe from a room (cascade.c, shards.c) */
+    lec_sfu_leg_in *leg_in;      /* a leg or pipe into a room */
+    uint64_t leg_id;             /* the leg to close */
+    struct lec_bus_request *req; /* the RelayOpen to answer (cascade.c) */
+    struct job *next_waiting;    /* a view waiting for a pull or a shard */
     bool placed;                 /* a view whose worker shards.c chose */
-    lec_sfu_session_stats stats; /* JOB_STATS */
-} job;
+    lec_sfu_session_stats stats; /* status.c */
+    void *ctx;                   /* a kind's own payload (malloc'd) */
+};
 
-stream_ent *lec__media_stream_find(lec_media *m, const char *name);
-sess_ent *lec__media_session_find(lec_media *m, const char *id);
-stream_ent *lec__media_stream_get(lec_media *m, const char *name);
-unsigned lec__media_worker_for(const lec_media *m, const char *stream);
-job *lec__media_job_new(lec_media *m, lec_http_ex *ex, job_kind kind, const char *stream);
-void lec__media_job_free(job *j);
-/* Posts j to its worker; false (j freed, the exchange answered 503) when
- * the worker is gone. */
-void lec__media_post_job(lec_media *m, job *j);
-void lec__media_streams_gc(lec_media *m);
+job *lec__job_new(lec_media *m, lec_http_ex *ex, const char *stream, job_run_fn run,
+                  job_done_fn done);
+void lec__job_post(job *j);
+void lec__job_free(job *j);
+/* Shared engine calls: open a leg or pipe from a room, into a room, close one. */
+void lec__job_run_leg_out(job *j, lec_sfu *sfu);
+void lec__job_run_leg_in(job *j, lec_sfu *sfu);
+void lec__job_run_leg_close(job *j, lec_sfu *sfu);
+
+/* ---- the stream directory (streams.c) -------------------------------------
+ * The one owner of stream and session records, on the main loop. */
+stream_ent *lec__streams_find(lec_media *m, const char *name);
+stream_ent *lec__streams_get(lec_media *m, const char *name); /* made if new; NULL: no memory */
+unsigned lec__streams_home(const lec_media *m, const char *stream);
+/* Forgets streams with nothing left: not live, no session, leg or shard. */
+void lec__streams_gc(lec_media *m);
+void lec__streams_free(lec_media *m);
+sess_ent *lec__sessions_find(lec_media *m, const char *id);
+int lec__sessions_add(lec_media *m, const char *id, const char *stream, unsigned worker,
+                      bool publisher);
+/* False when there was no such session. */
+bool lec__sessions_drop(lec_media *m, const char *id);
 
 /* status.c: GET /v1/streams, /v1/streams/<stream>, /v1/sessions/<id>. */
 int lec__media_status_routes(lec_media *m);
-void lec__media_status_job_done(lec_media *m, job *j);
 
 /* pages.c: GET /, /watch/<stream>, /publish, /static/<file>. */
 void lec__media_page_viewer(lec_http_ex *ex);
@@ -147,10 +159,8 @@ void lec__shards_stop(lec_media *m);
 void lec__shards_view(lec_media *m, job *j);
 /* Events: viewer counts per worker, pipes closed. */
 void lec__shards_event(lec_media *m, stream_ent *e, const lec_sfu_event *ev);
-void lec__shards_job_done(lec_media *m, job *j);
 /* A view job answered (201 or not): the shard's books. */
 void lec__shards_view_done(lec_media *m, job *j);
-bool lec__shards_busy(const stream_ent *e, unsigned nworkers);
 
 /* cascade.c */
 int lec__cascade_start(lec_media *m);
@@ -158,8 +168,7 @@ void lec__cascade_stop(lec_media *m);
 /* A WHEP offer for a stream not live here: true when the cascade took it
  * (it waits for a pull), false to answer 409 as before. */
 bool lec__cascade_wait(lec_media *m, job *j);
-/* Worker events and finished jobs the cascade cares about. */
+/* Worker events the cascade cares about. */
 void lec__cascade_event(lec_media *m, const lec_sfu_event *ev);
-void lec__cascade_job_done(lec_media *m, job *j);
 
 #endif

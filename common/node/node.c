@@ -10,6 +10,7 @@
  */
 #include "node/node.h"
 #include "base/err.h"
+#include "cluster/cluster.h"
 #include "sfu/sfu.h"
 #include "sys/sys.h"
 
@@ -19,28 +20,6 @@
 #include <string.h>
 
 #define MOD "node"
-
-int lec_node_route(lec_node *node, const char *name, unsigned methods, const char *pattern,
-                   lec_http_handler_fn fn, void *ud)
-{
-    lec_http_route r = {
-        .name = name, .pattern = pattern, .methods = methods, .handler = (void *)fn, .ud = ud};
-    return lec_http_router_add(&node->router, &r);
-}
-
-int lec_node_on_drain(lec_node *node, lec_node_drain_fn fn, void *ud)
-{
-    if (node->ndrain_hooks == sizeof node->drain_hooks / sizeof node->drain_hooks[0])
-        return LEC_ERR_FULL;
-    node->drain_hooks[node->ndrain_hooks].fn = fn;
-    node->drain_hooks[node->ndrain_hooks++].ud = ud;
-    return 0;
-}
-
-bool lec_node_ready(const lec_node *node)
-{
-    return node->http && !node->draining;
-}
 
 static void apply_log_config(lec_node *node)
 {
@@ -81,30 +60,12 @@ static void node_stop(lec_node *node)
     }
 }
 
-void lec_node_drain_done(lec_node *node)
-{
-    if (node->drains_pending && --node->drains_pending == 0)
-        node_stop(node);
-}
-
 static void on_drain_timeout(uv_timer_t *t)
 {
     lec_node *node = t->data;
     LEC_WARN(&node->log, MOD, "drain did not finish within %.0f s; stopping anyway",
              (double)node->drain_timeout / 1e9);
     node_stop(node);
-}
-
-void lec_node_set_draining(lec_node *node, bool draining)
-{
-    if (node->stopping || node->shutting_down || node->draining == draining)
-        return;
-    node->draining = draining;
-    LEC_INFO(&node->log, MOD,
-             draining ? "draining (admin): no new sessions"
-                      : "drain cancelled (admin): taking sessions again");
-    lec_sys_notify(draining ? "STATUS=draining" : "STATUS=serving");
-    lec_control_heartbeat_now(node->control);
 }
 
 int lec__node_load_tokens(lec_node *node)
@@ -364,6 +325,49 @@ static void register_metrics(lec_node *node)
     }
 }
 
+
+/* ---- wiring: the control plane asks the media plane through hooks ------ */
+
+static size_t hook_load(void *ud, lec_node_info *i, lec_cluster_held *held, size_t max)
+{
+    unsigned pubs, viewers;
+    lec_media_counts(ud, &pubs, &viewers);
+    i->load.publishers = pubs;
+    i->load.viewers = viewers;
+    lec_media_leg_counts(ud, &i->load.legs_in, &i->load.legs_out);
+    return lec_media_held(ud, held, max);
+}
+
+static bool hook_relay_addr(void *ud, lec_addr *out)
+{
+    return lec_media_relay_addr(ud, out);
+}
+
+static void hook_relay_open(void *ud, struct lec_bus_request *req, const struct lec_relay_open *o)
+{
+    lec_media_relay_open(ud, req, o);
+}
+
+static void hook_relay_close(void *ud, const struct lec_relay_close *c)
+{
+    lec_media_relay_close(ud, c);
+}
+
+static void hook_stream_event(void *ud, const struct lec_stream_event *ev)
+{
+    lec_media_stream_event(ud, ev);
+}
+
+static void media_hooks(lec_media *m, lec_control_media *h)
+{
+    *h = (lec_control_media){.ud = m,
+                             .load = hook_load,
+                             .relay_addr = hook_relay_addr,
+                             .relay_open = hook_relay_open,
+                             .relay_close = hook_relay_close,
+                             .stream_event = hook_stream_event};
+}
+
 static int node_start(lec_node *node)
 {
     node->nworkers = node->cfg->workers ? node->cfg->workers : uv_available_parallelism();
@@ -403,7 +407,10 @@ static int node_start(lec_node *node)
         rc = lec_http_server_start(node->http, &hc);
     }
     if (!rc) {
-        node->control = lec_control_start(node);
+        lec_control_media hooks = {0};
+        if (node->media)
+            media_hooks(node->media, &hooks);
+        node->control = lec_control_start(node, &hooks);
         if (!node->control)
             rc = LEC_ERR_CONFIG;
     }
@@ -416,6 +423,7 @@ static int node_run(lec_node *node)
     if (uv_loop_init(&loop))
         return 1;
     node->loop = &loop;
+    node->drained = node_stop;
     node->exit_code = 0;
     node->drain_timeout = node->cfg->node.drain_timeout;
     lec_http_router_init(&node->router);

@@ -70,6 +70,7 @@ struct lec_node {
     bool shutting_down; /* SIGTERM/SIGINT seen: drain, then stop */
     bool stopping;
     unsigned drains_pending;
+    void (*drained)(lec_node *node); /* node.c's: every hook done: stop */
     struct {
         lec_node_drain_fn fn;
         void *ud;

@@ -182,13 +182,6 @@ static void metrics(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
-bool lec_node_is_admin(const lec_node *node, const lec_http_req *req)
-{
-    size_t len = 0;
-    const char *tok = lec_http_req_bearer(req, &len);
-    return node->admin_tokens.n && tok && lec_tokens_check(&node->admin_tokens, tok, len);
-}
-
 /* POST /v1/admin/drain: stop taking sessions (steering and DNS move
  * viewers away); DELETE: take them again.  Bearer token from
  * auth.admin_tokens_file; no file, no admin API. */

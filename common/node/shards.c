@@ -40,14 +40,6 @@ static unsigned nworkers(const lec_media *m)
     return m->node->nworkers;
 }
 
-bool lec__shards_busy(const stream_ent *e, unsigned n)
-{
-    for (unsigned w = 0; w < n; w++)
-        if (e->shards[w].state != SHARD_NONE || e->shards[w].pending)
-            return true;
-    return false;
-}
-
 /* ---- placing viewers ---------------------------------------------------- */
 
 static void post_view(lec_media *m, stream_ent *e, job *j, unsigned w)
@@ -56,18 +48,33 @@ static void post_view(lec_media *m, stream_ent *e, job *j, unsigned w)
     m->wload[w]++;
     if (e)
         e->shards[w].pending++;
-    lec__media_post_job(m, j);
+    lec__job_post(j);
+}
+
+static void pipe_out_done(job *j);
+static void pipe_in_done(job *j);
+
+/* A job that closes a pipe's end on worker w: leg_id on the home, 0 for
+ * the shard's own room (its pipe then says BYE to the home). */
+static void close_pipe_end(lec_media *m, stream_ent *e, unsigned w, uint64_t leg_id)
+{
+    job *c = lec__job_new(m, NULL, e->name, lec__job_run_leg_close, NULL);
+    if (!c)
+        return;
+    c->worker = w;
+    c->leg_id = leg_id;
+    lec__job_post(c);
 }
 
 static void open_shard(lec_media *m, stream_ent *e, unsigned w)
 {
     shard *sh = &e->shards[w];
-    job *j = lec__media_job_new(m, NULL, JOB_LEG_OUT, e->name);
+    job *j = lec__job_new(m, NULL, e->name, lec__job_run_leg_out, pipe_out_done);
     lec_sfu_leg_out *o = j ? calloc(1, sizeof *o) : NULL;
     if (!o || lec_pipes_connect(m->pipes, e->worker, w)) {
         free(o);
         if (j)
-            lec__media_job_free(j);
+            lec__job_free(j);
         return;
     }
     snprintf(o->stream, sizeof o->stream, "%s", e->name);
@@ -76,18 +83,17 @@ static void open_shard(lec_media *m, stream_ent *e, unsigned w)
     o->pipe = true;
     o->pipe_worker = w;
     j->leg_out = o;
-    j->shard = true;
     j->worker = e->worker;
     sh->state = SHARD_OPENING;
     sh->leg_id = o->leg_id;
     sh->idle_since = 0;
     LEC_DEBUG(&m->node->log, MOD, "stream %s: opening a shard on worker %u", e->name, w);
-    lec__media_post_job(m, j);
+    lec__job_post(j);
 }
 
 void lec__shards_view(lec_media *m, job *j)
 {
-    stream_ent *e = lec__media_stream_find(m, j->stream);
+    stream_ent *e = lec__streams_find(m, j->stream);
     unsigned n = nworkers(m), home = e ? e->worker : j->worker;
     uint32_t spread = m->node->cfg->worker_spread;
     j->placed = true;
@@ -122,7 +128,7 @@ void lec__shards_view(lec_media *m, job *j)
 
 void lec__shards_view_done(lec_media *m, job *j)
 {
-    stream_ent *e = lec__media_stream_find(m, j->stream);
+    stream_ent *e = lec__streams_find(m, j->stream);
     if (e && e->shards[j->worker].pending)
         e->shards[j->worker].pending--;
     if (j->res.status != 201 && m->wload[j->worker])
@@ -148,76 +154,62 @@ static void release_waiting(lec_media *m, stream_ent *e, unsigned w, bool opened
 
 static void close_shard(lec_media *m, stream_ent *e, unsigned w, const char *why)
 {
-    job *j = lec__media_job_new(m, NULL, JOB_LEG_CLOSE, e->name);
-    if (!j)
-        return;
-    j->shard = true;
-    j->worker = w;
-    j->leg_id = 0; /* the shard's room: its pipe says BYE to the home */
     e->shards[w].state = SHARD_CLOSING;
     LEC_DEBUG(&m->node->log, MOD, "stream %s: closing the shard on worker %u (%s)", e->name, w,
               why);
-    lec__media_post_job(m, j);
+    close_pipe_end(m, e, w, 0);
 }
 
-void lec__shards_job_done(lec_media *m, job *j)
+/* The home's end of a pipe is open (or not): the shard's room next. */
+static void pipe_out_done(job *j)
 {
-    stream_ent *e = lec__media_stream_find(m, j->stream);
-    if (j->kind == JOB_LEG_OUT) {
-        unsigned w = j->leg_out->pipe_worker;
-        if (!e)
-            return;
-        shard *sh = &e->shards[w];
-        const lec_sfu_leg_out *o = j->leg_out;
-        job *in = o->error || j->rc ? NULL : lec__media_job_new(m, NULL, JOB_LEG_IN, e->name);
-        lec_sfu_leg_in *q = in ? calloc(1, sizeof *q) : NULL;
-        if (!q) {
-            if (in)
-                lec__media_job_free(in);
-            if (!o->error && !j->rc) { /* no memory here: close the home's end */
-                job *c = lec__media_job_new(m, NULL, JOB_LEG_CLOSE, e->name);
-                if (c) {
-                    c->shard = true;
-                    c->worker = e->worker;
-                    c->leg_id = o->leg_id;
-                    lec__media_post_job(m, c);
-                }
-            }
-            LEC_DEBUG(&m->node->log, MOD, "stream %s: no shard on worker %u: %s", e->name, w,
-                      o->error ? o->reason : "out of memory");
-            sh->state = SHARD_NONE;
-            release_waiting(m, e, w, false);
-            return;
-        }
-        snprintf(q->stream, sizeof q->stream, "%s", e->name);
-        snprintf(q->source, sizeof q->source, "worker %u", e->worker);
-        q->leg_id = o->leg_id;
-        q->source_tag = o->source_tag;
-        memcpy(q->tracks, o->tracks, sizeof q->tracks);
-        q->ntracks = o->ntracks;
-        q->depth = o->depth;
-        q->pipe = true;
-        q->pipe_worker = e->worker;
-        in->leg_in = q;
-        in->shard = true;
-        in->worker = w;
-        sh->state = SHARD_OPEN;
-        sh->idle_since = now();
-        lec__media_post_job(m, in);
-        release_waiting(m, e, w, true); /* behind the pipe on the same queue */
-        LEC_INFO(&m->node->log, MOD, "stream %s: viewers spread to worker %u", e->name, w);
+    lec_media *m = j->m;
+    stream_ent *e = lec__streams_find(m, j->stream);
+    unsigned w = j->leg_out->pipe_worker;
+    if (!e)
+        return;
+    shard *sh = &e->shards[w];
+    const lec_sfu_leg_out *o = j->leg_out;
+    job *in = o->error || j->rc ? NULL
+                                : lec__job_new(m, NULL, e->name, lec__job_run_leg_in, pipe_in_done);
+    lec_sfu_leg_in *q = in ? calloc(1, sizeof *q) : NULL;
+    if (!q) {
+        if (in)
+            lec__job_free(in);
+        if (!o->error && !j->rc) /* no memory here: close the home's end */
+            close_pipe_end(m, e, e->worker, o->leg_id);
+        LEC_DEBUG(&m->node->log, MOD, "stream %s: no shard on worker %u: %s", e->name, w,
+                  o->error ? o->reason : "out of memory");
+        sh->state = SHARD_NONE;
+        release_waiting(m, e, w, false);
         return;
     }
-    if (j->kind == JOB_LEG_IN && j->rc && e) {
+    snprintf(q->stream, sizeof q->stream, "%s", e->name);
+    snprintf(q->source, sizeof q->source, "worker %u", e->worker);
+    q->leg_id = o->leg_id;
+    q->source_tag = o->source_tag;
+    memcpy(q->tracks, o->tracks, sizeof q->tracks);
+    q->ntracks = o->ntracks;
+    q->depth = o->depth;
+    q->pipe = true;
+    q->pipe_worker = e->worker;
+    in->leg_in = q;
+    in->worker = w;
+    sh->state = SHARD_OPEN;
+    sh->idle_since = now();
+    lec__job_post(in);
+    release_waiting(m, e, w, true); /* behind the pipe on the same queue */
+    LEC_INFO(&m->node->log, MOD, "stream %s: viewers spread to worker %u", e->name, w);
+}
+
+/* The shard's room is open on its worker (or not). */
+static void pipe_in_done(job *j)
+{
+    stream_ent *e = lec__streams_find(j->m, j->stream);
+    if (j->rc && e) {
         /* The shard's room could not be made: close the home's end (its
          * LEG_GONE resets the shard). */
-        job *c = lec__media_job_new(m, NULL, JOB_LEG_CLOSE, e->name);
-        if (c) {
-            c->shard = true;
-            c->worker = e->worker;
-            c->leg_id = j->leg_in->leg_id;
-            lec__media_post_job(m, c);
-        }
+        close_pipe_end(j->m, e, e->worker, j->leg_in->leg_id);
         e->shards[j->worker].state = SHARD_CLOSING;
     }
 }
@@ -312,7 +304,7 @@ void lec__shards_stop(lec_media *m)
                 e->shards[w].waiting = j->next_waiting;
                 lec_http_resp_error(&j->ex->resp, 503, "this node is shutting down");
                 lec_http_ex_finish(j->ex);
-                lec__media_job_free(j);
+                lec__job_free(j);
             }
     if (m->has_shard_timer) {
         uv_timer_stop(&m->shard_timer);

@@ -16,7 +16,7 @@ static void stream_status_get(lec_http_ex *ex)
 {
     lec_media *m = ex->ud;
     const char *name = lec_http_req_param(ex->req, "stream");
-    const stream_ent *e = name ? lec__media_stream_find(m, name) : NULL;
+    const stream_ent *e = name ? lec__streams_find(m, name) : NULL;
     lec_jw w;
     lec_http_resp_json(&ex->resp, 200, &w);
     lec_jw_obj_open(&w);
@@ -98,14 +98,21 @@ static void streams_get(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
+static void stats_run(job *j, lec_sfu *sfu)
+{
+    j->rc = lec_sfu_session_stats_get(sfu, j->id, &j->stats);
+}
+
+static void stats_done(job *j);
+
 /* GET /v1/sessions/<id>: its counters, copied on its worker.  Knowing the
  * id is the capability, as for the session's resource URL. */
 static void session_get(lec_http_ex *ex)
 {
     lec_media *m = ex->ud;
     const char *id = lec_http_req_param(ex->req, "session");
-    sess_ent *s = id ? lec__media_session_find(m, id) : NULL;
-    job *j = s ? lec__media_job_new(m, ex, JOB_STATS, s->stream) : NULL;
+    sess_ent *s = id ? lec__sessions_find(m, id) : NULL;
+    job *j = s ? lec__job_new(m, ex, s->stream, stats_run, stats_done) : NULL;
     if (!j) {
         lec_http_resp_error(&ex->resp, s ? 500 : 404, s ? "out of memory" : "no such session");
         lec_http_ex_finish(ex);
@@ -113,7 +120,7 @@ static void session_get(lec_http_ex *ex)
     }
     snprintf(j->id, sizeof j->id, "%s", id);
     j->worker = s->worker;
-    lec__media_post_job(m, j);
+    lec__job_post(j);
 }
 
 static void num(lec_jw *w, const char *key, uint64_t v)
@@ -122,11 +129,13 @@ static void num(lec_jw *w, const char *key, uint64_t v)
     lec_jw_uint(w, v);
 }
 
-void lec__media_status_job_done(lec_media *m, job *j)
+static void stats_done(job *j)
 {
     lec_http_ex *ex = j->ex;
+    if (!ex) /* the worker was gone: answered 503 already */
+        return;
     const lec_sfu_session_stats *st = &j->stats;
-    const sess_ent *s = lec__media_session_find(m, j->id);
+    const sess_ent *s = lec__sessions_find(j->m, j->id);
     if (j->rc || !s) {
         lec_http_resp_error(&ex->resp, 404, "no such session");
         lec_http_ex_finish(ex);

@@ -1,0 +1,104 @@
+/*
+ * Jobs (media_int.h): work for one worker's engine, and its completion on
+ * the main loop, in the shape of libuv's uv_work_t.  A job carries its
+ * own `run` (on the worker, with that worker's engine) and `done` (back
+ * on the main loop), so a new kind of work is written in the one file
+ * that needs it; nothing here knows the kinds.
+ *
+ * `done` runs exactly once: after `run`, through the main loop's queue,
+ * or at once when the worker cannot take the job (it is stopping): then
+ * `run` never ran, an exchange the job carried has been answered 503 and
+ * taken off it, and j->rc is LEC_ERR_CLOSED.  A job without `done` ends
+ * on its worker.  The job and the payloads it names are freed after
+ * `done` returns, and the stream directory collects what is unused.
+ */
+#include "base/err.h"
+#include "node/media_int.h"
+#include "node/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+job *lec__job_new(lec_media *m, lec_http_ex *ex, const char *stream, job_run_fn run,
+                  job_done_fn done)
+{
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->m = m;
+    j->ex = ex;
+    j->run = run;
+    j->done = done;
+    snprintf(j->stream, sizeof j->stream, "%s", stream);
+    j->worker = lec__streams_home(m, stream);
+    return j;
+}
+
+void lec__job_free(job *j)
+{
+    if (!j)
+        return;
+    free(j->res.answer);
+    free(j->offer);
+    free(j->frag);
+    free(j->leg_out);
+    free(j->leg_in);
+    free(j->ctx);
+    free(j);
+}
+
+static void on_done(void *arg)
+{
+    job *j = arg;
+    lec_media *m = j->m;
+    j->done(j);
+    lec__job_free(j);
+    lec__streams_gc(m); /* what the job ended may have been a stream's last use */
+}
+
+static void on_run(void *arg)
+{
+    job *j = arg;
+    j->run(j, j->m->sfus[j->worker]);
+    if (!j->done) {
+        lec__job_free(j);
+        return;
+    }
+    if (lec_msgq_post(&j->m->node->mainq, on_done, j))
+        lec__job_free(j); /* the main loop is gone (shutdown): nobody waits for the answer */
+}
+
+void lec__job_post(job *j)
+{
+    if (!lec_worker_post(&j->m->node->workers[j->worker], on_run, j))
+        return;
+    if (j->ex) {
+        lec_http_resp_error(&j->ex->resp, 503, "the media worker is not available");
+        lec_http_ex_finish(j->ex);
+        j->ex = NULL;
+    }
+    j->rc = LEC_ERR_CLOSED;
+    j->res.status = 503;
+    lec_media *m = j->m;
+    if (j->done)
+        j->done(j);
+    lec__job_free(j);
+    lec__streams_gc(m);
+}
+
+/* The engine calls most kinds share (the cascade's legs and the pipes of
+ * shards.c: the same engine calls, different completions). */
+void lec__job_run_leg_out(job *j, lec_sfu *sfu)
+{
+    lec_sfu_leg_out_open(sfu, j->leg_out);
+}
+
+void lec__job_run_leg_in(job *j, lec_sfu *sfu)
+{
+    j->rc = lec_sfu_leg_in_open(sfu, j->leg_in);
+}
+
+void lec__job_run_leg_close(job *j, lec_sfu *sfu)
+{
+    lec_sfu_leg_close(sfu, j->stream, j->leg_id);
+}
