@@ -8,22 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct block {
+    lec_cidr cidr;
+    char *region; /* our copy */
+} block;
+
 struct lec_geo {
     MMDB_s mmdb;
     bool has_mmdb;
-    lec_cidr_region *cidr;
+    block *cidr;
     size_t ncidr;
 };
 
-lec_geo *lec_geo_open(const lec_config *cfg, const char **why)
+lec_geo *lec_geo_open(const lec_geo_cfg *cfg, const char **why)
 {
     lec_geo *g = calloc(1, sizeof *g);
     if (!g) {
         *why = "out of memory";
         return NULL;
     }
-    if (cfg->geo.mmdb) {
-        int rc = MMDB_open(cfg->geo.mmdb, MMDB_MODE_MMAP, &g->mmdb);
+    if (cfg->mmdb) {
+        int rc = MMDB_open(cfg->mmdb, MMDB_MODE_MMAP, &g->mmdb);
         if (rc != MMDB_SUCCESS) {
             *why = MMDB_strerror(rc);
             free(g);
@@ -31,7 +36,7 @@ lec_geo *lec_geo_open(const lec_config *cfg, const char **why)
         }
         g->has_mmdb = true;
     }
-    g->ncidr = cfg->geo.cidr_regions.n;
+    g->ncidr = cfg->nblocks;
     if (g->ncidr) {
         g->cidr = calloc(g->ncidr, sizeof *g->cidr);
         if (!g->cidr) {
@@ -40,8 +45,8 @@ lec_geo *lec_geo_open(const lec_config *cfg, const char **why)
             return NULL;
         }
         for (size_t i = 0; i < g->ncidr; i++) {
-            g->cidr[i].cidr = cfg->geo.cidr_regions.v[i].cidr;
-            g->cidr[i].region = strdup(cfg->geo.cidr_regions.v[i].region);
+            g->cidr[i].cidr = cfg->blocks[i].cidr;
+            g->cidr[i].region = strdup(cfg->blocks[i].region);
         }
     }
     return g;

@@ -8,7 +8,8 @@
 #define LEC_GEO_GEO_H
 
 #include "base/addr.h"
-#include "config/config.h"
+
+#include <stddef.h>
 
 #include <stdbool.h>
 
@@ -21,9 +22,22 @@ typedef struct lec_geo_result {
     char source[16]; /* "cidr", "mmdb" or "" */
 } lec_geo_result;
 
-/* Opens geo.mmdb if configured (failures are logged by the caller from
- * *why) and copies the CIDR table.  NULL with *why set on failure. */
-lec_geo *lec_geo_open(const lec_config *cfg, const char **why);
+/* What a geo needs, borrowed for lec_geo_open (the node fills it from
+ * geo.mmdb and geo.cidr_regions; geo knows nothing of the config). */
+typedef struct lec_geo_block {
+    lec_cidr cidr;
+    const char *region;
+} lec_geo_block;
+
+typedef struct lec_geo_cfg {
+    const char *mmdb; /* NULL: none */
+    const lec_geo_block *blocks;
+    size_t nblocks;
+} lec_geo_cfg;
+
+/* Opens cfg->mmdb if set (failures are logged by the caller from *why)
+ * and copies the CIDR table.  NULL with *why set on failure. */
+lec_geo *lec_geo_open(const lec_geo_cfg *cfg, const char **why);
 void lec_geo_close(lec_geo *g);
 void lec_geo_lookup(const lec_geo *g, const lec_ip *ip, lec_geo_result *out);
 

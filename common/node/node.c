@@ -25,7 +25,25 @@ static void apply_log_config(lec_node *node)
 {
     lec_log_set_level(&node->log, node->cfg->log.level);
     lec_log_set_format(&node->log, node->cfg->log.format);
-    node->log.node = node->cfg->node.id;
+    /* Workers read log.node while they log: it points at the node's own
+     * copy, set once (node.id needs a restart), never at a config that a
+     * reload frees. */
+    if (!node->log.node) {
+        snprintf(node->id, sizeof node->id, "%s", node->cfg->node.id ? node->cfg->node.id : "");
+        node->log.node = node->id;
+    }
+}
+
+/* Files named by the config whose contents may change under the same
+ * config: auth token files and the geo database.  Re-read on every
+ * SIGHUP, so a revoked token is refused without a restart. */
+static void reload_files(lec_node *node)
+{
+    lec__node_load_tokens(node); /* a broken file keeps the old tokens */
+    if (node->media)
+        lec_media_load_tokens(node->media);
+    if (node->steering)
+        lec_steering_reload(node->steering);
 }
 
 /* ---- stop ------------------------------------------------------------- */
@@ -146,8 +164,9 @@ static void reload(lec_node *node)
     lec_sbuf_free(&errs);
     int changed = lec_config_diff(node->cfg, next, log_changed, node);
     if (changed <= 0) {
-        LEC_INFO(&node->log, MOD, "reload: no change");
         lec_config_free(next);
+        reload_files(node);
+        LEC_INFO(&node->log, MOD, "reload: no config change; token files and geo read again");
         return;
     }
     lec_config *prev = node->cfg;
@@ -156,7 +175,7 @@ static void reload(lec_node *node)
     node->cfg = next;
     apply_log_config(node);
     node->drain_timeout = next->node.drain_timeout;
-    lec__node_load_tokens(node); /* a broken file keeps the old tokens */
+    reload_files(node);
     lec_http_server_cfg hc;
     lec_http_server_cfg_from(&hc, next);
     lec_http_server_configure(node->http, &hc);

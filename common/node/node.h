@@ -66,6 +66,7 @@ struct lec_node {
             cluster_nodes[2], uptime, egress_capacity, viewers_capacity, publishers, viewers;
         lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */
     } m;
+    char id[65]; /* node.id (restart-only): the log's, never reallocated */
     bool draining;
     bool shutting_down; /* SIGTERM/SIGINT seen: drain, then stop */
     bool stopping;

@@ -247,16 +247,46 @@ static void steer_get(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
+/* A geo from the node's config (geo.mmdb, geo.cidr_regions); NULL logged. */
+static lec_geo *geo_from(lec_node *node)
+{
+    const lec_config *cfg = node->cfg;
+    size_t n = cfg->geo.cidr_regions.n;
+    lec_geo_block *blocks = n ? calloc(n, sizeof *blocks) : NULL;
+    const char *why = "out of memory";
+    lec_geo *g = NULL;
+    if (!n || blocks) {
+        for (size_t i = 0; i < n; i++)
+            blocks[i] = (lec_geo_block){cfg->geo.cidr_regions.v[i].cidr,
+                                        cfg->geo.cidr_regions.v[i].region};
+        lec_geo_cfg gc = {.mmdb = cfg->geo.mmdb, .blocks = blocks, .nblocks = n};
+        g = lec_geo_open(&gc, &why);
+    }
+    free(blocks);
+    if (!g)
+        LEC_ERROR(&node->log, MOD, "geo.mmdb %s: %s", cfg->geo.mmdb ? cfg->geo.mmdb : "-", why);
+    return g;
+}
+
+void lec_steering_reload(lec_steering *s)
+{
+    lec_geo *g = geo_from(s->node);
+    if (!g) {
+        LEC_ERROR(&s->node->log, MOD, "reload: the geo settings stay as they were");
+        return;
+    }
+    lec_geo_close(s->geo);
+    s->geo = g;
+}
+
 lec_steering *lec_steering_start(lec_node *node)
 {
     lec_steering *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->node = node;
-    const char *why = "";
-    s->geo = lec_geo_open(node->cfg, &why);
+    s->geo = geo_from(node);
     if (!s->geo) {
-        LEC_ERROR(&node->log, MOD, "geo.mmdb %s: %s", node->cfg->geo.mmdb, why);
         free(s);
         return NULL;
     }

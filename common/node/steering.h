@@ -15,6 +15,9 @@ typedef struct lec_steering lec_steering;
 
 lec_steering *lec_steering_start(struct lec_node *node);
 void lec_steering_free(lec_steering *s);
+/* After a reload: geo.mmdb and geo.cidr_regions read again (a database
+ * that fails to open keeps the running one, logged). */
+void lec_steering_reload(lec_steering *s);
 /* For POST /whep/<stream>: true when it answered (307 or 503) and the
  * exchange is finished; false to serve the viewer here. */
 bool lec_steering_redirect(lec_steering *s, lec_http_ex *ex, const char *stream);

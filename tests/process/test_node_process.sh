@@ -67,11 +67,12 @@ pass "bad config: file:line: key: reason, exit $rc"
 
 # --- a good config, a running node
 printf '# operators\nadmin-secret-token\n' > "$work/admin-tokens"
+printf 'teacher-a\n' > "$work/publish-tokens"
 cat > "$work/good.yaml" <<YAML
 node: {id: origin-test, role: origin, region: eu-central-1, drain_timeout: 5s}
 workers: 2
 http: {listen: 127.0.0.1:0}
-auth: {admin_tokens_file: $work/admin-tokens}
+auth: {admin_tokens_file: $work/admin-tokens, publish_tokens_file: $work/publish-tokens}
 log: {level: info, format: json}
 YAML
 "$origin" -c "$work/good.yaml" > "$work/log" 2>&1 &
@@ -110,6 +111,25 @@ grep -q 'lectern_http_requests_total{route="unmatched",code="405"} 1' "$work/met
 grep -q '^lectern_build_info{version="' "$work/metrics.txt" || fail "build_info"
 grep -q '^process_resident_memory_bytes [1-9]' "$work/metrics.txt" || fail "process metrics"
 pass "/metrics passes promtool check metrics"
+
+# --- SIGHUP re-reads the token files even when the config is unchanged:
+# a revoked teacher token is refused, the new one taken, without a restart
+whip() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $1" \
+  -H 'Content-Type: application/sdp' --data 'v=0' "http://127.0.0.1:$port/whip/class"; }
+[ "$(whip teacher-a)" = 400 ] || fail "teacher-a before the reload: $(whip teacher-a)"
+[ "$(whip teacher-b)" = 401 ] || fail "teacher-b before the reload"
+printf 'teacher-b\n' > "$work/publish-tokens"
+printf 'admin-two\n' > "$work/admin-tokens"
+kill -HUP "$pid"
+for _ in $(seq 1 30); do grep -q 'reload: no config change' "$work/log" && break; sleep 0.1; done
+grep -q 'reload: no config change' "$work/log" || fail "SIGHUP with an unchanged config"
+[ "$(whip teacher-a)" = 401 ] || fail "the revoked teacher-a still publishes: $(whip teacher-a)"
+[ "$(whip teacher-b)" = 400 ] || fail "teacher-b after the reload: $(whip teacher-b)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer admin-secret-token' "http://127.0.0.1:$port/v1/admin/drain")
+[ "$code" = 401 ] || fail "the revoked admin token still drains: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H 'Authorization: Bearer admin-two' "http://127.0.0.1:$port/v1/admin/drain")
+[ "$code" = 200 ] || fail "the new admin token: $code"
+pass "SIGHUP: token files re-read with the config unchanged (revoked tokens refused)"
 
 # --- SIGHUP: a live change applies, a restart-only change is reported
 sed -i 's/level: info/level: debug/; s/id: origin-test/id: origin-renamed/' "$work/good.yaml"

@@ -2,6 +2,7 @@
  * before a real MaxMind database written by tests/support/make_test_mmdb.pl;
  * records without a location, misses, a corrupt database. */
 #include "testdata.h"
+#include "config/config.h"
 #include "geo/geo.h"
 
 #include <stdio.h>
@@ -16,7 +17,12 @@ static lec_geo *open_geo(const char *yaml, const char **why)
     if (rc)
         fail_msg("%s", errs.data);
     lec_sbuf_free(&errs);
-    lec_geo *g = lec_geo_open(cfg, why);
+    lec_geo_block blocks[8];
+    lec_geo_cfg gc = {.mmdb = cfg->geo.mmdb, .blocks = blocks};
+    for (size_t i = 0; i < cfg->geo.cidr_regions.n && i < 8; i++)
+        blocks[gc.nblocks++] = (lec_geo_block){cfg->geo.cidr_regions.v[i].cidr,
+                                               cfg->geo.cidr_regions.v[i].region};
+    lec_geo *g = lec_geo_open(&gc, why);
     lec_config_free(cfg); /* the geo keeps its own copies */
     return g;
 }
