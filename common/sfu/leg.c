@@ -6,10 +6,13 @@
  * gets media once the requester's first packet proves its end is ready
  * (then from the GOP cache), and its RTCP (NACK, PLI, RR) is a viewer's.
  * Upstream (we are the requester): the leg is the room's publisher; its
- * first packet makes the stream live here.  Both ends keep the leg alive
- * with small RTCP packets; an upstream leg quiet for a second is reported
+ * first packet makes the stream live here.  What the leg protocol decides
+ * (keepalives, when media starts, silence, what a BYE means, how many BYEs
+ * to send) is the sans-I/O core media/leg_proto.h, tested in virtual time
+ * (tests/unit/media/test_leg_protocol.c); this file carries its packets
+ * and acts on its events: an upstream leg quiet for a second is reported
  * (the node re-sources it; viewers stay), a downstream one quiet for ten
- * is dropped.  A BYE on a leg means the stream ended at the publisher.
+ * is dropped, a BYE ends the stream (upstream) or the leg (downstream).
  *
  * A pipe (relay/pipes.h) is a leg between two workers of this node, for a
  * stream whose viewers spread over them: the same protocol in the clear
@@ -28,11 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MOD          "relay"
-#define UP_SILENCE   (1 * LEC_S)
-#define DOWN_SILENCE (10 * LEC_S)
-#define KEEPALIVE    (250 * LEC_MS)
-#define LEG_BUF      (LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER)
+#define MOD     "relay"
+#define LEG_BUF (LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER)
 
 static leg **bucket(lec_sfu *s, uint64_t tag)
 {
@@ -56,7 +56,7 @@ static void leg_send(leg *l, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
     if (l->pipe) {
         if (s->env.pipes)
             lec_pipes_send(s->env.pipes, s->env.worker, l->peer_worker, l->tx_tag, pkt, len);
-        l->last_tx = lec__sfu_now();
+        lec_leg_proto_sent(&l->proto, lec__sfu_now());
         return;
     }
     if (!s->env.relay)
@@ -66,7 +66,7 @@ static void leg_send(leg *l, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
     if (rc)
         return;
     lec_relay_send(s->env.relay, &l->peer, l->tx_tag, pkt, len);
-    l->last_tx = lec__sfu_now();
+    lec_leg_proto_sent(&l->proto, lec__sfu_now());
 }
 
 void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap)
@@ -87,6 +87,13 @@ static void leg_send_small(leg *l, bool bye)
     size_t n = bye ? lec_rtcp_build_bye(b, 64, ssrc) : lec_rtcp_build_rr(b, 64, ssrc, NULL, 0);
     if (n)
         leg_send(l, b, n, sizeof b, true);
+}
+
+/* As many BYEs as the protocol says for why this end stops. */
+static void leg_send_byes(leg *l, lec_leg_stop why)
+{
+    for (unsigned n = lec_leg_proto_byes(&l->proto, why); n; n--)
+        leg_send_small(l, true);
 }
 
 static void leg_unlink(leg *l)
@@ -142,8 +149,7 @@ static void down_close(leg *l, const char *why)
 void lec__legs_end_downs(room *r)
 {
     while (r->downs) {
-        leg_send_small(r->downs, true);
-        leg_send_small(r->downs, true); /* BYE twice: the leg may lose one */
+        leg_send_byes(r->downs, LEC_LEG_STOP_STREAM_ENDED);
         down_close(r->downs, "the stream ended");
     }
 }
@@ -224,56 +230,56 @@ static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_
 {
     lec_tstamp now = lec__sfu_now();
     room *r = l->room;
-    l->last_rx = now;
-    l->silent_reported = false;
+    bool rtcp = c == LEC_PKT_RTCP;
+    unsigned ev = lec_leg_proto_rx(&l->proto, rtcp && has_bye(pkt, len), now);
     if (l->upstream) {
-        if (c == LEC_PKT_RTP) {
+        if (ev & LEC_LEG_HEARD)
+            LEC_INFO(s->env.log, MOD, "stream %s: the leg from %s is heard again", r->stream,
+                     l->peer_node);
+        if (ev & LEC_LEG_ENDED) {
+            up_end(r, "the stream ended");
+        } else if (c == LEC_PKT_RTP) {
             if (!r->live) {
                 r->live = true;
                 lec__sfu_emit(s, LEC_SFU_STREAM_LIVE, r->stream, NULL, 0);
             }
             lec_room_publisher_rtp(&r->core, pkt, len, now);
-        } else if (has_bye(pkt, len)) {
-            up_end(r, "the stream ended");
-        } else {
+        } else if (rtcp) {
             lec_room_publisher_rtcp(&r->core, pkt, len, now);
         }
         return;
     }
-    if (c != LEC_PKT_RTCP)
-        return; /* a requester sends no media */
-    if (has_bye(pkt, len)) {
+    if (ev & LEC_LEG_CLOSED) {
         down_close(l, "the requester closed it");
         return;
     }
-    if (!l->started) { /* its first packet: the far end listens */
-        l->started = true;
+    if (ev & LEC_LEG_STARTED) /* its first packet: the far end listens */
         lec_room_viewer_ready(&r->core, l->vid, now);
-    }
-    lec_room_viewer_rtcp(&r->core, l->vid, pkt, len, now);
+    if (rtcp) /* a requester sends no media */
+        lec_room_viewer_rtcp(&r->core, l->vid, pkt, len, now);
 }
 
 void lec__legs_tick(room *r, lec_tstamp now)
 {
     lec_sfu *s = r->sfu;
     leg *u = r->up;
-    if (u && !u->pipe && !u->silent_reported &&
-        now - (u->last_rx ? u->last_rx : u->created) >= UP_SILENCE) {
-        u->silent_reported = true;
+    unsigned ev = u ? lec_leg_proto_tick(&u->proto, now, NULL) : 0;
+    if (ev & LEC_LEG_SILENT) {
         LEC_WARN(s->env.log, MOD, "stream %s: the leg from %s is silent", r->stream, u->peer_node);
-        lec_sfu_event ev = {
+        lec_sfu_event e = {
             .kind = LEC_SFU_LEG_SILENT, .leg_id = u->rx_tag, .worker = s->env.worker};
-        snprintf(ev.stream, sizeof ev.stream, "%s", r->stream);
+        snprintf(e.stream, sizeof e.stream, "%s", r->stream);
         if (s->env.event)
-            s->env.event(s->env.ud, &ev);
+            s->env.event(s->env.ud, &e);
     }
-    if (u && now - u->last_tx >= KEEPALIVE)
+    if (ev & LEC_LEG_KEEPALIVE)
         leg_send_small(u, false);
     for (leg *l = r->downs, *next; l; l = next) {
         next = l->next_down;
-        if (now - (l->last_rx ? l->last_rx : l->created) >= DOWN_SILENCE)
+        ev = lec_leg_proto_tick(&l->proto, now, NULL);
+        if (ev & LEC_LEG_CLOSED)
             down_close(l, "the requester went quiet");
-        else if (now - l->last_tx >= KEEPALIVE)
+        else if (ev & LEC_LEG_KEEPALIVE)
             leg_send_small(l, false);
     }
 }
@@ -302,7 +308,8 @@ static leg *leg_new(lec_sfu *s, room *r, bool upstream, const leg_ident *id)
         return NULL;
     l->room = r;
     l->upstream = upstream;
-    l->created = lec__sfu_now();
+    /* Pipes report no silence: the node closes an idle shard itself. */
+    lec_leg_proto_init(&l->proto, NULL, upstream, !id->pipe, lec__sfu_now());
     l->rx_tag = id->rx_tag;
     l->tx_tag = id->tx_tag;
     l->leg_id = id->leg_id;
@@ -417,7 +424,7 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
     int rc = same ? 0 : lec_room_set_track_specs(&r->core, specs, q->ntracks);
     leg *old = r->up;
     if (old) {
-        leg_send_small(old, true); /* the old source frees its end now, if alive */
+        leg_send_byes(old, LEC_LEG_STOP_LEAVING); /* the old source frees its end now, if alive */
         leg_unlink(old);
         leg_free(old);
     }
@@ -450,7 +457,7 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
          * of the stream's life itself. */
         r->live = true;
     }
-    lec_room_publisher_ready(&r->core, l->created);
+    lec_room_publisher_ready(&r->core, l->proto.created);
     leg_send_small(l, false); /* hello: the source starts sending */
     char a[LEC_ADDR_STRLEN];
     if (q->pipe)
@@ -470,7 +477,7 @@ void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id)
         return;
     if (!leg_id) {
         if (r->up)
-            leg_send_small(r->up, true);
+            leg_send_byes(r->up, LEC_LEG_STOP_LEAVING);
         up_end(r, "no viewers left");
         return;
     }
@@ -490,8 +497,7 @@ void lec__leg_free_all(lec_sfu *s)
     for (unsigned b = 0; b < LEG_BUCKETS; b++)
         while (s->legs[b]) {
             leg *l = s->legs[b];
-            if (l->upstream)
-                leg_send_small(l, true);
+            leg_send_byes(l, LEC_LEG_STOP_SHUTDOWN);
             leg_unlink(l);
             leg_free(l);
         }

@@ -5,6 +5,7 @@
 #ifndef LEC_SFU_SFU_INT_H
 #define LEC_SFU_SFU_INT_H
 
+#include "media/leg_proto.h"
 #include "media/room.h"
 #include "peer/peer.h"
 #include "sfu/sfu.h"
@@ -77,9 +78,7 @@ struct leg {
     lec_srtp *tx, *rx;
     room *room;
     uint32_t vid; /* downstream: its id in the room */
-    lec_tstamp created, last_rx, last_tx;
-    bool started;         /* downstream: the requester has been heard, media flows */
-    bool silent_reported; /* upstream: LEC_SFU_LEG_SILENT sent for this quiet spell */
+    lec_leg_proto proto; /* keepalive, start, silence, BYE (media/leg_proto.h) */
     uint64_t auth_failures;
     char peer_node[65];
     leg *next;      /* in the sfu's bucket for rx_tag */
