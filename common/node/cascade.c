@@ -40,9 +40,9 @@
 #define MAX_WAITING    512
 #define TIMER_MS       250
 
-static lec_tstamp now(void)
+static lec_tstamp now(const lec_media *m)
 {
-    return lec_clock_now(lec_sys_clock());
+    return lec_clock_now(m->node->clock); /* the node's: nothing here reads a clock */
 }
 
 static lec_bus *bus_of(lec_media *m)
@@ -233,7 +233,7 @@ static void pull(lec_media *m, stream_ent *e)
     e->pulling = true;
     e->leg_id = ctx->leg_id;
     if (!e->pull_started)
-        e->pull_started = now();
+        e->pull_started = now(m);
     LEC_INFO(&m->node->log, MOD, "stream %s: asking %s for a leg (depth %u, %s RTT %.1f ms%s)",
              e->name, ctx->source, p.depth, p.measured ? "measured" : "estimated",
              p.cost_us / 1000.0, p.preferred ? ", preferred" : "");
@@ -334,7 +334,7 @@ static void leg_in_done(job *j)
     }
     e->pulled = true;
     if (!e->viewers && !e->legs && !e->idle_since)
-        e->idle_since = now();
+        e->idle_since = now(m);
     /* The stream goes live here with the leg's first packet (an event). */
 }
 
@@ -350,7 +350,7 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
                      "stream %s: relayed from %s, depth %u, %.0f ms after "
                      "the pull began",
                      e->name, e->source, e->depth,
-                     e->pull_started ? (double)(now() - e->pull_started) / LEC_MS : 0.0);
+                     e->pull_started ? (double)(now(m) - e->pull_started) / LEC_MS : 0.0);
             e->pull_started = 0;
             e->attempts = 0;
             e->nexcluded = 0;
@@ -367,7 +367,7 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
         if (e->viewers || e->legs)
             e->idle_since = 0;
         else if (!e->idle_since)
-            e->idle_since = now();
+            e->idle_since = now(m);
         break;
     case LEC_SFU_LEG_SILENT:
         if (e->pulled && ev->leg_id == e->leg_id && !e->pulling) {
@@ -375,7 +375,7 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
                      e->source);
             e->attempts = 0;
             e->nexcluded = 0;
-            e->pull_started = now();
+            e->pull_started = now(m);
             exclude(e, e->source);
             pull(m, e);
         }
@@ -536,7 +536,7 @@ static void close_leg(lec_media *m, stream_ent *e, const char *why)
 static void on_timer(uv_timer_t *t)
 {
     lec_media *m = t->data;
-    lec_tstamp n = now();
+    lec_tstamp n = now(m);
     lec_tstamp linger = m->node->cfg->relay.linger;
     bool collect = false;
     /* The collector runs after the walk: it may free any stream that is

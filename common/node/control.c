@@ -42,9 +42,9 @@ const lec_cluster *lec_control_view(const lec_control *c)
     return &c->view;
 }
 
-static lec_tstamp now(void)
+static lec_tstamp now(const lec_control *c)
 {
-    return lec_clock_now(lec_sys_clock());
+    return lec_clock_now(c->node->clock); /* the node's: nothing here reads a clock */
 }
 
 /* host:port for others to reach `a`; an unspecified address becomes
@@ -140,7 +140,7 @@ static void heartbeat(lec_control *c)
         return;
     lec_node_info self;
     self_info(c, &self, rtts, cap);
-    lec_tstamp t = now();
+    lec_tstamp t = now(c);
     lec_cluster_set_self(&c->view, &self, t);
     if (c->bus)
         lec_bus_publish_heartbeat(c->bus, &self);
@@ -150,7 +150,7 @@ static void heartbeat(lec_control *c)
 static void on_expire_timer(uv_timer_t *t)
 {
     lec_control *c = t->data;
-    lec_cluster_expire(&c->view, now(), on_gone, c);
+    lec_cluster_expire(&c->view, now(c), on_gone, c);
 }
 
 static void on_hb_timer(uv_timer_t *t)
@@ -168,7 +168,7 @@ static void on_pong(void *ud, const char *node, int status, lec_tstamp rtt)
 {
     lec_control *c = ud;
     if (status == 0 && !c->closing)
-        lec_cluster_rtt_sample(&c->view, node, rtt, now());
+        lec_cluster_rtt_sample(&c->view, node, rtt, now(c));
 }
 
 static void on_ping_timer(uv_timer_t *t)
@@ -186,7 +186,7 @@ static void on_ping_timer(uv_timer_t *t)
 static void on_connection(void *ud, bool connected)
 {
     lec_control *c = ud;
-    lec_cluster_freeze(&c->view, !connected, now());
+    lec_cluster_freeze(&c->view, !connected, now(c));
     if (connected)
         heartbeat(c); /* republish our full state at once */
 }
@@ -195,7 +195,7 @@ static void on_heartbeat(void *ud, const lec_msg_header *h, const lec_node_info 
 {
     (void)h;
     lec_control *c = ud;
-    lec_tstamp t = now();
+    lec_tstamp t = now(c);
     int r = lec_cluster_heartbeat(&c->view, hb, t);
     if (r == LEC_CLUSTER_JOINED || r == LEC_CLUSTER_RESTARTED) {
         if (r == LEC_CLUSTER_JOINED)
@@ -285,7 +285,7 @@ lec_control *lec_control_start(lec_node *node, const lec_control_media *media)
     c->hb_timer.data = c->ping_timer.data = c->expire_timer.data = c;
     c->open_handles = 3;
     if (node->cfg->nats.enabled) {
-        c->bus = lec_bus_new(node->loop, &node->log, lec_sys_clock(), lec_sys_wall_clock(),
+        c->bus = lec_bus_new(node->loop, &node->log, node->clock, lec_sys_wall_clock(),
                              lec_sys_rand());
         lec_bus_handlers h = {
             .connection = on_connection,
@@ -334,7 +334,7 @@ void lec_control_close(lec_control *c)
 
 void lec_control_json(lec_control *c, lec_jw *w)
 {
-    lec_cluster_json(&c->view, now(), w);
+    lec_cluster_json(&c->view, now(c), w);
     lec_jw_key(w, "bus");
     lec_jw_obj_open(w);
     lec_jw_key(w, "enabled");

@@ -68,6 +68,7 @@ static void init_run(job *j, lec_sfu *unused)
                        .port_max = cfg->ice.port_range.max,
                        .public_ip = cfg->ice.public_ip,
                        .rand = lec_sys_rand(),
+                       .clock = m->node->clock,
                        .event = sfu_event,
                        .ud = m};
     if (m->node->sfu_metrics)

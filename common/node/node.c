@@ -413,7 +413,7 @@ static int node_start(lec_node *node)
     if (!rc && node->role->setup)
         rc = node->role->setup(node);
     if (!rc) {
-        node->http = lec_http_server_new(node->loop, &node->router, &node->log, lec_sys_clock(),
+        node->http = lec_http_server_new(node->loop, &node->router, &node->log, node->clock,
                                          lec_sys_wall_clock());
         if (!node->http)
             rc = LEC_ERR_NOMEM;
@@ -464,7 +464,7 @@ static int node_run(lec_node *node)
         uv_signal_start(&node->sig_int, on_signal, SIGINT);
         uv_signal_start(&node->sig_term, on_signal, SIGTERM);
         uv_signal_start(&node->sig_hup, on_signal, SIGHUP);
-        node->started_at = lec_clock_now(lec_sys_clock());
+        node->started_at = lec_clock_now(node->clock);
         lec_sys_notify("READY=1\nSTATUS=serving");
         LEC_INFO(&node->log, MOD, "%s %s up: node %s, region %s, %u worker(s), HTTP port %u%s",
                  node->role->binary, LEC_VERSION, node->cfg->node.id, node->cfg->node.region,
@@ -529,6 +529,7 @@ int lec_node_main(int argc, char **argv, const lec_node_role *role)
         return 0;
     }
     node.cfg_path = cli.config ? strdup(cli.config) : NULL;
+    node.clock = lec_sys_clock();
     apply_log_config(&node);
     rc = node_run(&node);
     lec_config_free(node.cfg);

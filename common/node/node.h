@@ -67,6 +67,7 @@ struct lec_node {
         lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */
     } m;
     char id[65]; /* node.id (restart-only): the log's, never reallocated */
+    const lec_clock *clock; /* monotonic, for every module of the node (tests may pass their own) */
     bool draining;
     bool shutting_down; /* SIGTERM/SIGINT seen: drain, then stop */
     bool stopping;

@@ -95,7 +95,7 @@ static void collect(lec_node *node)
         }
     }
     lec_metric_set(m, 0, node->m.uptime,
-                   (int64_t)((lec_clock_now(lec_sys_clock()) - node->started_at) / LEC_S));
+                   (int64_t)((lec_clock_now(node->clock) - node->started_at) / LEC_S));
     if (!node->control)
         return;
     const lec_cluster *v = lec_control_view(node->control);

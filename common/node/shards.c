@@ -30,9 +30,9 @@
 #define SHARD_LINGER (10 * LEC_S)
 #define TIMER_MS     1000
 
-static lec_tstamp now(void)
+static lec_tstamp now(const lec_media *m)
 {
-    return lec_clock_now(lec_sys_clock());
+    return lec_clock_now(m->node->clock); /* the node's: nothing here reads a clock */
 }
 
 static unsigned nworkers(const lec_media *m)
@@ -196,7 +196,7 @@ static void pipe_out_done(job *j)
     in->leg_in = q;
     in->worker = w;
     sh->state = SHARD_OPEN;
-    sh->idle_since = now();
+    sh->idle_since = now(m);
     lec__job_post(in);
     release_waiting(m, e, w, true); /* behind the pipe on the same queue */
     LEC_INFO(&m->node->log, MOD, "stream %s: viewers spread to worker %u", e->name, w);
@@ -221,7 +221,7 @@ void lec__shards_event(lec_media *m, stream_ent *e, const lec_sfu_event *ev)
     if (ev->kind == LEC_SFU_VIEWERS) {
         shard *sh = &e->shards[ev->worker];
         sh->viewers = ev->viewers;
-        sh->idle_since = ev->viewers ? 0 : sh->idle_since ? sh->idle_since : now();
+        sh->idle_since = ev->viewers ? 0 : sh->idle_since ? sh->idle_since : now(m);
         unsigned sum = 0;
         for (unsigned w = 0; w < nworkers(m); w++)
             sum += e->shards[w].viewers;
@@ -250,7 +250,7 @@ void lec__shards_event(lec_media *m, stream_ent *e, const lec_sfu_event *ev)
 static void on_timer(uv_timer_t *t)
 {
     lec_media *m = t->data;
-    lec_tstamp n = now();
+    lec_tstamp n = now(m);
     for (stream_ent *e = m->streams; e; e = e->next)
         for (unsigned w = 0; w < nworkers(m); w++) {
             shard *sh = &e->shards[w];

@@ -111,7 +111,7 @@ static void decide(lec_steering *s, const lec_http_ex *ex, const char *stream, d
                                            cfg->regions.v[i].lon};
     const lec_cluster *view = lec_control_view(node->control);
     lec_steer_input in = {.view = view,
-                          .now = lec_clock_now(lec_sys_clock()),
+                          .now = lec_clock_now(s->node->clock),
                           .stream = stream,
                           .located = d->geo.located && !d->region[0],
                           .lat = d->geo.lat,

@@ -24,9 +24,11 @@ struct lec_peer {
     uint8_t buf[1500 + LEC_SRTP_MAX_TRAILER];
 };
 
-static lec_tstamp now(void)
+/* The clock comes with the config (the caller's: the node's system clock,
+ * a test's manual one); a config without one gets the system clock. */
+static lec_tstamp now(const lec_peer *p)
 {
-    return lec_clock_now(lec_sys_clock());
+    return lec_clock_now(p->cfg.clock ? p->cfg.clock : lec_sys_clock());
 }
 
 static void set_state(lec_peer *p, lec_peer_state st)
@@ -73,7 +75,7 @@ static void on_dtls(lec_peer *p, const uint8_t *data, size_t len)
     flush_dtls(p);
     lec_dtls_state after = lec_dtls_get_state(p->dtls);
     if (before != after) {
-        p->last_heard = now(); /* the handshake moved: it was the peer */
+        p->last_heard = now(p); /* the handshake moved: it was the peer */
         if (after == LEC_DTLS_CONNECTED)
             keyed(p);
         else if (after == LEC_DTLS_FAILED) {
@@ -113,7 +115,7 @@ static void on_packet(void *ud, const uint8_t *data, size_t len)
             p->stats.srtp_fail++;
             return;
         }
-        p->last_heard = now();
+        p->last_heard = now(p);
         if (rtcp) {
             p->stats.rtcp_in++;
             if (p->cbs.rtcp)
@@ -156,7 +158,7 @@ static void on_timer(uv_timer_t *t)
             set_state(p, LEC_PEER_FAILED);
     }
     lec_tstamp silence = p->cfg.silence_timeout ? p->cfg.silence_timeout : 30 * LEC_S;
-    if (now() - p->last_heard > silence && p->state != LEC_PEER_FAILED) {
+    if (now(p) - p->last_heard > silence && p->state != LEC_PEER_FAILED) {
         LEC_INFO(p->cfg.log, MOD, "peer silent for %.0f s: closing", (double)silence / 1e9);
         set_state(p, LEC_PEER_FAILED);
     }
@@ -168,7 +170,7 @@ static void arm_timer(lec_peer *p)
 {
     if (p->closing)
         return;
-    lec_tstamp t = now();
+    lec_tstamp t = now(p);
     lec_tstamp next = t + LEC_S; /* silence is checked every second */
     lec_tstamp d = lec_dtls_deadline(p->dtls, t);
     if (d < next)
@@ -186,7 +188,7 @@ int lec_peer_new(lec_peer **out, const lec_peer_cfg *cfg, const lec_peer_cbs *cb
     p->cfg = *cfg;
     p->cbs = *cbs;
     p->state = LEC_PEER_CONNECTING;
-    p->last_heard = now();
+    p->last_heard = now(p);
     lec_dtls_cfg dc = {.server = cfg->dtls_server, .cert = cfg->cert};
     memcpy(dc.peer_fp, cfg->remote_fp, sizeof dc.peer_fp);
     p->dtls = lec_dtls_new(&dc);

@@ -50,6 +50,7 @@ typedef struct lec_peer_cfg {
     bool dtls_server;
     uint8_t remote_fp[32];
     lec_tstamp silence_timeout; /* 0: 30 s */
+    const lec_clock *clock;     /* NULL: the system's monotonic clock */
 } lec_peer_cfg;
 
 /* 0, LEC_ERR_NOMEM, LEC_ERR_IO (no ICE port) or LEC_ERR_INTERNAL. */

@@ -56,7 +56,7 @@ static void leg_send(leg *l, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
     if (l->pipe) {
         if (s->env.pipes)
             lec_pipes_send(s->env.pipes, s->env.worker, l->peer_worker, l->tx_tag, pkt, len);
-        lec_leg_proto_sent(&l->proto, lec__sfu_now());
+        lec_leg_proto_sent(&l->proto, lec__sfu_now(s));
         return;
     }
     if (!s->env.relay)
@@ -66,7 +66,7 @@ static void leg_send(leg *l, uint8_t *pkt, size_t len, size_t cap, bool rtcp)
     if (rc)
         return;
     lec_relay_send(s->env.relay, &l->peer, l->tx_tag, pkt, len);
-    lec_leg_proto_sent(&l->proto, lec__sfu_now());
+    lec_leg_proto_sent(&l->proto, lec__sfu_now(s));
 }
 
 void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap)
@@ -228,7 +228,7 @@ static void pipe_deliver(void *ud, uint64_t tag, uint8_t *pkt, size_t len, size_
 
 static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_class c)
 {
-    lec_tstamp now = lec__sfu_now();
+    lec_tstamp now = lec__sfu_now(s);
     room *r = l->room;
     bool rtcp = c == LEC_PKT_RTCP;
     unsigned ev = lec_leg_proto_rx(&l->proto, rtcp && has_bye(pkt, len), now);
@@ -309,7 +309,7 @@ static leg *leg_new(lec_sfu *s, room *r, bool upstream, const leg_ident *id)
     l->room = r;
     l->upstream = upstream;
     /* Pipes report no silence: the node closes an idle shard itself. */
-    lec_leg_proto_init(&l->proto, NULL, upstream, !id->pipe, lec__sfu_now());
+    lec_leg_proto_init(&l->proto, NULL, upstream, !id->pipe, lec__sfu_now(s));
     l->rx_tag = id->rx_tag;
     l->tx_tag = id->tx_tag;
     l->leg_id = id->leg_id;

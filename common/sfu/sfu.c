@@ -14,7 +14,6 @@
 #include "sdp/negotiate.h"
 #include "srtp/srtp_session.h"
 #include "relay/relay.h"
-#include "sys/sys.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,9 +24,11 @@
 #define KF_INTERVAL (350 * LEC_MS) /* TOOLCHAIN.md: Chrome ignores PLIs < ~300 ms apart */
 #define TICK_MS     50
 
-static lec_tstamp now(void)
+/* The worker's clock, from the environment (the node passes the system's
+ * monotonic clock; nothing here reads a clock of its own). */
+static lec_tstamp now(const lec_sfu *s)
 {
-    return lec_clock_now(lec_sys_clock());
+    return lec_clock_now(s->env.clock);
 }
 
 static void emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
@@ -56,9 +57,9 @@ static session *find_session(lec_sfu *s, const char *id)
     return NULL;
 }
 
-lec_tstamp lec__sfu_now(void)
+lec_tstamp lec__sfu_now(const lec_sfu *s)
 {
-    return now();
+    return now(s);
 }
 
 void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
@@ -127,7 +128,7 @@ static void io_first_media(void *ud, uint32_t vid, void *vud)
     session *v = (uintptr_t)vud & LEG_BIT ? NULL : vud;
     const lec_sfu_metrics *mt = &r->sfu->env.metrics;
     if (v)
-        lec_metric_observe(mt->m, mt->shard, mt->join, now() - v->created);
+        lec_metric_observe(mt->m, mt->shard, mt->join, now(r->sfu) - v->created);
 }
 
 /* Adds what the room counted since last time to this worker's shard. */
@@ -158,7 +159,7 @@ static void count(room *r)
 static void on_room_tick(uv_timer_t *tm)
 {
     room *r = tm->data;
-    lec_tstamp t = now();
+    lec_tstamp t = now(r->sfu);
     lec_room_tick(&r->core, t);
     lec__legs_tick(r, t);
     count(r);
@@ -280,7 +281,7 @@ static void on_pub_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
     (void)p;
     session *x = ud;
     if (!x->dying)
-        lec_room_publisher_rtp(&x->room->core, pkt, len, now());
+        lec_room_publisher_rtp(&x->room->core, pkt, len, now(x->sfu));
 }
 
 static void on_pub_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
@@ -288,7 +289,7 @@ static void on_pub_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
     (void)p;
     session *x = ud;
     if (!x->dying)
-        lec_room_publisher_rtcp(&x->room->core, pkt, len, now());
+        lec_room_publisher_rtcp(&x->room->core, pkt, len, now(x->sfu));
 }
 
 static void on_viewer_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
@@ -296,7 +297,7 @@ static void on_viewer_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
     (void)p;
     session *v = ud;
     if (!v->dying && v->room)
-        lec_room_viewer_rtcp(&v->room->core, v->vid, pkt, len, now());
+        lec_room_viewer_rtcp(&v->room->core, v->vid, pkt, len, now(v->sfu));
 }
 
 static void on_state(void *ud, lec_peer *p, lec_peer_state st)
@@ -312,10 +313,10 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
                  x->publisher ? "publisher" : "viewer", x->id);
         if (x->publisher) {
             r->live = true;
-            lec_room_publisher_ready(&r->core, now());
+            lec_room_publisher_ready(&r->core, now(s));
             emit(s, LEC_SFU_STREAM_LIVE, r->stream, x->id, 0);
         } else {
-            lec_room_viewer_ready(&r->core, x->vid, now());
+            lec_room_viewer_ready(&r->core, x->vid, now(s));
         }
         return;
     }
@@ -377,6 +378,7 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
                        .glib = s->env.glib,
                        .log = s->env.log,
                        .cert = s->env.cert,
+                       .clock = s->env.clock,
                        .dtls_server = lec_sdp_media_setup(offer, m) != LEC_SDP_SETUP_PASSIVE};
     pc.ice.addresses = s->env.addresses;
     pc.ice.naddresses = s->env.naddresses;
@@ -443,7 +445,7 @@ static session *session_new(lec_sfu *s, const char *id, bool publisher)
     snprintf(x->id, sizeof x->id, "%s", id);
     x->publisher = publisher;
     x->sfu = s;
-    x->created = now();
+    x->created = now(s);
     return x;
 }
 
@@ -611,7 +613,7 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
     const lec_peer_stats *ps = lec_peer_stats_get(x->peer);
     out->publisher = x->publisher;
     out->connected = lec_peer_get_state(x->peer) == LEC_PEER_CONNECTED;
-    out->age = now() - x->created;
+    out->age = now(x->sfu) - x->created;
     out->rtp_in = ps->rtp_in, out->rtp_out = ps->rtp_out;
     out->rtcp_in = ps->rtcp_in, out->rtcp_out = ps->rtcp_out;
     out->bytes_in = ps->bytes_in, out->bytes_out = ps->bytes_out;
@@ -663,6 +665,8 @@ int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len)
 
 lec_sfu *lec_sfu_new(const lec_sfu_env *env)
 {
+    if (!env->clock)
+        return NULL;
     lec_sfu *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;

@@ -69,6 +69,7 @@ typedef struct lec_sfu_env {
     uint16_t port_min, port_max;
     lec_ip public_ip;
     const lec_rand *rand;
+    const lec_clock *clock; /* monotonic; required (the node's system clock) */
     lec_sfu_metrics metrics;
     void (*event)(void *ud, const lec_sfu_event *ev);
     void *ud;

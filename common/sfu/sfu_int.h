@@ -85,7 +85,7 @@ struct leg {
     leg *next_down; /* the room's downstream legs */
 };
 
-lec_tstamp lec__sfu_now(void);
+lec_tstamp lec__sfu_now(const lec_sfu *s);
 void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
                    unsigned viewers);
 void lec__sfu_emit_count(room *r);
