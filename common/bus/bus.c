@@ -576,3 +576,8 @@ void lec_bus_get_stats(lec_bus *b, lec_bus_stats *o)
     if (b->nc && b->connected)
         natsConnection_GetConnectedUrl(b->nc, o->server, sizeof o->server);
 }
+
+void lec_bus_library_shutdown(void)
+{
+    nats_CloseAndWait(2000);
+}

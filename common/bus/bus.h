@@ -62,6 +62,8 @@ int lec_bus_start(lec_bus *b, const lec_config *cfg, const lec_bus_handlers *h);
 /* Closes the connection and frees the bus; handlers are not called again.
  * On the loop's thread. */
 void lec_bus_close(lec_bus *b);
+/* Releases nats.c's library-wide resources; once, after every bus closed. */
+void lec_bus_library_shutdown(void);
 
 /* Publishes on lectern.v1.node.hb.<region>.<id>.  0, LEC_ERR_CLOSED when
  * not connected (nothing is queued: a stale heartbeat is worthless), or

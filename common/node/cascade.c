@@ -282,7 +282,11 @@ static void leg_out_done(job *j)
     lec_media *m = j->m;
     stream_ent *e = lec__streams_find(m, j->stream);
     lec_sfu_leg_out *o = j->leg_out;
-    lec_relay_opened r = {.leg_id = o->leg_id, .error = (lec_relay_error)o->error};
+    /* The engine's error codes, as the wire says them (RelayOpened). */
+    lec_relay_error err = !o->error                    ? LEC_RELAY_OK
+                          : o->error == LEC_ERR_NOTFOUND ? LEC_RELAY_NOT_FOUND
+                                                         : LEC_RELAY_INTERNAL;
+    lec_relay_opened r = {.leg_id = o->leg_id, .error = err};
     snprintf(r.stream, sizeof r.stream, "%s", o->stream);
     snprintf(r.error_message, sizeof r.error_message, "%s", o->reason);
     snprintf(r.source_id, sizeof r.source_id, "%s", m->node->cfg->node.id);

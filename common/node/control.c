@@ -8,7 +8,6 @@
 #include "node/node.h"
 #include "sys/sys.h"
 
-#include <nats/nats.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,7 +381,7 @@ void lec_control_json(lec_control *c, lec_jw *w)
 
 void lec_control_library_shutdown(void)
 {
-    nats_CloseAndWait(2000);
+    lec_bus_library_shutdown();
 }
 
 bool lec_control_bus_stats(lec_control *c, lec_bus_stats *out)

@@ -29,6 +29,7 @@ job *lec__job_new(lec_media *m, lec_http_ex *ex, const char *stream, job_run_fn 
     j->ex = ex;
     j->run = run;
     j->done = done;
+    j->res.rc = LEC_ERR_INTERNAL; /* an engine that answers sets 0 */
     snprintf(j->stream, sizeof j->stream, "%s", stream);
     j->worker = lec__streams_home(m, stream);
     return j;
@@ -78,7 +79,7 @@ void lec__job_post(job *j)
         j->ex = NULL;
     }
     j->rc = LEC_ERR_CLOSED;
-    j->res.status = 503;
+    j->res.rc = LEC_ERR_CLOSED;
     lec_media *m = j->m;
     if (j->done)
         j->done(j);

@@ -109,24 +109,46 @@ static void view_run(job *j, lec_sfu *sfu)
     lec_sfu_view(sfu, j->stream, j->id, j->offer, &j->res);
 }
 
+/* The engine's refusals in HTTP (RFC 9725 leaves the codes to us). */
+static int http_status(int rc)
+{
+    switch (rc) {
+    case 0:
+        return 201;
+    case LEC_ERR_INVAL:
+        return 400;
+    case LEC_ERR_UNSUPPORTED:
+        return 406;
+    case LEC_ERR_EXISTS:
+    case LEC_ERR_STATE:
+        return 409;
+    case LEC_ERR_FULL:
+    case LEC_ERR_CLOSED:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
 /* A publish or a view answered by the engine: 201 with the answer and the
  * session's resource, or the engine's refusal. */
 static void offer_done(job *j)
 {
+    int status = http_status(j->res.rc == 0 && !j->res.answer ? LEC_ERR_INTERNAL : j->res.rc);
     lec_media *m = j->m;
     bool publish = j->run == publish_run;
     if (!publish && j->placed)
         lec__shards_view_done(m, j);
     lec_metric_add(&m->node->metrics, 0,
-                   m->node->m.sessions[publish ? 0 : 1][j->res.status == 201 ? 0 : 1], 1);
-    if (j->res.status == 201) {
+                   m->node->m.sessions[publish ? 0 : 1][status == 201 ? 0 : 1], 1);
+    if (status == 201) {
         lec__sessions_add(m, j->id, j->stream, j->worker, publish);
         lec__streams_get(m, j->stream); /* its record, for the events to come */
     }
     if (!j->ex) /* the worker was gone: answered 503 already */
         return;
     lec_http_resp *r = &j->ex->resp;
-    if (j->res.status == 201) {
+    if (status == 201) {
         r->status = 201;
         snprintf(r->content_type, sizeof r->content_type, "application/sdp");
         lec_sbuf_puts(&r->body, j->res.answer);
@@ -139,8 +161,8 @@ static void offer_done(job *j)
         lec_http_resp_header(r, "ETag", "\"%s\"", j->id);
         lec_http_resp_header(r, "Accept-Patch", "application/trickle-ice-sdpfrag");
     } else {
-        lec_http_resp_error(r, j->res.status, "%s", j->res.reason);
-        if (j->res.status == 409 && !publish)
+        lec_http_resp_error(r, status, "%s", j->res.reason);
+        if (status == 409 && !publish)
             lec_http_resp_header(r, "Retry-After", "2");
     }
     lec_http_ex_finish(j->ex);

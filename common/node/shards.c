@@ -131,7 +131,7 @@ void lec__shards_view_done(lec_media *m, job *j)
     stream_ent *e = lec__streams_find(m, j->stream);
     if (e && e->shards[j->worker].pending)
         e->shards[j->worker].pending--;
-    if (j->res.status != 201 && m->wload[j->worker])
+    if (j->res.rc && m->wload[j->worker])
         m->wload[j->worker]--;
 }
 

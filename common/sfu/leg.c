@@ -20,7 +20,6 @@
  * node closes an idle shard itself).
  */
 #include "base/err.h"
-#include "bus/codec.h"
 #include "relay/pipes.h"
 #include "relay/relay.h"
 #include "rtp/rtcp.h"
@@ -338,13 +337,13 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
     room *r = lec__sfu_find_room(s, q->stream);
     q->error = 0;
     if (q->pipe ? !s->env.pipes : !s->env.relay) {
-        q->error = LEC_RELAY_INTERNAL;
+        q->error = LEC_ERR_UNSUPPORTED;
         snprintf(q->reason, sizeof q->reason, "this node has no %s",
                  q->pipe ? "pipes between workers" : "relay socket");
         return;
     }
     if (!r || !r->live || !(r->pub || r->up)) {
-        q->error = LEC_RELAY_NOT_FOUND;
+        q->error = LEC_ERR_NOTFOUND;
         snprintf(q->reason, sizeof q->reason, "stream %s is not live here", q->stream);
         return;
     }
@@ -380,7 +379,7 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
             leg_unlink(l);
             leg_free(l);
         }
-        q->error = LEC_RELAY_INTERNAL;
+        q->error = LEC_ERR_NOMEM;
         snprintf(q->reason, sizeof q->reason, "out of memory");
         return;
     }

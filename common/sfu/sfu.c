@@ -403,13 +403,13 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
     return 0;
 }
 
-static void fail(lec_sfu_result *out, int status, const char *fmt, ...)
+static void fail(lec_sfu_result *out, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void fail(lec_sfu_result *out, int status, const char *fmt, ...)
+static void fail(lec_sfu_result *out, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    out->status = status;
+    out->rc = rc;
     vsnprintf(out->reason, sizeof out->reason, fmt, ap);
     out->answer = NULL;
     va_end(ap);
@@ -433,7 +433,7 @@ static int answer(lec_sfu *s, session *x, const lec_sdp *offer, lec_sdp_answer_o
     char err[256];
     int rc = lec_sdp_answer(offer, o, ans, err, sizeof err);
     if (rc)
-        fail(out, rc == LEC_ERR_UNSUPPORTED ? 406 : 400, "%s", err);
+        fail(out, rc == LEC_ERR_UNSUPPORTED ? LEC_ERR_UNSUPPORTED : LEC_ERR_INVAL, "%s", err);
     return rc;
 }
 
@@ -454,7 +454,7 @@ static void finish(lec_sfu *s, session *x, lec_sdp *ans, lec_sfu_result *out)
     lec_sbuf sb;
     lec_sbuf_init(&sb, NULL);
     lec_sdp_write(ans, &sb);
-    out->status = 201;
+    out->rc = 0;
     out->answer = lec_sbuf_steal(&sb, NULL);
     x->next = s->sessions;
     s->sessions = x;
@@ -472,12 +472,12 @@ static session *offer_session(lec_sfu *s, const char *id, bool publisher, const 
 {
     session *x = session_new(s, id, publisher);
     if (!x) {
-        fail(out, 500, "out of memory");
+        fail(out, LEC_ERR_NOMEM, "out of memory");
         return NULL;
     }
     int rc = session_peer(s, x, offer, publisher);
     if (rc) {
-        fail(out, rc == LEC_ERR_INVAL ? 400 : 503, "%s",
+        fail(out, rc == LEC_ERR_INVAL ? LEC_ERR_INVAL : LEC_ERR_FULL, "%s",
              rc == LEC_ERR_INVAL ? "the offer has no usable media section or fingerprint"
                                  : "no media port available");
     } else if (!answer(s, x, offer, o, ans, out)) {
@@ -494,7 +494,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
 {
     room *r = find_room(s, stream);
     if (r && (r->pub || r->up)) {
-        fail(out, 409, "stream %s already has a publisher%s", stream,
+        fail(out, LEC_ERR_EXISTS, "stream %s already has a publisher%s", stream,
              r->up ? " (relayed from another node)" : "");
         return;
     }
@@ -509,11 +509,11 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
     session *x = ans ? offer_session(s, id, true, offer, &o, ans, out) : NULL;
     if (!ans)
-        fail(out, 500, "out of memory");
+        fail(out, LEC_ERR_NOMEM, "out of memory");
     if (x && !r)
         r = room_new(s, stream);
     if (x && (!r || lec_room_set_tracks(&r->core, ans))) {
-        fail(out, 500, "out of memory");
+        fail(out, LEC_ERR_NOMEM, "out of memory");
         lec_peer_close(x->peer);
         free(x);
         x = NULL;
@@ -533,7 +533,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
 {
     room *r = find_room(s, stream);
     if (!r || !r->live || !(r->pub || r->up)) {
-        fail(out, 409, "stream %s is not live", stream);
+        fail(out, LEC_ERR_STATE, "stream %s is not live", stream);
         return;
     }
     lec_sdp *ans = calloc(1, sizeof *ans);
@@ -545,7 +545,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
     session *x = ans ? offer_session(s, id, false, offer, &o, ans, out) : NULL;
     if (!ans)
-        fail(out, 500, "out of memory");
+        fail(out, LEC_ERR_NOMEM, "out of memory");
     uint32_t ssrcs[LEC_ROOM_MAX_TRACKS];
     for (unsigned i = 0; i < LEC_ROOM_MAX_TRACKS; i++)
         ssrcs[i] = lec_rand_u32(s->env.rand) | 1;
@@ -553,7 +553,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
         x->vid = ++s->next_vid;
         if (lec_room_add_viewer(&r->core, x->vid, ans, ssrcs, (uint16_t)lec_rand_u32(s->env.rand),
                                 lec_rand_u32(s->env.rand))) {
-            fail(out, 500, "out of memory");
+            fail(out, LEC_ERR_NOMEM, "out of memory");
             lec_peer_close(x->peer);
             free(x);
             x = NULL;

@@ -80,7 +80,11 @@ lec_sfu *lec_sfu_new(const lec_sfu_env *env);
 void lec_sfu_free(lec_sfu *s);
 
 typedef struct lec_sfu_result {
-    int status;       /* HTTP status: 201, or 400/404/406/409/500/503 */
+    /* 0: answered.  LEC_ERR_INVAL: a bad offer; LEC_ERR_UNSUPPORTED: nothing
+     * in it we can answer; LEC_ERR_EXISTS: the stream has a publisher;
+     * LEC_ERR_STATE: not live here; LEC_ERR_FULL: no media port;
+     * LEC_ERR_NOMEM.  The node says them in HTTP (media.c). */
+    int rc;
     char reason[256]; /* for errors */
     char *answer;     /* the SDP answer (malloc'd; the receiver frees it) */
 } lec_sfu_result;
@@ -137,7 +141,8 @@ typedef struct lec_sfu_leg_out {
     bool pipe;   /* to worker pipe_worker of this node (relay/pipes.h), not over the socket */
     unsigned pipe_worker;
     /* out: */
-    int error; /* 0, or a lec_relay_error */
+    int error; /* 0, LEC_ERR_NOTFOUND (not live here), LEC_ERR_UNSUPPORTED (no relay
+                * socket or pipes) or LEC_ERR_NOMEM; the node maps it for the wire */
     char reason[128];
     uint64_t source_tag;
     lec_sfu_leg_track tracks[2];
