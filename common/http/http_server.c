@@ -53,7 +53,7 @@ struct lec_http_server {
     void (*done)(void *ud);
     void *done_ud;
     lec_metrics *metrics;
-    unsigned shard;
+    unsigned slot;
     char readbuf[64 * 1024];
 };
 
@@ -111,10 +111,10 @@ lec_log *lec_http_server_log(lec_http_server *s)
     return s->log;
 }
 
-void lec_http_server_set_metrics(lec_http_server *s, lec_metrics *m, unsigned shard)
+void lec_http_server_set_metrics(lec_http_server *s, lec_metrics *m, unsigned slot)
 {
     s->metrics = m;
-    s->shard = shard;
+    s->slot = slot;
 }
 
 /* Routes and status codes are bounded sets, so these labels are too. */
@@ -125,12 +125,12 @@ static void count_request(lec_http_server *s, const lec_http_ex *ex)
     char labels[96];
     const char *route = ex->route ? ex->route->name : "unmatched";
     snprintf(labels, sizeof labels, "route=\"%s\",code=\"%d\"", route, ex->resp.status);
-    lec_metric_add(s->metrics, s->shard,
+    lec_metric_add(s->metrics, s->slot,
                    lec_metrics_counter(s->metrics, "lectern_http_requests_total", labels,
                                        "HTTP requests answered, by route and status code"),
                    1);
     snprintf(labels, sizeof labels, "route=\"%s\"", route);
-    lec_metric_observe(s->metrics, s->shard,
+    lec_metric_observe(s->metrics, s->slot,
                        lec_metrics_histogram(s->metrics, "lectern_http_request_duration_seconds",
                                              labels, "Time from a complete request to its answer",
                                              lec_metrics_duration_buckets,

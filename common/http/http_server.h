@@ -79,8 +79,8 @@ void lec_http_ex_finish(lec_http_ex *ex);
 void lec_http_ex_base_url(const lec_http_ex *ex, lec_sbuf *out);
 
 /* Counts requests (lectern_http_requests_total{route,code}) and their
- * durations in `m`'s shard `shard` (the server's thread).  Optional. */
-void lec_http_server_set_metrics(lec_http_server *s, lec_metrics *m, unsigned shard);
+ * durations in `m`'s slot `slot` (the server's thread).  Optional. */
+void lec_http_server_set_metrics(lec_http_server *s, lec_metrics *m, unsigned slot);
 
 /* The server's log, for handlers. */
 lec_log *lec_http_server_log(lec_http_server *s);

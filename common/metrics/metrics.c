@@ -14,23 +14,23 @@ const uint64_t lec_metrics_duration_buckets[] = {
 const uint32_t lec_metrics_duration_nbuckets =
     sizeof lec_metrics_duration_buckets / sizeof lec_metrics_duration_buckets[0];
 
-int lec_metrics_init(lec_metrics *m, unsigned nshards)
+int lec_metrics_init(lec_metrics *m, unsigned nslots)
 {
     memset(m, 0, sizeof *m);
-    if (nshards == 0 || nshards > 1024)
+    if (nslots == 0 || nslots > 1024)
         return LEC_ERR_INVAL;
-    m->shards = calloc(nshards, sizeof *m->shards);
-    if (!m->shards)
+    m->slots = calloc(nslots, sizeof *m->slots);
+    if (!m->slots)
         return LEC_ERR_NOMEM;
-    m->nshards = nshards;
+    m->nslots = nslots;
     atomic_init(&m->nseries, 0);
     return 0;
 }
 
 void lec_metrics_free(lec_metrics *m)
 {
-    free(m->shards);
-    m->shards = NULL;
+    free(m->slots);
+    m->slots = NULL;
 }
 
 static bool valid_name(const char *s)
@@ -98,12 +98,12 @@ lec_metric lec_metrics_histogram(lec_metrics *m, const char *name, const char *l
     return id;
 }
 
-void lec_metric_observe(lec_metrics *m, unsigned shard, lec_metric id, uint64_t units)
+void lec_metric_observe(lec_metrics *m, unsigned slot, lec_metric id, uint64_t units)
 {
     if (id == LEC_METRIC_NONE)
         return;
     const lec_metric_series *s = &m->series[id];
-    _Atomic uint64_t *c = &m->shards[shard].cells[s->cell];
+    _Atomic uint64_t *c = &m->slots[slot].cells[s->cell];
     uint32_t b = 0;
     while (b < s->nbuckets && units > s->bounds[b])
         b++;
@@ -120,8 +120,8 @@ void lec_metric_observe(lec_metrics *m, unsigned shard, lec_metric id, uint64_t 
 static uint64_t cell_sum(const lec_metrics *m, uint32_t cell)
 {
     uint64_t v = 0;
-    for (unsigned i = 0; i < m->nshards; i++)
-        v += atomic_load_explicit(&m->shards[i].cells[cell], memory_order_relaxed);
+    for (unsigned i = 0; i < m->nslots; i++)
+        v += atomic_load_explicit(&m->slots[i].cells[cell], memory_order_relaxed);
     return v;
 }
 

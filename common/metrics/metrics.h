@@ -2,11 +2,11 @@
  * Metrics: a registry of counters, gauges and histograms rendered in the
  * Prometheus text format 0.0.4 (DESIGN.md section 10).
  *
- * Every thread that records owns a shard: a flat array of 64-bit cells it
+ * Every thread that records owns a slot: a flat array of 64-bit cells it
  * alone writes, with relaxed atomic stores (no lock, no read-modify-write
- * bus lock on the packet path).  A scrape sums the shards with relaxed
+ * bus lock on the packet path).  A scrape sums the slots with relaxed
  * loads.  Series (a name plus a fixed label set) are registered on the main
- * thread; the cells for every shard exist from the start (a fixed
+ * thread; the cells for every slot exist from the start (a fixed
  * capacity), so registering never moves memory another thread is writing.
  *
  * Labels are part of the series, chosen from bounded sets (never a stream,
@@ -43,23 +43,23 @@ typedef struct lec_metric_series {
     double scale;           /* rendered value = cell / scale (1e9 for ns -> s) */
 } lec_metric_series;
 
-typedef struct lec_metrics_shard {
+typedef struct lec_metrics_slot {
     _Atomic uint64_t cells[LEC_METRICS_MAX_CELLS];
-} lec_metrics_shard;
+} lec_metrics_slot;
 
 typedef struct lec_metrics {
     lec_metric_series series[LEC_METRICS_MAX_SERIES];
     atomic_uint nseries;
     uint32_t ncells;
-    lec_metrics_shard *shards;
-    unsigned nshards;
+    lec_metrics_slot *slots;
+    unsigned nslots;
 } lec_metrics;
 
 typedef uint32_t lec_metric; /* a series id */
 
-/* `nshards`: one per recording thread (the main loop and each worker).
+/* `nslots`: one per recording thread (the main loop and each worker).
  * 0, LEC_ERR_INVAL or LEC_ERR_NOMEM. */
-int lec_metrics_init(lec_metrics *m, unsigned nshards);
+int lec_metrics_init(lec_metrics *m, unsigned nslots);
 void lec_metrics_free(lec_metrics *m);
 
 /* Registers a series (main thread).  Returns its id, or UINT32_MAX when
@@ -77,28 +77,28 @@ lec_metric lec_metrics_histogram(lec_metrics *m, const char *name, const char *l
 
 #define LEC_METRIC_NONE UINT32_MAX
 
-/* Recording: only the shard's owner thread calls these for that shard. */
-static inline void lec_metric_add(lec_metrics *m, unsigned shard, lec_metric id, uint64_t n)
+/* Recording: only the slot's owner thread calls these for that slot. */
+static inline void lec_metric_add(lec_metrics *m, unsigned slot, lec_metric id, uint64_t n)
 {
     if (id == LEC_METRIC_NONE)
         return;
-    _Atomic uint64_t *c = &m->shards[shard].cells[m->series[id].cell];
+    _Atomic uint64_t *c = &m->slots[slot].cells[m->series[id].cell];
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
                           memory_order_relaxed);
 }
 
-/* Gauges: a shard's contribution (the scrape sums the shards). */
-static inline void lec_metric_set(lec_metrics *m, unsigned shard, lec_metric id, int64_t v)
+/* Gauges: a slot's contribution (the scrape sums the slots). */
+static inline void lec_metric_set(lec_metrics *m, unsigned slot, lec_metric id, int64_t v)
 {
     if (id == LEC_METRIC_NONE)
         return;
-    atomic_store_explicit(&m->shards[shard].cells[m->series[id].cell], (uint64_t)v,
+    atomic_store_explicit(&m->slots[slot].cells[m->series[id].cell], (uint64_t)v,
                           memory_order_relaxed);
 }
 
-void lec_metric_observe(lec_metrics *m, unsigned shard, lec_metric id, uint64_t units);
+void lec_metric_observe(lec_metrics *m, unsigned slot, lec_metric id, uint64_t units);
 
-/* The sum over shards of a counter or gauge (gauges as signed). */
+/* The sum over slots of a counter or gauge (gauges as signed). */
 int64_t lec_metric_value(const lec_metrics *m, lec_metric id);
 
 /* Appends every series in the text format 0.0.4, grouped by name with one

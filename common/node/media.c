@@ -13,7 +13,7 @@
 #include "cluster/cluster.h"
 #include "node/node.h"
 #include "sfu/sfu.h"
-#include "relay/pipes.h"
+#include "pipes/pipes.h"
 #include "relay/relay.h"
 #include "sys/sys.h"
 

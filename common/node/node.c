@@ -223,7 +223,7 @@ static void stop_workers(lec_node *node)
 /* Routes, role setup, workers, HTTP, control plane: 0 or the first error
  * (LEC_ERR_IO: a listener failed, already logged). */
 /* The media engine's series, one set shared by every worker (each records
- * into its own shard). */
+ * into its own metrics slot). */
 static void register_media_metrics(lec_node *node)
 {
     lec_metrics *m = &node->metrics;
@@ -263,7 +263,7 @@ static void register_media_metrics(lec_node *node)
                               lec_metrics_duration_buckets, lec_metrics_duration_nbuckets, 1e9);
     for (unsigned i = 0; i < node->nworkers; i++) {
         node->sfu_metrics[i] = t;
-        node->sfu_metrics[i].shard = 1 + i;
+        node->sfu_metrics[i].slot = 1 + i;
     }
 }
 

@@ -57,7 +57,7 @@ struct lec_node {
     lec_steering *steering;              /* viewer steering (WHEP 307) */
     lec_msgq mainq;                      /* workers and NATS post to the main loop here */
     bool mainq_open;
-    lec_metrics metrics;     /* shard 0: the main loop; shard 1 + i: worker i */
+    lec_metrics metrics;     /* slot 0: the main loop; slot 1 + i: worker i */
     lec_tokens admin_tokens; /* auth.admin_tokens_file; empty: admin API off */
     struct {
         lec_metric relay_legs[2], relay_datagrams[2], relay_dropped; /* [in, out] */

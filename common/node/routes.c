@@ -64,7 +64,7 @@ static void cluster(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
-/* Values known only at scrape time, set into the main loop's shard. */
+/* Values known only at scrape time, set into the main loop's metrics slot. */
 static void collect(lec_node *node)
 {
     lec_metrics *m = &node->metrics;

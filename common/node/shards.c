@@ -1,5 +1,5 @@
 /*
- * A stream's viewers over several workers (media_int.h, relay/pipes.h).
+ * A stream's viewers over several workers (media_int.h, pipes/pipes.h).
  *
  * Each stream has a home worker (by its name's hash): its publisher, or
  * the relay leg that pulls it, lives there.  One worker's core carries a
@@ -18,7 +18,7 @@
  */
 #include "base/err.h"
 #include "node/media_int.h"
-#include "relay/pipes.h"
+#include "pipes/pipes.h"
 #include "relay/relay.h"
 #include "sys/sys.h"
 

@@ -14,13 +14,13 @@
  * (the node re-sources it; viewers stay), a downstream one quiet for ten
  * is dropped, a BYE ends the stream (upstream) or the leg (downstream).
  *
- * A pipe (relay/pipes.h) is a leg between two workers of this node, for a
+ * A pipe (pipes/pipes.h) is a leg between two workers of this node, for a
  * stream whose viewers spread over them: the same protocol in the clear
  * through a queue, one copy of each repair, and no silence reports (the
  * node closes an idle shard itself).
  */
 #include "base/err.h"
-#include "relay/pipes.h"
+#include "pipes/pipes.h"
 #include "relay/relay.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"

@@ -128,16 +128,16 @@ static void io_first_media(void *ud, uint32_t vid, void *vud)
     session *v = (uintptr_t)vud & LEG_BIT ? NULL : vud;
     const lec_sfu_metrics *mt = &r->sfu->env.metrics;
     if (v)
-        lec_metric_observe(mt->m, mt->shard, mt->join, now(r->sfu) - v->created);
+        lec_metric_observe(mt->m, mt->slot, mt->join, now(r->sfu) - v->created);
 }
 
-/* Adds what the room counted since last time to this worker's shard. */
+/* Adds what the room counted since last time to this worker's metrics slot. */
 static void count(room *r)
 {
     const lec_sfu_metrics *mt = &r->sfu->env.metrics;
     const lec_room_stats *a = &r->core.stats;
     lec_room_stats *b = &r->counted;
-#define DELTA(id, field) lec_metric_add(mt->m, mt->shard, (id), a->field - b->field)
+#define DELTA(id, field) lec_metric_add(mt->m, mt->slot, (id), a->field - b->field)
     for (int k = 0; k < 2; k++) {
         DELTA(mt->rtp_in[k], rtp_in[k]);
         DELTA(mt->bytes_in[k], bytes_in[k]);

@@ -45,10 +45,10 @@ typedef struct lec_sfu_event {
     bool pipe;       /* LEC_SFU_LEG_GONE: a pipe to another worker (a shard) */
 } lec_sfu_event;
 
-/* The series the engine records into, in its worker's shard. */
+/* The series the engine records into, in its worker's metrics slot. */
 typedef struct lec_sfu_metrics {
     lec_metrics *m;
-    unsigned shard;
+    unsigned slot;
     lec_metric rtp_in[2], rtp_out[2], bytes_in[2], bytes_out[2]; /* [0] audio, [1] video */
     lec_metric nack_in, nack_out, repaired, unrepaired, retransmits, pli_in, pli_out, lost_in, join;
 } lec_sfu_metrics;
@@ -138,7 +138,7 @@ typedef struct lec_sfu_leg_out {
     uint64_t leg_id; /* the requester's: the tag on our packets to it */
     lec_addr to;
     bool resume; /* a failover: no GOP replay */
-    bool pipe;   /* to worker pipe_worker of this node (relay/pipes.h), not over the socket */
+    bool pipe;   /* to worker pipe_worker of this node (pipes/pipes.h), not over the socket */
     unsigned pipe_worker;
     /* out: */
     int error; /* 0, LEC_ERR_NOTFOUND (not live here), LEC_ERR_UNSUPPORTED (no relay
@@ -174,7 +174,7 @@ typedef struct lec_sfu_leg_in {
  * (the stream is published here). */
 int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *req);
 
-/* Shards (relay/pipes.h): the same two calls with `pipe` set open a local
+/* Shards (pipes/pipes.h): the same two calls with `pipe` set open a local
  * leg from the stream's home worker to another worker of this node, whose
  * room then serves viewers like the home's (no keys, no addresses). */
 

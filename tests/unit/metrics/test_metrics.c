@@ -1,4 +1,4 @@
-/* The metrics registry: shards summed, histograms cumulative, the text
+/* The metrics registry: slots summed, histograms cumulative, the text
  * format, bounded registration. */
 #include "testdata.h"
 #include "metrics/metrics.h"
@@ -35,7 +35,7 @@ static void test_counters_across_threads(void **state)
 }
 
 typedef struct worker_arg {
-    unsigned shard;
+    unsigned slot;
     lec_metric id;
 } worker_arg;
 
@@ -43,11 +43,11 @@ static void *worker(void *arg)
 {
     worker_arg *w = arg;
     for (int i = 0; i < 100000; i++)
-        lec_metric_add(&m, w->shard, w->id, 1);
+        lec_metric_add(&m, w->slot, w->id, 1);
     return NULL;
 }
 
-static void test_single_writer_shards(void **state)
+static void test_single_writer_slots(void **state)
 {
     (void)state;
     assert_int_equal(lec_metrics_init(&m, 4), 0);
@@ -130,7 +130,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counters_across_threads),
-        cmocka_unit_test(test_single_writer_shards),
+        cmocka_unit_test(test_single_writer_slots),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_limits),
     };

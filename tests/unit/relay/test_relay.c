@@ -1,9 +1,9 @@
 /* The queues that carry packets between threads: base/spsc (the datagram
- * queue), relay/pipes (between a node's workers) and the relay socket's
+ * queue), pipes/pipes (between a node's workers) and the relay socket's
  * routing by tag (to the right worker, junk dropped). */
 #include "base/err.h"
 #include "base/spsc.h"
-#include "relay/pipes.h"
+#include "pipes/pipes.h"
 #include "relay/relay.h"
 
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* Pipes between a node's workers (pipes.h). */
-#include "relay/pipes.h"
+#include "pipes/pipes.h"
 #include "base/err.h"
 #include "base/spsc.h"
 
