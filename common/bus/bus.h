@@ -21,7 +21,7 @@
 #include "base/log.h"
 #include "bus/codec.h"
 #include "config/config.h"
-#include "node/msgq.h"
+#include "sys/msgq.h"
 
 #include <stdatomic.h>
 #include <uv.h>

@@ -13,7 +13,7 @@
 #include "metrics/metrics.h"
 #include "node/control.h"
 #include "node/media.h"
-#include "node/msgq.h"
+#include "sys/msgq.h"
 #include "node/steering.h"
 #include "node/tokens.h"
 #include "node/worker.h"

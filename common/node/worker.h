@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "ice/glib_loop.h"
-#include "node/msgq.h"
+#include "sys/msgq.h"
 
 #include <uv.h>
 

@@ -2,15 +2,13 @@
 #include "pipes/pipes.h"
 #include "base/err.h"
 #include "base/spsc.h"
+#include "sys/wake.h"
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #define MOD        "pipes"
 #define QUEUE      512 /* packets in flight per pair: seconds of a 1.5 Mbps stream */
@@ -18,11 +16,9 @@
 #define PIPE_BYTES 1600
 
 typedef struct consumer {
-    int efd; /* lives as long as the pipes: producers may write after a detach */
-    uv_poll_t poll;
-    bool has_poll;
+    lec_wake wake; /* lives as long as the pipes: producers may signal after a detach */
+    struct lec_pipes *p;
     atomic_bool attached;
-    atomic_bool woken; /* a wake is on its way: producers need not write again */
     lec_relay_deliver_fn fn;
     void *ud;
     uint8_t buf[PIPE_BYTES + 64];
@@ -56,9 +52,10 @@ int lec_pipes_new(lec_pipes **out, unsigned nworkers, lec_log *log)
     }
     int rc = 0;
     for (unsigned i = 0; i < nworkers; i++) {
-        p->c[i].efd = rc ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (p->c[i].efd < 0)
-            rc = LEC_ERR_IO;
+        p->c[i].p = p;
+        p->c[i].wake.efd = -1;
+        if (!rc)
+            rc = lec_wake_init(&p->c[i].wake);
     }
     if (rc) {
         lec_pipes_free(p);
@@ -90,9 +87,13 @@ int lec_pipes_connect(lec_pipes *p, unsigned a, unsigned b)
     return rc ? rc : make(p, b, a);
 }
 
-static void drain(lec_pipes *p, unsigned to)
+/* The consumer's wake ran: every queue into this worker, a bounded amount
+ * each, then the loop gets a turn. */
+static void drain(void *arg)
 {
-    consumer *c = &p->c[to];
+    consumer *c = arg;
+    lec_pipes *p = c->p;
+    unsigned to = (unsigned)(c - p->c);
     bool more = false;
     for (unsigned from = 0; from < p->n; from++) {
         lec_spsc *q = atomic_load_explicit(&p->q[(size_t)from * p->n + to], memory_order_acquire);
@@ -107,27 +108,8 @@ static void drain(lec_pipes *p, unsigned to)
         }
         more = more || k == DRAIN_MAX;
     }
-    if (more) { /* give the loop a turn, then come back */
-        uint64_t one = 1;
-        atomic_store(&c->woken, true);
-        if (write(c->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-            LEC_DEBUG(p->log, MOD, "re-wake worker %u: %s", to, strerror(errno));
-    }
-}
-
-static void on_wake(uv_poll_t *h, int status, int events)
-{
-    (void)status, (void)events;
-    lec_pipes *p = h->data;
-    consumer *c = (consumer *)((uint8_t *)h - offsetof(consumer, poll));
-    unsigned to = (unsigned)(c - p->c);
-    uint64_t v;
-    while (read(c->efd, &v, sizeof v) > 0) {
-    }
-    /* Cleared before draining: a packet pushed from here on wakes us
-     * again, so none is left behind. */
-    atomic_store(&c->woken, false);
-    drain(p, to);
+    if (more) /* give the loop a turn, then come back */
+        lec_wake_again(&c->wake);
 }
 
 int lec_pipes_attach(lec_pipes *p, unsigned w, uv_loop_t *loop, lec_relay_deliver_fn fn, void *ud)
@@ -137,11 +119,8 @@ int lec_pipes_attach(lec_pipes *p, unsigned w, uv_loop_t *loop, lec_relay_delive
     consumer *c = &p->c[w];
     c->fn = fn;
     c->ud = ud;
-    if (uv_poll_init(loop, &c->poll, c->efd))
+    if (lec_wake_attach(&c->wake, loop, drain, c))
         return LEC_ERR_IO;
-    c->has_poll = true;
-    c->poll.data = p;
-    uv_poll_start(&c->poll, UV_READABLE, on_wake);
     atomic_store(&c->attached, true);
     return 0;
 }
@@ -152,9 +131,7 @@ void lec_pipes_detach(lec_pipes *p, unsigned w)
         return;
     consumer *c = &p->c[w];
     atomic_store(&c->attached, false);
-    if (c->has_poll)
-        uv_close((uv_handle_t *)&c->poll, NULL);
-    c->has_poll = false;
+    lec_wake_detach(&c->wake, NULL);
 }
 
 int lec_pipes_send(lec_pipes *p, unsigned from, unsigned to, uint64_t tag, const uint8_t *pkt,
@@ -172,14 +149,7 @@ int lec_pipes_send(lec_pipes *p, unsigned from, unsigned to, uint64_t tag, const
         return LEC_ERR_AGAIN;
     }
     atomic_fetch_add_explicit(&p->sent, 1, memory_order_relaxed);
-    /* A full exchange, not a plain load first: the push above must be seen
-     * before we read `woken`, or a consumer clearing it right now could
-     * miss this packet and no wake would follow (Dekker's problem). */
-    if (!atomic_exchange(&c->woken, true)) {
-        uint64_t one = 1;
-        if (write(c->efd, &one, sizeof one) < 0 && errno != EAGAIN)
-            LEC_DEBUG(p->log, MOD, "wake worker %u: %s", to, strerror(errno));
-    }
+    lec_wake_signal(&c->wake); /* once per burst: sys/wake.h */
     return 0;
 }
 
@@ -201,8 +171,7 @@ void lec_pipes_free(lec_pipes *p)
         }
     }
     for (unsigned i = 0; p->c && i < p->n; i++)
-        if (p->c[i].efd >= 0)
-            close(p->c[i].efd);
+        lec_wake_free(&p->c[i].wake);
     free(p->q);
     free(p->c);
     free(p);

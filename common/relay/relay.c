@@ -2,13 +2,13 @@
 #define _GNU_SOURCE
 #include "relay/relay.h"
 #include "base/err.h"
+#include "sys/wake.h"
 #include "base/spsc.h"
 #include "sys/sys.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,9 +18,9 @@
 
 typedef struct wslot {
     lec_spsc q;
-    int efd; /* wakes the worker; lives as long as the relay */
-    uv_poll_t evpoll, sockpoll;
-    bool has_evpoll, has_sockpoll;
+    lec_wake wake; /* wakes the worker; lives as long as the relay */
+    uv_poll_t sockpoll;
+    bool has_sockpoll;
     atomic_bool attached;
     lec_relay_deliver_fn fn;
     void *ud;
@@ -63,13 +63,12 @@ int lec_relay_bind(lec_relay **out, const lec_addr *listen, unsigned nworkers, l
         return LEC_ERR_NOMEM;
     }
     for (unsigned i = 0; i < nworkers; i++)
-        r->w[i].efd = -1;
+        r->w[i].wake.efd = -1;
     int rc = 0;
     for (unsigned i = 0; i < nworkers && !rc; i++) {
         rc = lec_spsc_init(&r->w[i].q, QUEUE, LEC_RELAY_PKT_MAX);
-        r->w[i].efd = rc ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (!rc && r->w[i].efd < 0)
-            rc = LEC_ERR_IO;
+        if (!rc)
+            rc = lec_wake_init(&r->w[i].wake);
     }
     struct sockaddr_storage ss;
     unsigned sl = lec_sys_sockaddr_from_addr(listen, &ss);
@@ -109,14 +108,9 @@ static void deliver_queued(wslot *ws)
         ws->fn(ws->ud, tag, ws->buf, n, sizeof ws->buf);
 }
 
-static void on_wake(uv_poll_t *p, int status, int events)
+static void on_wake(void *arg)
 {
-    (void)status, (void)events;
-    wslot *ws = p->data;
-    uint64_t v;
-    while (read(ws->efd, &v, sizeof v) > 0) {
-    }
-    deliver_queued(ws);
+    deliver_queued(arg);
 }
 
 /* Worker 0: reads a batch; its own packets are delivered here, others are
@@ -153,11 +147,9 @@ static void on_readable(uv_poll_t *p, int status, int events)
             atomic_fetch_add_explicit(&r->rx_dropped, 1, memory_order_relaxed);
         }
     }
-    for (unsigned w = 1; w < r->nworkers; w++) {
-        uint64_t one = 1;
-        if (wake[w] && write(r->w[w].efd, &one, sizeof one) < 0 && errno != EAGAIN)
-            LEC_DEBUG(r->log, MOD, "wake worker %u: %s", w, strerror(errno));
-    }
+    for (unsigned w = 1; w < r->nworkers; w++)
+        if (wake[w])
+            lec_wake_signal(&r->w[w].wake); /* once per batch: sys/wake.h */
 }
 
 int lec_relay_attach(lec_relay *r, unsigned w, uv_loop_t *loop, lec_relay_deliver_fn fn, void *ud)
@@ -167,11 +159,8 @@ int lec_relay_attach(lec_relay *r, unsigned w, uv_loop_t *loop, lec_relay_delive
     wslot *ws = &r->w[w];
     ws->fn = fn;
     ws->ud = ud;
-    if (uv_poll_init(loop, &ws->evpoll, ws->efd))
+    if (lec_wake_attach(&ws->wake, loop, on_wake, ws))
         return LEC_ERR_IO;
-    ws->has_evpoll = true;
-    ws->evpoll.data = ws;
-    uv_poll_start(&ws->evpoll, UV_READABLE, on_wake);
     if (w == 0) {
         if (uv_poll_init(loop, &ws->sockpoll, r->fd))
             return LEC_ERR_IO;
@@ -189,11 +178,10 @@ void lec_relay_detach(lec_relay *r, unsigned w)
         return;
     wslot *ws = &r->w[w];
     atomic_store(&ws->attached, false);
-    if (ws->has_evpoll)
-        uv_close((uv_handle_t *)&ws->evpoll, NULL);
+    lec_wake_detach(&ws->wake, NULL);
     if (ws->has_sockpoll)
         uv_close((uv_handle_t *)&ws->sockpoll, NULL);
-    ws->has_evpoll = ws->has_sockpoll = false;
+    ws->has_sockpoll = false;
 }
 
 int lec_relay_send(lec_relay *r, const lec_addr *to, uint64_t tag, const uint8_t *pkt, size_t len)
@@ -228,8 +216,7 @@ void lec_relay_free(lec_relay *r)
     if (r->fd >= 0)
         close(r->fd);
     for (unsigned i = 0; i < r->nworkers; i++) {
-        if (r->w[i].efd >= 0)
-            close(r->w[i].efd);
+        lec_wake_free(&r->w[i].wake);
         lec_spsc_free(&r->w[i].q);
     }
     free(r->w);

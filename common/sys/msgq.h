@@ -1,11 +1,14 @@
 /*
  * A message queue bound to a libuv loop: any thread posts a closure, the
  * loop's thread runs it (h2o style; STYLE.md rule 6).  For control
- * messages: session setup, NATS deliveries, reloads.  The packet path uses
- * rings, not this.
+ * messages: jobs to workers and their answers, engine events, NATS
+ * deliveries.  The packet path uses rings (relay/relay.c, pipes/pipes.c);
+ * all of them wake their loop the same way (sys/wake.h).
  */
-#ifndef LEC_NODE_MSGQ_H
-#define LEC_NODE_MSGQ_H
+#ifndef LEC_SYS_MSGQ_H
+#define LEC_SYS_MSGQ_H
+
+#include "sys/wake.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -20,7 +23,7 @@ typedef struct lec_msg {
 } lec_msg;
 
 typedef struct lec_msgq {
-    uv_async_t async;
+    lec_wake wake;
     pthread_mutex_t mu;
     lec_msg *head, *tail;
     bool closed;

@@ -1,11 +1,13 @@
-/* Loop-bound message queue (msgq.h). */
-#include "node/msgq.h"
+/* Loop-bound message queue (msgq.h), woken through sys/wake.h. */
+#include "sys/msgq.h"
 #include "base/err.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
-static void drain(lec_msgq *q)
+static void drain(void *arg)
 {
+    lec_msgq *q = arg;
     pthread_mutex_lock(&q->mu);
     lec_msg *m = q->head;
     q->head = q->tail = NULL;
@@ -18,11 +20,6 @@ static void drain(lec_msgq *q)
     }
 }
 
-static void on_async(uv_async_t *a)
-{
-    drain(a->data);
-}
-
 int lec_msgq_init(lec_msgq *q, uv_loop_t *loop)
 {
     q->head = q->tail = NULL;
@@ -30,11 +27,11 @@ int lec_msgq_init(lec_msgq *q, uv_loop_t *loop)
     q->on_closed = NULL;
     if (pthread_mutex_init(&q->mu, NULL))
         return LEC_ERR_IO;
-    if (uv_async_init(loop, &q->async, on_async)) {
+    if (lec_wake_init(&q->wake) || lec_wake_attach(&q->wake, loop, drain, q)) {
+        lec_wake_free(&q->wake);
         pthread_mutex_destroy(&q->mu);
         return LEC_ERR_IO;
     }
-    q->async.data = q;
     return 0;
 }
 
@@ -57,14 +54,17 @@ int lec_msgq_post(lec_msgq *q, lec_msg_fn fn, void *arg)
     else
         q->head = m;
     q->tail = m;
+    /* Under the lock: once close has set `closed`, nobody signals, so the
+     * wake's eventfd may go with the queue. */
+    lec_wake_signal(&q->wake);
     pthread_mutex_unlock(&q->mu);
-    uv_async_send(&q->async);
     return 0;
 }
 
-static void on_closed(uv_handle_t *h)
+static void on_detached(lec_wake *w)
 {
-    lec_msgq *q = h->data;
+    lec_msgq *q = (lec_msgq *)((char *)w - offsetof(lec_msgq, wake));
+    lec_wake_free(w);
     pthread_mutex_destroy(&q->mu);
     if (q->on_closed)
         q->on_closed(q);
@@ -77,5 +77,5 @@ void lec_msgq_close(lec_msgq *q, void (*done)(lec_msgq *q))
     q->closed = true;
     pthread_mutex_unlock(&q->mu);
     drain(q);
-    uv_close((uv_handle_t *)&q->async, on_closed);
+    lec_wake_detach(&q->wake, on_detached);
 }
