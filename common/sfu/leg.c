@@ -103,7 +103,7 @@ static void leg_unlink(leg *l)
             *pp = l->next;
             break;
         }
-    room *r = l->room;
+    stream_room *r = l->room;
     if (r->up == l)
         r->up = NULL;
     for (leg **pp = &r->downs; *pp; pp = &(*pp)->next_down)
@@ -128,7 +128,7 @@ static void leg_free(leg *l)
 /* Drops a downstream leg and tells the node. */
 static void down_close(leg *l, const char *why)
 {
-    room *r = l->room;
+    stream_room *r = l->room;
     lec_sfu *s = r->sfu;
     if (l->pipe)
         LEC_DEBUG(s->env.log, MOD, "stream %s: pipe to worker %u closed (%s)", r->stream,
@@ -145,7 +145,7 @@ static void down_close(leg *l, const char *why)
     lec__sfu_emit_count(r);
 }
 
-void lec__legs_end_downs(room *r)
+void lec__legs_end_downs(stream_room *r)
 {
     while (r->downs) {
         leg_send_byes(r->downs, LEC_LEG_STOP_STREAM_ENDED);
@@ -154,7 +154,7 @@ void lec__legs_end_downs(room *r)
 }
 
 /* The stream ended upstream (a BYE), or the node closed the leg. */
-static void up_end(room *r, const char *why)
+static void up_end(stream_room *r, const char *why)
 {
     lec_sfu *s = r->sfu;
     leg *l = r->up;
@@ -228,7 +228,7 @@ static void pipe_deliver(void *ud, uint64_t tag, uint8_t *pkt, size_t len, size_
 static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_class c)
 {
     lec_tstamp now = lec__sfu_now(s);
-    room *r = l->room;
+    stream_room *r = l->room;
     bool rtcp = c == LEC_PKT_RTCP;
     unsigned ev = lec_leg_proto_rx(&l->proto, rtcp && has_bye(pkt, len), now);
     if (l->upstream) {
@@ -258,7 +258,7 @@ static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_
         lec_room_viewer_rtcp(&r->core, l->vid, pkt, len, now);
 }
 
-void lec__legs_tick(room *r, lec_tstamp now)
+void lec__legs_tick(stream_room *r, lec_tstamp now)
 {
     lec_sfu *s = r->sfu;
     leg *u = r->up;
@@ -300,7 +300,7 @@ typedef struct leg_ident {
     const char *peer_node;
 } leg_ident;
 
-static leg *leg_new(lec_sfu *s, room *r, bool upstream, const leg_ident *id)
+static leg *leg_new(lec_sfu *s, stream_room *r, bool upstream, const leg_ident *id)
 {
     leg *l = calloc(1, sizeof *l);
     if (!l)
@@ -322,7 +322,7 @@ static leg *leg_new(lec_sfu *s, room *r, bool upstream, const leg_ident *id)
     return l;
 }
 
-static void fill_tracks(const room *r, lec_sfu_leg_track *out, unsigned *n)
+static void fill_tracks(const stream_room *r, lec_sfu_leg_track *out, unsigned *n)
 {
     *n = 0;
     for (unsigned i = 0; i < r->core.ntracks && i < 2; i++) {
@@ -334,7 +334,7 @@ static void fill_tracks(const room *r, lec_sfu_leg_track *out, unsigned *n)
 
 void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
 {
-    room *r = lec__sfu_find_room(s, q->stream);
+    stream_room *r = lec__sfu_find_room(s, q->stream);
     q->error = 0;
     if (q->pipe ? !s->env.pipes : !s->env.relay) {
         q->error = LEC_ERR_UNSUPPORTED;
@@ -405,7 +405,7 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
 {
     if ((q->pipe ? !s->env.pipes : !s->env.relay) || !q->ntracks || q->ntracks > 2)
         return LEC_ERR_INVAL;
-    room *r = lec__sfu_find_room(s, q->stream);
+    stream_room *r = lec__sfu_find_room(s, q->stream);
     if (r && r->pub)
         return LEC_ERR_EXISTS;
     bool fresh = !r;
@@ -471,7 +471,7 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
 
 void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id)
 {
-    room *r = lec__sfu_find_room(s, stream);
+    stream_room *r = lec__sfu_find_room(s, stream);
     if (!r)
         return;
     if (!leg_id) {

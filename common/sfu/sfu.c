@@ -41,9 +41,9 @@ static void emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const 
         s->env.event(s->env.ud, &ev);
 }
 
-static room *find_room(lec_sfu *s, const char *stream)
+static stream_room *find_room(lec_sfu *s, const char *stream)
 {
-    for (room *r = s->rooms; r; r = r->next)
+    for (stream_room *r = s->rooms; r; r = r->next)
         if (!strcmp(r->stream, stream))
             return r;
     return NULL;
@@ -68,7 +68,7 @@ void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, cons
     emit(s, kind, stream, sid, viewers);
 }
 
-void lec__sfu_emit_count(room *r)
+void lec__sfu_emit_count(stream_room *r)
 {
     lec_sfu *s = r->sfu;
     lec_sfu_event ev = {.kind = LEC_SFU_VIEWERS,
@@ -80,7 +80,7 @@ void lec__sfu_emit_count(room *r)
         s->env.event(s->env.ud, &ev);
 }
 
-room *lec__sfu_find_room(lec_sfu *s, const char *stream)
+stream_room *lec__sfu_find_room(lec_sfu *s, const char *stream)
 {
     return find_room(s, stream);
 }
@@ -111,7 +111,7 @@ static void io_send_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t 
 
 static void io_send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
 {
-    room *r = ud;
+    stream_room *r = ud;
     uintptr_t p = (uintptr_t)vud;
     session *x = vid ? (p & LEG_BIT ? NULL : vud) : r->pub;
     leg *l = vid ? (p & LEG_BIT ? (leg *)(p & ~LEG_BIT) : NULL) : r->up;
@@ -123,7 +123,7 @@ static void io_send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t
 
 static void io_first_media(void *ud, uint32_t vid, void *vud)
 {
-    room *r = ud;
+    stream_room *r = ud;
     (void)vid;
     session *v = (uintptr_t)vud & LEG_BIT ? NULL : vud;
     const lec_sfu_metrics *mt = &r->sfu->env.metrics;
@@ -132,7 +132,7 @@ static void io_first_media(void *ud, uint32_t vid, void *vud)
 }
 
 /* Adds what the room counted since last time to this worker's metrics slot. */
-static void count(room *r)
+static void count(stream_room *r)
 {
     const lec_sfu_metrics *mt = &r->sfu->env.metrics;
     const lec_room_stats *a = &r->core.stats;
@@ -158,7 +158,7 @@ static void count(room *r)
 
 static void on_room_tick(uv_timer_t *tm)
 {
-    room *r = tm->data;
+    stream_room *r = tm->data;
     lec_tstamp t = now(r->sfu);
     lec_room_tick(&r->core, t);
     lec__legs_tick(r, t);
@@ -186,7 +186,7 @@ static void schedule_reap(lec_sfu *s);
 
 static void room_closed(uv_handle_t *h)
 {
-    room *r = h->data;
+    stream_room *r = h->data;
     lec_sfu *s = r->sfu;
     lec_room_free(&r->core);
     free(r);
@@ -194,7 +194,7 @@ static void room_closed(uv_handle_t *h)
         free(s);
 }
 
-static void room_maybe_free(room *r)
+static void room_maybe_free(stream_room *r)
 {
     lec_sfu *s = r->sfu;
     /* Sessions that ended still point here until the reaper frees them. */
@@ -202,7 +202,7 @@ static void room_maybe_free(room *r)
         return;
     r->closing = true;
     count(r);
-    for (room **pp = &s->rooms; *pp; pp = &(*pp)->next)
+    for (stream_room **pp = &s->rooms; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;
             break;
@@ -220,7 +220,7 @@ static void end_session(session *x, bool self_initiated)
         return;
     x->dying = true;
     lec_sfu *s = x->sfu;
-    room *r = x->room;
+    stream_room *r = x->room;
     if (self_initiated)
         emit(s, LEC_SFU_SESSION_GONE, r ? r->stream : NULL, x->id, 0);
     if (r && x->publisher) {
@@ -260,7 +260,7 @@ static void reap(uv_timer_t *t)
                 break;
             }
         lec_peer_close(x->peer);
-        room *r = x->room;
+        stream_room *r = x->room;
         free(x);
         if (r) {
             r->sessions--;
@@ -305,7 +305,7 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
     (void)p;
     session *x = ud;
     lec_sfu *s = x->sfu;
-    room *r = x->room;
+    stream_room *r = x->room;
     if (x->dying)
         return;
     if (st == LEC_PEER_CONNECTED) {
@@ -330,22 +330,22 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
 
 static void end_session(session *x, bool self_initiated);
 
-void lec__sfu_end_viewers(room *r)
+void lec__sfu_end_viewers(stream_room *r)
 {
     for (session *v = r->viewers; v; v = v->next_viewer)
         end_session(v, true);
     lec__legs_end_downs(r);
 }
 
-void lec__sfu_room_maybe_free(room *r)
+void lec__sfu_room_maybe_free(stream_room *r)
 {
     room_maybe_free(r);
 }
 
-room *lec__sfu_room_new(lec_sfu *s, const char *stream);
-static room *room_new(lec_sfu *s, const char *stream)
+stream_room *lec__sfu_room_new(lec_sfu *s, const char *stream);
+static stream_room *room_new(lec_sfu *s, const char *stream)
 {
-    room *r = calloc(1, sizeof *r);
+    stream_room *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     snprintf(r->stream, sizeof r->stream, "%s", stream);
@@ -360,7 +360,7 @@ static room *room_new(lec_sfu *s, const char *stream)
     return r;
 }
 
-room *lec__sfu_room_new(lec_sfu *s, const char *stream)
+stream_room *lec__sfu_room_new(lec_sfu *s, const char *stream)
 {
     return room_new(s, stream);
 }
@@ -465,7 +465,7 @@ static const char *const EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", NUL
 static const char *const VIEWER_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid",
                                              LEC_ROOM_PLAYOUT_URI, NULL};
 
-/* Common to WHIP and WHEP: the session, its peer, the answer; the room
+/* Common to WHIP and WHEP: the session, its peer, the answer; the stream_room
  * part is the caller's.  Returns the session or NULL with out filled. */
 static session *offer_session(lec_sfu *s, const char *id, bool publisher, const lec_sdp *offer,
                               lec_sdp_answer_opts *o, lec_sdp *ans, lec_sfu_result *out)
@@ -492,7 +492,7 @@ static session *offer_session(lec_sfu *s, const char *id, bool publisher, const 
 void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_sdp *offer,
                      lec_sfu_result *out)
 {
-    room *r = find_room(s, stream);
+    stream_room *r = find_room(s, stream);
     if (r && (r->pub || r->up)) {
         fail(out, LEC_ERR_EXISTS, "stream %s already has a publisher%s", stream,
              r->up ? " (relayed from another node)" : "");
@@ -531,7 +531,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
 void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp *offer,
                   lec_sfu_result *out)
 {
-    room *r = find_room(s, stream);
+    stream_room *r = find_room(s, stream);
     if (!r || !r->live || !(r->pub || r->up)) {
         fail(out, LEC_ERR_STATE, "stream %s is not live", stream);
         return;

@@ -16,7 +16,10 @@ typedef struct leg leg;
 #define LEG_BUCKETS 64 /* a worker's legs by the tag on packets to it (random bits) */
 typedef struct session session;
 
-typedef struct room {
+/* A stream on this worker: the room core (media/room.h, `core`) and what
+ * the worker keeps around it (its sessions, legs, timer).  Named apart from
+ * the core: `lec_room` is the sans-I/O room, `stream_room` its shell here. */
+typedef struct stream_room {
     char stream[65];
     lec_room core;
     lec_room_stats counted; /* what has gone into the metrics already */
@@ -33,16 +36,16 @@ typedef struct room {
     bool live;
     unsigned sessions; /* sessions pointing here, ended ones included until reaped */
     bool closing;      /* its timer is closing */
-    struct room *next;
+    struct stream_room *next;
     struct lec_sfu *sfu;
-} room;
+} stream_room;
 
 struct session {
     char id[33];
     uint32_t vid; /* the room's id for a viewer */
     bool publisher;
     bool dying;
-    room *room;
+    stream_room *room;
     lec_peer *peer;
     struct lec_sfu *sfu;
     char remote_ufrag[64];
@@ -54,7 +57,7 @@ struct session {
 
 struct lec_sfu {
     lec_sfu_env env;
-    room *rooms;
+    stream_room *rooms;
     session *sessions;
     session *dying;
     uv_timer_t reaper;
@@ -68,15 +71,21 @@ struct lec_sfu {
  * requester) or downstream (it is a subscriber of our room: we are the
  * source).  Packets to us carry rx_tag; ours to the peer carry tx_tag. */
 struct leg {
+    /* A leg's identifiers: `leg_id` is the requester's tag, chosen by it and
+     * named in RelayOpen/RelayClose; each end routes what it receives by its
+     * own `rx_tag` (the requester's rx_tag is leg_id, the source's is the
+     * `source_tag` of RelayOpened) and stamps what it sends with the far
+     * end's (`tx_tag`).  `vid` is the leg's id among the room core's
+     * subscribers (downstream only). */
     uint64_t rx_tag, tx_tag;
-    uint64_t leg_id; /* the requester's id (RelayClose names it) */
+    uint64_t leg_id;
     lec_addr peer;
     bool upstream;
     bool dead;
     bool pipe;            /* to or from another worker of this node: no SRTP */
     unsigned peer_worker; /* pipe: that worker */
     lec_srtp *tx, *rx;
-    room *room;
+    stream_room *room;
     uint32_t vid; /* downstream: its id in the room */
     lec_leg_proto proto; /* keepalive, start, silence, BYE (media/leg_proto.h) */
     uint64_t auth_failures;
@@ -88,11 +97,11 @@ struct leg {
 lec_tstamp lec__sfu_now(const lec_sfu *s);
 void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
                    unsigned viewers);
-void lec__sfu_emit_count(room *r);
-room *lec__sfu_find_room(lec_sfu *s, const char *stream);
-room *lec__sfu_room_new(lec_sfu *s, const char *stream);
-void lec__sfu_room_maybe_free(room *r);
-void lec__sfu_end_viewers(room *r);
+void lec__sfu_emit_count(stream_room *r);
+stream_room *lec__sfu_find_room(lec_sfu *s, const char *stream);
+stream_room *lec__sfu_room_new(lec_sfu *s, const char *stream);
+void lec__sfu_room_maybe_free(stream_room *r);
+void lec__sfu_end_viewers(stream_room *r);
 
 /* A downstream leg's pointer for lec_room_viewer_bind (tagged: a leg). */
 void *lec__sfu_leg_ud(leg *l);
@@ -102,9 +111,9 @@ void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 void lec__leg_send_rtcp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 /* The room's publisher left or its upstream ended: BYE to and drop its
  * downstream legs. */
-void lec__legs_end_downs(room *r);
+void lec__legs_end_downs(stream_room *r);
 /* From the room's tick: silence checks and keepalives. */
-void lec__legs_tick(room *r, lec_tstamp now);
+void lec__legs_tick(stream_room *r, lec_tstamp now);
 void lec__leg_free_all(lec_sfu *s);
 /* The relay socket and the pipes, on this worker's loop. */
 int lec__sfu_relay_attach(lec_sfu *s);
