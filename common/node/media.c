@@ -87,11 +87,9 @@ static void free_run(job *j, lec_sfu *sfu)
 /* Posts a job that makes or frees worker w's engine (no completion). */
 static int engine_job(lec_media *m, unsigned w, job_run_fn run)
 {
-    job *j = calloc(1, sizeof *j);
+    job *j = lec__job_new(m, NULL, "", run, NULL);
     if (!j)
         return LEC_ERR_NOMEM;
-    j->m = m;
-    j->run = run;
     j->worker = w;
     lec__job_post(j);
     return 0;
