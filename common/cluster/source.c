@@ -2,6 +2,7 @@
 #include "cluster/source.h"
 #include "cluster/steer.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool listed(const char *id, const char *const *list, size_t n)
@@ -85,4 +86,43 @@ lec_source_pick lec_cluster_pick_source(const lec_cluster *c, const lec_source_q
         }
     }
     return best;
+}
+
+void lec_pull_reset(lec_pull *p)
+{
+    p->tries = 0;
+    p->nexcluded = 0;
+}
+
+void lec_pull_exclude(lec_pull *p, const char *node)
+{
+    for (unsigned i = 0; i < p->nexcluded; i++)
+        if (!strcmp(p->excluded[i], node))
+            return;
+    if (p->nexcluded < LEC_PULL_MAX_EXCLUDED)
+        snprintf(p->excluded[p->nexcluded++], sizeof p->excluded[0], "%s", node);
+}
+
+lec_source_pick lec_pull_next(lec_pull *p, const lec_cluster *c, const lec_source_query *q,
+                              const char **why)
+{
+    lec_source_pick none = {0};
+    if (p->tries >= LEC_PULL_MAX_TRIES) {
+        *why = "every source tried failed";
+        return none;
+    }
+    p->tries++;
+    const char *excl[LEC_PULL_MAX_EXCLUDED + 8];
+    size_t n = 0;
+    for (size_t i = 0; i < q->nexclude && n < LEC_PULL_MAX_EXCLUDED + 8; i++)
+        excl[n++] = q->exclude[i];
+    for (unsigned i = 0; i < p->nexcluded && n < LEC_PULL_MAX_EXCLUDED + 8; i++)
+        excl[n++] = p->excluded[i];
+    lec_source_query qq = *q;
+    qq.exclude = excl;
+    qq.nexclude = n;
+    lec_source_pick pick = lec_cluster_pick_source(c, &qq);
+    if (!pick.node)
+        *why = "no node with room holds it";
+    return pick;
 }

@@ -36,7 +36,6 @@
 #define OPEN_TIMEOUT   (1 * LEC_S)
 #define PULL_DEADLINE  (5 * LEC_S) /* waiting offers give up after this */
 #define PREWARM_REPEAT (5 * LEC_S) /* StreamEvent STARTED again, for relay.prewarm */
-#define MAX_ATTEMPTS   4
 #define MAX_WAITING    512
 #define TIMER_MS       250
 
@@ -97,11 +96,6 @@ static void pull_failed(lec_media *m, stream_ent *e, const char *why)
     lec__streams_gc(m);
 }
 
-static void exclude(stream_ent *e, const char *node)
-{
-    if (e->nexcluded < sizeof e->excluded / sizeof e->excluded[0])
-        snprintf(e->excluded[e->nexcluded++], sizeof e->excluded[0], "%s", node);
-}
 
 static void codec_from_track(const lec_track_info *t, lec_sfu_leg_track *out)
 {
@@ -150,7 +144,7 @@ static void on_opened(void *ud, int status, const lec_relay_opened *r)
     if (why) {
         LEC_INFO(&m->node->log, MOD, "stream %s: %s did not open a leg: %s", ctx->stream,
                  ctx->source, why);
-        exclude(e, ctx->source);
+        lec_pull_exclude(&e->pull, ctx->source);
         e->pulling = false;
         free(ctx);
         pull(m, e);
@@ -196,23 +190,14 @@ static void pull(lec_media *m, stream_ent *e)
         return;
     }
     const lec_config *cfg = m->node->cfg;
-    if (e->attempts++ >= MAX_ATTEMPTS) {
-        pull_failed(m, e, "every source tried failed");
-        return;
-    }
-    const char *excl[5];
-    size_t nex = 0;
-    for (unsigned i = 0; i < e->nexcluded; i++)
-        excl[nex++] = e->excluded[i];
     lec_source_query q = {.stream = e->name,
                           .max_depth = cfg->relay.max_depth,
                           .prefer = (const char *const *)cfg->relay.prefer.v,
-                          .nprefer = cfg->relay.prefer.n,
-                          .exclude = excl,
-                          .nexclude = nex};
-    lec_source_pick p = lec_cluster_pick_source(lec_control_view(m->node->control), &q);
+                          .nprefer = cfg->relay.prefer.n};
+    const char *why = "";
+    lec_source_pick p = lec_pull_next(&e->pull, lec_control_view(m->node->control), &q, &why);
     if (!p.node) {
-        pull_failed(m, e, "no node with room holds it");
+        pull_failed(m, e, why);
         return;
     }
     pull_ctx *ctx = calloc(1, sizeof *ctx);
@@ -240,7 +225,7 @@ static void pull(lec_media *m, stream_ent *e)
     int rc = lec_bus_request_relay_open(b, ctx->source, &o, OPEN_TIMEOUT, on_opened, ctx);
     if (rc) {
         e->pulling = false;
-        exclude(e, ctx->source);
+        lec_pull_exclude(&e->pull, ctx->source);
         free(ctx);
         pull(m, e);
     }
@@ -249,8 +234,7 @@ static void pull(lec_media *m, stream_ent *e)
 /* A fresh pull (not a retry within one). */
 static void start_pull(lec_media *m, stream_ent *e)
 {
-    e->attempts = 0;
-    e->nexcluded = 0;
+    lec_pull_reset(&e->pull);
     e->pull_started = 0;
     pull(m, e);
 }
@@ -356,8 +340,7 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
                      e->name, e->source, e->depth,
                      e->pull_started ? (double)(now(m) - e->pull_started) / LEC_MS : 0.0);
             e->pull_started = 0;
-            e->attempts = 0;
-            e->nexcluded = 0;
+            lec_pull_reset(&e->pull);
         }
         answer_waiting(m, e, 0, NULL);
         break;
@@ -377,10 +360,10 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
         if (e->pulled && ev->leg_id == e->leg_id && !e->pulling) {
             LEC_WARN(&m->node->log, MOD, "stream %s: %s went quiet; re-sourcing", e->name,
                      e->source);
-            e->attempts = 0;
-            e->nexcluded = 0;
+            /* A failover: a fresh pull without the quiet source. */
+            lec_pull_reset(&e->pull);
+            lec_pull_exclude(&e->pull, e->source);
             e->pull_started = now(m);
-            exclude(e, e->source);
             pull(m, e);
         }
         break;

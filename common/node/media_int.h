@@ -11,6 +11,7 @@
 #define LEC_NODE_MEDIA_INT_H
 
 #include "base/time.h"
+#include "cluster/source.h"
 #include "http/http_server.h"
 #include "node/node.h"
 #include "node/tokens.h"
@@ -51,9 +52,7 @@ typedef struct stream_ent {
     char source[65];      /* the node it is pulled from */
     uint64_t leg_id;      /* the current upstream leg (our tag) */
     lec_tstamp pull_started, idle_since;
-    unsigned attempts;    /* RelayOpen tries in this pull */
-    char excluded[4][65]; /* sources that failed in this pull */
-    unsigned nexcluded;
+    lec_pull pull;        /* tries and failed sources of this pull (cluster/source.h) */
     struct job *waiting; /* WHEP offers waiting for the pull to go live */
     unsigned nwaiting;
     struct stream_ent *next;

@@ -327,10 +327,11 @@ static void holder(const char *id, double lat, double lon, uint32_t depth)
     lec_cluster_heartbeat(&view, &i, LEC_S);
 }
 
-static const char *pick(const char *const *excl, size_t ne)
+/* The next try of a pull (cluster/source.h), as node/cascade.c makes it. */
+static const char *next_try(lec_pull *pull, const char **why)
 {
-    lec_source_query q = {.stream = "class", .max_depth = 3, .exclude = excl, .nexclude = ne};
-    lec_source_pick p = lec_cluster_pick_source(&view, &q);
+    lec_source_query q = {.stream = "class", .max_depth = 3};
+    lec_source_pick p = lec_pull_next(pull, &view, &q, why);
     return p.node ? p.node->info.id : "(none)";
 }
 
@@ -345,7 +346,10 @@ static void test_failover_resources_to_the_next_holder(void **state)
     reset(29, 0.02, 60 * LEC_MS);
 
     /* The requester pulls from the nearest holder. */
-    const char *src = pick(NULL, 0);
+    lec_pull pull;
+    const char *why = "";
+    lec_pull_reset(&pull);
+    const char *src = next_try(&pull, &why);
     assert_string_equal(src, "edge-sg");
     end a, b, up;
     init(&a, src, false);
@@ -362,8 +366,9 @@ static void test_failover_resources_to_the_next_holder(void **state)
     assert_int_equal(count(&up, LEC_LEG_SILENT), 1);
     lec_tstamp silent_at = first(&up, LEC_LEG_SILENT), last = up.p.last_rx;
     assert_in_range(silent_at - last, 1 * LEC_S, 1 * LEC_S + TICK);
-    const char *excl[] = {src};
-    const char *next = pick(excl, 1);
+    lec_pull_reset(&pull); /* a failover: a fresh pull without the quiet source */
+    lec_pull_exclude(&pull, src);
+    const char *next = next_try(&pull, &why);
     assert_string_equal(next, "origin");
     assert_int_equal(lec_leg_proto_byes(&up.p, LEC_LEG_STOP_LEAVING), 1);
     send(&up, &a, true); /* the node re-sources as it hears of it */
@@ -380,9 +385,46 @@ static void test_failover_resources_to_the_next_holder(void **state)
                   (double)(first(&b, LEC_LEG_STARTED) - silent_at) / LEC_MS);
     assert_in_range(first(&b, LEC_LEG_STARTED) - silent_at, 60 * LEC_MS, 60 * LEC_MS + TICK);
     assert_int_equal(count(&up, LEC_LEG_SILENT), 0); /* the new leg plays */
-    /* Nobody else holds it: with both excluded, give up (the node ends the stream here). */
-    const char *both[] = {src, next};
-    assert_string_equal(pick(both, 2), "(none)");
+    /* Had the origin refused too, nobody would be left: give up (the
+     * node ends the stream here). */
+    lec_pull_exclude(&pull, next);
+    assert_string_equal(next_try(&pull, &why), "(none)");
+    assert_string_equal(why, "no node with room holds it");
+    lec_cluster_free(&view);
+}
+
+/* Six holders that each refuse: each refusal excludes that one, the next
+ * try asks the next nearest, and after four tries the pull gives up
+ * although two are left (a viewer waits seconds, not a tour of the
+ * cluster); the next viewer starts a fresh pull. */
+static void test_a_pull_gives_up_after_four_tries(void **state)
+{
+    (void)state;
+    lec_cluster_init(&view, NULL, "me", 7, 3 * LEC_S);
+    lec_node_info self = {.id = "me", .region = "ap", .lat = -33.9, .lon = 151.2, .boot_id = 7};
+    lec_cluster_set_self(&view, &self, LEC_S);
+    holder("origin", 50.1, 8.7, 0);     /* Frankfurt */
+    holder("edge-sg", 1.3, 103.8, 1);   /* Singapore */
+    holder("edge-jp", 35.7, 139.7, 1);  /* Tokyo */
+    holder("edge-in", 19.1, 72.9, 1);   /* Mumbai */
+    holder("edge-us", 37.4, -122.1, 1); /* California */
+    holder("edge-br", -23.5, -46.6, 1); /* Sao Paulo */
+    lec_pull pull;
+    const char *why = "";
+    lec_pull_reset(&pull);
+    const char *asked[LEC_PULL_MAX_TRIES];
+    for (int i = 0; i < LEC_PULL_MAX_TRIES; i++) {
+        asked[i] = next_try(&pull, &why);
+        assert_string_not_equal(asked[i], "(none)");
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(asked[i], asked[k]); /* never the same one twice */
+        lec_pull_exclude(&pull, asked[i]);                /* it refused */
+    }
+    assert_string_equal(asked[0], "edge-sg"); /* nearest first */
+    assert_string_equal(next_try(&pull, &why), "(none)");
+    assert_string_equal(why, "every source tried failed");
+    lec_pull_reset(&pull);
+    assert_string_equal(next_try(&pull, &why), "edge-sg");
     lec_cluster_free(&view);
 }
 
@@ -397,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_both_byes_lost_fall_back_to_silence),
         cmocka_unit_test(test_a_leaving_requester_frees_the_source_end),
         cmocka_unit_test(test_failover_resources_to_the_next_holder),
+        cmocka_unit_test(test_a_pull_gives_up_after_four_tries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
