@@ -343,8 +343,8 @@ static void deliver(void *arg)
         memcpy(req->reply, ev->reply, sizeof req->reply);
         req->recv_at = lec_clock_now(b->mono);
         req->ep = EP_RELAY_OPEN;
-        if (b->h.relay_open) {
-            b->h.relay_open(b->h.ud, req, &ev->u.ro);
+        if (b->relay.open) {
+            b->relay.open(b->relay.ud, req, &ev->u.ro);
         } else {
             lec_relay_opened r = {.leg_id = ev->u.ro.leg_id, .error = LEC_RELAY_NOT_FOUND};
             memcpy(r.stream, ev->u.ro.stream, sizeof r.stream);
@@ -353,8 +353,8 @@ static void deliver(void *arg)
         break;
     }
     case EV_RELAY_CLOSE:
-        if (b->h.relay_close)
-            b->h.relay_close(b->h.ud, &ev->u.rc);
+        if (b->relay.close)
+            b->relay.close(b->relay.ud, &ev->u.rc);
         break;
     case EV_PING:
         lec__bus_answer_ping(b, ev);
@@ -469,6 +469,11 @@ static int set_options(lec_bus *b, const lec_config *cfg)
     return 0;
 }
 
+void lec_bus_serve_relay(lec_bus *b, const lec_bus_relay_server *s)
+{
+    b->relay = s ? *s : (lec_bus_relay_server){0};
+}
+
 int lec_bus_start(lec_bus *b, const lec_config *cfg, const lec_bus_handlers *h)
 {
     b->h = *h;
@@ -553,6 +558,7 @@ void lec_bus_close(lec_bus *b)
     b->nc = NULL;
     /* Events already queued are dropped: no handler runs after close. */
     b->h = (lec_bus_handlers){0};
+    b->relay = (lec_bus_relay_server){0};
     b->connected = false;
     lec_msgq_close(&b->q, bus_freed);
 }

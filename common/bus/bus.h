@@ -35,11 +35,20 @@ typedef struct lec_bus_handlers {
     void (*connection)(void *ud, bool connected);
     void (*heartbeat)(void *ud, const lec_msg_header *h, const lec_node_info *hb);
     void (*stream_event)(void *ud, const lec_msg_header *h, const lec_stream_event *ev);
-    /* Must answer with lec_bus_reply_relay_opened, now or later. */
-    void (*relay_open)(void *ud, lec_bus_request *req, const lec_relay_open *m);
-    void (*relay_close)(void *ud, const lec_relay_close *m);
     void *ud;
 } lec_bus_handlers;
+
+/* Who serves relay legs on this node (node/cascade.c registers itself):
+ * RelayOpen must be answered with lec_bus_reply_relay_opened, now or
+ * later.  Without a server, RelayOpen is answered "not found". */
+typedef struct lec_bus_relay_server {
+    void (*open)(void *ud, lec_bus_request *req, const lec_relay_open *m);
+    void (*close)(void *ud, const lec_relay_close *m);
+    void *ud;
+} lec_bus_relay_server;
+
+/* On the loop's thread; s copied (NULL: none). */
+void lec_bus_serve_relay(lec_bus *b, const lec_bus_relay_server *s);
 
 typedef struct lec_bus_stats {
     bool connected;

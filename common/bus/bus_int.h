@@ -84,6 +84,7 @@ struct lec_bus {
     sub_ctx sub_ctx[MAX_SUBS];
     size_t nsubs;
     lec_bus_handlers h;
+    lec_bus_relay_server relay; /* RelayOpen/RelayClose (the cascade's) */
     char node_id[LEC_ID_MAX];
     char region[LEC_ID_MAX];
     char role[16];

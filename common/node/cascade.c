@@ -386,8 +386,9 @@ static void refuse(lec_media *m, lec_bus_request *req, const lec_relay_open *o, 
         lec_bus_reply_relay_opened(b, req, &r);
 }
 
-void lec_media_relay_open(lec_media *m, lec_bus_request *req, const lec_relay_open *o)
+static void relay_open(void *ud, lec_bus_request *req, const lec_relay_open *o)
 {
+    lec_media *m = ud;
     const lec_config *cfg = m->node->cfg;
     stream_ent *e = lec__streams_find(m, o->stream);
     unsigned legs = 0;
@@ -429,8 +430,9 @@ void lec_media_relay_open(lec_media *m, lec_bus_request *req, const lec_relay_op
     }
 }
 
-void lec_media_relay_close(lec_media *m, const lec_relay_close *c)
+static void relay_close(void *ud, const lec_relay_close *c)
 {
+    lec_media *m = ud;
     if (!m->relay || m->closing || !lec__streams_find(m, c->stream))
         return;
     job *j = lec__job_new(m, NULL, c->stream, lec__job_run_leg_close, NULL);
@@ -438,6 +440,14 @@ void lec_media_relay_close(lec_media *m, const lec_relay_close *c)
         return;
     j->leg_id = c->leg_id;
     lec__job_post(j);
+}
+
+void lec_media_bus_ready(lec_media *m)
+{
+    lec_bus *b = bus_of(m);
+    if (b && m->relay)
+        lec_bus_serve_relay(b, &(lec_bus_relay_server){.open = relay_open, .close = relay_close,
+                                                       .ud = m});
 }
 
 /* ---- prewarm ------------------------------------------------------------ */

@@ -234,33 +234,6 @@ static void on_stream_event(void *ud, const lec_msg_header *h, const lec_stream_
         c->media.stream_event(c->media.ud, ev);
 }
 
-static void on_relay_open(void *ud, lec_bus_request *req, const lec_relay_open *m)
-{
-    lec_control *c = ud;
-    if (c->media.relay_open) {
-        c->media.relay_open(c->media.ud, req, m);
-        return;
-    }
-    lec_relay_opened r;
-    memset(&r, 0, sizeof r);
-    memcpy(r.stream, m->stream, sizeof r.stream);
-    r.leg_id = m->leg_id;
-    r.error = LEC_RELAY_NOT_FOUND;
-    snprintf(r.error_message, sizeof r.error_message, "stream %s is not held by %s", m->stream,
-             c->node->cfg->node.id);
-    snprintf(r.source_id, sizeof r.source_id, "%s", c->node->cfg->node.id);
-    lec_bus_reply_relay_opened(c->bus, req, &r);
-}
-
-static void on_relay_close(void *ud, const lec_relay_close *m)
-{
-    lec_control *c = ud;
-    LEC_DEBUG(&c->node->log, MOD, "relay close from %s: stream %s leg %llu", m->node_id, m->stream,
-              (unsigned long long)m->leg_id);
-    if (c->media.relay_close)
-        c->media.relay_close(c->media.ud, m);
-}
-
 /* ---- lifecycle -------------------------------------------------------- */
 
 lec_control *lec_control_start(lec_node *node, const lec_control_media *media)
@@ -290,8 +263,6 @@ lec_control *lec_control_start(lec_node *node, const lec_control_media *media)
             .connection = on_connection,
             .heartbeat = on_heartbeat,
             .stream_event = on_stream_event,
-            .relay_open = on_relay_open,
-            .relay_close = on_relay_close,
             .ud = c,
         };
         if (!c->bus || lec_bus_start(c->bus, node->cfg, &h)) {

@@ -18,9 +18,6 @@ typedef struct lec_control lec_control;
  * Every hook may be NULL (a node without media). */
 struct lec_node_info;
 struct lec_addr;
-struct lec_bus_request;
-struct lec_relay_open;
-struct lec_relay_close;
 struct lec_stream_event;
 typedef struct lec_control_media {
     void *ud;
@@ -29,9 +26,7 @@ typedef struct lec_control_media {
     size_t (*load)(void *ud, struct lec_node_info *i, struct lec_cluster_held *held, size_t max);
     /* The relay socket's bound address; false without one. */
     bool (*relay_addr)(void *ud, struct lec_addr *out);
-    /* Requests and messages from other nodes. */
-    void (*relay_open)(void *ud, struct lec_bus_request *req, const struct lec_relay_open *o);
-    void (*relay_close)(void *ud, const struct lec_relay_close *c);
+    /* A stream started on another node (after the view noted it held). */
     void (*stream_event)(void *ud, const struct lec_stream_event *ev);
 } lec_control_media;
 

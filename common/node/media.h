@@ -38,14 +38,11 @@ bool lec_media_relay_stats(const lec_media *m, struct lec_relay_stats *out);
  * shards (node/shards.c). */
 void lec_media_pipe_stats(const lec_media *m, uint64_t *packets, uint64_t *dropped,
                           unsigned *shards);
-/* The control plane's relay messages (cascade.c). */
-struct lec_bus_request;
-struct lec_relay_open;
-struct lec_relay_close;
+/* The control plane is up (cascade.c): the cascade serves RelayOpen and
+ * RelayClose on the node's bus from now on. */
+void lec_media_bus_ready(lec_media *m);
+/* A stream started elsewhere (prewarm; cascade.c). */
 struct lec_stream_event;
-void lec_media_relay_open(lec_media *m, struct lec_bus_request *req,
-                          const struct lec_relay_open *o);
-void lec_media_relay_close(lec_media *m, const struct lec_relay_close *c);
 void lec_media_stream_event(lec_media *m, const struct lec_stream_event *ev);
 /* Frees what is left once the workers have stopped. */
 void lec_media_free(lec_media *m);

@@ -362,16 +362,6 @@ static bool hook_relay_addr(void *ud, lec_addr *out)
     return lec_media_relay_addr(ud, out);
 }
 
-static void hook_relay_open(void *ud, struct lec_bus_request *req, const struct lec_relay_open *o)
-{
-    lec_media_relay_open(ud, req, o);
-}
-
-static void hook_relay_close(void *ud, const struct lec_relay_close *c)
-{
-    lec_media_relay_close(ud, c);
-}
-
 static void hook_stream_event(void *ud, const struct lec_stream_event *ev)
 {
     lec_media_stream_event(ud, ev);
@@ -382,8 +372,6 @@ static void media_hooks(lec_media *m, lec_control_media *h)
     *h = (lec_control_media){.ud = m,
                              .load = hook_load,
                              .relay_addr = hook_relay_addr,
-                             .relay_open = hook_relay_open,
-                             .relay_close = hook_relay_close,
                              .stream_event = hook_stream_event};
 }
 
@@ -432,6 +420,8 @@ static int node_start(lec_node *node)
         node->control = lec_control_start(node, &hooks);
         if (!node->control)
             rc = LEC_ERR_CONFIG;
+        else if (node->media) /* the cascade serves RelayOpen on the bus itself */
+            lec_media_bus_ready(node->media);
     }
     return rc;
 }

@@ -144,11 +144,10 @@ static lec_bus *start_bus(uv_loop_t *loop, const char *id, const char *region, c
 {
     lec_config *cfg = config_for(id, region);
     lec_bus *b = lec_bus_new(loop, &quiet, lec_sys_clock(), lec_sys_wall_clock(), lec_sys_rand());
-    lec_bus_handlers h = {.connection = on_conn,
-                          .heartbeat = on_hb,
-                          .relay_open = answer ? on_relay_open : NULL,
-                          .ud = c};
+    lec_bus_handlers h = {.connection = on_conn, .heartbeat = on_hb, .ud = c};
     c->bus = b;
+    if (answer)
+        lec_bus_serve_relay(b, &(lec_bus_relay_server){.open = on_relay_open, .ud = c});
     assert_int_equal(lec_bus_start(b, cfg, &h), 0);
     lec_config_free(cfg);
     run_until(loop, &c->connected, 3000);
