@@ -5,12 +5,15 @@
  * on the main loop), so a new kind of work is written in the one file
  * that needs it; nothing here knows the kinds.
  *
- * `done` runs exactly once: after `run`, through the main loop's queue,
- * or at once when the worker cannot take the job (it is stopping): then
- * `run` never ran, an exchange the job carried has been answered 503 and
- * taken off it, and j->rc is LEC_ERR_CLOSED.  A job without `done` ends
- * on its worker.  The job and the payloads it names are freed after
- * `done` returns, and the stream directory collects what is unused.
+ * `done` runs once: after `run`, through the main loop's queue, or at
+ * once when the worker cannot take the job (it is stopping, or the media
+ * closed): then `run` never ran, an exchange the job carried has been
+ * answered 503 and taken off it, and j->rc is LEC_ERR_CLOSED.  The one
+ * case without `done`: the main loop's queue closed while the job was on
+ * its worker (the process is stopping; the job is freed there).  A job
+ * without `done` ends on its worker.  The job and the payloads it names
+ * are freed after `done` returns, and after a `done` from the queue the
+ * stream directory collects what is unused.
  */
 #include "base/err.h"
 #include "node/media_int.h"
@@ -60,7 +63,11 @@ static void on_done(void *arg)
 static void on_run(void *arg)
 {
     job *j = arg;
-    j->run(j, j->m->sfus[j->worker]);
+    lec_sfu *sfu = j->m->sfus[j->worker];
+    if (sfu || j->engine)
+        j->run(j, sfu);
+    else /* the engine was freed (the media closed) before this job came */
+        j->rc = j->res.rc = LEC_ERR_CLOSED;
     if (!j->done) {
         lec__job_free(j);
         return;
@@ -71,7 +78,8 @@ static void on_run(void *arg)
 
 void lec__job_post(job *j)
 {
-    if (!lec_worker_post(&j->m->node->workers[j->worker], on_run, j))
+    /* After lec_media_close only the engines' own jobs go (they free them). */
+    if ((!j->m->closing || j->engine) && !lec_worker_post(&j->m->node->workers[j->worker], on_run, j))
         return;
     if (j->ex) {
         lec_http_resp_error(&j->ex->resp, 503, "the media worker is not available");
@@ -80,11 +88,10 @@ void lec__job_post(job *j)
     }
     j->rc = LEC_ERR_CLOSED;
     j->res.rc = LEC_ERR_CLOSED;
-    lec_media *m = j->m;
+    /* No collection here: the poster may be walking a stream's lists. */
     if (j->done)
         j->done(j);
     lec__job_free(j);
-    lec__streams_gc(m);
 }
 
 /* The engine calls most kinds share (the cascade's legs and the pipes of

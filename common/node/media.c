@@ -90,6 +90,7 @@ static int engine_job(lec_media *m, unsigned w, job_run_fn run)
     job *j = lec__job_new(m, NULL, "", run, NULL);
     if (!j)
         return LEC_ERR_NOMEM;
+    j->engine = true;
     j->worker = w;
     lec__job_post(j);
     return 0;

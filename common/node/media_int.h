@@ -99,6 +99,7 @@ struct job {
     lec_media *m;
     job_run_fn run;
     job_done_fn done;
+    bool engine;     /* makes or frees the worker's engine: runs without one, and after close */
     unsigned worker; /* the stream's home unless the poster chose another */
     int rc;
     char stream[65];

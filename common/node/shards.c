@@ -140,9 +140,10 @@ void lec__shards_view_done(lec_media *m, job *j)
 static void release_waiting(lec_media *m, stream_ent *e, unsigned w, bool opened)
 {
     shard *sh = &e->shards[w];
-    while (sh->waiting) {
-        job *j = sh->waiting;
-        sh->waiting = j->next_waiting;
+    job *list = sh->waiting;
+    sh->waiting = NULL;
+    for (job *j = list, *next; j; j = next) {
+        next = j->next_waiting;
         j->next_waiting = NULL;
         sh->pending--;
         m->wload[w]--;

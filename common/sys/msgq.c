@@ -65,7 +65,8 @@ static void on_detached(lec_wake *w)
 {
     lec_msgq *q = (lec_msgq *)((char *)w - offsetof(lec_msgq, wake));
     lec_wake_free(w);
-    pthread_mutex_destroy(&q->mu);
+    /* The mutex is not destroyed: threads that post to this queue may
+     * still lock it (and see `closed`) until they are joined. */
     if (q->on_closed)
         q->on_closed(q);
 }

@@ -25,8 +25,11 @@ static void on_readable(uv_poll_t *h, int status, int events)
     uint64_t v;
     while (read(w->efd, &v, sizeof v) > 0) {
     }
-    /* Cleared before the drain: work pushed from here on wakes us again. */
+    /* Cleared before the drain: work pushed from here on wakes us again.
+     * The fence keeps the queue's loads in the drain after the clear (a
+     * seq_cst store alone does not order later acquire loads everywhere). */
     atomic_store(&w->pending, false);
+    atomic_thread_fence(memory_order_seq_cst);
     w->fn(w->ud);
 }
 
