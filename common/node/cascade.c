@@ -435,6 +435,15 @@ static void relay_close(void *ud, const lec_relay_close *c)
     lec_media *m = ud;
     if (!m->relay || m->closing || !lec__streams_find(m, c->stream))
         return;
+    /* A RelayClose names the requester's leg.  leg_id 0 is no leg: inside
+     * the node it means "this room's upstream", which only the node itself
+     * may close (a forged close with the field left out ended whole
+     * classes).  Legs never get tag 0 (lec_relay_tag). */
+    if (!c->leg_id) {
+        LEC_DEBUG(&m->node->log, MOD, "stream %s: RelayClose from %s names no leg; ignored",
+                 c->stream, c->node_id);
+        return;
+    }
     job *j = lec__job_new(m, NULL, c->stream, lec__job_run_leg_close, NULL);
     if (!j)
         return;

@@ -38,7 +38,9 @@ struct lec_relay {
 
 uint64_t lec_relay_tag(unsigned worker, uint64_t random)
 {
-    return (uint64_t)(worker & 0xff) << 56 | (random & 0x00ffffffffffffffULL);
+    /* Never 0: a leg id of 0 means "no leg" (node/cascade.c). */
+    uint64_t low = random & 0x00ffffffffffffffULL;
+    return (uint64_t)(worker & 0xff) << 56 | (low ? low : 1);
 }
 
 lec_addr lec_relay_local(const lec_relay *r)

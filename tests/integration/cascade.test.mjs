@@ -64,6 +64,17 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, BYE, 
   assert.match(b.log, /asking edge-a for a leg .*preferred/);
   console.log(`# clean path, 2 hops: ${JSON.stringify(atB.latency_ms)} ms end to end`);
 
+  // A forged RelayClose with the leg left out (leg_id 0, the protobuf
+  // default) to the origin and to A: it names no leg and closes nothing
+  // (it used to end the class everywhere, the teacher still publishing).
+  for (const n of [origin, a])
+    await lib.publishRaw(nats.port, `lectern.v1.relay.${n.id}.close`, lib.relayClose('class', 0, 'rogue'));
+  const afterForgery = await load(['--url', origin.url, '--view-url', b.url, '--view-only', '--stream',
+    'class', '--viewers', '2', '--seconds', '3']);
+  assertEveryViewer(afterForgery, { viewers: 2, seconds: 3, what: 'viewers at B after a forged RelayClose' });
+  assert.equal((await origin.get('/v1/streams/class')).body.live, true, 'the origin still has the class');
+  assert.doesNotMatch(origin.log + a.log, /stream class: leg .*closed \(the stream ended\)|no viewers left/);
+
   // Hostile datagrams at B's relay socket: empty, short, oversized, unknown
   // tags, and B's own tag range with garbage (fails SRTP): dropped, counted.
   const junk = dgram.createSocket('udp4');

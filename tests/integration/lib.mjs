@@ -165,6 +165,38 @@ export async function flood(port, subjects, count) {
   sock.end();
 }
 
+// Publishes one message on NATS as a rogue client would (the raw text
+// protocol), then closes.
+export async function publishRaw(port, subject, payload) {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r, j) => { sock.once('connect', r); sock.once('error', j); });
+  sock.write('CONNECT {"verbose":false,"pedantic":false,"name":"rogue"}\r\n');
+  sock.write(`PUB ${subject} ${payload.length}\r\n`);
+  sock.write(payload);
+  sock.write('\r\nPING\r\n');
+  await new Promise((r) => sock.on('data', (d) => { if (d.toString().includes('PONG')) r(); }));
+  sock.end();
+}
+
+// A RelayClose (proto/lectern/v1/relay.proto) encoded by hand: header
+// {version 1, sender_id}, stream, leg_id (left out when 0, as protobuf
+// does), node_id.
+export function relayClose(stream, legId, sender) {
+  const str = (field, s) => Buffer.concat([Buffer.from([field << 3 | 2, s.length]), Buffer.from(s)]);
+  const header = Buffer.concat([Buffer.from([0x08, 0x01]), str(2, sender)]);
+  const parts = [Buffer.from([0x0a, header.length]), header, str(2, stream)];
+  if (legId) {
+    const v = [];
+    for (let x = BigInt(legId); ; x >>= 7n) {
+      if (x < 0x80n) { v.push(Number(x)); break; }
+      v.push(Number(x & 0x7fn) | 0x80);
+    }
+    parts.push(Buffer.from([0x18, ...v]));
+  }
+  parts.push(str(4, sender));
+  return Buffer.concat(parts);
+}
+
 // A node (started) whose relay legs arrive through an impairment relay of
 // its own (node.imp): its relay.public_addr is the relay's port, so every
 // leg to it crosses it.  ICE on loopback.

@@ -186,6 +186,8 @@ static void relay_routes_by_tag(void **state)
     uv_loop_init(&l1);
     rsink k0 = {.want_tag = lec_relay_tag(0, 5)}, k1 = {.want_tag = lec_relay_tag(1, 6)};
     assert_int_equal(lec_relay_tag_worker(k1.want_tag), 1);
+    assert_true(lec_relay_tag(0, 0) != 0); /* 0 is "no leg" on the wire */
+    assert_int_equal(lec_relay_tag_worker(lec_relay_tag(3, 0)), 3);
     assert_int_equal(lec_relay_attach(r, 0, &l0, on_relay_pkt, &k0), 0);
     assert_int_equal(lec_relay_attach(r, 1, &l1, on_relay_pkt, &k1), 0);
     uint8_t pkt[20] = {0x80};
