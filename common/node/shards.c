@@ -285,7 +285,7 @@ int lec__shards_start(lec_media *m)
         return LEC_ERR_NOMEM;
     if (n < 2)
         return 0;
-    int rc = lec_pipes_new(&m->pipes, n, &m->node->log);
+    int rc = lec_pipes_new(&m->pipes, n);
     if (!rc && uv_timer_init(m->node->loop, &m->shard_timer))
         rc = LEC_ERR_IO;
     if (rc)

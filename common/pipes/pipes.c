@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MOD        "pipes"
 #define QUEUE      512 /* packets in flight per pair: seconds of a 1.5 Mbps stream */
 #define DRAIN_MAX  256 /* packets per queue per wake before the loop gets a turn */
 #define PIPE_BYTES 1600
@@ -26,13 +25,12 @@ typedef struct consumer {
 
 struct lec_pipes {
     unsigned n;
-    lec_log *log;
     _Atomic(lec_spsc *) *q; /* [from * n + to], NULL until connected */
     consumer *c;
     atomic_uint_fast64_t sent, dropped;
 };
 
-int lec_pipes_new(lec_pipes **out, unsigned nworkers, lec_log *log)
+int lec_pipes_new(lec_pipes **out, unsigned nworkers)
 {
     *out = NULL;
     if (!nworkers || nworkers > 256)
@@ -41,7 +39,6 @@ int lec_pipes_new(lec_pipes **out, unsigned nworkers, lec_log *log)
     if (!p)
         return LEC_ERR_NOMEM;
     p->n = nworkers;
-    p->log = log;
     p->q = calloc((size_t)nworkers * nworkers, sizeof *p->q);
     p->c = calloc(nworkers, sizeof *p->c);
     if (!p->q || !p->c) {

@@ -10,13 +10,13 @@
  *
  * A pipe is a lock-free single-producer, single-consumer queue of clear
  * RTP/RTCP packets (base/spsc.h) per ordered pair of workers, made on
- * first use; the consumer is woken through an eventfd at most once per
+ * first use; the consumer is woken (sys/wake.h) at most once per
  * drain (no system call per packet while it is busy).  The packet's tag
  * is the receiving leg's, as on the relay socket.  No lock and no
  * allocation per packet; a full queue drops (the leg's NACK repairs it).
  */
-#ifndef LEC_RELAY_PIPES_H
-#define LEC_RELAY_PIPES_H
+#ifndef LEC_PIPES_PIPES_H
+#define LEC_PIPES_PIPES_H
 
 #include "base/log.h"
 #include "relay/relay.h"
@@ -31,7 +31,7 @@ typedef struct lec_pipes_stats {
 } lec_pipes_stats;
 
 /* 0, LEC_ERR_INVAL (nworkers not in 1..256), LEC_ERR_NOMEM, LEC_ERR_IO. */
-int lec_pipes_new(lec_pipes **out, unsigned nworkers, lec_log *log);
+int lec_pipes_new(lec_pipes **out, unsigned nworkers);
 /* Main thread, before either worker uses it: makes the queues between
  * `a` and `b` (both ways) if they are not there yet.  0 or LEC_ERR_NOMEM. */
 int lec_pipes_connect(lec_pipes *p, unsigned a, unsigned b);

@@ -103,8 +103,8 @@ static void pipes_between_threads(void **state)
 {
     (void)state;
     lec_pipes *p;
-    assert_int_equal(lec_pipes_new(&p, 0, NULL), LEC_ERR_INVAL);
-    assert_int_equal(lec_pipes_new(&p, 2, NULL), 0);
+    assert_int_equal(lec_pipes_new(&p, 0), LEC_ERR_INVAL);
+    assert_int_equal(lec_pipes_new(&p, 2), 0);
     uint8_t one = 1;
     /* Not connected yet: refused, not a crash. */
     assert_int_equal(lec_pipes_send(p, 0, 1, 1, &one, 1), LEC_ERR_INVAL);
