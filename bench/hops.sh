@@ -33,6 +33,7 @@ regions:
   - {name: eu-central-1, lat: 50.1, lon: 8.7}
   - {name: us-east-1, lat: 39.0, lon: -77.5}
   - {name: ap-southeast-2, lat: -33.9, lon: 151.2}
+auth: {open_publish: true}
 log: {level: warn}
 YAML
   bin=$build/edge/lectern-edge

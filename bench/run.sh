@@ -19,6 +19,7 @@ workers: $workers
 http: {listen: 127.0.0.1:$port}
 ice: {addresses: [127.0.0.1], port_range: 40000-44999}
 limits: {max_viewers: 100000}
+auth: {open_publish: true}   # the bench publishes without a token
 log: {level: warn}
 YAML
 "$build/origin/lectern-origin" -c "$work/origin.yaml" 2> "$work/origin.log" &

@@ -57,6 +57,12 @@ YAML
 }
 
 node_config origin origin-eu eu-central-1 "$base" 7000 20000-20999
+# Publishing needs a token (auth.open_publish is false by default): the demo
+# makes one and puts it in the teacher's URL below.
+token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$token" > "$run/publish-tokens"
+chmod 600 "$run/publish-tokens"
+printf 'auth: {publish_tokens_file: %s}\n' "$run/publish-tokens" >> "$run/origin-eu.yaml"
 node_config edge edge-us us-east-1 $((base + 1)) 7001 21000-21999
 node_config edge edge-ap ap-southeast-2 $((base + 2)) 7002 22000-22999
 
@@ -86,14 +92,14 @@ Lectern demo is running (configs and logs in $run):
   edge    us-east-1    http://127.0.0.1:$((base + 1))
   edge    ap-southeast-2 http://127.0.0.1:$((base + 2))
 
-  teacher page:  http://127.0.0.1:$base/publish        (press "Go live")
+  teacher page:  http://127.0.0.1:$base/publish?token=$token   (press "Go live")
   viewer page:   http://127.0.0.1:$base/watch/class    (open it in another tab)
   cluster view:  http://127.0.0.1:$base/v1/cluster     (the same on every node)
   streams:       http://127.0.0.1:$base/v1/streams
   metrics:       http://127.0.0.1:$base/metrics
 
-Viewers watch on the origin until the cascade lands; the edges' viewer pages
-(http://127.0.0.1:$((base + 1))/watch/class) wait for the stream meanwhile.
+The edges' viewer pages (http://127.0.0.1:$((base + 1))/watch/class) play too:
+an edge pulls the stream from the origin over a relay leg for its first viewer.
 Press Ctrl-C to stop everything.
 TXT
 

@@ -293,6 +293,9 @@ static void dump_value(const lec_config *c, const lec_field *f, lec_sbuf *v)
     case F_U32:
         lec_sbuf_printf(v, "%u", *(const uint32_t *)at);
         break;
+    case F_BOOL:
+        lec_sbuf_puts(v, *(const bool *)at ? "true" : "false");
+        break;
     case F_WORKERS:
         if (*(const uint32_t *)at)
             lec_sbuf_printf(v, "%u", *(const uint32_t *)at);
@@ -452,6 +455,8 @@ static size_t field_size(lec_ftype t)
         return sizeof(char *);
     case F_ROLE:
         return sizeof(lec_role);
+    case F_BOOL:
+        return sizeof(bool);
     case F_LOCATION:
         return sizeof(lec_location);
     case F_U32:

@@ -120,6 +120,7 @@ typedef struct lec_config {
         char *publish_tokens_file;
         char *view_tokens_file;
         char *admin_tokens_file;
+        bool open_publish; /* WHIP without a token; false: no tokens means no publishing */
     } auth;
     struct {
         char *mmdb;

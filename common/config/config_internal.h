@@ -20,6 +20,7 @@ typedef enum lec_ftype {
     F_ROLE,
     F_LOCATION, /* {lat, lon} */
     F_U32,      /* integer in [min, max] */
+    F_BOOL,     /* true or false */
     F_WORKERS,  /* "auto" or 1..256 */
     F_ADDR,     /* host:port */
     F_IP,

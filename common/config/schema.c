@@ -76,6 +76,7 @@ static const lec_field auth_fields[] = {
     {"publish_tokens_file", F_STR, 0, OFF(auth.publish_tokens_file), NULL, 0, 0},
     {"view_tokens_file", F_STR, 0, OFF(auth.view_tokens_file), NULL, 0, 0},
     {"admin_tokens_file", F_STR, 0, OFF(auth.admin_tokens_file), NULL, 0, 0},
+    {"open_publish", F_BOOL, 0, OFF(auth.open_publish), NULL, 0, 0},
     {NULL, 0, 0, 0, NULL, 0, 0},
 };
 
@@ -566,6 +567,14 @@ static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n,
                               (unsigned long long)f->min, (unsigned long long)f->max, s);
         else
             *AT(p, uint32_t, f->off) = (uint32_t)u;
+        break;
+    case F_BOOL:
+        if (!strcmp(s, "true"))
+            *AT(p, bool, f->off) = true;
+        else if (!strcmp(s, "false"))
+            *AT(p, bool, f->off) = false;
+        else
+            lec__config_error(p, line, key, "expected true or false, got '%s'", s);
         break;
     case F_WORKERS:
         if (!strcmp(s, "auto"))

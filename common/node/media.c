@@ -250,10 +250,20 @@ static void on_sfu_event_main(void *arg)
 /* Bearer check against a token set; an empty set means open.  A ?token=
  * query also counts: browsers drop Authorization when they follow a
  * steering 307 to another node, so the redirect carries it there. */
-static bool authorized(lec_http_ex *ex, const lec_tokens *t)
+/* Viewing without view tokens is open; publishing without publish tokens
+ * only when the config says auth.open_publish: true (secure by default). */
+static bool authorized(lec_http_ex *ex, const lec_media *m, bool publish)
 {
-    if (!t->n)
+    const lec_tokens *t = publish ? &m->publish_tokens : &m->view_tokens;
+    if (!t->n && (!publish || m->node->cfg->auth.open_publish))
         return true;
+    if (!t->n) {
+        lec_http_resp_error(&ex->resp, 403,
+                            "publishing is closed: this node has no auth.publish_tokens_file "
+                            "(set one, or auth.open_publish: true)");
+        lec_http_ex_finish(ex);
+        return false;
+    }
     size_t len = 0;
     const char *tok = lec_http_req_bearer(ex->req, &len);
     if (tok && lec_tokens_check(t, tok, len))
@@ -272,7 +282,7 @@ static void offer(lec_http_ex *ex, bool publish)
 {
     lec_media *m = ex->ud;
     const char *stream = lec_http_req_param(ex->req, "stream");
-    if (!authorized(ex, publish ? &m->publish_tokens : &m->view_tokens))
+    if (!authorized(ex, m, publish))
         return;
     if (!stream || !lec_codec_valid_token(stream)) {
         lec_http_resp_error(&ex->resp, 400, "a stream name is 1-64 of A-Z a-z 0-9 _ -");
@@ -479,7 +489,10 @@ lec_media *lec_media_start(lec_node *node, bool whip)
     if (!m->sfus || lec_dtls_cert_new(&m->cert) || lec_media_load_tokens(m) || lec__shards_start(m))
         return start_failed(m);
     if (whip && !m->publish_tokens.n)
-        LEC_WARN(&node->log, MOD, "no auth.publish_tokens_file: anyone may publish");
+        LEC_WARN(&node->log, MOD, "%s", node->cfg->auth.open_publish
+                     ? "no auth.publish_tokens_file and auth.open_publish: anyone may publish"
+                     : "no auth.publish_tokens_file: publishing is refused (403) until one is "
+                       "set or auth.open_publish: true");
     /* Relay legs exist only in a cluster: the socket and the cascade. */
     if (node->cfg->nats.enabled &&
         (lec_relay_bind(&m->relay, &node->cfg->relay.listen, node->nworkers, &node->log) ||

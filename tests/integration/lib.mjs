@@ -86,6 +86,11 @@ export class Node {
     this.dir = mkdtempSync(path.join(os.tmpdir(), `lectern-${id}-`));
     this.config = path.join(this.dir, 'node.yaml');
     this.logFile = path.join(this.dir, 'node.log');
+    // Tests publish without tokens unless they set some: say so (publishing
+    // is closed by default).
+    if (role === 'origin' && !/publish_tokens_file|open_publish/.test(extra))
+      extra = /^auth: \{/m.test(extra) ? extra.replace(/^auth: \{/m, 'auth: {open_publish: true, ')
+        : `${extra}${extra && !extra.endsWith('\n') ? '\n' : ''}auth: {open_publish: true}\n`;
     writeFileSync(this.config,
       `node: {id: ${id}, role: ${role}, region: ${region}}\n` +
       (/^workers:/m.test(extra) ? '' : 'workers: 1\n') + `http: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {${relay || 'listen: 127.0.0.1:0'}}\n` +

@@ -131,6 +131,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H 'Authorization: Beare
 [ "$code" = 200 ] || fail "the new admin token: $code"
 pass "SIGHUP: token files re-read with the config unchanged (revoked tokens refused)"
 
+# --- secure by default: no publish tokens and no auth.open_publish: WHIP is 403
+: > "$work/publish-tokens"
+kill -HUP "$pid"
+for _ in $(seq 1 30); do [ "$(grep -c 'reload: no config change' "$work/log")" -ge 2 ] && break; sleep 0.1; done
+[ "$(whip teacher-b)" = 403 ] || fail "publishing with no tokens set: $(whip teacher-b), want 403"
+body=$(curl -s -X POST -H 'Content-Type: application/sdp' --data 'v=0' "http://127.0.0.1:$port/whip/class")
+grep -q 'open_publish' <<<"$body" || fail "the 403 says how to open publishing: $body"
+pass "no publish tokens: WHIP refused (403) unless auth.open_publish"
+
 # --- SIGHUP: a live change applies, a restart-only change is reported
 sed -i 's/level: info/level: debug/; s/id: origin-test/id: origin-renamed/' "$work/good.yaml"
 kill -HUP "$pid"

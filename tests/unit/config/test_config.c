@@ -57,6 +57,11 @@ static void test_minimal_and_defaults(void **state)
     assert_false(c->nats.enabled);
     assert_int_equal(c->log.level, LEC_LOG_INFO);
     assert_int_equal(c->limits.max_viewers, 5000);
+    assert_false(c->auth.open_publish); /* publishing needs a token by default */
+    lec_config_free(c);
+    e = load(NODE "auth: {open_publish: true}\n", &c, &rc);
+    assert_int_equal(rc, 0);
+    assert_true(c->auth.open_publish);
     lec_config_free(c);
 }
 
@@ -150,6 +155,8 @@ static void test_error_classes(void **state)
     expect_error(NODE "relay: {max_depth: 0}\n",
                  "t.yaml:2: relay.max_depth: expected an integer in 1..16");
     expect_error(NODE "relay: {linger: soon}\n", "t.yaml:2: relay.linger: expected a duration");
+    expect_error(NODE "auth: {open_publish: yes}\n",
+                 "t.yaml:2: auth.open_publish: expected true or false, got 'yes'");
     expect_error(NODE "http: {public_url: 'ftp://x'}\n",
                  "t.yaml:2: http.public_url: 'ftp://x' is not an absolute");
     expect_error(NODE "nats: {urls: ['http://x']}\n",
