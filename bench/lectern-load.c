@@ -52,6 +52,11 @@ typedef struct client {
     uint64_t last_video_ns, max_gap_ns;
     uint64_t posted_ns, first_video_ns; /* join time: offer posted -> first video */
     char resource[512];                 /* the session's URL (Location), for DELETE */
+    /* --hostile: this viewer floods NACKs and keyframe requests. */
+    bool hostile;
+    bool have_vseq;
+    uint32_t vssrc;
+    uint16_t vseq; /* the newest video sequence number it got */
 } client;
 
 #define LAT_BUCKETS 5000 /* 0.1 ms each: up to 500 ms */
@@ -66,7 +71,7 @@ static struct {
     uint64_t lat[LAT_BUCKETS + 1];
     uint64_t nlat;
     const char *stream, *token;
-    int viewers, seconds;
+    int viewers, seconds, hostile;
     uint64_t bitrate;
     uv_loop_t loop;
     lec_glib_loop *glib;
@@ -170,6 +175,9 @@ static void on_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
      * numbers past the window's start arrived (a repair of an older one
      * is not counted against the window). */
     uint64_t ext = lec_seq_unwrap_next(&c->unwrap, h.seq);
+    if (!c->have_vseq || lec_seq_newer(h.seq, c->vseq))
+        c->vseq = h.seq;
+    c->vssrc = h.ssrc, c->have_vseq = true;
     if (!c->first_video_ns)
         c->first_video_ns = mono_ns();
     if (!g.measuring) {
@@ -355,6 +363,31 @@ static void on_report(uv_timer_t *t)
     }
 }
 
+/* --hostile: every 10 ms each hostile viewer NACKs the newest 256 video
+ * packets it knows of (four RTCP packets of 64) and asks for a keyframe,
+ * as a modified client would to pin the server and the teacher. */
+static void on_hostile(uv_timer_t *t)
+{
+    (void)t;
+    for (int i = 0; i < g.viewers && g.v; i++) {
+        client *c = &g.v[i];
+        if (!c->hostile || !c->connected || !c->have_vseq)
+            continue;
+        uint8_t b[512 + 32];
+        uint16_t seqs[64];
+        for (int k = 0; k < 4; k++) {
+            for (int j = 0; j < 64; j++)
+                seqs[j] = (uint16_t)(c->vseq - 255 + k * 64 + j);
+            size_t n = lec_rtcp_build_nack(b, 512, 0x70000000u + (uint32_t)i, c->vssrc, seqs, 64);
+            if (n)
+                lec_peer_send_rtcp(c->peer, b, n, sizeof b);
+        }
+        size_t n = lec_rtcp_build_pli(b, 512, 0x70000000u + (uint32_t)i, c->vssrc);
+        if (n)
+            lec_peer_send_rtcp(c->peer, b, n, sizeof b);
+    }
+}
+
 static void on_stop(uv_timer_t *t)
 {
     uv_stop(t->loop);
@@ -375,13 +408,17 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"url", 1, NULL, 'u'},      {"stream", 1, NULL, 's'},    {"token", 1, NULL, 't'},
         {"viewers", 1, NULL, 'n'},  {"seconds", 1, NULL, 'd'},   {"bitrate", 1, NULL, 'b'},
-        {"view-url", 1, NULL, 'v'}, {"view-only", 0, NULL, 'o'}, {NULL, 0, NULL, 0}};
+        {"view-url", 1, NULL, 'v'}, {"view-only", 0, NULL, 'o'}, {"hostile", 1, NULL, 'H'},
+        {NULL, 0, NULL, 0}};
     const char *view_url = NULL;
     bool view_only = false;
     const char *url = "http://127.0.0.1:8080";
     int c;
-    while ((c = getopt_long(argc, argv, "u:s:t:n:d:b:v:o", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:s:t:n:d:b:v:oH:", opts, NULL)) != -1) {
         switch (c) {
+        case 'H':
+            g.hostile = atoi(optarg);
+            break;
         case 'o':
             view_only = true;
             break;
@@ -409,14 +446,18 @@ int main(int argc, char **argv)
         default:
             fprintf(stderr, "usage: lectern-load [--url http://127.0.0.1:8080] [--viewers N] "
                             "[--seconds S] [--bitrate BPS] [--stream NAME] [--token T] "
-                            "[--view-url http://127.0.0.1:8081] [--view-only]\n");
+                            "[--view-url http://127.0.0.1:8081] [--view-only] [--hostile N]\n"
+                            "  --hostile N: the first N viewers flood NACKs and keyframe "
+                            "requests (an attack test)\n");
             return 2;
         }
     }
     unsigned port = 0;
     if (sscanf(url, "http://%63[^:]:%u", g.host, &port) != 2 || !port || port > 65535 ||
-        g.viewers < 1 || g.viewers > 2000 || g.seconds < 1 || g.seconds > 600) {
-        fprintf(stderr, "lectern-load: bad --url, --viewers (1-2000) or --seconds (1-600)\n");
+        g.viewers < 1 || g.viewers > 2000 || g.seconds < 1 || g.seconds > 600 || g.hostile < 0 ||
+        g.hostile >= g.viewers) {
+        fprintf(stderr, "lectern-load: bad --url, --viewers (1-2000), --seconds (1-600) or "
+                        "--hostile (0 to viewers - 1)\n");
         return 2;
     }
     g.port = (uint16_t)port;
@@ -440,6 +481,10 @@ int main(int argc, char **argv)
     uv_timer_t report_timer;
     uv_timer_init(&g.loop, &report_timer);
     uv_timer_start(&report_timer, on_report, 1000, 1000);
+    uv_timer_t hostile_timer;
+    uv_timer_init(&g.loop, &hostile_timer);
+    if (g.hostile)
+        uv_timer_start(&hostile_timer, on_hostile, 10, 10);
     if (!view_only)
         run_for(1500); /* the publisher connects and goes live */
     if (!view_only && !g.pub.connected) {
@@ -448,6 +493,7 @@ int main(int argc, char **argv)
     }
     g.v = calloc((size_t)g.viewers, sizeof *g.v);
     for (int i = 0; i < g.viewers; i++) {
+        g.v[i].hostile = i < g.hostile;
         if (join(&g.v[i], false))
             return 1;
         run_for(5); /* let ICE start between joins */
@@ -498,10 +544,11 @@ int main(int argc, char **argv)
         else if (max_join != UINT64_MAX && join > max_join)
             max_join = join;
         lec_sbuf_printf(&per,
-                        "%s{\"connected\":%s,\"video\":%llu,\"lost\":%llu,\"gap_ms\":%.0f,"
-                        "\"last_video_ms\":%.0f,\"join_ms\":%.0f}",
-                        i ? "," : "", v->connected ? "true" : "false",
-                        (unsigned long long)v->video, (unsigned long long)(vexp - v->unique),
+                        "%s{\"connected\":%s,\"hostile\":%s,\"video\":%llu,\"unique\":%llu,"
+                        "\"lost\":%llu,\"gap_ms\":%.0f,\"last_video_ms\":%.0f,\"join_ms\":%.0f}",
+                        i ? "," : "", v->connected ? "true" : "false", v->hostile ? "true" : "false",
+                        (unsigned long long)v->video, (unsigned long long)v->unique,
+                        (unsigned long long)(vexp - v->unique),
                         (double)v->max_gap_ns / 1e6, (double)(v->last_video_ns - t0) / 1e6,
                         v->first_video_ns ? (double)join / 1e6 : -1.0);
         free(v->seen);

@@ -110,6 +110,7 @@ static lec_room_viewer *viewer_new(lec_room *r, uint32_t id)
     if (!v)
         return NULL;
     v->id = id;
+    v->resend_credit = LEC_ROOM_RESEND_BURST * 4;
     v->next = r->viewers;
     r->viewers = v;
     r->nviewers++;
@@ -160,6 +161,7 @@ int lec_room_add_leg(lec_room *r, uint32_t id, const uint32_t ssrcs[LEC_ROOM_MAX
         return LEC_ERR_NOMEM;
     v->leg = true;
     v->copies = LEG_COPIES;
+    v->resend_credit = LEC_ROOM_LEG_BURST * 4;
     v->no_gop = resume;
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
         const lec_sdp_codec *c = &r->tracks[ti].codec;
@@ -449,15 +451,15 @@ static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, c
 }
 
 bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
-                       const lec_rtp_hdr *h, bool repair)
+                       const lec_rtp_hdr *h, bool repair, unsigned playout_ms)
 {
     memcpy(r->scratch, pkt, len);
     if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
     if (repair && v->rtx_pt[ti]) /* the viewer negotiated RTX */
         len = to_rtx(r, v, ti, len, h);
-    else if (v->pd_id && r->playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
-        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, r->playout_ms);
+    else if (v->pd_id && playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
+        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, playout_ms);
     if (!len)
         return false;
     r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
@@ -504,15 +506,16 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->highest_ext = ext;
     t->received++;
     if (t->has_ring)
-        lec_ring_push(&t->ring, ext, pkt, len, 0);
+        lec_ring_push(&t->ring, ext, pkt, len, r->playout_ms); /* a repair repeats it */
     if (t->vcodec && (!t->have_kf || ext > t->kf_ext) &&
         lec_rtp_keyframe_start(t->vcodec, pkt + h.header_len, h.payload_len)) {
         t->kf_ext = ext;
         t->have_kf = true;
     }
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
-        if (!v->has[ti] || !v->ready || !lec__room_send_to(r, v, ti, pkt, len, &h, false))
+        if (!v->has[ti] || !v->ready || !lec__room_send_to(r, v, ti, pkt, len, &h, false, r->playout_ms))
             continue;
+        lec__room_earn(v);
         r->stats.rtp_out[k]++;
         r->stats.bytes_out[k] += len;
         note_first_media(r, v);
@@ -555,10 +558,15 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
         memcpy(r->scratch, pkt, len);
         if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h.ssrc, h.seq, h.ts, len))
             return false;
-        /* The head frame maps as live packets will; earlier ones squeeze. */
+        /* The head frame maps as live packets will; earlier ones squeeze.
+         * Not on a leg: the next room keeps true times in its ring and
+         * squeezes for its own joiners. */
         uint32_t head_out = lec_fwd_out_ts(&v->fwd[ti], head_ts);
-        lec_rtp_set_ts(r->scratch, head_out - (frames - 1 - frame) * step);
+        if (!v->leg)
+            lec_rtp_set_ts(r->scratch, head_out - (frames - 1 - frame) * step);
         r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
+        v->replayed[ti] = v->leg ? 0 : e + 1;
+        lec__room_earn(v);
         r->stats.rtp_out[1]++;
         r->stats.bytes_out[1] += len;
     }

@@ -26,6 +26,19 @@
 #define LEC_ROOM_TRAILER     32  /* room left after a packet for SRTP's tag */
 #define LEC_ROOM_MAX_MISSING 64  /* holes in the publisher's stream NACKed at once */
 #define LEC_ROOM_GOP_MAX     600 /* a longer GOP is not replayed: a keyframe is asked for */
+#define LEC_ROOM_RESENT_SLOTS 64 /* per viewer: repairs remembered for the dedupe */
+/* A viewer's repair budget: it earns RESEND_SHARE quarter packets of
+ * resends for each live packet it gets (legs: LEG_SHARE), up to BURST
+ * (LEG_BURST) packets; a NACK beyond that goes unanswered.  Honest loss of
+ * a few percent spends a fraction; a flood of NACKs gets at most half the
+ * stream again.  A viewer's keyframe requests count once per PLI_INTERVAL
+ * (legs and pipes: no limit, they stand for many viewers and are
+ * coalesced by the room as every request is). */
+#define LEC_ROOM_RESEND_SHARE  2
+#define LEC_ROOM_LEG_SHARE     4
+#define LEC_ROOM_RESEND_BURST  160
+#define LEC_ROOM_LEG_BURST     1024
+#define LEC_ROOM_PLI_INTERVAL  (1000 * LEC_MS)
 #define LEC_ROOM_PLAYOUT_URI "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 
 typedef struct lec_room_io {
@@ -47,6 +60,9 @@ typedef struct lec_room_stats {
     uint64_t repaired;    /* holes the publisher filled (RTX or resend) */
     uint64_t unrepaired;  /* holes given up on after the last try */
     uint64_t gop_replays; /* joiners started from the GOP cache */
+    uint64_t resend_refused;   /* NACKed packets not resent: over the viewer's budget */
+    uint64_t resend_repeated;  /* NACKed again within the dedupe window: not resent */
+    uint64_t keyframe_refused; /* a viewer's keyframe request within its interval */
 } lec_room_stats;
 
 typedef struct lec_room_track {
@@ -78,6 +94,7 @@ typedef struct lec_room_track {
 typedef struct lec_room_viewer_stats {
     uint64_t packets[LEC_ROOM_MAX_TRACKS], octets[LEC_ROOM_MAX_TRACKS]; /* sent, by track */
     uint64_t nacks, retransmits, keyframe_requests;
+    uint64_t resend_refused, keyframe_refused; /* over its budgets (room_rtcp.c) */
     /* From its latest Receiver Report on video (audio without video). */
     bool have_report;
     uint8_t fraction_lost; /* /256 */
@@ -104,13 +121,22 @@ typedef struct lec_room_viewer {
     lec_room_viewer_stats st;
     void *ud;      /* the caller's, passed back with its packets */
     uint8_t pd_id; /* its id for the playout-delay extension, or 0 */
-    /* Legs: what was resent lately, so a NACK that came in copies (they do,
-     * on legs) is answered once. */
+    /* Its repair budgets (room_rtcp.c): what was resent lately (by
+     * sequence, direct-mapped), so a NACK repeated within the dedupe
+     * window (or in copies, as legs send them) is answered once; resend
+     * credit in quarter packets, earned by the live packets it gets; the
+     * last keyframe request it was allowed.  `replayed` is one past the
+     * newest packet of each track sent to it squeezed from the GOP cache: a
+     * viewer without RTX never gets those again (the bytes would differ
+     * under the same sequence number, and so would the SRTP nonce). */
     struct {
         uint64_t ext;
         lec_tstamp at;
-    } resent[32];
-    unsigned nresent;
+        uint8_t ti;
+    } resent[LEC_ROOM_RESENT_SLOTS];
+    int32_t resend_credit;
+    lec_tstamp pli_at;
+    uint64_t replayed[LEC_ROOM_MAX_TRACKS];
     struct lec_room_viewer *next;
 } lec_room_viewer;
 

@@ -12,20 +12,30 @@
 
 #include <string.h>
 
-/* Resends what a viewer NACKed, from the ring, rewritten as before. */
-/* For a leg: whether ext went to v in the last 20 ms (then skip it);
- * otherwise notes it. */
-static bool resent_lately(lec_room_viewer *v, uint64_t ext, lec_tstamp now)
+/* Whether packet ext of track ti went to v within the dedupe window (then
+ * it is not sent again); otherwise notes it.  The window: 20 ms on a leg
+ * (its NACKs come in copies, ms apart), and for a viewer three quarters
+ * of its round trip (a player asks again only after a round trip), at
+ * least 20 ms and 75 ms while the round trip is unknown. */
+static bool resent_lately(lec_room_viewer *v, unsigned ti, uint64_t ext, lec_tstamp now)
 {
-    for (unsigned i = 0; i < 32; i++)
-        if (v->resent[i].ext == ext && v->resent[i].at && now - v->resent[i].at < 20 * LEC_MS)
-            return true;
-    unsigned k = v->nresent++ % 32;
+    lec_tstamp win = 20 * LEC_MS;
+    if (!v->leg)
+        win = !v->st.rtt ? 75 * LEC_MS : v->st.rtt * 3 / 4 > win ? v->st.rtt * 3 / 4 : win;
+    unsigned k = (unsigned)((ext * 2 + ti) % LEC_ROOM_RESENT_SLOTS);
+    if (v->resent[k].at && v->resent[k].ext == ext && v->resent[k].ti == ti &&
+        now - v->resent[k].at < win)
+        return true;
     v->resent[k].ext = ext;
+    v->resent[k].ti = (uint8_t)ti;
     v->resent[k].at = now;
     return false;
 }
 
+/* Resends what a viewer NACKed, from the ring, rewritten as before, within
+ * its budgets (room.h): a repeat within the dedupe window is skipped, and
+ * once its credit is spent the rest of the NACK goes unanswered (and
+ * unread: a flood costs a loop, not the ring). */
 static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, const uint16_t *seqs,
                         int n, lec_tstamp now)
 {
@@ -36,20 +46,31 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
         uint64_t head = lec_ring_head(&t->ring);
         uint8_t pkt[LEC_ROOM_PKT_MAX];
         for (int i = 0; i < n && head; i++) {
+            if (v->resend_credit < 4) {
+                r->stats.resend_refused += (uint64_t)(n - i);
+                v->st.resend_refused += (uint64_t)(n - i);
+                break;
+            }
             uint16_t src = lec_fwd_source_seq(&v->fwd[ti], seqs[i]);
             uint64_t ext = head - 1 - (uint16_t)((uint16_t)(head - 1) - src);
             size_t len;
             uint64_t meta;
             lec_rtp_hdr h;
-            if ((v->leg && resent_lately(v, ext, now)) ||
-                lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
+            if (ext < v->replayed[ti] && !v->rtx_pt[ti])
+                continue; /* sent squeezed: never twice with other bytes */
+            if (lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
                 lec_rtp_parse(pkt, len, &h))
                 continue;
+            if (resent_lately(v, ti, ext, now)) {
+                r->stats.resend_repeated++;
+                continue;
+            }
+            v->resend_credit -= 4;
             /* On a relay leg a repair goes LEG_COPIES times: losing it
              * again would cost the far edge's viewers another round trip,
              * more than their players can be asked to wait. */
             for (int copy = 0; copy < (v->copies ? v->copies : 1); copy++)
-                if (lec__room_send_to(r, v, ti, pkt, len, &h, true))
+                if (lec__room_send_to(r, v, ti, pkt, len, &h, true, (unsigned)meta))
                     r->stats.retransmits++, v->st.retransmits++;
         }
     }
@@ -119,6 +140,14 @@ void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t l
         if (rp.pt == LEC_RTCP_PSFB && (rp.fmt == 1 || rp.fmt == 4)) {
             r->stats.pli_in++;
             v->st.keyframe_requests++;
+            /* One viewer cannot make the teacher send keyframes at the
+             * room's pace (room.h, LEC_ROOM_PLI_INTERVAL). */
+            if (!v->leg && v->pli_at && now - v->pli_at < LEC_ROOM_PLI_INTERVAL) {
+                r->stats.keyframe_refused++;
+                v->st.keyframe_refused++;
+                continue;
+            }
+            v->pli_at = now;
             lec__room_request_keyframe(r, now);
         } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
             lec_rtcp_fb ids;

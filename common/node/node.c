@@ -257,6 +257,14 @@ static void register_media_metrics(lec_node *node)
                                    "Keyframe requests (PLI/FIR)");
     t.pli_out = lec_metrics_counter(m, "lectern_rtcp_pli_total", "direction=\"out\"",
                                     "Keyframe requests (PLI/FIR)");
+    static const char refused_help[] = "Requests refused: a viewer's resend and keyframe "
+                                       "budgets, admission limits (reason)";
+    t.resend_refused = lec_metrics_counter(m, "lectern_refused_total", "reason=\"resend_budget\"",
+                                           refused_help);
+    t.resend_repeated = lec_metrics_counter(m, "lectern_refused_total",
+                                            "reason=\"resend_repeated\"", refused_help);
+    t.keyframe_refused = lec_metrics_counter(m, "lectern_refused_total",
+                                             "reason=\"keyframe_budget\"", refused_help);
     t.join =
         lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
                               "From a WHEP request to the first media sent to the viewer",

@@ -167,6 +167,8 @@ static void stats_done(job *j)
         num(&w, "nacks", st->nacks);
         num(&w, "retransmits", st->retransmits);
         num(&w, "keyframe_requests", st->keyframe_requests);
+        num(&w, "resends_refused", st->resend_refused);
+        num(&w, "keyframe_requests_refused", st->keyframe_refused);
         if (st->have_report) {
             lec_jw_key(&w, "reported");
             lec_jw_obj_open(&w);

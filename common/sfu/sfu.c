@@ -152,6 +152,9 @@ static void count(stream_room *r)
     DELTA(mt->retransmits, retransmits);
     DELTA(mt->pli_in, pli_in);
     DELTA(mt->pli_out, pli_out);
+    DELTA(mt->resend_refused, resend_refused);
+    DELTA(mt->resend_repeated, resend_repeated);
+    DELTA(mt->keyframe_refused, keyframe_refused);
 #undef DELTA
     *b = *a;
 }
@@ -628,6 +631,7 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
     }
     out->nacks = vs.nacks, out->retransmits = vs.retransmits;
     out->keyframe_requests = vs.keyframe_requests;
+    out->resend_refused = vs.resend_refused, out->keyframe_refused = vs.keyframe_refused;
     out->have_report = vs.have_report;
     out->fraction_lost = vs.fraction_lost / 256.0;
     out->cumulative_lost = vs.cumulative_lost;

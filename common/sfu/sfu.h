@@ -51,6 +51,7 @@ typedef struct lec_sfu_metrics {
     unsigned slot;
     lec_metric rtp_in[2], rtp_out[2], bytes_in[2], bytes_out[2]; /* [0] audio, [1] video */
     lec_metric nack_in, nack_out, repaired, unrepaired, retransmits, pli_in, pli_out, lost_in, join;
+    lec_metric resend_refused, resend_repeated, keyframe_refused; /* viewers' budgets */
 } lec_sfu_metrics;
 
 struct lec_relay;
@@ -109,6 +110,7 @@ typedef struct lec_sfu_session_stats {
     uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out, bytes_in, bytes_out, srtp_fail;
     /* Viewers: what the room sent it and what it asked for and reported. */
     uint64_t video_packets, audio_packets, nacks, retransmits, keyframe_requests;
+    uint64_t resend_refused, keyframe_refused; /* over its budgets */
     bool have_report;
     double fraction_lost; /* 0..1, from its latest Receiver Report */
     int32_t cumulative_lost;
