@@ -3,6 +3,7 @@
 #include "base/err.h"
 #include "cluster/steer.h"
 #include "geo/geo.h"
+#include "http/client_ip.h"
 #include "node/node.h"
 #include "sys/sys.h"
 
@@ -19,67 +20,11 @@ struct lec_steering {
     lec_metric decisions[3]; /* local, redirect, full */
 };
 
-static bool trusted(const lec_config *cfg, const lec_ip *ip)
-{
-    for (size_t i = 0; i < cfg->http.trusted_proxies.n; i++)
-        if (lec_cidr_contains(&cfg->http.trusted_proxies.v[i], ip))
-            return true;
-    return false;
-}
-
-/* Walks one X-Forwarded-For value from its right end: each hop that is a
- * trusted proxy passes the question one step left.  Returns true when the
- * answer is found in *ip (an untrusted hop, or the connection's address
- * when the chain is malformed); false to go on to an earlier header. */
-static bool walk_xff(const lec_config *cfg, const char *xff, lec_ip *ip, const lec_ip *conn,
-                     int *hops)
-{
-    const char *end = xff + strlen(xff);
-    while (end > xff) {
-        const char *start = end;
-        while (start > xff && start[-1] != ',')
-            start--;
-        const char *a = start, *b = end;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        char tok[LEC_IP_STRLEN];
-        size_t n = (size_t)(b - a);
-        lec_ip hop;
-        if (n == 0 || n >= sizeof tok || ++*hops > 16) {
-            *ip = *conn; /* malformed or absurd: believe only the connection */
-            return true;
-        }
-        memcpy(tok, a, n);
-        tok[n] = '\0';
-        if (lec_ip_parse(tok, &hop)) {
-            *ip = *conn;
-            return true;
-        }
-        *ip = hop;
-        if (!trusted(cfg, &hop))
-            return true;
-        end = start > xff ? start - 1 : xff;
-    }
-    return false;
-}
-
-/* The client's address: the connection's, or from X-Forwarded-For when the
- * connection comes from a trusted proxy: the rightmost hop that is not a
- * trusted proxy, reading the last header first (proxies append). */
+/* The client's address as the whole node takes it (http/client_ip.h). */
 static lec_ip client_ip(const lec_config *cfg, const lec_http_ex *ex)
 {
-    lec_ip conn = ex->peer.ip, ip = conn;
-    if (!trusted(cfg, &conn))
-        return conn;
-    int hops = 0;
-    for (size_t k = ex->req->nheaders; k-- > 0;) {
-        const lec_http_header *h = &ex->req->headers[k];
-        if (!strcasecmp(h->name, "x-forwarded-for") && walk_xff(cfg, h->value, &ip, &conn, &hops))
-            return ip;
-    }
-    return ip; /* every hop trusted: the leftmost one */
+    return lec_http_client_ip(ex->req, &ex->peer.ip, cfg->http.trusted_proxies.v,
+                              cfg->http.trusted_proxies.n);
 }
 
 typedef struct decision {

@@ -1,5 +1,6 @@
 /* libFuzzer: the HTTP request reader and router, fed in pieces whose sizes
  * the first byte chooses, with pipelined requests. */
+#include "http/client_ip.h"
 #include "http/http_parse.h"
 #include "http/http_router.h"
 
@@ -54,6 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             lec_http_req_query(q, "region", v, sizeof v);
             lec_http_req_bearer(q, &tl);
             lec_http_req_header(q, "content-type");
+            /* X-Forwarded-For behind proxies trusted for everything: every
+             * hop of every header is walked. */
+            lec_cidr all[2];
+            if (lec_cidr_parse("0.0.0.0/0", &all[0]) || lec_cidr_parse("::/0", &all[1]))
+                __builtin_trap();
+            lec_ip conn;
+            lec_ip_parse("127.0.0.1", &conn);
+            lec_http_client_ip(q, &conn, all, 2);
             lec_http_reader_reset(r);
             continue;
         }
