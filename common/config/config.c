@@ -91,6 +91,7 @@ static lec_config *config_new(const char *name, lec_role role)
     c->http.max_header_bytes = 16 * 1024;
     c->http.max_body_bytes = 64 * 1024;
     c->http.max_connections = 4096;
+    c->http.max_connections_per_address = 128;
     c->http.request_timeout = 10 * LEC_S;
     c->http.idle_timeout = 60 * LEC_S;
     c->ice.port_range.min = 20000;
@@ -102,6 +103,8 @@ static lec_config *config_new(const char *name, lec_role role)
     c->limits.max_viewers = 5000;
     c->limits.max_publishers = 100;
     c->limits.max_egress_mbps = 4000;
+    c->limits.max_pending_per_address = 32;
+    c->limits.connect_timeout = 10 * LEC_S;
     c->log.level = LEC_LOG_INFO;
     c->log.format = LEC_LOG_TEXT;
     char *star = lec__arena_strdup(c, "*");

@@ -91,6 +91,7 @@ typedef struct lec_config {
         uint32_t max_header_bytes;
         uint32_t max_body_bytes;
         uint32_t max_connections;
+        uint32_t max_connections_per_address; /* trusted proxies exempt */
         lec_tstamp request_timeout; /* first byte to complete request */
         lec_tstamp idle_timeout;    /* between keep-alive requests */
     } http;
@@ -131,6 +132,8 @@ typedef struct lec_config {
         uint32_t max_viewers;
         uint32_t max_publishers;
         uint32_t max_egress_mbps;
+        uint32_t max_pending_per_address; /* offers not yet connected, per client address */
+        lec_tstamp connect_timeout;       /* offer answered -> ICE and DTLS done */
     } limits;
     struct {
         lec_log_level level;

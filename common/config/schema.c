@@ -35,6 +35,8 @@ static const lec_field http_fields[] = {
     {"max_header_bytes", F_U32, 0, OFF(http.max_header_bytes), NULL, 1024, 1u << 20},
     {"max_body_bytes", F_U32, 0, OFF(http.max_body_bytes), NULL, 1024, 16u << 20},
     {"max_connections", F_U32, 0, OFF(http.max_connections), NULL, 1, 1000000},
+    {"max_connections_per_address", F_U32, 0, OFF(http.max_connections_per_address), NULL, 1,
+     1000000},
     {"request_timeout", F_DURATION, 0, OFF(http.request_timeout), NULL, 100 * LEC_MS, 600 * LEC_S},
     {"idle_timeout", F_DURATION, 0, OFF(http.idle_timeout), NULL, 100 * LEC_MS, 3600 * LEC_S},
     {NULL, 0, 0, 0, NULL, 0, 0},
@@ -90,6 +92,8 @@ static const lec_field limits_fields[] = {
     {"max_viewers", F_U32, 0, OFF(limits.max_viewers), NULL, 1, 10000000},
     {"max_publishers", F_U32, 0, OFF(limits.max_publishers), NULL, 1, 100000},
     {"max_egress_mbps", F_U32, 0, OFF(limits.max_egress_mbps), NULL, 1, 10000000},
+    {"max_pending_per_address", F_U32, 0, OFF(limits.max_pending_per_address), NULL, 1, 1000000},
+    {"connect_timeout", F_DURATION, RST, OFF(limits.connect_timeout), NULL, LEC_S, 120 * LEC_S},
     {NULL, 0, 0, 0, NULL, 0, 0},
 };
 

@@ -12,6 +12,7 @@
  */
 #include "http/http_server.h"
 #include "base/err.h"
+#include "http/client_ip.h"
 #include "sys/sys.h"
 
 #include <stdio.h>
@@ -34,6 +35,7 @@ typedef struct lec_http_conn {
     bool timer_request; /* the timer runs the request timeout */
     bool must_close;    /* the request was rejected: close after answering */
     int open_handles;
+    lec_tstamp idle_since; /* waiting for a request's first byte since; 0: busy */
     lec_addr peer;
     struct lec_http_conn *prev, *next;
 } lec_http_conn;
@@ -54,6 +56,8 @@ struct lec_http_server {
     void *done_ud;
     lec_metrics *metrics;
     unsigned slot;
+    lec_metric refused_address, refused_full, evicted_idle;
+    lec_tstamp warned; /* the last connection-limit warning (one a second at most) */
     char readbuf[64 * 1024];
 };
 
@@ -78,6 +82,8 @@ void lec_http_server_cfg_from(lec_http_server_cfg *out, const lec_config *cfg)
     out->limits.max_header_bytes = cfg->http.max_header_bytes;
     out->limits.max_body_bytes = cfg->http.max_body_bytes;
     out->max_connections = cfg->http.max_connections;
+    out->max_per_address = cfg->http.max_connections_per_address;
+    out->exempt = &cfg->http.trusted_proxies;
     out->request_timeout = cfg->http.request_timeout;
     out->idle_timeout = cfg->http.idle_timeout;
     out->cors_origins = &cfg->http.cors_origins;
@@ -115,6 +121,14 @@ void lec_http_server_set_metrics(lec_http_server *s, lec_metrics *m, unsigned sl
 {
     s->metrics = m;
     s->slot = slot;
+    s->refused_address = lec_metrics_counter(m, LEC_METRICS_REFUSED,
+                                             "reason=\"connections_per_address\"",
+                                             LEC_METRICS_REFUSED_HELP);
+    s->refused_full = lec_metrics_counter(m, LEC_METRICS_REFUSED, "reason=\"connections_full\"",
+                                          LEC_METRICS_REFUSED_HELP);
+    s->evicted_idle = lec_metrics_counter(m, LEC_METRICS_REFUSED,
+                                          "reason=\"idle_connection_evicted\"",
+                                          LEC_METRICS_REFUSED_HELP);
 }
 
 /* Routes and status codes are bounded sets, so these labels are too. */
@@ -477,6 +491,8 @@ static void conn_read_start(lec_http_conn *c)
         return;
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
         c->reading = true;
+    if (!c->timer_request && !c->pending.len)
+        c->idle_since = lec_clock_now(c->srv->mono);
     if (!c->timer_request)
         uv_timer_start(&c->timer, on_timer, (c->srv->cfg.idle_timeout + LEC_MS - 1) / LEC_MS, 0);
 }
@@ -545,23 +561,78 @@ static void on_reject_closed(uv_handle_t *h)
     server_maybe_done(s);
 }
 
+static void count(lec_http_server *s, lec_metric id)
+{
+    if (s->metrics)
+        lec_metric_add(s->metrics, s->slot, id, 1);
+}
+
+/* A refused or evicted connection: counted always, logged once a second. */
+static void warn_limit(lec_http_server *s, const lec_addr *peer, const char *what)
+{
+    lec_tstamp now = lec_clock_now(s->mono);
+    if (s->warned && now - s->warned < LEC_S)
+        return;
+    s->warned = now;
+    char a[LEC_ADDR_STRLEN];
+    LEC_WARN(s->log, MOD, "%s (%s); more are counted in lectern_refused_total", what,
+             peer ? lec_addr_format(peer, a, sizeof a) : "-");
+}
+
+/* At max_connections: the connection idle the longest (waiting for a
+ * request's first byte, nothing pending) makes room.  False when every
+ * connection is busy. */
+static bool evict_idle(lec_http_server *s)
+{
+    lec_http_conn *oldest = NULL;
+    for (lec_http_conn *c = s->conns; c; c = c->next)
+        if (c->state == C_READING && c->idle_since && !c->timer_request && !c->pending.len &&
+            (!oldest || c->idle_since < oldest->idle_since))
+            oldest = c;
+    if (!oldest)
+        return false;
+    count(s, s->evicted_idle);
+    warn_limit(s, &oldest->peer, "connection limit reached: closing the longest idle connection");
+    conn_close(oldest);
+    return true;
+}
+
+/* Connections open from the address of c (itself excluded). */
+static uint32_t from_same_address(const lec_http_server *s, const lec_http_conn *c)
+{
+    uint32_t n = 0;
+    for (const lec_http_conn *o = s->conns; o; o = o->next)
+        if (o != c && o->state != C_CLOSING && lec_ip_equal(&o->peer.ip, &c->peer.ip))
+            n++;
+    return n;
+}
+
+static void refuse(lec_http_server *s, uv_stream_t *ls)
+{
+    uv_tcp_t *t = malloc(sizeof *t);
+    if (!t || uv_tcp_init(s->loop, t)) {
+        free(t);
+        return;
+    }
+    t->data = s;
+    s->pending_closes++;
+    if (uv_accept(ls, (uv_stream_t *)t) == 0) {
+        count(s, s->refused_full);
+        warn_limit(s, NULL, "connection limit reached and every connection busy: refusing one");
+    }
+    uv_close((uv_handle_t *)t, on_reject_closed);
+}
+
+/* A new connection.  At max_connections (counting those still closing)
+ * the longest idle one makes room; when all are busy it is refused.  One
+ * address (not a trusted proxy) keeps at most max_per_address. */
 static void on_connection(uv_stream_t *ls, int status)
 {
     lec_http_server *s = ls->data;
     if (status < 0 || s->closing)
         return;
-    if (s->nconns >= s->cfg.max_connections) {
-        uv_tcp_t *t = malloc(sizeof *t);
-        if (!t || uv_tcp_init(s->loop, t)) {
-            free(t);
-            return;
-        }
-        t->data = s;
-        s->pending_closes++;
-        if (uv_accept(ls, (uv_stream_t *)t) == 0)
-            LEC_WARN(s->log, MOD, "connection limit (%u) reached; refusing a connection",
-                     s->cfg.max_connections);
-        uv_close((uv_handle_t *)t, on_reject_closed);
+    if (s->nconns >= s->cfg.max_connections && !evict_idle(s)) {
+        refuse(s, ls);
         return;
     }
     lec_http_conn *c = calloc(1, sizeof *c);
@@ -592,6 +663,14 @@ static void on_connection(uv_stream_t *ls, int status)
     int len = sizeof ss;
     if (!uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len))
         lec_sys_addr_from_sockaddr((struct sockaddr *)&ss, &c->peer);
+    const lec_cidrlist *ex = s->cfg.exempt;
+    if (s->cfg.max_per_address && !(ex && lec_http_ip_in(&c->peer.ip, ex->v, ex->n)) &&
+        from_same_address(s, c) >= s->cfg.max_per_address) {
+        count(s, s->refused_address);
+        warn_limit(s, &c->peer, "too many connections from one address: refusing one");
+        conn_close(c);
+        return;
+    }
     c->state = C_READING;
     conn_read_start(c);
 }

@@ -43,7 +43,9 @@ struct lec_http_ex {
 typedef struct lec_http_server_cfg {
     lec_addr listen;
     lec_http_limits limits;
-    uint32_t max_connections;
+    uint32_t max_connections; /* when reached, the longest idle connection makes room */
+    uint32_t max_per_address; /* connections from one client address; 0: no cap */
+    const lec_cidrlist *exempt; /* borrowed: addresses without the cap (trusted proxies) */
     lec_tstamp request_timeout;
     lec_tstamp idle_timeout;
     const lec_strlist *cors_origins; /* borrowed; "*" allows any */

@@ -42,6 +42,7 @@ void lec__job_free(job *j)
 {
     if (!j)
         return;
+    lec__admit_job_end(j, NULL);
     free(j->res.answer);
     free(j->offer);
     free(j->frag);
@@ -72,8 +73,12 @@ static void on_run(void *arg)
         lec__job_free(j);
         return;
     }
-    if (lec_msgq_post(&j->m->node->mainq, on_done, j))
-        lec__job_free(j); /* the main loop is gone (shutdown): nobody waits for the answer */
+    if (lec_msgq_post(&j->m->node->mainq, on_done, j)) {
+        /* The main loop is gone (shutdown): nobody waits for the answer,
+         * and its admission books (main's) are not touched from here. */
+        j->admitted = false;
+        lec__job_free(j);
+    }
 }
 
 void lec__job_post(job *j)

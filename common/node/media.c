@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "bus/codec.h"
 #include "cluster/cluster.h"
+#include "http/client_ip.h"
 #include "node/node.h"
 #include "sfu/sfu.h"
 #include "pipes/pipes.h"
@@ -69,6 +70,7 @@ static void init_run(job *j, lec_sfu *unused)
                        .public_ip = cfg->ice.public_ip,
                        .rand = lec_sys_rand(),
                        .clock = m->node->clock,
+                       .connect_timeout = cfg->limits.connect_timeout,
                        .event = sfu_event,
                        .ud = m};
     if (m->node->sfu_metrics)
@@ -140,10 +142,12 @@ static void offer_done(job *j)
         lec__shards_view_done(m, j);
     lec_metric_add(&m->node->metrics, 0,
                    m->node->m.sessions[publish ? 0 : 1][status == 201 ? 0 : 1], 1);
+    sess_ent *s = NULL;
     if (status == 201) {
-        lec__sessions_add(m, j->id, j->stream, j->worker, publish);
+        s = lec__sessions_add(m, j->id, j->stream, j->worker, publish);
         lec__streams_get(m, j->stream); /* its record, for the events to come */
     }
+    lec__admit_job_end(j, s); /* a session in progress until it connects */
     if (!j->ex) /* the worker was gone: answered 503 already */
         return;
     lec_http_resp *r = &j->ex->resp;
@@ -240,6 +244,12 @@ static void on_sfu_event_main(void *arg)
         break;
     case LEC_SFU_LEG_SILENT:
         break;
+    case LEC_SFU_SESSION_CONNECTED: {
+        sess_ent *s = lec__sessions_find(m, ev->session);
+        if (s)
+            lec__admit_session_ready(m, s);
+        break;
+    }
     }
     if (!ev->pipe)
         lec__cascade_event(m, ev);
@@ -275,6 +285,46 @@ static bool authorized(lec_http_ex *ex, const lec_media *m, bool publish)
     lec_http_resp_error(&ex->resp, 401, "a valid bearer token is required");
     lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern\"");
     lec_http_ex_finish(ex);
+    return false;
+}
+
+/* Admission: offers in flight count against the limits, and one client
+ * address (as steering takes it) has at most
+ * limits.max_pending_per_address sessions in progress (admission.c).
+ * False when it answered (503 or 429) and freed the job. */
+static bool admit(lec_media *m, lec_http_ex *ex, job *j, bool publish)
+{
+    const lec_config *cfg = m->node->cfg;
+    unsigned pubs, views;
+    lec_media_counts(m, &pubs, &views);
+    unsigned cap = publish ? cfg->limits.max_publishers : cfg->limits.max_viewers;
+    unsigned have = (publish ? pubs : views) + m->inflight[publish ? 0 : 1];
+    lec_ip ip = lec_http_client_ip(ex->req, &ex->peer.ip, cfg->http.trusted_proxies.v,
+                                   cfg->http.trusted_proxies.n);
+    int rc = 0;
+    if (cap && have >= cap) {
+        /* Steering sends nobody to a full node, but heartbeats lag by up
+         * to a second, and a node alone is not steered at all. */
+        lec_metric_add(&m->node->metrics, 0, m->node->m.refused_full, 1);
+        lec_http_resp_error(&ex->resp, 503, "this node is full (%u %s); try again", cap,
+                            publish ? "publishers" : "viewers");
+        lec_http_resp_header(&ex->resp, "Retry-After", "5");
+    } else if ((rc = lec__admit(m, j, &ip, publish, cfg->limits.max_pending_per_address))) {
+        if (rc == LEC_ERR_AGAIN) {
+            lec_metric_add(&m->node->metrics, 0, m->node->m.refused_pending, 1);
+            lec_http_resp_error(&ex->resp, 429,
+                                "too many sessions in progress from your address (%u); "
+                                "try again when they have connected",
+                                cfg->limits.max_pending_per_address);
+            lec_http_resp_header(&ex->resp, "Retry-After", "1");
+        } else {
+            lec_http_resp_error(&ex->resp, 500, "out of memory");
+        }
+    } else {
+        return true;
+    }
+    lec_http_ex_finish(ex);
+    lec__job_free(j);
     return false;
 }
 
@@ -320,20 +370,8 @@ static void offer(lec_http_ex *ex, bool publish)
         lec__job_free(j);
         return;
     }
-    const lec_config *cfg = m->node->cfg;
-    unsigned pubs, views;
-    lec_media_counts(m, &pubs, &views);
-    unsigned cap = publish ? cfg->limits.max_publishers : cfg->limits.max_viewers;
-    if (cap && (publish ? pubs : views) >= cap) {
-        /* Steering sends nobody to a full node, but heartbeats lag by up
-         * to a second, and a node alone is not steered at all. */
-        lec_http_resp_error(&ex->resp, 503, "this node is full (%u %s); try again", cap,
-                            publish ? "publishers" : "viewers");
-        lec_http_resp_header(&ex->resp, "Retry-After", "5");
-        lec_http_ex_finish(ex);
-        lec__job_free(j);
+    if (!admit(m, ex, j, publish))
         return;
-    }
     uint8_t rnd[16];
     lec_sys_rand()->fill(lec_sys_rand()->ud, rnd, sizeof rnd);
     for (int i = 0; i < 16; i++)

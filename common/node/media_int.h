@@ -58,11 +58,16 @@ typedef struct stream_ent {
     struct stream_ent *next;
 } stream_ent;
 
+#define LEC_ADMIT_BUCKETS 256
+typedef struct pending_addr pending_addr;
+
 typedef struct sess_ent {
     char id[33];
     char stream[65];
     unsigned worker;
     bool publisher;
+    bool pending; /* not connected yet: counted against its address (admission.c) */
+    lec_ip ip;    /* the client's address, as steering takes it */
     struct sess_ent *next;
 } sess_ent;
 
@@ -82,6 +87,10 @@ struct lec_media {
     bool has_shard_timer;
     bool drain_waiting; /* SIGTERM: the node's drain waits for the last session to leave */
     bool closing;
+    /* Admission (admission.c): offers admitted, not yet sessions
+     * [publish, view]; sessions in progress per client address. */
+    unsigned inflight[2];
+    struct pending_addr *pending[LEC_ADMIT_BUCKETS];
 };
 
 /* ---- jobs (jobs.c) -------------------------------------------------------
@@ -118,6 +127,10 @@ struct job {
     bool placed;                 /* a view whose worker shards.c chose */
     lec_sfu_session_stats stats; /* status.c */
     void *ctx;                   /* a kind's own payload (malloc'd) */
+    /* An offer admitted (admission.c): counted until it is a session or
+     * it ends; lec__job_free releases it. */
+    bool admitted, admit_publish;
+    lec_ip ip;
 };
 
 job *lec__job_new(lec_media *m, lec_http_ex *ex, const char *stream, job_run_fn run,
@@ -138,10 +151,25 @@ unsigned lec__streams_home(const lec_media *m, const char *stream);
 void lec__streams_gc(lec_media *m);
 void lec__streams_free(lec_media *m);
 sess_ent *lec__sessions_find(lec_media *m, const char *id);
-int lec__sessions_add(lec_media *m, const char *id, const char *stream, unsigned worker,
-                      bool publisher);
-/* False when there was no such session. */
+/* The new record, or NULL when out of memory. */
+sess_ent *lec__sessions_add(lec_media *m, const char *id, const char *stream, unsigned worker,
+                            bool publisher);
+/* False when there was no such session.  A session still in progress
+ * gives its address's admission count back. */
 bool lec__sessions_drop(lec_media *m, const char *id);
+
+/* ---- admission (admission.c) ----------------------------------------------
+ * Sessions in progress (admitted, not connected), per client address. */
+/* 0, LEC_ERR_AGAIN (the address has per_address in progress already) or
+ * LEC_ERR_NOMEM.  On 0 the job holds the count (j->admitted). */
+int lec__admit(lec_media *m, job *j, const lec_ip *ip, bool publish, unsigned per_address);
+unsigned lec__admit_pending(lec_media *m, const lec_ip *ip);
+/* The job is answered or dropped: a session `s` (201) carries the count on
+ * until it connects; otherwise it is given back. */
+void lec__admit_job_end(job *j, sess_ent *s);
+/* The session connected (or ended): its address's count given back. */
+void lec__admit_session_ready(lec_media *m, sess_ent *s);
+void lec__admit_free(lec_media *m);
 
 /* status.c: GET /v1/streams, /v1/streams/<stream>, /v1/sessions/<id>. */
 int lec__media_status_routes(lec_media *m);

@@ -257,14 +257,12 @@ static void register_media_metrics(lec_node *node)
                                    "Keyframe requests (PLI/FIR)");
     t.pli_out = lec_metrics_counter(m, "lectern_rtcp_pli_total", "direction=\"out\"",
                                     "Keyframe requests (PLI/FIR)");
-    static const char refused_help[] = "Requests refused: a viewer's resend and keyframe "
-                                       "budgets, admission limits (reason)";
-    t.resend_refused = lec_metrics_counter(m, "lectern_refused_total", "reason=\"resend_budget\"",
-                                           refused_help);
-    t.resend_repeated = lec_metrics_counter(m, "lectern_refused_total",
-                                            "reason=\"resend_repeated\"", refused_help);
-    t.keyframe_refused = lec_metrics_counter(m, "lectern_refused_total",
-                                             "reason=\"keyframe_budget\"", refused_help);
+#define REFUSED(reason) \
+    lec_metrics_counter(m, LEC_METRICS_REFUSED, "reason=\"" reason "\"", LEC_METRICS_REFUSED_HELP)
+    t.resend_refused = REFUSED("resend_budget");
+    t.resend_repeated = REFUSED("resend_repeated");
+    t.keyframe_refused = REFUSED("keyframe_budget");
+    t.never_connected = REFUSED("never_connected");
     t.join =
         lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
                               "From a WHEP request to the first media sent to the viewer",
@@ -311,6 +309,9 @@ static void register_metrics(lec_node *node)
                 "WHIP/WHEP sessions: ok (answered), rejected (4xx/5xx), ended (failed or silent)");
         }
     register_media_metrics(node);
+    node->m.refused_pending = REFUSED("sessions_in_progress_per_address");
+    node->m.refused_full = REFUSED("node_full");
+#undef REFUSED
     node->m.shards = lec_metrics_gauge(
         m, "lectern_stream_shards", "",
         "Rooms on workers other than their stream's home, each fed by a pipe (worker_spread)");

@@ -65,6 +65,7 @@ struct lec_node {
         lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[3],
             cluster_nodes[2], uptime, egress_capacity, viewers_capacity, publishers, viewers;
         lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */
+        lec_metric refused_pending, refused_full; /* admission (media.c) */
     } m;
     char id[65]; /* node.id (restart-only): the log's, never reallocated */
     const lec_clock *clock; /* monotonic, for every module of the node (tests may pass their own) */

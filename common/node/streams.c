@@ -87,6 +87,7 @@ void lec__streams_free(lec_media *m)
         free(e->shards);
         free(e);
     }
+    lec__admit_free(m);
 }
 
 sess_ent *lec__sessions_find(lec_media *m, const char *id)
@@ -97,12 +98,12 @@ sess_ent *lec__sessions_find(lec_media *m, const char *id)
     return NULL;
 }
 
-int lec__sessions_add(lec_media *m, const char *id, const char *stream, unsigned worker,
-                      bool publisher)
+sess_ent *lec__sessions_add(lec_media *m, const char *id, const char *stream, unsigned worker,
+                            bool publisher)
 {
     sess_ent *s = calloc(1, sizeof *s);
     if (!s)
-        return LEC_ERR_NOMEM;
+        return NULL;
     snprintf(s->id, sizeof s->id, "%s", id);
     snprintf(s->stream, sizeof s->stream, "%s", stream);
     s->worker = worker;
@@ -111,7 +112,7 @@ int lec__sessions_add(lec_media *m, const char *id, const char *stream, unsigned
     m->sessions = s;
     if (publisher) /* views were counted when placed (shards.c) */
         m->wload[worker]++;
-    return 0;
+    return s;
 }
 
 bool lec__sessions_drop(lec_media *m, const char *id)
@@ -120,6 +121,7 @@ bool lec__sessions_drop(lec_media *m, const char *id)
         if (!strcmp((*pp)->id, id)) {
             sess_ent *s = *pp;
             *pp = s->next;
+            lec__admit_session_ready(m, s);
             if (m->wload[s->worker])
                 m->wload[s->worker]--;
             free(s);

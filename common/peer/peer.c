@@ -19,6 +19,7 @@ struct lec_peer {
     lec_srtp *srtp_in, *srtp_out;
     uv_timer_t timer;
     lec_tstamp last_heard;
+    lec_tstamp created;
     lec_peer_stats stats;
     bool closing;
     uint8_t buf[1500 + LEC_SRTP_MAX_TRAILER];
@@ -157,6 +158,12 @@ static void on_timer(uv_timer_t *t)
         if (lec_dtls_get_state(p->dtls) == LEC_DTLS_FAILED)
             set_state(p, LEC_PEER_FAILED);
     }
+    lec_tstamp connect = p->cfg.connect_timeout;
+    if (p->state == LEC_PEER_CONNECTING && connect && now(p) - p->created > connect) {
+        LEC_INFO(p->cfg.log, MOD, "not connected (ICE and DTLS) in %.0f s: closing",
+                 (double)connect / 1e9);
+        set_state(p, LEC_PEER_FAILED);
+    }
     lec_tstamp silence = p->cfg.silence_timeout ? p->cfg.silence_timeout : 30 * LEC_S;
     if (now(p) - p->last_heard > silence && p->state != LEC_PEER_FAILED) {
         LEC_INFO(p->cfg.log, MOD, "peer silent for %.0f s: closing", (double)silence / 1e9);
@@ -188,7 +195,7 @@ int lec_peer_new(lec_peer **out, const lec_peer_cfg *cfg, const lec_peer_cbs *cb
     p->cfg = *cfg;
     p->cbs = *cbs;
     p->state = LEC_PEER_CONNECTING;
-    p->last_heard = now(p);
+    p->last_heard = p->created = now(p);
     lec_dtls_cfg dc = {.server = cfg->dtls_server, .cert = cfg->cert};
     memcpy(dc.peer_fp, cfg->remote_fp, sizeof dc.peer_fp);
     p->dtls = lec_dtls_new(&dc);

@@ -50,6 +50,7 @@ typedef struct lec_peer_cfg {
     bool dtls_server;
     uint8_t remote_fp[32];
     lec_tstamp silence_timeout; /* 0: 30 s */
+    lec_tstamp connect_timeout; /* ICE and DTLS done within this, or it fails; 0: none */
     const lec_clock *clock;     /* NULL: the system's monotonic clock */
 } lec_peer_cfg;
 

@@ -314,6 +314,8 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
     if (st == LEC_PEER_CONNECTED) {
         LEC_INFO(s->env.log, MOD, "stream %s: %s %s connected", r->stream,
                  x->publisher ? "publisher" : "viewer", x->id);
+        x->connected = true;
+        emit(s, LEC_SFU_SESSION_CONNECTED, r->stream, x->id, 0);
         if (x->publisher) {
             r->live = true;
             lec_room_publisher_ready(&r->core, now(s));
@@ -327,6 +329,9 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
         LEC_INFO(s->env.log, MOD, "stream %s: %s %s %s", r->stream,
                  x->publisher ? "publisher" : "viewer", x->id,
                  st == LEC_PEER_CLOSED ? "closed" : "failed or went silent");
+        if (!x->connected && s->env.metrics.m)
+            lec_metric_add(s->env.metrics.m, s->env.metrics.slot, s->env.metrics.never_connected,
+                           1);
         end_session(x, true);
     }
 }
@@ -382,6 +387,7 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
                        .log = s->env.log,
                        .cert = s->env.cert,
                        .clock = s->env.clock,
+                       .connect_timeout = s->env.connect_timeout,
                        .dtls_server = lec_sdp_media_setup(offer, m) != LEC_SDP_SETUP_PASSIVE};
     pc.ice.addresses = s->env.addresses;
     pc.ice.naddresses = s->env.naddresses;

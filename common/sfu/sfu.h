@@ -32,6 +32,7 @@ typedef enum lec_sfu_event_kind {
     LEC_SFU_VIEWERS,      /* a stream's viewer or downstream leg count changed */
     LEC_SFU_LEG_SILENT,   /* the leg feeding a stream went quiet (1 s): re-source it */
     LEC_SFU_LEG_GONE,     /* a leg this node fed was closed or its requester went quiet */
+    LEC_SFU_SESSION_CONNECTED, /* a session's ICE and DTLS are done */
 } lec_sfu_event_kind;
 
 typedef struct lec_sfu_event {
@@ -52,6 +53,7 @@ typedef struct lec_sfu_metrics {
     lec_metric rtp_in[2], rtp_out[2], bytes_in[2], bytes_out[2]; /* [0] audio, [1] video */
     lec_metric nack_in, nack_out, repaired, unrepaired, retransmits, pli_in, pli_out, lost_in, join;
     lec_metric resend_refused, resend_repeated, keyframe_refused; /* viewers' budgets */
+    lec_metric never_connected; /* sessions that failed before ICE and DTLS were done */
 } lec_sfu_metrics;
 
 struct lec_relay;
@@ -71,6 +73,7 @@ typedef struct lec_sfu_env {
     lec_ip public_ip;
     const lec_rand *rand;
     const lec_clock *clock; /* monotonic; required (the node's system clock) */
+    lec_tstamp connect_timeout; /* a session not connected by then fails; 0: none */
     lec_sfu_metrics metrics;
     void (*event)(void *ud, const lec_sfu_event *ev);
     void *ud;

@@ -45,6 +45,7 @@ struct session {
     uint32_t vid; /* the room's id for a viewer */
     bool publisher;
     bool dying;
+    bool connected; /* ICE and DTLS were done once */
     stream_room *room;
     lec_peer *peer;
     struct lec_sfu *sfu;

@@ -4,11 +4,20 @@
 //
 //   - one viewer floods NACKs (the newest 256 packets, every 10 ms) and
 //     keyframe requests: it gets at most its budget of resends, the
-//     teacher is asked for about one keyframe a second, the others play.
+//     teacher is asked for about one keyframe a second, the others play;
+//   - 60 half-open WHEP offers from one address: 8 are taken (limits.
+//     max_pending_per_address), they end at limits.connect_timeout, and
+//     viewers from another address join and play;
+//   - 300 idle TCP connections from one address, then 16 from each of
+//     seven more (over http.max_connections): one address keeps 16, the
+//     longest idle make room, /healthz answers throughout, viewers play.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import * as lib from './lib.mjs';
-import { Node, load, videoPps, assertEveryViewer } from './lib.mjs';
+import { Node, load, videoPps, assertEveryViewer, waitFor, sleep } from './lib.mjs';
 
 const procs = [];
 after(() => lib.teardown(procs));
@@ -53,4 +62,89 @@ test('a viewer flooding NACKs and keyframe requests gets its budget; the others 
   // ~1 a second from the attacker, and the joins' own; the room alone
   // would let ~3 a second through.
   assert.ok(pli <= Math.ceil(ranS) + 4, `keyframe requests to the teacher: ${pli} in ${ranS} s`);
+});
+
+// An HTTP request from a loopback address of our choosing (127.0.0.2 is
+// another client to the node); resolves with the status and body.
+function request(url, { method = 'GET', body, from = '127.0.0.1', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, localAddress: from, headers, agent: false }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body: data }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${url}: no answer in 5 s`)));
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+const OFFER = readFileSync(new URL('../fuzz/corpus/fuzz_sdp/chrome_whep_offer.sdp', import.meta.url));
+
+test('half-open offers from one address cannot fill the node; they end at limits.connect_timeout', async () => {
+  const origin = new Node('origin', 'origin-half', 'eu-central-1', null, ICE +
+    'limits: {max_viewers: 40, max_pending_per_address: 8, connect_timeout: 3s}\n');
+  procs.push(origin);
+  await origin.start();
+  const seconds = 8;
+  const run = load(['--url', origin.url, '--stream', 'class', '--viewers', '3', '--seconds', String(seconds)]);
+  await waitFor(async () => (await origin.get('/v1/streams/class')).body.live === true, 5000, 'the class to be live');
+  // 60 offers that will never do ICE, from 127.0.0.2, all at once.
+  const answers = await Promise.all(Array.from({ length: 60 }, () => request(`${origin.url}/whep/class`,
+    { method: 'POST', from: '127.0.0.2', body: OFFER, headers: { 'Content-Type': 'application/sdp' } })));
+  const by = {};
+  for (const a of answers) by[a.status] = (by[a.status] || 0) + 1;
+  console.log(`# 60 half-open offers from one address: ${JSON.stringify(by)}`);
+  assert.equal(by[201], 8, `at most limits.max_pending_per_address in progress: ${JSON.stringify(by)}`);
+  assert.equal(by[429], 52);
+  assert.match(answers.find((a) => a.status === 429).body, /in progress from your address/);
+  const r = await run;
+  assertEveryViewer(r, { viewers: 3, seconds, share: 0.95, maxGapMs: 300, what: 'viewers from another address' });
+  // The half-open ones failed at connect_timeout (3 s, long before the
+  // load ended): counted, and the address may try again.
+  assert.ok(await origin.metric('lectern_refused_total', 'reason="never_connected"') >= 8, 'half-open sessions end');
+  assert.equal(await origin.metric('lectern_refused_total', 'reason="sessions_in_progress_per_address"'), 52);
+  const again = await request(`${origin.url}/whep/class`, { method: 'POST', from: '127.0.0.2', body: OFFER,
+    headers: { 'Content-Type': 'application/sdp' } });
+  assert.notEqual(again.status, 429, `the address's count came back (${again.status})`);
+});
+
+test('idle connections from a few addresses cannot stop HTTP: /healthz and viewers keep working', async () => {
+  const origin = new Node('origin', 'origin-idle', 'eu-central-1', null, ICE,
+    'max_connections: 64, max_connections_per_address: 16');
+  procs.push(origin);
+  await origin.start();
+  const socks = [];
+  const open = (from) => new Promise((resolve) => {
+    const s = net.connect({ port: origin.port, host: '127.0.0.1', localAddress: from }, () => resolve(s));
+    s.on('error', () => resolve(s));
+    s.on('close', () => { s.closedByServer = true; });
+    socks.push(s);
+  });
+  try {
+    // 300 from one address: 16 stay.
+    await Promise.all(Array.from({ length: 300 }, () => open('127.0.0.2')));
+    await sleep(300);
+    const kept = socks.filter((s) => !s.closedByServer).length;
+    console.log(`# 300 idle connections from one address: ${kept} kept`);
+    assert.ok(kept <= 16, `one address keeps at most 16 (${kept})`);
+    assert.equal((await request(`${origin.url}/healthz`)).status, 200);
+    // 16 from each of seven more addresses (128 in all, over the limit of
+    // 64): the longest idle make room, and /healthz answers throughout.
+    for (let a = 3; a <= 9; a++) {
+      await Promise.all(Array.from({ length: 16 }, () => open(`127.0.0.${a}`)));
+      assert.equal((await request(`${origin.url}/healthz`)).status, 200, `/healthz with 127.0.0.${a}'s connections open`);
+    }
+    const r = await load(['--url', origin.url, '--stream', 'class', '--viewers', '2', '--seconds', '4']);
+    assertEveryViewer(r, { viewers: 2, seconds: 4, share: 0.95, maxGapMs: 300, what: 'viewers during the flood' });
+    const perAddr = await origin.metric('lectern_refused_total', 'reason="connections_per_address"');
+    const evicted = await origin.metric('lectern_refused_total', 'reason="idle_connection_evicted"');
+    console.log(`# refused per address ${perAddr}, idle evicted ${evicted}`);
+    // (some of its 16 were evicted as the longest idle, making room for more)
+    assert.ok(perAddr >= 200, `refused from the one address (${perAddr})`);
+    assert.ok(evicted >= 50, `idle connections evicted under pressure (${evicted})`);
+  } finally {
+    for (const s of socks) s.destroy();
+  }
 });

@@ -166,6 +166,8 @@ static void null_sink(void *ud, const char *line, size_t len)
     (void)len;
 }
 
+static uint32_t per_address; /* max_per_address for the next run; 0: none */
+
 static void run(scenario_fn scenario, char **cors, size_t ncors, uint32_t max_conns)
 {
     static fixture f;
@@ -196,6 +198,7 @@ static void run(scenario_fn scenario, char **cors, size_t ncors, uint32_t max_co
     lec_http_server_cfg cfg = {
         .limits = {.max_header_bytes = 2048, .max_body_bytes = 4096},
         .max_connections = max_conns,
+        .max_per_address = per_address,
         .request_timeout = 300 * LEC_MS,
         .idle_timeout = 500 * LEC_MS,
         .cors_origins = &origins,
@@ -440,24 +443,67 @@ static void test_continue(void **state)
     run(sc_continue, ANY, 1, 100);
 }
 
+/* At the limit, the longest idle connection makes room for a new one;
+ * when every connection is in the middle of a request, the new one is
+ * refused and the others are still served. */
 static void sc_max_conns(fixture *f)
 {
     char buf[4096];
-    int a = cli_connect(f->port), b = cli_connect(f->port);
-    usleep(100 * 1000);
+    int a = cli_connect(f->port);
+    usleep(50 * 1000);
+    int b = cli_connect(f->port);
+    usleep(50 * 1000);
     int c = cli_connect(f->port);
-    CHECK(f, c < 0 || cli_closed(c), "the third connection should be refused");
-    close(c);
-    cli_send(a, "GET /hello HTTP/1.1\r\n\r\n");
-    CHECK(f, cli_response(a, buf, sizeof buf) == 200, "existing connections still served");
+    CHECK(f, c >= 0, "connect");
+    CHECK(f, cli_closed(a), "the longest idle connection (the first) makes room");
+    cli_send(c, "GET /hello HTTP/1.1\r\n\r\n");
+    CHECK(f, cli_response(c, buf, sizeof buf) == 200, "the new connection is served");
+    /* Both busy (a request begun): a third is refused. */
+    cli_send(b, "GET /hello HTTP/1.1\r\n");
+    cli_send(c, "GET /hello HTTP/1.1\r\n");
+    usleep(50 * 1000);
+    int d = cli_connect(f->port);
+    CHECK(f, d < 0 || cli_closed(d), "with every connection busy, a new one is refused");
+    cli_send(b, "\r\n");
+    CHECK(f, cli_response(b, buf, sizeof buf) == 200, "existing connections still served");
     close(a);
     close(b);
+    close(c);
+    close(d);
 }
 
 static void test_max_conns(void **state)
 {
     (void)state;
     run(sc_max_conns, ANY, 1, 2);
+}
+
+/* One address keeps at most max_per_address connections. */
+static void sc_per_address(fixture *f)
+{
+    char buf[4096];
+    int a = cli_connect(f->port), b = cli_connect(f->port);
+    usleep(50 * 1000);
+    int c = cli_connect(f->port);
+    CHECK(f, c < 0 || cli_closed(c), "a third connection from the address is refused");
+    cli_send(a, "GET /hello HTTP/1.1\r\n\r\n");
+    CHECK(f, cli_response(a, buf, sizeof buf) == 200, "its others are still served");
+    close(b);
+    usleep(50 * 1000);
+    int d = cli_connect(f->port);
+    cli_send(d, "GET /hello HTTP/1.1\r\n\r\n");
+    CHECK(f, cli_response(d, buf, sizeof buf) == 200, "one closed: room for another");
+    close(a);
+    close(c);
+    close(d);
+}
+
+static void test_per_address(void **state)
+{
+    (void)state;
+    per_address = 2;
+    run(sc_per_address, ANY, 1, 100);
+    per_address = 0;
 }
 
 int main(void)
@@ -467,7 +513,7 @@ int main(void)
         cmocka_unit_test(test_slow_client), cmocka_unit_test(test_idle),
         cmocka_unit_test(test_limits),      cmocka_unit_test(test_leaves_early),
         cmocka_unit_test(test_cors),        cmocka_unit_test(test_continue),
-        cmocka_unit_test(test_max_conns),
+        cmocka_unit_test(test_max_conns),   cmocka_unit_test(test_per_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
