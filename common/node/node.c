@@ -263,6 +263,7 @@ static void register_media_metrics(lec_node *node)
     t.resend_repeated = REFUSED("resend_repeated");
     t.keyframe_refused = REFUSED("keyframe_budget");
     t.never_connected = REFUSED("never_connected");
+    t.candidates_refused = REFUSED("remote_candidates");
     t.join =
         lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
                               "From a WHEP request to the first media sent to the viewer",

@@ -374,6 +374,21 @@ stream_room *lec__sfu_room_new(lec_sfu *s, const char *stream)
 }
 
 /* Creates the session's peer from the offer's ICE and DTLS parameters. */
+/* A remote candidate, from the offer or trickled: at most
+ * LEC_SFU_MAX_REMOTE_CANDIDATES a session (each is checked against every
+ * local one); the rest are dropped and counted. */
+static void add_candidate(session *x, const char *cand)
+{
+    const lec_sfu_metrics *mt = &x->sfu->env.metrics;
+    if (x->ncandidates >= LEC_SFU_MAX_REMOTE_CANDIDATES) {
+        if (mt->m)
+            lec_metric_add(mt->m, mt->slot, mt->candidates_refused, 1);
+        return;
+    }
+    x->ncandidates++;
+    lec_ice_add_remote_candidate(lec_peer_ice(x->peer), cand);
+}
+
 static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publisher)
 {
     const lec_sdp_media *m = NULL;
@@ -408,7 +423,7 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
     lec_ice_set_remote(ice, lec_sdp_ufrag(offer, m), lec_sdp_pwd(offer, m));
     for (unsigned i = 0; i < offer->nmedia; i++)
         for (unsigned k = 0; k < offer->media[i].ncandidates; k++)
-            lec_ice_add_remote_candidate(ice, offer->media[i].candidates[k]);
+            add_candidate(x, offer->media[i].candidates[k]);
     return 0;
 }
 
@@ -666,7 +681,7 @@ int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len)
             if (!strncmp(line, "a=ice-ufrag:", 12) && strcmp(line + 12, x->remote_ufrag))
                 return LEC_ERR_UNSUPPORTED; /* new credentials: an ICE restart */
             if (!strncmp(line, "a=candidate:", 12))
-                lec_ice_add_remote_candidate(lec_peer_ice(x->peer), line + 12);
+                add_candidate(x, line + 12);
         }
         p = nl ? nl + 1 : end;
     }

@@ -46,6 +46,7 @@ struct session {
     bool publisher;
     bool dying;
     bool connected; /* ICE and DTLS were done once */
+    unsigned ncandidates; /* remote ICE candidates given to the agent */
     stream_room *room;
     lec_peer *peer;
     struct lec_sfu *sfu;

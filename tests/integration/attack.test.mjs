@@ -71,7 +71,7 @@ function request(url, { method = 'GET', body, from = '127.0.0.1', headers = {} }
     const req = http.request(url, { method, localAddress: from, headers, agent: false }, (res) => {
       let data = '';
       res.on('data', (d) => { data += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body: data }));
+      res.on('end', () => resolve({ status: res.statusCode, body: data, headers: res.headers }));
     });
     req.on('error', reject);
     req.setTimeout(5000, () => req.destroy(new Error(`${method} ${url}: no answer in 5 s`)));
@@ -99,6 +99,15 @@ test('half-open offers from one address cannot fill the node; they end at limits
   assert.equal(by[201], 8, `at most limits.max_pending_per_address in progress: ${JSON.stringify(by)}`);
   assert.equal(by[429], 52);
   assert.match(answers.find((a) => a.status === 429).body, /in progress from your address/);
+  // Trickled candidates are bounded per session (32 in all).
+  const session = answers.find((a) => a.status === 201).headers.location;
+  const cands = Array.from({ length: 100 }, (_, i) =>
+    `a=candidate:${i} 1 udp 2122260223 127.0.0.2 ${40000 + i} typ host\r\n`).join('');
+  const patch = await request(session, { method: 'PATCH', from: '127.0.0.2', body: cands,
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' } });
+  assert.equal(patch.status, 204);
+  const dropped = await origin.metric('lectern_refused_total', 'reason="remote_candidates"');
+  assert.ok(dropped >= 68, `trickled candidates past 32 are dropped and counted (${dropped})`);
   const r = await run;
   assertEveryViewer(r, { viewers: 3, seconds, share: 0.95, maxGapMs: 300, what: 'viewers from another address' });
   // The half-open ones failed at connect_timeout (3 s, long before the
@@ -141,9 +150,11 @@ test('idle connections from a few addresses cannot stop HTTP: /healthz and viewe
     const perAddr = await origin.metric('lectern_refused_total', 'reason="connections_per_address"');
     const evicted = await origin.metric('lectern_refused_total', 'reason="idle_connection_evicted"');
     console.log(`# refused per address ${perAddr}, idle evicted ${evicted}`);
-    // (some of its 16 were evicted as the longest idle, making room for more)
-    assert.ok(perAddr >= 200, `refused from the one address (${perAddr})`);
-    assert.ok(evicted >= 50, `idle connections evicted under pressure (${evicted})`);
+    // Each of the one address's 300 was kept (16 at most), refused, or
+    // evicted as the longest idle (which made room for another of them).
+    assert.ok(perAddr > 0, `refused from the one address (${perAddr})`);
+    assert.ok(perAddr + evicted >= 284, `refused or evicted: ${perAddr} + ${evicted}`);
+    assert.ok(evicted >= 48, `idle connections evicted under pressure (${evicted})`);
   } finally {
     for (const s of socks) s.destroy();
   }
