@@ -21,7 +21,9 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 nats-server -a 127.0.0.1 -p "$nats" > "$work/nats.log" 2>&1 &
 pids+=($!)
+trust=$("$build/origin/lectern-origin" --new-cluster-key "$work/cluster.key" | sed -n 's/^cluster.trust_key: //p')
 node() { # role id region http-port relay-extra
+  "$build/origin/lectern-origin" --issue-identity "$2" --cluster-key "$work/cluster.key" --out "$work/$2.identity"
   cat > "$work/$2.yaml" <<YAML
 node: {id: $2, role: $1, region: $3}
 workers: 1
@@ -29,6 +31,7 @@ http: {listen: 127.0.0.1:$4}
 ice: {addresses: [127.0.0.1]}
 relay: {listen: 127.0.0.1:0$5}
 nats: {urls: ['nats://127.0.0.1:$nats']}
+cluster: {trust_key: $trust, identity_file: $work/$2.identity}
 regions:
   - {name: eu-central-1, lat: 50.1, lon: 8.7}
   - {name: us-east-1, lat: 39.0, lon: -77.5}

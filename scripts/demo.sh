@@ -34,8 +34,14 @@ regions='regions:
   - {name: us-east-1, lat: 39.0, lon: -77.5}
   - {name: ap-southeast-2, lat: -33.9, lon: 151.2}'
 
+# The cluster's key (it stays here, off the nodes) and each node's identity:
+# every bus message is signed and checked (README "Security model").
+trust=$("$root/build/origin/lectern-origin" --new-cluster-key "$run/cluster.key" | sed -n 's/^cluster.trust_key: //p')
+
 # node_config ROLE ID REGION HTTP_PORT RELAY_PORT ICE_RANGE
 node_config() {
+  "$root/build/origin/lectern-origin" --issue-identity "$2" --cluster-key "$run/cluster.key" \
+    --out "$run/$2.identity"
   cat > "$run/$2.yaml" <<YAML
 node: {id: $2, role: $1, region: $3}
 workers: 2
@@ -51,6 +57,9 @@ relay:
   public_addr: 127.0.0.1:$5
 nats:
   urls: [nats://127.0.0.1:$nats_port]
+cluster:
+  trust_key: $trust
+  identity_file: $run/$2.identity
 $regions
 log: {level: info, format: text}
 YAML

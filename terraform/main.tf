@@ -45,6 +45,8 @@ module "region_eu_central_1" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  cluster_trust_key = var.cluster_trust_key
+  identities_dir   = abspath(var.identities_dir)
 }
 
 module "nats_us_east_1" {
@@ -89,6 +91,8 @@ module "region_us_east_1" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  cluster_trust_key = var.cluster_trust_key
+  identities_dir   = abspath(var.identities_dir)
 }
 
 module "nats_us_west_2" {
@@ -133,6 +137,8 @@ module "region_us_west_2" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  cluster_trust_key = var.cluster_trust_key
+  identities_dir   = abspath(var.identities_dir)
 }
 
 module "nats_ap_southeast_2" {
@@ -177,6 +183,8 @@ module "region_ap_southeast_2" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  cluster_trust_key = var.cluster_trust_key
+  identities_dir   = abspath(var.identities_dir)
 }
 
 locals {

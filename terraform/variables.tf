@@ -130,6 +130,21 @@ variable "tls_key" {
   sensitive   = true
 }
 
+variable "cluster_trust_key" {
+  description = "The cluster's public key (cluster.trust_key), printed by `lectern-origin --new-cluster-key FILE`; FILE stays with the operator."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9a-f]{64}$", var.cluster_trust_key))
+    error_message = "cluster_trust_key: 64 lowercase hex digits."
+  }
+}
+
+variable "identities_dir" {
+  description = "A folder with one identity file per node, <node>.identity, issued with `lectern-origin --issue-identity <node> --cluster-key FILE --out <dir>/<node>.identity` (node names: origin-<region>-1, edge-<region>-<n>)."
+  type        = string
+  default     = "identities"
+}
+
 variable "publish_tokens" {
   description = "WHIP bearer tokens that teachers' encoders present to the origin."
   type        = list(string)

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,6 +44,8 @@ static void event_free(bus_event *ev)
 {
     if (ev->kind == EV_HB)
         lec_codec_node_info_free(&ev->u.hb);
+    if (ev->kind == EV_REPLY) /* relay keys */
+        lec_trust_wipe(&ev->u.rd, sizeof ev->u.rd);
     free(ev);
 }
 
@@ -73,17 +76,25 @@ static bool parse_reply_subject(const lec_bus *b, const char *subj, char *kind, 
     return true;
 }
 
-static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
+/* Whether a request's reply subject is one of a lectern node's inboxes,
+ * for the kind of request (`k`: 'r' RelayOpen, 'p' ping): an answer goes
+ * nowhere else. */
+static bool inbox_reply(const char *reply, char k)
 {
-    const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
-    size_t len = (size_t)natsMsg_GetDataLength(msg);
-    const char *reply = natsMsg_GetReply(msg);
-    bool needs_reply = kind == K_RELAY_OPEN || kind == K_PING || kind == K_SRV;
-    if (needs_reply) {
-        if (!reply || strlen(reply) >= sizeof ev->reply)
-            return LEC_ERR_INVAL;
-        memcpy(ev->reply, reply, strlen(reply) + 1);
-    }
+    static const char pre[] = "_INBOX.lectern.";
+    if (strncmp(reply, pre, sizeof pre - 1))
+        return false;
+    const char *p = reply + sizeof pre - 1;
+    size_t hex = strspn(p, "0123456789abcdef");
+    if (hex != 16 || p[16] != '.' || p[17] != k || p[18] != '.' || !p[19])
+        return false;
+    return strspn(p + 19, "0123456789") == strlen(p + 19);
+}
+
+/* The message in the envelope, by subscription kind. */
+static int decode_body(lec_bus *b, enum sub_kind kind, const uint8_t *data, size_t len,
+                       bus_event *ev)
+{
     switch (kind) {
     case K_HB:
         ev->kind = EV_HB;
@@ -101,28 +112,91 @@ static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
         ev->kind = EV_PING;
         return lec_codec_decode_ping(data, len, &ev->h, &ev->u.ping);
     case K_REPLY:
-        ev->kind = EV_REPLY;
-        if (!parse_reply_subject(b, natsMsg_GetSubject(msg), &ev->reply_kind, &ev->token))
-            return LEC_ERR_INVAL;
-        if (natsMsg_IsNoResponders(msg)) { /* nobody listens on that node's subject */
-            ev->status = LEC_ERR_NOTFOUND;
-            return 0;
-        }
         /* A bad reply still goes to the loop: its request fails at once. */
         ev->status = ev->reply_kind == 'r'
                          ? lec_codec_decode_relay_opened(data, len, &ev->h, &ev->u.rd)
                          : lec_codec_decode_pong(data, len, &ev->h, &ev->u.ping);
         return 0;
-    case K_SRV: {
-        const char *s = natsMsg_GetSubject(msg);
+    case K_SRV:
+        break;
+    }
+    (void)b;
+    return LEC_ERR_INVAL;
+}
+
+/* Whether the node the message names is its signer: the header's sender
+ * always, and the node a heartbeat describes, a RelayOpen's requester, a
+ * RelayClose's closer, a RelayOpened's source. */
+static bool names_its_signer(const bus_event *ev)
+{
+    const char *s = ev->signer;
+    if (strcmp(ev->h.sender_id, s))
+        return false;
+    switch (ev->kind) {
+    case EV_HB:
+        return !strcmp(ev->u.hb.id, s);
+    case EV_RELAY_OPEN:
+        return !strcmp(ev->u.ro.requester_id, s);
+    case EV_RELAY_CLOSE:
+        return !strcmp(ev->u.rc.node_id, s);
+    case EV_REPLY:
+        return ev->status || ev->reply_kind != 'r' || !ev->u.rd.source_id[0] ||
+               !strcmp(ev->u.rd.source_id, s);
+    default:
+        return true;
+    }
+}
+
+/* Unwraps and checks a message (bus.h "Trust") into ev.  0, or a drop:
+ * LEC_ERR_INVAL (malformed), LEC_ERR_UNSUPPORTED (version), LEC_ERR_AUTH
+ * (forged), LEC_ERR_TIMEOUT (stale). */
+static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
+{
+    const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
+    size_t len = (size_t)natsMsg_GetDataLength(msg);
+    const char *reply = natsMsg_GetReply(msg), *subject = natsMsg_GetSubject(msg);
+    bool needs_reply = kind == K_RELAY_OPEN || kind == K_PING || kind == K_SRV;
+    if (needs_reply) {
+        if (!reply || strlen(reply) >= sizeof ev->reply)
+            return LEC_ERR_INVAL;
+        if (kind != K_SRV && !inbox_reply(reply, kind == K_RELAY_OPEN ? 'r' : 'p'))
+            return LEC_ERR_INVAL;
+        memcpy(ev->reply, reply, strlen(reply) + 1);
+    }
+    if (kind == K_SRV) { /* JSON from NATS tooling: no envelope */
         ev->kind = EV_SRV;
-        ev->verb = !strncmp(s, "$SRV.PING", 9)   ? SRV_PING
-                   : !strncmp(s, "$SRV.INFO", 9) ? SRV_INFO
-                                                 : SRV_STATS;
+        ev->verb = !strncmp(subject, "$SRV.PING", 9)   ? SRV_PING
+                   : !strncmp(subject, "$SRV.INFO", 9) ? SRV_INFO
+                                                       : SRV_STATS;
         return 0;
     }
+    if (kind == K_REPLY) {
+        ev->kind = EV_REPLY;
+        if (!parse_reply_subject(b, subject, &ev->reply_kind, &ev->token))
+            return LEC_ERR_INVAL;
+        if (natsMsg_IsNoResponders(msg)) { /* nobody listens on that node's subject */
+            ev->status = LEC_ERR_NOTFOUND;
+            return 0;
+        }
     }
-    return LEC_ERR_INVAL;
+    lec_envelope env;
+    int rc = lec_codec_decode_envelope(data, len, &env);
+    if (rc)
+        return rc == LEC_ERR_NOMEM ? LEC_ERR_NOMEM : LEC_ERR_INVAL;
+    memcpy(ev->signer, env.sig.signer, sizeof ev->signer);
+    if (b->trust) {
+        if (!env.is_signed)
+            rc = LEC_ERR_AUTH;
+        else
+            rc = lec_trust_verify(b->trust, subject, env.body, env.body_len, &env.sig,
+                                  lec_clock_now(b->wall) / LEC_MS);
+    }
+    if (!rc)
+        rc = decode_body(b, kind, env.body, env.body_len, ev);
+    lec_codec_envelope_free(&env);
+    if (!rc && !names_its_signer(ev))
+        rc = LEC_ERR_AUTH;
+    return rc;
 }
 
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -140,8 +214,12 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     if (ev) {
         ev->bus = b;
         int rc = decode(b, sc->kind, msg, ev);
-        if (rc == LEC_ERR_UNSUPPORTED ||
-            (ev->kind == EV_REPLY && ev->status == LEC_ERR_UNSUPPORTED))
+        if (rc == LEC_ERR_AUTH)
+            atomic_fetch_add(&b->st.dropped_forged, 1);
+        else if (rc == LEC_ERR_TIMEOUT)
+            atomic_fetch_add(&b->st.dropped_stale, 1);
+        else if (rc == LEC_ERR_UNSUPPORTED ||
+                 (ev->kind == EV_REPLY && ev->status == LEC_ERR_UNSUPPORTED))
             atomic_fetch_add(&b->st.dropped_version, 1);
         else if (rc || (ev->kind == EV_REPLY && ev->status && ev->status != LEC_ERR_NOTFOUND))
             atomic_fetch_add(&b->st.dropped_malformed, 1);
@@ -239,9 +317,23 @@ void lec__bus_header(lec_bus *b, lec_msg_header *h)
 
 int lec__bus_publish(lec_bus *b, const char *subject, const char *reply, const lec_sbuf *data)
 {
-    natsStatus s =
-        reply ? natsConnection_PublishRequest(b->nc, subject, reply, data->data, (int)data->len)
-              : natsConnection_Publish(b->nc, subject, data->data, (int)data->len);
+    if (!b->nc)
+        return LEC_ERR_CLOSED;
+    lec_trust_sig sig;
+    lec_sbuf env;
+    lec_sbuf_init(&env, NULL);
+    int rc = 0;
+    if (b->trust)
+        rc = lec_trust_sign(b->trust, subject, (const uint8_t *)data->data, data->len,
+                            lec_clock_now(b->wall) / LEC_MS, &sig);
+    if (!rc)
+        rc = lec_codec_encode_envelope(b->node_id, b->trust ? &sig : NULL,
+                                       (const uint8_t *)data->data, data->len, &env);
+    natsStatus s = NATS_ERR;
+    if (!rc)
+        s = reply ? natsConnection_PublishRequest(b->nc, subject, reply, env.data, (int)env.len)
+                  : natsConnection_Publish(b->nc, subject, env.data, (int)env.len);
+    lec_sbuf_free(&env);
     if (s != NATS_OK) {
         atomic_fetch_add(&b->st.publish_errors, 1);
         return LEC_ERR_IO;
@@ -343,6 +435,8 @@ static void deliver(void *arg)
         memcpy(req->reply, ev->reply, sizeof req->reply);
         req->recv_at = lec_clock_now(b->mono);
         req->ep = EP_RELAY_OPEN;
+        req->has_seal_key = ev->u.ro.has_seal_key;
+        memcpy(req->seal_key, ev->u.ro.seal_key, sizeof req->seal_key);
         if (b->relay.open) {
             b->relay.open(b->relay.ud, req, &ev->u.ro);
         } else {
@@ -381,6 +475,7 @@ lec_bus *lec_bus_new(uv_loop_t *loop, lec_log *log, const lec_clock *mono, const
     b->log = log;
     b->mono = mono;
     b->wall = wall;
+    b->rand = rand;
     atomic_init(&b->closing, false);
     atomic_init(&b->inflight, 0);
     atomic_init(&b->nc_closed, false);
@@ -453,7 +548,22 @@ static int set_options(lec_bus *b, const lec_config *cfg)
         return LEC_ERR_CONFIG;
     }
     if (cfg->nats.tls.ca) {
+        /* The server's certificate must name it: nats.tls.server_name, or
+         * the first URL's host (nats.c checks nothing unless told). */
+        char host[256] = "";
+        const char *name = cfg->nats.tls.server_name;
+        if (!name) {
+            const char *u = strstr(cfg->nats.urls.v[0], "://");
+            u = u ? u + 3 : cfg->nats.urls.v[0];
+            const char *at = strchr(u, '@');
+            u = at ? at + 1 : u;
+            size_t hl = u[0] == '[' ? strcspn(u + 1, "]") : strcspn(u, ":/");
+            snprintf(host, sizeof host, "%.*s", (int)hl, u[0] == '[' ? u + 1 : u);
+            name = host;
+        }
         s = natsOptions_SetSecure(o, true);
+        if (s == NATS_OK && *name)
+            s = natsOptions_SetExpectedHostname(o, name);
         if (s == NATS_OK)
             s = natsOptions_LoadCATrustedCertificates(o, cfg->nats.tls.ca);
         if (s != NATS_OK) {
@@ -474,9 +584,53 @@ void lec_bus_serve_relay(lec_bus *b, const lec_bus_relay_server *s)
     b->relay = s ? *s : (lec_bus_relay_server){0};
 }
 
+/* cluster.trust_key and cluster.identity_file (bus.h "Trust"); none with
+ * cluster.insecure.  0 or LEC_ERR_CONFIG with the reason logged. */
+static int load_trust(lec_bus *b, const lec_config *cfg)
+{
+    if (cfg->cluster.insecure) {
+        LEC_WARN(b->log, MOD, "cluster.insecure: bus messages are neither signed nor checked, "
+                              "and relay keys cross the bus in clear");
+        return 0;
+    }
+    uint8_t pub[LEC_TRUST_KEY];
+    const char *path = cfg->cluster.identity_file;
+    if (!path || !cfg->cluster.trust_key ||
+        lec_trust_hex_decode(cfg->cluster.trust_key, pub, sizeof pub)) {
+        LEC_ERROR(b->log, MOD, "a cluster needs cluster.trust_key and cluster.identity_file");
+        return LEC_ERR_CONFIG;
+    }
+    FILE *f = fopen(path, "r");
+    char text[2048];
+    size_t len = f ? fread(text, 1, sizeof text, f) : 0;
+    if (f)
+        fclose(f);
+    lec_trust_identity id;
+    const char *why = f ? "" : strerror(errno);
+    int rc = f && len < sizeof text ? lec_trust_identity_parse(text, len, &id, &why)
+                                    : LEC_ERR_INVAL;
+    lec_trust_wipe(text, sizeof text);
+    if (!rc && strcmp(id.node, cfg->node.id)) {
+        why = "it is another node's (its node: is not node.id)";
+        rc = LEC_ERR_INVAL;
+    }
+    if (!rc && (rc = lec_trust_new(&b->trust, pub, &id)))
+        why = rc == LEC_ERR_AUTH ? "its certificate is not from cluster.trust_key" : "unusable";
+    lec_trust_wipe(&id, sizeof id);
+    if (rc) {
+        LEC_ERROR(b->log, MOD, "cluster.identity_file %s: %s", path,
+                  *why ? why : "not an identity file");
+        return LEC_ERR_CONFIG;
+    }
+    return 0;
+}
+
 int lec_bus_start(lec_bus *b, const lec_config *cfg, const lec_bus_handlers *h)
 {
     b->h = *h;
+    int trc = load_trust(b, cfg);
+    if (trc)
+        return trc;
     snprintf(b->node_id, sizeof b->node_id, "%s", cfg->node.id);
     snprintf(b->region, sizeof b->region, "%s", cfg->node.region);
     snprintf(b->role, sizeof b->role, "%s", lec_role_name(cfg->node.role));
@@ -556,6 +710,8 @@ void lec_bus_close(lec_bus *b)
         usleep(1000);
     lec__bus_fail_pending(b, LEC_ERR_CLOSED);
     b->nc = NULL;
+    lec_trust_free(b->trust);
+    b->trust = NULL;
     /* Events already queued are dropped: no handler runs after close. */
     b->h = (lec_bus_handlers){0};
     b->relay = (lec_bus_relay_server){0};
@@ -576,6 +732,8 @@ void lec_bus_get_stats(lec_bus *b, lec_bus_stats *o)
     o->dropped_malformed = atomic_load(&b->st.dropped_malformed);
     o->dropped_version = atomic_load(&b->st.dropped_version);
     o->dropped_slow = atomic_load(&b->st.dropped_slow);
+    o->dropped_forged = atomic_load(&b->st.dropped_forged);
+    o->dropped_stale = atomic_load(&b->st.dropped_stale);
     o->requests_sent = atomic_load(&b->st.requests_sent);
     o->requests_timed_out = atomic_load(&b->st.requests_timed_out);
     o->requests_answered = atomic_load(&b->st.requests_answered);

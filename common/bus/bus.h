@@ -9,6 +9,16 @@
  * come back through a wildcard inbox subscription and match their pending
  * request by token; timeouts are loop timers.
  *
+ * Trust (trust/trust.h): every message goes in an Envelope signed by this
+ * node; a message is delivered only when its signature and certificate
+ * check against cluster.trust_key, it was signed for the subject it came
+ * on within LEC_TRUST_WINDOW, and the node it names (header sender,
+ * heartbeat node, RelayOpen requester, RelayClose node, RelayOpened
+ * source) is its signer; a reply only from the node asked.  Relay keys
+ * travel sealed to the requester.  With cluster.insecure nothing is
+ * signed or checked (a closed lab).  NATS TLS checks the server's name
+ * (nats.tls.server_name, or the first URL's host).
+ *
  * Availability: the connection retries forever with a capped, jittered
  * backoff, also when no server answers at start (the node serves alone
  * meanwhile).  Malformed messages and unknown versions are counted and
@@ -55,6 +65,8 @@ typedef struct lec_bus_stats {
     uint64_t connects, reconnects, disconnects;
     uint64_t received, published, publish_errors;
     uint64_t dropped_malformed, dropped_version, dropped_slow;
+    uint64_t dropped_forged; /* unsigned, a bad signature, or a sender that is not who it says */
+    uint64_t dropped_stale;  /* signed too long ago (a replay) or in the future */
     uint64_t requests_sent, requests_timed_out, requests_answered;
     char server[128]; /* the URL connected to, or "" */
 } lec_bus_stats;

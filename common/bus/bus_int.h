@@ -44,6 +44,7 @@ typedef struct bus_event {
     enum srv_verb verb;
     char reply[REPLY_MAX];
     lec_msg_header h;
+    char signer[LEC_ID_MAX]; /* who signed it (checked), or claims to with cluster.insecure */
     union {
         lec_node_info hb;
         lec_stream_event se;
@@ -65,12 +66,19 @@ typedef struct pending {
     lec_bus_relay_cb rcb;
     lec_bus_ping_cb pcb;
     void *ud;
+    /* RelayOpen: the one-leg key the answer's keys are sealed to. */
+    bool sealed;
+    uint8_t seal_priv[LEC_TRUST_KEY];
+    char stream[LEC_ID_MAX];
+    uint64_t leg_id;
 } pending;
 
 struct lec_bus_request {
     char reply[REPLY_MAX];
     lec_tstamp recv_at;
     enum endpoint ep;
+    bool has_seal_key; /* RelayOpen: seal the answer's keys to this */
+    uint8_t seal_key[LEC_TRUST_KEY];
 };
 
 struct lec_bus {
@@ -85,6 +93,8 @@ struct lec_bus {
     size_t nsubs;
     lec_bus_handlers h;
     lec_bus_relay_server relay; /* RelayOpen/RelayClose (the cascade's) */
+    struct lec_trust *trust;    /* NULL: cluster.insecure */
+    const lec_rand *rand;
     char node_id[LEC_ID_MAX];
     char region[LEC_ID_MAX];
     char role[16];
@@ -99,8 +109,8 @@ struct lec_bus {
     atomic_bool nc_closed; /* the connection's last callback has run */
     struct {
         atomic_uint_fast64_t connects, reconnects, disconnects, received, published, publish_errors,
-            dropped_malformed, dropped_version, dropped_slow, requests_sent, requests_timed_out,
-            requests_answered;
+            dropped_malformed, dropped_version, dropped_slow, dropped_forged, dropped_stale,
+            requests_sent, requests_timed_out, requests_answered;
     } st;
     struct {
         uint64_t requests, errors, processing_ns;
@@ -111,7 +121,10 @@ extern const char *const lec__bus_ep_names[EP_COUNT];
 
 /* bus.c */
 void lec__bus_header(lec_bus *b, lec_msg_header *h);
+/* Publishes `data` in a signed Envelope (bus.h "Trust"). */
 int lec__bus_publish(lec_bus *b, const char *subject, const char *reply, const lec_sbuf *data);
+/* What a sealed box of relay keys is bound to: stream, NUL, leg id. */
+size_t lec__bus_seal_aad(const char *stream, uint64_t leg_id, uint8_t *out);
 
 /* bus_rpc.c: from the loop's dispatch. */
 void lec__bus_on_reply(lec_bus *b, bus_event *ev);

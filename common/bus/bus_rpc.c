@@ -19,7 +19,18 @@
 
 static void pending_closed(uv_handle_t *h)
 {
-    free(h->data);
+    pending *p = h->data;
+    lec_trust_wipe(p->seal_priv, sizeof p->seal_priv);
+    free(p);
+}
+
+size_t lec__bus_seal_aad(const char *stream, uint64_t leg_id, uint8_t *out)
+{
+    size_t n = strlen(stream) + 1;
+    memcpy(out, stream, n);
+    for (int i = 0; i < 8; i++)
+        out[n + (size_t)i] = (uint8_t)(leg_id >> (56 - 8 * i));
+    return n + 8;
 }
 
 static void pending_finish(pending *p)
@@ -96,14 +107,28 @@ int lec_bus_request_relay_open(lec_bus *b, const char *target, const lec_relay_o
     pending *p = NULL;
     char subj[160];
     snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", target);
-    int rc = lec_codec_encode_relay_open(&h, m, &data);
+    /* The leg's keys come back sealed to a key pair made for this leg. */
+    lec_relay_open sm = *m;
+    uint8_t priv[LEC_TRUST_KEY];
+    int rc = 0;
+    if (b->trust) {
+        rc = lec_trust_seal_keypair(b->rand, priv, sm.seal_key);
+        sm.has_seal_key = true;
+    }
+    if (!rc)
+        rc = lec_codec_encode_relay_open(&h, &sm, &data);
     if (!rc)
         rc = request(b, 'r', target, subj, &data, timeout, &p);
     lec_sbuf_free(&data);
     if (!rc) {
         p->rcb = cb;
         p->ud = ud;
+        p->sealed = b->trust != NULL;
+        memcpy(p->seal_priv, priv, sizeof priv);
+        snprintf(p->stream, sizeof p->stream, "%s", m->stream);
+        p->leg_id = m->leg_id;
     }
+    lec_trust_wipe(priv, sizeof priv);
     return rc;
 }
 
@@ -128,6 +153,24 @@ int lec_bus_ping(lec_bus *b, const char *target, lec_tstamp timeout, lec_bus_pin
     return rc;
 }
 
+/* A RelayOpened's sealed keys, opened into key_down and key_up.  0 or
+ * LEC_ERR_AUTH (keys in clear, or a box that does not open). */
+static int open_keys(pending *p, lec_relay_opened *r)
+{
+    uint8_t aad[LEC_ID_MAX + 8], keys[2 * LEC_SRTP_KEY_MAX];
+    size_t al = lec__bus_seal_aad(p->stream, p->leg_id, aad);
+    if (r->key_down_len || r->key_up_len || r->sealed_len <= LEC_TRUST_SEAL_OVERHEAD ||
+        (r->sealed_len - LEC_TRUST_SEAL_OVERHEAD) % 2 ||
+        lec_trust_unseal(p->seal_priv, r->sealed, r->sealed_len, aad, al, keys))
+        return LEC_ERR_AUTH;
+    size_t half = (r->sealed_len - LEC_TRUST_SEAL_OVERHEAD) / 2;
+    memcpy(r->key_down, keys, half);
+    memcpy(r->key_up, keys + half, half);
+    r->key_down_len = r->key_up_len = half;
+    lec_trust_wipe(keys, sizeof keys);
+    return 0;
+}
+
 void lec__bus_on_reply(lec_bus *b, bus_event *ev)
 {
     pending *p = b->pending;
@@ -140,6 +183,18 @@ void lec__bus_on_reply(lec_bus *b, bus_event *ev)
         pending_fail(p, ev->status == LEC_ERR_NOTFOUND ? LEC_ERR_NOTFOUND : LEC_ERR_INVAL);
         return;
     }
+    /* Only the node asked answers (its signature was checked). */
+    if (b->trust && strcmp(ev->signer, p->node)) {
+        atomic_fetch_add(&b->st.dropped_forged, 1);
+        LEC_WARN(b->log, MOD, "a reply for %s came signed by another node; refused", p->node);
+        pending_fail(p, LEC_ERR_AUTH);
+        return;
+    }
+    if (p->kind == 'r' && p->sealed && ev->u.rd.error == LEC_RELAY_OK && open_keys(p, &ev->u.rd)) {
+        atomic_fetch_add(&b->st.dropped_forged, 1);
+        pending_fail(p, LEC_ERR_AUTH);
+        return;
+    }
     pending_finish(p);
     if (p->kind == 'r')
         p->rcb(p->ud, 0, &ev->u.rd);
@@ -149,17 +204,50 @@ void lec__bus_on_reply(lec_bus *b, bus_event *ev)
 
 /* ---- loop: answering -------------------------------------------------- */
 
+/* The answer's keys sealed to the requester's one-leg key, and out of the
+ * clear fields.  0, or LEC_ERR_AUTH when the request had no key to seal to. */
+static int seal_keys(lec_bus *b, const lec_bus_request *req, lec_relay_opened *r)
+{
+    if (!req->has_seal_key)
+        return LEC_ERR_AUTH;
+    uint8_t aad[LEC_ID_MAX + 8], keys[2 * LEC_SRTP_KEY_MAX];
+    size_t al = lec__bus_seal_aad(r->stream, r->leg_id, aad);
+    if (r->key_down_len != r->key_up_len)
+        return LEC_ERR_INVAL;
+    size_t half = r->key_down_len;
+    memcpy(keys, r->key_down, half);
+    memcpy(keys + half, r->key_up, half);
+    int rc = lec_trust_seal(req->seal_key, b->rand, keys, 2 * half, aad, al, r->sealed);
+    r->sealed_len = rc ? 0 : 2 * half + LEC_TRUST_SEAL_OVERHEAD;
+    lec_trust_wipe(keys, sizeof keys);
+    lec_trust_wipe(r->key_down, sizeof r->key_down);
+    lec_trust_wipe(r->key_up, sizeof r->key_up);
+    r->key_down_len = r->key_up_len = 0;
+    return rc;
+}
+
 void lec_bus_reply_relay_opened(lec_bus *b, lec_bus_request *req, const lec_relay_opened *m)
 {
     lec_msg_header h;
     lec__bus_header(b, &h);
     lec_sbuf data;
     lec_sbuf_init(&data, NULL);
-    int rc = lec_codec_encode_relay_opened(&h, m, &data);
-    if (!rc && b->nc)
-        rc = natsConnection_Publish(b->nc, req->reply, data.data, (int)data.len) == NATS_OK
-                 ? 0
-                 : LEC_ERR_IO;
+    lec_relay_opened r = *m;
+    int rc = 0;
+    if (b->trust && r.error == LEC_RELAY_OK && seal_keys(b, req, &r)) {
+        /* Never in clear: an answer without its keys. */
+        lec_trust_wipe(&r, sizeof r);
+        memcpy(r.stream, m->stream, sizeof r.stream);
+        r.leg_id = m->leg_id;
+        memcpy(r.source_id, m->source_id, sizeof r.source_id);
+        r.error = LEC_RELAY_BAD_REQUEST;
+        snprintf(r.error_message, sizeof r.error_message,
+                 "the request has no seal_key: relay keys are never sent in clear");
+    }
+    rc = lec_codec_encode_relay_opened(&h, &r, &data);
+    lec_trust_wipe(&r, sizeof r);
+    if (!rc)
+        rc = lec__bus_publish(b, req->reply, NULL, &data);
     b->ep[req->ep].requests++;
     b->ep[req->ep].errors += rc != 0 || m->error != LEC_RELAY_OK;
     b->ep[req->ep].processing_ns += lec_clock_now(b->mono) - req->recv_at;
@@ -175,7 +263,7 @@ void lec__bus_answer_ping(lec_bus *b, bus_event *ev)
     lec_sbuf data;
     lec_sbuf_init(&data, NULL);
     if (!lec_codec_encode_pong(&h, &ev->u.ping, &data))
-        natsConnection_Publish(b->nc, ev->reply, data.data, (int)data.len);
+        lec__bus_publish(b, ev->reply, NULL, &data);
     lec_sbuf_free(&data);
     b->ep[EP_PING].requests++;
     b->ep[EP_PING].processing_ns += lec_clock_now(b->mono) - t0;

@@ -66,6 +66,69 @@ static int copy_str(char *dst, size_t cap, const char *src)
     return 0;
 }
 
+/* ---- the envelope -------------------------------------------------------- */
+
+int lec_codec_encode_envelope(const char *signer, const lec_trust_sig *sig, const uint8_t *body,
+                              size_t len, lec_sbuf *out)
+{
+    Lectern__V1__Envelope m;
+    lectern__v1__envelope__init(&m);
+    m.body.data = (uint8_t *)(uintptr_t)body;
+    m.body.len = len;
+    m.signer = (char *)(uintptr_t)(sig ? sig->signer : signer);
+    if (sig) {
+        m.signer_key.data = (uint8_t *)(uintptr_t)sig->key;
+        m.signer_key.len = LEC_TRUST_KEY;
+        m.signer_cert.data = (uint8_t *)(uintptr_t)sig->cert;
+        m.signer_cert.len = LEC_TRUST_SIG;
+        m.signed_unix_ms = sig->unix_ms;
+        m.signature.data = (uint8_t *)(uintptr_t)sig->sig;
+        m.signature.len = LEC_TRUST_SIG;
+    }
+    return pack(&m.base, out);
+}
+
+int lec_codec_decode_envelope(const uint8_t *data, size_t len, lec_envelope *out)
+{
+    memset(out, 0, sizeof *out);
+    Lectern__V1__Envelope *m = lectern__v1__envelope__unpack(NULL, len, data);
+    if (!m)
+        return LEC_ERR_INVAL;
+    int rc = copy_str(out->sig.signer, sizeof out->sig.signer, m->signer);
+    if (!rc && !lec_codec_valid_token(out->sig.signer))
+        rc = LEC_ERR_INVAL;
+    out->is_signed = m->signature.len > 0;
+    if (!rc && out->is_signed &&
+        (m->signer_key.len != LEC_TRUST_KEY || m->signer_cert.len != LEC_TRUST_SIG ||
+         m->signature.len != LEC_TRUST_SIG))
+        rc = LEC_ERR_INVAL;
+    if (!rc && out->is_signed) {
+        memcpy(out->sig.key, m->signer_key.data, LEC_TRUST_KEY);
+        memcpy(out->sig.cert, m->signer_cert.data, LEC_TRUST_SIG);
+        memcpy(out->sig.sig, m->signature.data, LEC_TRUST_SIG);
+        out->sig.unix_ms = m->signed_unix_ms;
+    }
+    if (!rc) {
+        out->body = malloc(m->body.len ? m->body.len : 1);
+        if (!out->body)
+            rc = LEC_ERR_NOMEM;
+        else if (m->body.len)
+            memcpy(out->body, m->body.data, m->body.len);
+        out->body_len = m->body.len;
+    }
+    lectern__v1__envelope__free_unpacked(m, NULL);
+    if (rc)
+        lec_codec_envelope_free(out);
+    return rc;
+}
+
+void lec_codec_envelope_free(lec_envelope *e)
+{
+    free(e->body);
+    e->body = NULL;
+    e->body_len = 0;
+}
+
 static void header_out(Lectern__V1__Header *ph, const lec_msg_header *h)
 {
     lectern__v1__header__init(ph);
@@ -392,6 +455,10 @@ int lec_codec_encode_relay_open(const lec_msg_header *h, const lec_relay_open *r
     m.n_profiles = r->nprofiles;
     m.resume = r->resume;
     m.profiles = profiles;
+    if (r->has_seal_key) {
+        m.seal_key.data = (uint8_t *)(uintptr_t)r->seal_key;
+        m.seal_key.len = LEC_TRUST_KEY;
+    }
     return pack(&m.base, out);
 }
 
@@ -409,8 +476,12 @@ int lec_codec_decode_relay_open(const uint8_t *data, size_t len, lec_msg_header 
                 !lec_codec_valid_token(out->requester_id) ||
                 copy_str(out->requester_relay_addr, sizeof out->requester_relay_addr,
                          m->requester_relay_addr) ||
-                m->n_profiles > 4))
+                m->n_profiles > 4 || (m->seal_key.len && m->seal_key.len != LEC_TRUST_KEY)))
         rc = LEC_ERR_INVAL;
+    if (!rc && m->seal_key.len) {
+        memcpy(out->seal_key, m->seal_key.data, LEC_TRUST_KEY);
+        out->has_seal_key = true;
+    }
     for (size_t i = 0; !rc && i < m->n_profiles; i++) {
         if ((unsigned)m->profiles[i] > LEC_SRTP_AES_CM_128_HMAC_SHA1_80)
             rc = LEC_ERR_INVAL;
@@ -430,7 +501,7 @@ int lec_codec_encode_relay_opened(const lec_msg_header *h, const lec_relay_opene
     track_pb tracks[LEC_MAX_TRACKS];
     Lectern__V1__Track *tp[LEC_MAX_TRACKS];
     if (r->ntracks > LEC_MAX_TRACKS || r->key_down_len > LEC_SRTP_KEY_MAX ||
-        r->key_up_len > LEC_SRTP_KEY_MAX)
+        r->key_up_len > LEC_SRTP_KEY_MAX || r->sealed_len > sizeof r->sealed)
         return LEC_ERR_INVAL;
     header_out(&ph, h);
     lectern__v1__relay_opened__init(&m);
@@ -454,6 +525,8 @@ int lec_codec_encode_relay_opened(const lec_msg_header *h, const lec_relay_opene
     m.key_up.data = (uint8_t *)(uintptr_t)r->key_up;
     m.depth = r->depth;
     m.source_leg_id = r->source_leg_id;
+    m.sealed_keys.data = (uint8_t *)(uintptr_t)r->sealed;
+    m.sealed_keys.len = r->sealed_len;
     return pack(&m.base, out);
 }
 
@@ -471,6 +544,7 @@ int lec_codec_decode_relay_opened(const uint8_t *data, size_t len, lec_msg_heade
          copy_str(out->source_id, sizeof out->source_id, m->source_id) ||
          copy_str(out->source_relay_addr, sizeof out->source_relay_addr, m->source_relay_addr) ||
          m->key_down.len > LEC_SRTP_KEY_MAX || m->key_up.len > LEC_SRTP_KEY_MAX ||
+         m->sealed_keys.len > sizeof out->sealed ||
          (unsigned)m->error > LEC_RELAY_BAD_REQUEST ||
          (unsigned)m->profile > LEC_SRTP_AES_CM_128_HMAC_SHA1_80 || m->depth > 16))
         rc = LEC_ERR_INVAL;
@@ -488,6 +562,9 @@ int lec_codec_decode_relay_opened(const uint8_t *data, size_t len, lec_msg_heade
         out->key_up_len = m->key_up.len;
         out->depth = m->depth;
         out->source_leg_id = m->source_leg_id;
+        if (m->sealed_keys.len)
+            memcpy(out->sealed, m->sealed_keys.data, m->sealed_keys.len);
+        out->sealed_len = m->sealed_keys.len;
     }
     lectern__v1__relay_opened__free_unpacked(m, NULL);
     return rc;

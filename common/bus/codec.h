@@ -13,6 +13,7 @@
 
 #include "base/sbuf.h"
 #include "cluster/cluster.h"
+#include "trust/trust.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -91,6 +92,8 @@ typedef struct lec_relay_open {
     lec_srtp_profile profiles[4];
     size_t nprofiles;
     bool resume;
+    bool has_seal_key;
+    uint8_t seal_key[LEC_TRUST_KEY];
 } lec_relay_open;
 
 typedef struct lec_relay_opened {
@@ -109,6 +112,8 @@ typedef struct lec_relay_opened {
     size_t key_up_len;
     uint32_t depth;
     uint64_t source_leg_id;
+    uint8_t sealed[2 * LEC_SRTP_KEY_MAX + LEC_TRUST_SEAL_OVERHEAD];
+    size_t sealed_len;
 } lec_relay_opened;
 
 typedef struct lec_relay_close {
@@ -121,6 +126,22 @@ typedef struct lec_ping {
     uint64_t nonce;
     uint64_t mono_ns; /* Ping: sent time; Pong: the echo */
 } lec_ping;
+
+/* The envelope every bus message travels in (common.proto Envelope):
+ * `sig` NULL for an unsigned one (cluster.insecure; `signer` names the
+ * sender then).  Decoding copies the body: free it with
+ * lec_codec_envelope_free. */
+typedef struct lec_envelope {
+    bool is_signed;
+    lec_trust_sig sig; /* sig.signer also when unsigned */
+    uint8_t *body;
+    size_t body_len;
+} lec_envelope;
+int lec_codec_encode_envelope(const char *signer, const lec_trust_sig *sig, const uint8_t *body,
+                              size_t len, lec_sbuf *out);
+/* 0, LEC_ERR_INVAL or LEC_ERR_NOMEM. */
+int lec_codec_decode_envelope(const uint8_t *data, size_t len, lec_envelope *out);
+void lec_codec_envelope_free(lec_envelope *e);
 
 /* Encoders append the wire bytes to `out`; 0 or LEC_ERR_NOMEM. */
 int lec_codec_encode_heartbeat(const lec_msg_header *h, const lec_node_info *hb, lec_sbuf *out);

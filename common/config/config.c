@@ -5,6 +5,7 @@
  * keys.  Also the dump and the reload diff.
  */
 #include "config/config_internal.h"
+#include "trust/trust.h"
 #include "base/err.h"
 
 #include <errno.h>
@@ -172,6 +173,17 @@ static void check(lec_parse *p, lec_role role)
     if (!c->nats.tls.cert != !c->nats.tls.key)
         lec__config_error(p, lec__config_line(p, "nats.tls"), "nats.tls",
                           "cert and key go together");
+    uint8_t key[LEC_TRUST_KEY];
+    if (c->cluster.trust_key && lec_trust_hex_decode(c->cluster.trust_key, key, sizeof key))
+        lec__config_error(p, lec__config_line(p, "cluster.trust_key"), "cluster.trust_key",
+                          "expected the cluster's public key: 64 hex digits");
+    /* Secure by default: a node on a shared bus signs and checks every
+     * message (trust/trust.h) unless the config says it must not. */
+    if (c->nats.enabled && !c->cluster.insecure &&
+        (!c->cluster.trust_key || !c->cluster.identity_file))
+        lec__config_error(p, lec__config_line(p, "nats"), "cluster",
+                          "a cluster needs cluster.trust_key and cluster.identity_file "
+                          "(lectern-origin --issue-identity), or cluster.insecure: true");
 }
 
 int lec_config_load_string(const char *name, const char *yaml, size_t len, lec_role role,

@@ -115,8 +115,16 @@ typedef struct lec_config {
         char *creds;
         struct {
             char *ca, *cert, *key;
+            char *server_name; /* checked against the server's certificate */
         } tls;
     } nats;
+    struct {
+        char *trust_key;     /* hex: the cluster's Ed25519 public key */
+        char *identity_file; /* this node's identity (trust/trust.h) */
+        bool insecure;       /* no signatures: a closed lab only */
+        lec_strlist allowed_url_hosts;   /* hosts peers may send viewers to; empty: any */
+        lec_cidrlist allowed_relay_nets; /* where legs may go; empty: anywhere */
+    } cluster;
     struct {
         char *publish_tokens_file;
         char *view_tokens_file;

@@ -64,6 +64,7 @@ static const lec_field tls_fields[] = {
     {"ca", F_STR, RST, OFF(nats.tls.ca), NULL, 0, 0},
     {"cert", F_STR, RST, OFF(nats.tls.cert), NULL, 0, 0},
     {"key", F_STR, RST, OFF(nats.tls.key), NULL, 0, 0},
+    {"server_name", F_STR, RST, OFF(nats.tls.server_name), NULL, 0, 0},
     {NULL, 0, 0, 0, NULL, 0, 0},
 };
 
@@ -71,6 +72,15 @@ static const lec_field nats_fields[] = {
     {"urls", F_NATSURLS, REQ | RST, OFF(nats.urls), NULL, 0, 0},
     {"creds", F_STR, RST, OFF(nats.creds), NULL, 0, 0},
     {"tls", F_SECTION, RST, 0, tls_fields, 0, 0},
+    {NULL, 0, 0, 0, NULL, 0, 0},
+};
+
+static const lec_field cluster_fields[] = {
+    {"trust_key", F_STR, RST, OFF(cluster.trust_key), NULL, 0, 0},
+    {"identity_file", F_STR, RST, OFF(cluster.identity_file), NULL, 0, 0},
+    {"insecure", F_BOOL, RST, OFF(cluster.insecure), NULL, 0, 0},
+    {"allowed_url_hosts", F_STRLIST, 0, OFF(cluster.allowed_url_hosts), NULL, 0, 0},
+    {"allowed_relay_networks", F_CIDRLIST, 0, OFF(cluster.allowed_relay_nets), NULL, 0, 0},
     {NULL, 0, 0, 0, NULL, 0, 0},
 };
 
@@ -112,6 +122,7 @@ const lec_field lec__config_schema[] = {
     {"relay", F_SECTION, 0, 0, relay_fields, 0, 0},
     {"nats", F_SECTION, RST, OFF(nats.enabled), nats_fields, 0, 0},
     {"auth", F_SECTION, 0, 0, auth_fields, 0, 0},
+    {"cluster", F_SECTION, 0, 0, cluster_fields, 0, 0},
     {"geo", F_SECTION, 0, 0, geo_fields, 0, 0},
     {"regions", F_REGIONS, 0, OFF(regions), NULL, 0, 0},
     {"limits", F_SECTION, 0, 0, limits_fields, 0, 0},

@@ -24,6 +24,7 @@
 #include "bus/codec.h"
 #include "cluster/source.h"
 #include "node/media_int.h"
+#include "cluster/allow.h"
 #include "node/node.h"
 #include "relay/relay.h"
 #include "sys/sys.h"
@@ -138,6 +139,9 @@ static void on_opened(void *ud, int status, const lec_relay_opened *r)
         why = r->error_message[0] ? r->error_message : "refused";
     else if (lec_addr_parse(r->source_relay_addr, &from))
         why = "the source's relay address is not host:port";
+    else if (!lec_allow_relay_addr(r->source_relay_addr, m->node->cfg->cluster.allowed_relay_nets.v,
+                                   m->node->cfg->cluster.allowed_relay_nets.n))
+        why = "the source's relay address is outside cluster.allowed_relay_networks";
     else if (!r->ntracks || r->ntracks > 2 || r->key_down_len != LEC_SFU_LEG_KEY ||
              r->key_up_len != LEC_SFU_LEG_KEY || r->profile != LEC_SRTP_AEAD_AES_128_GCM)
         why = "the source offered tracks or keys we cannot use";
@@ -410,6 +414,10 @@ static void relay_open(void *ud, lec_bus_request *req, const lec_relay_open *o)
         refuse(m, req, o, LEC_RELAY_FULL, "relay.max_legs reached");
     else if (!gcm || lec_addr_parse(o->requester_relay_addr, &to) || !to.port)
         refuse(m, req, o, LEC_RELAY_BAD_REQUEST, "needs AEAD_AES_128_GCM and a host:port");
+    else if (!lec_allow_relay_addr(o->requester_relay_addr, cfg->cluster.allowed_relay_nets.v,
+                                   cfg->cluster.allowed_relay_nets.n))
+        refuse(m, req, o, LEC_RELAY_BAD_REQUEST,
+               "the relay address is outside cluster.allowed_relay_networks");
     else {
         job *j = lec__job_new(m, NULL, o->stream, lec__job_run_leg_out, leg_out_done);
         lec_sfu_leg_out *out = j ? calloc(1, sizeof *out) : NULL;
@@ -444,9 +452,15 @@ static void relay_close(void *ud, const lec_relay_close *c)
                  c->stream, c->node_id);
         return;
     }
+    /* Only the node that asked for the leg closes it (its id is the
+     * message's checked signer: bus.h "Trust"). */
     job *j = lec__job_new(m, NULL, c->stream, lec__job_run_leg_close, NULL);
-    if (!j)
+    if (j)
+        j->ctx = strdup(c->node_id);
+    if (!j || !j->ctx) {
+        lec__job_free(j);
         return;
+    }
     j->leg_id = c->leg_id;
     lec__job_post(j);
 }

@@ -19,6 +19,12 @@ static void usage(FILE *f, const lec_node_role *role)
             "  -V, --version       print the version and exit\n"
             "  -h, --help          print this help and exit\n"
             "\n"
+            "Cluster identities (README \"Security model\"):\n"
+            "      --new-cluster-key FILE   make the cluster's key pair (keep FILE off\n"
+            "                      the nodes); prints the cluster.trust_key line\n"
+            "      --issue-identity NODE --cluster-key FILE [--out FILE]\n"
+            "                      write NODE's identity file (cluster.identity_file)\n"
+            "\n"
             "Signals: SIGTERM or SIGINT drain and stop (twice: stop at once);\n"
             "SIGHUP re-reads the config and applies what can change live.\n"
             "HTTP: /healthz (alive), /readyz (ready; 503 while draining).\n",
@@ -30,8 +36,12 @@ int lec__cli_parse(int argc, char **argv, const lec_node_role *role, lec_cli *ou
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"check-config", no_argument, NULL, 'C'},
         {"verbose", no_argument, NULL, 'v'},      {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"new-cluster-key", required_argument, NULL, 'K'},
+        {"issue-identity", required_argument, NULL, 'I'},
+        {"cluster-key", required_argument, NULL, 'k'},
+        {"out", required_argument, NULL, 'o'},    {NULL, 0, NULL, 0},
     };
+    const char *new_key = NULL, *issue = NULL, *cluster_key = NULL, *out_file = NULL;
     memset(out, 0, sizeof *out);
     optind = 1;
     int c;
@@ -39,6 +49,18 @@ int lec__cli_parse(int argc, char **argv, const lec_node_role *role, lec_cli *ou
         switch (c) {
         case 'c':
             out->config = optarg;
+            break;
+        case 'K':
+            new_key = optarg;
+            break;
+        case 'I':
+            issue = optarg;
+            break;
+        case 'k':
+            cluster_key = optarg;
+            break;
+        case 'o':
+            out_file = optarg;
             break;
         case 'C':
             out->check_config = true;
@@ -57,6 +79,10 @@ int lec__cli_parse(int argc, char **argv, const lec_node_role *role, lec_cli *ou
             return 2;
         }
     }
+    if (new_key)
+        return lec__cli_new_cluster_key(new_key);
+    if (issue)
+        return lec__cli_issue_identity(issue, cluster_key, out_file);
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s'\n", role->binary, argv[optind]);
         usage(stderr, role);

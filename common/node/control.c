@@ -3,6 +3,7 @@
  * cluster view and the bus, all on the node's main loop.
  */
 #include "node/control.h"
+#include "cluster/allow.h"
 #include "base/err.h"
 #include "bus/bus.h"
 #include "node/node.h"
@@ -195,6 +196,20 @@ static void on_heartbeat(void *ud, const lec_msg_header *h, const lec_node_info 
     (void)h;
     lec_control *c = ud;
     lec_tstamp t = now(c);
+    /* Where it would have viewers and legs sent: only where the config
+     * allows (cluster/allow.h). */
+    const lec_config *cfg = c->node->cfg;
+    if (!lec_allow_url(hb->http_url, cfg->cluster.allowed_url_hosts.v,
+                       cfg->cluster.allowed_url_hosts.n) ||
+        (hb->relay_addr[0] && !lec_allow_relay_addr(hb->relay_addr, cfg->cluster.allowed_relay_nets.v,
+                                                    cfg->cluster.allowed_relay_nets.n))) {
+        if (lec_ratelimit_allow(&c->dup_log, t))
+            LEC_WARN(&c->node->log, MOD,
+                     "node %s advertises a URL or relay address outside "
+                     "cluster.allowed_url_hosts / allowed_relay_networks; ignored",
+                     hb->id);
+        return;
+    }
     int r = lec_cluster_heartbeat(&c->view, hb, t);
     if (r == LEC_CLUSTER_JOINED || r == LEC_CLUSTER_RESTARTED) {
         if (r == LEC_CLUSTER_JOINED)
@@ -334,6 +349,10 @@ void lec_control_json(lec_control *c, lec_jw *w)
         lec_jw_uint(w, s.dropped_version);
         lec_jw_key(w, "slow");
         lec_jw_uint(w, s.dropped_slow);
+        lec_jw_key(w, "forged");
+        lec_jw_uint(w, s.dropped_forged);
+        lec_jw_key(w, "stale");
+        lec_jw_uint(w, s.dropped_stale);
         lec_jw_obj_close(w);
         lec_jw_key(w, "requests");
         lec_jw_obj_open(w);

@@ -113,5 +113,5 @@ void lec__job_run_leg_in(job *j, lec_sfu *sfu)
 
 void lec__job_run_leg_close(job *j, lec_sfu *sfu)
 {
-    lec_sfu_leg_close(sfu, j->stream, j->leg_id);
+    lec_sfu_leg_close(sfu, j->stream, j->leg_id, j->ctx); /* ctx: the requester, if named */
 }

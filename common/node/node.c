@@ -323,7 +323,7 @@ static void register_metrics(lec_node *node)
                             "Packets a pipe between workers dropped (its queue full)");
     node->m.nats_connected = node->m.nats_reconnects = LEC_METRIC_NONE;
     node->m.relay_dropped = LEC_METRIC_NONE;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         node->m.nats_dropped[i] = LEC_METRIC_NONE;
     for (int i = 0; i < 2; i++)
         node->m.relay_legs[i] = node->m.relay_datagrams[i] = LEC_METRIC_NONE;
@@ -344,12 +344,13 @@ static void register_metrics(lec_node *node)
             lec_metrics_gauge(m, "lectern_nats_connected", "", "1 while connected to NATS");
         node->m.nats_reconnects =
             lec_metrics_counter(m, "lectern_nats_reconnects_total", "", "Reconnections to NATS");
-        static const char *const reasons[] = {"malformed", "version", "slow"};
-        for (int i = 0; i < 3; i++) {
+        static const char *const reasons[] = {"malformed", "version", "slow", "forged", "stale"};
+        for (int i = 0; i < 5; i++) {
             snprintf(labels, sizeof labels, "reason=\"%s\"", reasons[i]);
             node->m.nats_dropped[i] = lec_metrics_counter(
                 m, "lectern_nats_messages_dropped_total", labels,
-                "Control-plane messages dropped: malformed, unknown version, or a slow consumer");
+                "Control-plane messages dropped: malformed, unknown version, a slow consumer, "
+                "forged (not signed by the node it names) or stale (a replay)");
         }
     }
 }

@@ -62,7 +62,7 @@ struct lec_node {
     struct {
         lec_metric relay_legs[2], relay_datagrams[2], relay_dropped; /* [in, out] */
         lec_metric pipe_packets, pipe_dropped, shards; /* a stream's viewers over workers */
-        lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[3],
+        lec_metric build_info, draining, nats_connected, nats_reconnects, nats_dropped[5],
             cluster_nodes[2], uptime, egress_capacity, viewers_capacity, publishers, viewers;
         lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */
         lec_metric refused_pending, refused_full; /* admission (media.c) */
@@ -114,6 +114,10 @@ typedef struct lec_cli {
     bool check_config;
     bool verbose;
 } lec_cli;
+
+/* The identity tools (identity_cli.c): exit statuses. */
+int lec__cli_new_cluster_key(const char *path);
+int lec__cli_issue_identity(const char *node, const char *cluster_key, const char *out);
 
 /* Parses argv.  Returns -1 to run, or an exit status (after --help,
  * --version, or a usage error) that main should return. */

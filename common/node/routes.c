@@ -113,6 +113,8 @@ static void collect(lec_node *node)
         lec_metric_set(m, 0, node->m.nats_dropped[0], (int64_t)st.dropped_malformed);
         lec_metric_set(m, 0, node->m.nats_dropped[1], (int64_t)st.dropped_version);
         lec_metric_set(m, 0, node->m.nats_dropped[2], (int64_t)st.dropped_slow);
+        lec_metric_set(m, 0, node->m.nats_dropped[3], (int64_t)st.dropped_forged);
+        lec_metric_set(m, 0, node->m.nats_dropped[4], (int64_t)st.dropped_stale);
     }
 }
 

@@ -469,7 +469,7 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
     return 0;
 }
 
-void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id)
+void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id, const char *requester)
 {
     stream_room *r = lec__sfu_find_room(s, stream);
     if (!r)
@@ -482,6 +482,11 @@ void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id)
     }
     for (leg *l = r->downs; l; l = l->next_down)
         if (l->leg_id == leg_id) {
+            if (requester && strcmp(requester, l->peer_node)) {
+                LEC_WARN(s->env.log, MOD, "stream %s: %s may not close the leg to %s; ignored",
+                         r->stream, requester, l->peer_node);
+                return;
+            }
             down_close(l, "the requester closed it");
             lec__sfu_room_maybe_free(r);
             return;

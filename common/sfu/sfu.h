@@ -187,7 +187,9 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *req);
  * room then serves viewers like the home's (no keys, no addresses). */
 
 /* Closes the leg feeding `stream` here (linger expired, or an idle
- * shard): its viewers, if any, end.  Or, with leg_id != 0, a leg this node feeds (RelayClose). */
-void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id);
+ * shard): its viewers, if any, end.  Or, with leg_id != 0, a leg this node
+ * feeds (RelayClose), only when `requester` (if not NULL) is the node it
+ * feeds. */
+void lec_sfu_leg_close(lec_sfu *s, const char *stream, uint64_t leg_id, const char *requester);
 
 #endif

@@ -1,5 +1,5 @@
 // Helpers for integration tests: real processes on loopback, bounded waits.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -71,6 +71,29 @@ export class NatsServer {
   }
 }
 
+// The test run's cluster (README "Security model"): one cluster key, made
+// with the binary's own tool, and an identity issued to each node that
+// joins a bus.  A test that wants a stranger on the bus uses another.
+export class Cluster {
+  constructor() {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'lectern-cluster-'));
+    this.keyFile = path.join(this.dir, 'cluster.key');
+    const out = execFileSync(BIN.origin, ['--new-cluster-key', this.keyFile]).toString();
+    this.trustKey = /cluster\.trust_key: ([0-9a-f]{64})/.exec(out)[1];
+  }
+  // Writes node `id`'s identity file into `dir`; returns its path.
+  issue(id, dir) {
+    const file = path.join(dir, `${id}.identity`);
+    execFileSync(BIN.origin, ['--issue-identity', id, '--cluster-key', this.keyFile, '--out', file]);
+    return file;
+  }
+  yaml(id, dir) {
+    return `cluster: {trust_key: ${this.trustKey}, identity_file: ${this.issue(id, dir)}}\n`;
+  }
+}
+let cluster;
+export const testCluster = () => (cluster ??= new Cluster());
+
 export const REGIONS = `regions:
   - {name: eu-central-1, lat: 50.1, lon: 8.7}
   - {name: us-east-1, lat: 39.0, lon: -77.5}
@@ -94,7 +117,8 @@ export class Node {
     writeFileSync(this.config,
       `node: {id: ${id}, role: ${role}, region: ${region}}\n` +
       (/^workers:/m.test(extra) ? '' : 'workers: 1\n') + `http: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {${relay || 'listen: 127.0.0.1:0'}}\n` +
-      (natsUrl ? `nats: {urls: ['${natsUrl}']}\n` : '') + REGIONS + extra);
+      (natsUrl ? `nats: {urls: ['${natsUrl}']}\n` : '') +
+      (natsUrl && !/^cluster:/m.test(extra) ? testCluster().yaml(id, this.dir) : '') + REGIONS + extra);
     this.log = '';
   }
   async start() {

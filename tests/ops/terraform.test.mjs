@@ -149,7 +149,8 @@ test('the node config template renders into configs lectern accepts', () => {
   for (const c of cases) {
     const vals = { ...c, public_url: `https://${c.id}.live.example.com`, public_ip: '203.0.113.7', vpc_cidr: '10.20.0.0/16',
       port_first: 20000, port_last: 29999, relay_port: 7000, nats_urls: 'tls://10.20.0.10:4222, tls://10.20.1.11:4222',
-      regions_yaml: regionsYaml };
+      regions_yaml: regionsYaml, trust_key: '1caaf176acd867af4eb89704126613b206f2b07ca1afeebbc4bf3bcb2ffe773c',
+      domain: 'live.example.com' };
     const out = tpl.replace(/\$\{(\w+)\}/g, (_, k) => {
       assert.ok(k in vals, `template uses \${${k}} that the test does not set`);
       return String(vals[k]);

@@ -5,6 +5,9 @@
 #     -var "tls_cert=$(cat fullchain.pem)" -var "tls_key=$(cat privkey.pem)" \
 #     -var 'publish_tokens=["<a long random token>"]'
 project          = "lectern"
+# From `lectern-origin --new-cluster-key cluster.key`; identities for each
+# node in ./identities (terraform/README.md, "Node identities").
+cluster_trust_key = "1caaf176acd867af4eb89704126613b206f2b07ca1afeebbc4bf3bcb2ffe773c"
 origin_region    = "eu-central-1"
 edge_regions     = ["us-east-1", "ap-southeast-2"]
 edges_per_region = 2

@@ -133,6 +133,7 @@ resource "aws_instance" "node" {
     tls_cert   = var.tls_cert
     tls_key    = var.tls_key
     publish_tokens = join("\n", var.publish_tokens)
+    identity       = file("${var.identities_dir}/${each.key}.identity")
     config = templatefile("${path.module}/node.yaml.tftpl", {
       id           = each.key
       role         = each.value.role
@@ -147,6 +148,8 @@ resource "aws_instance" "node" {
       nats_urls       = join(", ", var.nats_urls)
       nats_creds_path = var.nats_creds != "" ? "/etc/lectern/nats.creds" : ""
       regions_yaml    = var.regions_yaml
+      trust_key       = var.cluster_trust_key
+      domain          = var.domain
     })
   })
   user_data_replace_on_change = true

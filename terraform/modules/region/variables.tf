@@ -114,6 +114,16 @@ variable "tls_key" {
   sensitive   = true
 }
 
+variable "cluster_trust_key" {
+  description = "The cluster's public key (cluster.trust_key)."
+  type        = string
+}
+
+variable "identities_dir" {
+  description = "Absolute path of the folder with <node>.identity files (cluster.identity_file)."
+  type        = string
+}
+
 variable "publish_tokens" {
   description = "WHIP bearer tokens accepted by origins (auth.publish_tokens_file)."
   type        = list(string)

@@ -82,6 +82,8 @@ static void test_full(void **state)
         "ice: {addresses: [127.0.0.1], port_range: 40000-40100, public_ip: 203.0.113.9}\n"
         "relay: {listen: 0.0.0.0:7001, linger: 500ms, prewarm: [eu]}\n"
         "nats: {urls: ['nats://127.0.0.1:4222'], tls: {ca: /ca.pem}}\n"
+        "cluster: {trust_key: 1caaf176acd867af4eb89704126613b206f2b07ca1afeebbc4bf3bcb2ffe773c,\n"
+        "  identity_file: /etc/lectern/node.identity, allowed_url_hosts: [example.com]}\n"
         "geo: {cidr_regions: {'203.0.113.0/24': eu}}\n"
         "regions:\n"
         "  - {name: eu, lat: 50.1, lon: 8.7}\n"
@@ -155,6 +157,10 @@ static void test_error_classes(void **state)
     expect_error(NODE "relay: {max_depth: 0}\n",
                  "t.yaml:2: relay.max_depth: expected an integer in 1..16");
     expect_error(NODE "relay: {linger: soon}\n", "t.yaml:2: relay.linger: expected a duration");
+    expect_error(NODE "nats: {urls: ['nats://x:4222']}\n",
+                 "cluster: a cluster needs cluster.trust_key and cluster.identity_file");
+    expect_error(NODE "cluster: {trust_key: abc}\n",
+                 "t.yaml:2: cluster.trust_key: expected the cluster's public key: 64 hex digits");
     expect_error(NODE "auth: {open_publish: yes}\n",
                  "t.yaml:2: auth.open_publish: expected true or false, got 'yes'");
     expect_error(NODE "http: {public_url: 'ftp://x'}\n",
