@@ -178,16 +178,17 @@ void lec__bus_on_reply(lec_bus *b, bus_event *ev)
         p = p->next;
     if (!p)
         return; /* late: its request already timed out */
+    /* Only the node asked answers (its signature was checked).  Another's
+     * answer is dropped and the request waits on: whoever sees requests
+     * on the bus cannot make them fail by answering first. */
+    if (b->trust && !ev->status && strcmp(ev->signer, p->node)) {
+        atomic_fetch_add(&b->st.dropped_forged, 1);
+        LEC_WARN(b->log, MOD, "a reply for %s came signed by %s; dropped", p->node, ev->signer);
+        return;
+    }
     atomic_fetch_add(&b->st.requests_answered, 1);
     if (ev->status) {
         pending_fail(p, ev->status == LEC_ERR_NOTFOUND ? LEC_ERR_NOTFOUND : LEC_ERR_INVAL);
-        return;
-    }
-    /* Only the node asked answers (its signature was checked). */
-    if (b->trust && strcmp(ev->signer, p->node)) {
-        atomic_fetch_add(&b->st.dropped_forged, 1);
-        LEC_WARN(b->log, MOD, "a reply for %s came signed by another node; refused", p->node);
-        pending_fail(p, LEC_ERR_AUTH);
         return;
     }
     if (p->kind == 'r' && p->sealed && ev->u.rd.error == LEC_RELAY_OK && open_keys(p, &ev->u.rd)) {
