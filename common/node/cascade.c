@@ -390,6 +390,18 @@ static void refuse(lec_media *m, lec_bus_request *req, const lec_relay_open *o, 
         lec_bus_reply_relay_opened(b, req, &r);
 }
 
+/* A leg goes only to the relay address the requester advertises in its
+ * own (signed) heartbeats: a node cannot have a stream sent elsewhere.  A
+ * requester not in the view yet is taken at its word (the allowlist still
+ * applies). */
+static bool own_relay_addr(lec_media *m, const lec_relay_open *o)
+{
+    const lec_cluster_node *n =
+        m->node->control ? lec_cluster_find(lec_control_view(m->node->control), o->requester_id)
+                         : NULL;
+    return !n || !n->info.relay_addr[0] || !strcmp(n->info.relay_addr, o->requester_relay_addr);
+}
+
 static void relay_open(void *ud, lec_bus_request *req, const lec_relay_open *o)
 {
     lec_media *m = ud;
@@ -418,6 +430,9 @@ static void relay_open(void *ud, lec_bus_request *req, const lec_relay_open *o)
                                    cfg->cluster.allowed_relay_nets.n))
         refuse(m, req, o, LEC_RELAY_BAD_REQUEST,
                "the relay address is outside cluster.allowed_relay_networks");
+    else if (!own_relay_addr(m, o))
+        refuse(m, req, o, LEC_RELAY_BAD_REQUEST,
+               "the relay address is not the one the requester's heartbeats advertise");
     else {
         job *j = lec__job_new(m, NULL, o->stream, lec__job_run_leg_out, leg_out_done);
         lec_sfu_leg_out *out = j ? calloc(1, sizeof *out) : NULL;

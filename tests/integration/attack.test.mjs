@@ -10,10 +10,16 @@
 //     viewers from another address join and play;
 //   - 300 idle TCP connections from one address, then 16 from each of
 //     seven more (over http.max_connections): one address keeps 16, the
-//     longest idle make room, /healthz answers throughout, viewers play.
+//     longest idle make room, /healthz answers throughout, viewers play;
+//   - on the bus, a real edge of another cluster and a raw client: the
+//     edge is never in the view nor steered to and gets no leg; the
+//     client's answers to RelayOpen (sent first) and its RelayCloses are
+//     dropped; the class plays on at the edge.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import net from 'node:net';
 import * as lib from './lib.mjs';
@@ -157,5 +163,85 @@ test('idle connections from a few addresses cannot stop HTTP: /healthz and viewe
     assert.ok(evicted >= 48, `idle connections evicted under pressure (${evicted})`);
   } finally {
     for (const s of socks) s.destroy();
+  }
+});
+
+// A rogue on the bus, speaking NATS's text protocol: answers every
+// RelayOpen it sees at once with junk in an envelope (before the real
+// source can), and publishes what it is told to.
+class Rogue {
+  static async connect(port) {
+    const r = new Rogue();
+    r.sock = net.connect(port, '127.0.0.1');
+    await new Promise((ok, no) => { r.sock.once('connect', ok); r.sock.once('error', no); });
+    r.answered = 0;
+    let buf = Buffer.alloc(0);
+    r.sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const eol = buf.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buf.subarray(0, eol).toString();
+        if (line.startsWith('MSG ')) {
+          const parts = line.split(' ');
+          const n = Number(parts[parts.length - 1]);
+          if (buf.length < eol + 2 + n + 2) return;
+          const reply = parts.length === 5 ? parts[3] : null;
+          buf = buf.subarray(eol + 2 + n + 2);
+          if (reply) { r.pub(reply, lib.envelope(Buffer.from('junk answer'), 'origin-bus')); r.answered++; }
+          continue;
+        }
+        if (line === 'PING') r.sock.write('PONG\r\n');
+        buf = buf.subarray(eol + 2);
+      }
+    });
+    r.sock.write('CONNECT {"verbose":false,"pedantic":false,"name":"rogue"}\r\nSUB lectern.v1.relay.*.open 1\r\n');
+    return r;
+  }
+  pub(subject, payload) { this.sock.write(`PUB ${subject} ${payload.length}\r\n`); this.sock.write(payload); this.sock.write('\r\n'); }
+  close() { this.sock.destroy(); }
+}
+
+test('forged bus messages: a stranger and a node of another cluster cannot join, steer, pull or close', async () => {
+  const nats = await lib.NatsServer.start();
+  const origin = new Node('origin', 'origin-bus', 'eu-central-1', nats.url, ICE);
+  const edge = new Node('edge', 'edge-bus', 'us-east-1', nats.url, ICE);
+  // A real lectern edge in the same region, with an identity from another
+  // cluster: well-formed and signed, but not by ours.
+  const foreign = new lib.Cluster();
+  const evilDir = mkdtempSync(path.join(os.tmpdir(), 'lectern-evil-'));
+  const evil = new Node('edge', 'edge-evil', 'us-east-1', nats.url, ICE + foreign.yaml('edge-evil', evilDir));
+  procs.push(nats, origin, edge, evil);
+  for (const n of [origin, edge, evil]) await n.start();
+  const rogue = await Rogue.connect(nats.port);
+  try {
+    await waitFor(async () => (await origin.ids()).includes('edge-bus'), 8000, 'the edge to join');
+    await sleep(2500); // several heartbeats of the foreign edge
+    assert.deepEqual(await origin.ids(), ['edge-bus', 'origin-bus'], 'the foreign edge is not in the view');
+    assert.ok(!(await edge.ids()).includes('edge-evil'));
+    const steer = (await origin.get('/v1/steer?region=us-east-1&stream=class')).body;
+    assert.ok(!JSON.stringify(steer).includes('edge-evil'), `steering never names it: ${JSON.stringify(steer)}`);
+    // A forged RelayClose for every leg id a rogue might guess, during the class.
+    const forged = () => {
+      for (const n of ['origin-bus', 'edge-bus'])
+        for (const id of [0, 1, 2, 12345])
+          rogue.pub(`lectern.v1.relay.${n}.close`, lib.envelope(lib.relayClose('class', id, 'edge-bus'), 'edge-bus'));
+    };
+    const run = load(['--url', origin.url, '--view-url', edge.url, '--stream', 'class', '--viewers', '3', '--seconds', '6']);
+    const timer = setInterval(forged, 200);
+    const r = await run.finally(() => clearInterval(timer));
+    // The rogue answered the edge's RelayOpen first; the edge waited for the origin's.
+    assert.ok(rogue.answered >= 1, 'the rogue saw and answered the RelayOpen');
+    assertEveryViewer(r, { viewers: 3, seconds: 6, share: 0.95, maxGapMs: 300, what: 'viewers at the edge' });
+    // The foreign edge asks the origin for the class: refused (dropped).
+    const offer = await fetch(`${evil.url}/whep/class`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: OFFER });
+    assert.notEqual(offer.status, 201, 'the foreign edge gets no stream');
+    const forgedOrigin = await origin.metric('lectern_nats_messages_dropped_total', 'reason="forged"');
+    const forgedEdge = await edge.metric('lectern_nats_messages_dropped_total', 'reason="forged"');
+    console.log(`# forged messages dropped: origin ${forgedOrigin}, edge ${forgedEdge}; rogue answers ${rogue.answered}`);
+    assert.ok(forgedOrigin >= 20 && forgedEdge >= 20, 'forgeries are counted');
+    assert.doesNotMatch(origin.log + edge.log, /leg .*closed \(the requester closed it\)/, 'no forged close took');
+  } finally {
+    rogue.close();
   }
 });

@@ -65,10 +65,12 @@ test('origin -> edge A -> edge B: pull, per-hop repair under loss, linger, BYE, 
   console.log(`# clean path, 2 hops: ${JSON.stringify(atB.latency_ms)} ms end to end`);
 
   // A forged RelayClose with the leg left out (leg_id 0, the protobuf
-  // default) to the origin and to A: it names no leg and closes nothing
-  // (it used to end the class everywhere, the teacher still publishing).
+  // default) to the origin and to A, from a client that is not a node (an
+  // unsigned envelope): it closes nothing (it used to end the class
+  // everywhere, the teacher still publishing).  More forgeries:
+  // attack.test.mjs.
   for (const n of [origin, a])
-    await lib.publishRaw(nats.port, `lectern.v1.relay.${n.id}.close`, lib.relayClose('class', 0, 'rogue'));
+    await lib.publishRaw(nats.port, `lectern.v1.relay.${n.id}.close`, lib.envelope(lib.relayClose('class', 0, 'rogue'), 'rogue'));
   const afterForgery = await load(['--url', origin.url, '--view-url', b.url, '--view-only', '--stream',
     'class', '--viewers', '2', '--seconds', '3']);
   assertEveryViewer(afterForgery, { viewers: 2, seconds: 3, what: 'viewers at B after a forged RelayClose' });

@@ -226,6 +226,23 @@ export function relayClose(stream, legId, sender) {
   return Buffer.concat(parts);
 }
 
+// A varint and a length-delimited protobuf field, by hand.
+const varint = (n) => {
+  const v = [];
+  for (let x = BigInt(n); ; x >>= 7n) {
+    if (x < 0x80n) { v.push(Number(x)); break; }
+    v.push(Number(x & 0x7fn) | 0x80);
+  }
+  return Buffer.from(v);
+};
+const lenField = (field, b) => Buffer.concat([Buffer.from([field << 3 | 2]), varint(b.length), b]);
+
+// An Envelope (common.proto) around `body`, unsigned, naming `signer`: what
+// a client that is not a node can put on the bus.
+export function envelope(body, signer) {
+  return Buffer.concat([lenField(1, body), lenField(2, Buffer.from(signer))]);
+}
+
 // A node (started) whose relay legs arrive through an impairment relay of
 // its own (node.imp): its relay.public_addr is the relay's port, so every
 // leg to it crosses it.  ICE on loopback.
