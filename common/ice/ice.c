@@ -1,5 +1,6 @@
 /* ICE over libnice (ice.h). */
 #include "ice/ice.h"
+#include "sys/sys.h"
 #include "base/err.h"
 
 #include <agent.h>
@@ -103,6 +104,20 @@ static void collect_candidates(lec_ice *ice)
     g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
 }
 
+/* n random ice-chars (RFC 8839: ALPHA / DIGIT / "+" / "/") from the
+ * system's cryptographic generator: libnice draws its own credentials
+ * from GLib's Mersenne Twister, which is not one. */
+static void ice_chars(char *out, size_t n)
+{
+    static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t r[64];
+    const lec_rand *rnd = lec_sys_rand();
+    rnd->fill(rnd->ud, r, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = set[r[i] & 63];
+    out[n] = '\0';
+}
+
 int lec_ice_new(lec_ice **out, const lec_ice_cfg *cfg)
 {
     *out = NULL;
@@ -132,6 +147,11 @@ int lec_ice_new(lec_ice **out, const lec_ice_cfg *cfg)
         goto fail;
     if (cfg->port_min)
         nice_agent_set_port_range(ice->agent, ice->stream, 1, cfg->port_min, cfg->port_max);
+    char uf[17], pw[33]; /* 96 and 192 bits */
+    ice_chars(uf, 16);
+    ice_chars(pw, 32);
+    if (!nice_agent_set_local_credentials(ice->agent, ice->stream, uf, pw))
+        goto fail;
     ice->state_handler = g_signal_connect(ice->agent, "component-state-changed",
                                           G_CALLBACK(on_component_state), ice);
     nice_agent_attach_recv(ice->agent, ice->stream, 1, lec_glib_loop_context(cfg->glib), on_recv,

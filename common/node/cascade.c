@@ -25,6 +25,7 @@
 #include "cluster/source.h"
 #include "node/media_int.h"
 #include "cluster/allow.h"
+#include "trust/trust.h"
 #include "node/node.h"
 #include "relay/relay.h"
 #include "sys/sys.h"
@@ -310,6 +311,7 @@ static void leg_out_done(job *j)
     if (b && j->req)
         lec_bus_reply_relay_opened(b, j->req, &r);
     j->req = NULL;
+    lec_trust_wipe(&r, sizeof r); /* the leg's keys */
 }
 
 /* The leg that pulls a stream here is open in our room (or not). */

@@ -18,6 +18,7 @@
 #include "base/err.h"
 #include "node/media_int.h"
 #include "node/worker.h"
+#include "trust/trust.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,10 @@ void lec__job_free(job *j)
     free(j->res.answer);
     free(j->offer);
     free(j->frag);
+    if (j->leg_out) /* leg keys: wiped, not just freed */
+        lec_trust_wipe(j->leg_out, sizeof *j->leg_out);
+    if (j->leg_in)
+        lec_trust_wipe(j->leg_in, sizeof *j->leg_in);
     free(j->leg_out);
     free(j->leg_in);
     free(j->ctx);

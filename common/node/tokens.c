@@ -1,5 +1,6 @@
 /* Bearer-token sets (tokens.h). */
 #include "node/tokens.h"
+#include "trust/trust.h"
 #include "base/err.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 void lec_tokens_free(lec_tokens *t)
 {
     for (size_t i = 0; i < t->n; i++) {
-        memset(t->v[i], 0, strlen(t->v[i])); /* do not leave secrets in freed memory */
+        lec_trust_wipe(t->v[i], strlen(t->v[i])); /* do not leave secrets in freed memory */
         free(t->v[i]);
     }
     free(t->v);

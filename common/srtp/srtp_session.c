@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <srtp2/srtp.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 struct lec_srtp {
@@ -55,7 +56,7 @@ int lec_srtp_new(lec_srtp **out, lec_dtls_profile profile, const uint8_t *key, s
     policy.allow_repeat_tx = 1; /* we resend packets from the ring for NACKs */
     policy.next = NULL;
     srtp_err_status_t st = srtp_create(&s->session, &policy);
-    memset(k, 0, sizeof k);
+    OPENSSL_cleanse(k, sizeof k); /* not optimised away, unlike memset */
     if (st != srtp_err_status_ok) {
         free(s);
         return st == srtp_err_status_alloc_fail ? LEC_ERR_NOMEM : LEC_ERR_INTERNAL;
