@@ -109,7 +109,15 @@ void lec_log_vwrite(lec_log *log, lec_log_level level, const char *mod, const ch
         if (*ts)
             lec_sbuf_printf(&sb, "%s ", ts);
         lec_sbuf_printf(&sb, "%s %s: ", level_text[level], mod);
-        lec_sbuf_append(&sb, msg, mlen);
+        /* Control bytes a peer put in a string (a newline that would forge
+         * a log line, a terminal escape) are shown as \xNN. */
+        for (size_t i = 0; i < mlen; i++) {
+            unsigned char ch = (unsigned char)msg[i];
+            if (ch < 0x20 || ch == 0x7f)
+                lec_sbuf_printf(&sb, "\\x%02x", ch);
+            else
+                lec_sbuf_putc(&sb, (char)ch);
+        }
         if ((size_t)n >= sizeof msg || sb.truncated)
             lec_sbuf_puts(&sb, " [truncated]");
     }

@@ -47,6 +47,11 @@ static void test_levels(void **state)
     lec_log_set_level(&log, LEC_LOG_OFF);
     LEC_ERROR(&log, "mod", "nothing");
     assert_int_equal(c.lines, 2);
+    /* A peer's string cannot forge a line or drive the terminal. */
+    lec_log_set_level(&log, LEC_LOG_INFO);
+    c.text[0] = '\0';
+    LEC_INFO(&log, "bus", "refused: %s", "x\nERROR node: fake\x1b[2J");
+    assert_string_equal(c.text, "INFO  bus: refused: x\\x0aERROR node: fake\\x1b[2J\n");
 }
 
 static lec_tstamp fixed_wall(void *ud)
