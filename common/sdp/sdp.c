@@ -715,3 +715,41 @@ void lec_sdp_write(const lec_sdp *sdp, lec_sbuf *o)
     for (unsigned i = 0; i < sdp->nmedia; i++)
         write_media(sdp, &sdp->media[i], o);
 }
+
+void lec_sdp_frag_parse(const char *frag, size_t len, lec_sdp_frag *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p = frag, *end = frag + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t n = (size_t)(le - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        const char *line = p;
+        p = nl ? nl + 1 : end;
+#define IS(prefix) (n >= sizeof prefix - 1 && !memcmp(line, prefix, sizeof prefix - 1))
+        if (IS("a=ice-ufrag:") || IS("a=ice-pwd:")) {
+            bool uf = line[6] == 'u';
+            size_t skip = uf ? 12 : 10, cap = uf ? sizeof out->ufrag : sizeof out->pwd;
+            char *dst = uf ? out->ufrag : out->pwd;
+            if (n - skip < cap) {
+                memcpy(dst, line + skip, n - skip);
+                dst[n - skip] = '\0';
+            } else {
+                out->dropped++;
+            }
+        } else if (IS("a=candidate:")) {
+            if (out->ncandidates < LEC_SDP_FRAG_CANDIDATES && n - 12 < sizeof out->candidates[0] &&
+                !memchr(line + 12, '\0', n - 12)) {
+                memcpy(out->candidates[out->ncandidates], line + 12, n - 12);
+                out->candidates[out->ncandidates++][n - 12] = '\0';
+            } else {
+                out->dropped++;
+            }
+        } else if (IS("a=end-of-candidates")) {
+            out->end_of_candidates = true;
+        }
+#undef IS
+    }
+}

@@ -145,6 +145,19 @@ lec_sdp_setup lec_sdp_media_setup(const lec_sdp *sdp, const lec_sdp_media *m);
  * returns its length or -1. */
 int lec_sdp_fmtp_get(const char *fmtp, const char *key, char *out, size_t cap);
 
+/* A trickle PATCH body (application/trickle-ice-sdpfrag, RFC 8840): its
+ * credentials, if any, and its candidates (the a=candidate: values), at
+ * most LEC_SDP_FRAG_CANDIDATES; longer lines and the rest are counted in
+ * `dropped`. */
+#define LEC_SDP_FRAG_CANDIDATES 32
+typedef struct lec_sdp_frag {
+    char ufrag[64], pwd[128];
+    char candidates[LEC_SDP_FRAG_CANDIDATES][160];
+    unsigned ncandidates, dropped;
+    bool end_of_candidates;
+} lec_sdp_frag;
+void lec_sdp_frag_parse(const char *frag, size_t len, lec_sdp_frag *out);
+
 /* Parses "sha-256 AB:CD:..." into its digest bytes; returns the length
  * (32 for sha-256) or -1.  Only sha-256 is accepted (RFC 8827 5.5). */
 int lec_sdp_fingerprint_parse(const char *fp, uint8_t *out, size_t cap);

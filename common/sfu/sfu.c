@@ -667,25 +667,20 @@ int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len)
     session *x = find_session(s, id);
     if (!x)
         return LEC_ERR_NOTFOUND;
-    const char *p = frag, *end = frag + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        size_t n = (size_t)(le - p);
-        if (n && p[n - 1] == '\r')
-            n--;
-        char line[256];
-        if (n < sizeof line) {
-            memcpy(line, p, n);
-            line[n] = '\0';
-            if (!strncmp(line, "a=ice-ufrag:", 12) && strcmp(line + 12, x->remote_ufrag))
-                return LEC_ERR_UNSUPPORTED; /* new credentials: an ICE restart */
-            if (!strncmp(line, "a=candidate:", 12))
-                add_candidate(x, line + 12);
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return 0;
+    lec_sdp_frag *f = malloc(sizeof *f);
+    if (!f)
+        return LEC_ERR_NOMEM;
+    lec_sdp_frag_parse(frag, len, f);
+    int rc = 0;
+    if (f->ufrag[0] && strcmp(f->ufrag, x->remote_ufrag))
+        rc = LEC_ERR_UNSUPPORTED; /* new credentials: an ICE restart */
+    for (unsigned i = 0; !rc && i < f->ncandidates; i++)
+        add_candidate(x, f->candidates[i]);
+    const lec_sfu_metrics *mt = &x->sfu->env.metrics;
+    if (!rc && f->dropped && mt->m)
+        lec_metric_add(mt->m, mt->slot, mt->candidates_refused, f->dropped);
+    free(f);
+    return rc;
 }
 
 lec_sfu *lec_sfu_new(const lec_sfu_env *env)

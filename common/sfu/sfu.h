@@ -104,8 +104,9 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
                   lec_sfu_result *out);
 /* DELETE: ends a session.  0 or LEC_ERR_NOTFOUND. */
 int lec_sfu_end(lec_sfu *s, const char *id);
-/* PATCH with an SDP fragment: trickled candidates.  0, LEC_ERR_NOTFOUND,
- * LEC_ERR_UNSUPPORTED (an ICE restart: new credentials). */
+/* PATCH with an SDP fragment (lec_sdp_frag_parse): trickled candidates,
+ * LEC_SFU_MAX_REMOTE_CANDIDATES a session.  0, LEC_ERR_NOTFOUND,
+ * LEC_ERR_UNSUPPORTED (an ICE restart: new credentials), LEC_ERR_NOMEM. */
 int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len);
 
 /* Per-session stats (GET /v1/sessions/<id>), copied on the worker. */

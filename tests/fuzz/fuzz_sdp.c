@@ -10,7 +10,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static lec_sdp offer, answer, again;
+    static lec_sdp_frag frag;
     char err[128];
+    /* The same bytes as a trickle PATCH body. */
+    lec_sdp_frag_parse((const char *)data, size, &frag);
+    if (frag.ncandidates > LEC_SDP_FRAG_CANDIDATES)
+        abort();
+    for (unsigned i = 0; i < frag.ncandidates; i++)
+        if (!memchr(frag.candidates[i], '\0', sizeof frag.candidates[i]))
+            abort();
     if (lec_sdp_parse((const char *)data, size, &offer, err, sizeof err))
         return 0;
     static const char *const exts[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", NULL};

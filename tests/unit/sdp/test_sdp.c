@@ -293,6 +293,34 @@ static void test_fmtp_and_fingerprint(void **state)
     assert_int_equal(lec_sdp_fingerprint_parse("sha-256 ZZ:11", fp, sizeof fp), -1);
 }
 
+/* Trickle PATCH bodies (RFC 8840): credentials, candidates, the cap. */
+static void test_trickle_frag(void **state)
+{
+    (void)state;
+    static lec_sdp_frag f;
+    const char *body = "a=ice-ufrag:EsAw\r\na=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1\r\n"
+                       "m=audio 9 RTP/AVP 0\r\na=mid:0\r\n"
+                       "a=candidate:1 1 udp 2130706431 198.51.100.1 39132 typ host\r\n"
+                       "a=end-of-candidates\r\n";
+    lec_sdp_frag_parse(body, strlen(body), &f);
+    assert_string_equal(f.ufrag, "EsAw");
+    assert_string_equal(f.pwd, "P2uYro0UCOQ4zxjKXaWCBui1");
+    assert_int_equal(f.ncandidates, 1);
+    assert_string_equal(f.candidates[0], "1 1 udp 2130706431 198.51.100.1 39132 typ host");
+    assert_true(f.end_of_candidates);
+    /* 40 candidates and a line too long: 32 kept, the rest counted. */
+    char big[8192] = "";
+    for (int i = 0; i < 40; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big),
+                 "a=candidate:%d 1 udp 1 198.51.100.1 %d typ host\n", i, 40000 + i);
+    memset(big + strlen(big), 'x', 300);
+    lec_sdp_frag_parse(big, strlen(big), &f);
+    assert_int_equal(f.ncandidates, LEC_SDP_FRAG_CANDIDATES);
+    assert_int_equal(f.dropped, 8);
+    assert_false(f.end_of_candidates);
+    assert_string_equal(f.ufrag, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_fmtp_and_fingerprint),
+        cmocka_unit_test(test_trickle_frag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
