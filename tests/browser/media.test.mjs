@@ -97,13 +97,15 @@ async function round(codec) {
   assert.ok(value(/^lectern_rtp_packets_total\{direction="out",kind="video"\} (\d+)$/m) > 500);
   assert.ok(value(/^lectern_rtp_packets_total\{direction="in",kind="audio"\} (\d+)$/m) > 100);
   assert.ok(value(/^lectern_join_duration_seconds_count (\d+)$/m) >= 3);
-  assert.equal(value(/^lectern_viewers (\d+)$/m), 4);
+  // The half-open one ended at limits.connect_timeout (3 s here).
+  assert.equal(value(/^lectern_viewers (\d+)$/m), 3);
+  assert.ok(value(/^lectern_refused_total\{reason="never_connected"\} (\d+)$/m) >= 1);
   assert.equal(value(/^lectern_publishers (\d+)$/m), 1);
   const one = (await origin.get('/v1/streams/class')).body;
   assert.deepEqual(one, { stream: 'class', live: true, viewers: one.viewers, node_draining: false });
   assert.equal((await origin.get('/v1/streams/nope')).body.live, false);
   let streams = (await origin.get('/v1/streams')).body;
-  assert.equal(streams.sessions.length, 5); /* teacher, three viewers, the half-open one */
+  assert.equal(streams.sessions.length, 4); /* teacher, three viewers (the half-open one ended) */
   // Session ids end sessions (DELETE on their URL): only an admin sees them.
   assert.ok(streams.sessions.every((s) => !('id' in s)));
   const admin = await (await fetch(`${origin.url}/v1/streams`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
@@ -263,7 +265,7 @@ test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { ti
   origin = new Node('origin', 'origin-media', 'eu-central-1', null,
     'workers: 2\nworker_spread: 1\n' +
     'ice: {addresses: [127.0.0.1], port_range: 31000-31999}\n' +
-    'limits: {max_viewers: 4}\n' +
+    'limits: {max_viewers: 4, connect_timeout: 3s}\n' +
     `auth: {publish_tokens_file: ${path.join('/tmp', 'lectern-publish-tokens')}, ` +
     `admin_tokens_file: ${path.join('/tmp', 'lectern-admin-tokens')}}\n`);
   writeFileSync('/tmp/lectern-publish-tokens', `${TOKEN}\n`);
