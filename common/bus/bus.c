@@ -497,7 +497,16 @@ static int subscribe(lec_bus *b, const char *subject, enum sub_kind kind)
     sc->kind = kind;
     natsStatus s = natsConnection_Subscribe(&b->subs[b->nsubs], b->nc, subject, on_msg, sc);
     if (s != NATS_OK) {
-        LEC_ERROR(b->log, MOD, "cannot subscribe to %s: %s", subject, natsStatus_GetText(s));
+        /* A closed connection at start: NATS refused us for good (a TLS
+         * certificate that does not carry the server's name, an
+         * authorization error).  Say why. */
+        const char *why = NULL;
+        natsConnection_GetLastError(b->nc, &why);
+        LEC_ERROR(b->log, MOD, "cannot subscribe to %s: %s%s%s%s", subject, natsStatus_GetText(s),
+                  why && *why ? ": " : "", why ? why : "",
+                  b->tls ? " (with nats.tls: the server's certificate must be signed by "
+                           "nats.tls.ca and name nats.tls.server_name, or the URL's host)"
+                         : "");
         return LEC_ERR_IO;
     }
     /* Bound what a flood can queue; beyond it nats.c drops and reports. */
@@ -561,6 +570,7 @@ static int set_options(lec_bus *b, const lec_config *cfg)
             snprintf(host, sizeof host, "%.*s", (int)hl, u[0] == '[' ? u + 1 : u);
             name = host;
         }
+        b->tls = true;
         s = natsOptions_SetSecure(o, true);
         if (s == NATS_OK && *name)
             s = natsOptions_SetExpectedHostname(o, name);

@@ -94,6 +94,7 @@ struct lec_bus {
     lec_bus_handlers h;
     lec_bus_relay_server relay; /* RelayOpen/RelayClose (the cascade's) */
     struct lec_trust *trust;    /* NULL: cluster.insecure */
+    bool tls;                   /* nats.tls.ca is set */
     const lec_rand *rand;
     char node_id[LEC_ID_MAX];
     char region[LEC_ID_MAX];

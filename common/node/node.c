@@ -14,6 +14,7 @@
 #include "sfu/sfu.h"
 #include "sys/sys.h"
 
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -497,6 +498,11 @@ int lec_node_main(int argc, char **argv, const lec_node_role *role)
     if (rc >= 0)
         return rc;
     signal(SIGPIPE, SIG_IGN);
+    /* No OpenSSL cleanup at exit: nats.c's TLS threads may still be
+     * unwinding then, and the two raced to a crash in OPENSSL_cleanup
+     * (every node on a TLS bus, at every exit).  The process's memory goes
+     * with it anyway. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
 
     lec_node node;
     memset(&node, 0, sizeof node);

@@ -14,10 +14,13 @@
 //   - on the bus, a real edge of another cluster and a raw client: the
 //     edge is never in the view nor steered to and gets no leg; the
 //     client's answers to RelayOpen (sent first) and its RelayCloses are
-//     dropped; the class plays on at the edge.
+//     dropped; the class plays on at the edge;
+//   - NATS over TLS: a node connects only to a server whose certificate
+//     carries nats.tls.server_name (or the URL's host).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
@@ -243,5 +246,51 @@ test('forged bus messages: a stranger and a node of another cluster cannot join,
     assert.doesNotMatch(origin.log + edge.log, /leg .*closed \(the requester closed it\)/, 'no forged close took');
   } finally {
     rogue.close();
+  }
+});
+
+test('NATS over TLS: a server whose certificate does not carry the expected name is not trusted', async () => {
+  // A CA and a server certificate for nats.test, made here with openssl.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lectern-tls-'));
+  const f = (n) => path.join(dir, n);
+  const ossl = (...a) => execFileSync('openssl', a, { stdio: 'pipe' });
+  ossl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'),
+    '-out', f('ca.pem'), '-days', '1', '-subj', '/CN=lectern test CA');
+  ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('srv.key'),
+    '-out', f('srv.csr'), '-subj', '/CN=nats.test');
+  writeFileSync(f('ext'), 'subjectAltName=DNS:nats.test\n');
+  ossl('x509', '-req', '-in', f('srv.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+    '-out', f('srv.pem'), '-days', '1', '-extfile', f('ext'));
+  const nats = await lib.NatsServer.start(0, ['--tls', '--tlscert', f('srv.pem'), '--tlskey', f('srv.key')]);
+  procs.push(nats);
+  const url = `tls://127.0.0.1:${nats.port}`;
+  const node = (id, name) => {
+    const n = new Node('edge', id, 'us-east-1', null, ICE +
+      `nats: {urls: ['${url}'], tls: {ca: ${f('ca.pem')}${name ? `, server_name: ${name}` : ''}}}\n`);
+    writeFileSync(n.config, readFileSync(n.config, 'utf8') + lib.testCluster().yaml(id, n.dir));
+    procs.push(n);
+    return n;
+  };
+  const good = await node('edge-tls-good', 'nats.test').start();
+  await waitFor(async () => (await good.metric('lectern_nats_connected')) === 1, 8000,
+    'the node that checks the right name to connect');
+  // A server whose certificate names another host: the node never talks to
+  // it (nats.c gives up at once, and the node does not start, saying why;
+  // or it keeps retrying, disconnected).
+  for (const [id, name, what] of [['edge-tls-wrong', 'nats.example.org', 'another name'],
+    ['edge-tls-url', null, 'the URL host (127.0.0.1, not in the certificate)']]) {
+    const n = node(id, name);
+    await n.start().catch(() => null);
+    await sleep(3000);
+    const exited = n.proc.exitCode !== null;
+    console.log(`# ${id}: ${exited ? `exited ${n.proc.exitCode}: ${n.log.split('\n').find((l) => /subscribe/.test(l))}`
+      : 'running, not connected'}`);
+    if (exited) {
+      assert.notEqual(n.proc.exitCode, 0, `checking ${what}: the node does not run on that bus`);
+      assert.match(n.log, /server's certificate must be signed by nats\.tls\.ca/, `checking ${what}: the log says why`);
+    } else {
+      assert.equal(await n.metric('lectern_nats_connected'), 0, `checking ${what}: not connected`);
+      assert.equal((await n.cluster()).nodes.length, 1, `checking ${what}: it hears nobody`);
+    }
   }
 });

@@ -49,13 +49,16 @@ process.on('exit', () => {
 
 export class NatsServer {
   constructor(port) { this.port = port; this.url = `nats://127.0.0.1:${port}`; }
-  static async start(port) {
+  // `args`: more nats-server options (TLS, ...).
+  static async start(port, args = []) {
     const s = new NatsServer(port || (await freePort()));
+    s.args = args;
     await s.restart();
     return s;
   }
   async restart() {
-    this.proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: 'ignore' });
+    this.proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port), ...(this.args || [])],
+      { stdio: 'ignore' });
     children.add(this.proc);
     await waitFor(() => new Promise((res) => {
       const c = net.connect(this.port, '127.0.0.1', () => { c.end(); res(true); });
