@@ -161,6 +161,10 @@ static void stats_done(job *j)
     num(&w, "bytes_in", st->bytes_in);
     num(&w, "bytes_out", st->bytes_out);
     num(&w, "srtp_failures", st->srtp_fail);
+    if (st->refused[0]) {
+        lec_jw_key(&w, "not_served");
+        lec_jw_str(&w, st->refused);
+    }
     if (!st->publisher) {
         num(&w, "video_packets", st->video_packets);
         num(&w, "audio_packets", st->audio_packets);

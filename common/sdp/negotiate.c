@@ -20,20 +20,80 @@ static int fail(char *err, size_t cap, int code, const char *fmt, ...)
     return code;
 }
 
-/* packetization-mode (default 0) and profile_idc+profile-iop of an H.264 fmtp. */
-static void h264_params(const char *fmtp, int *mode, char profile[5])
+/* H.264 profiles as profile-level-id names them (RFC 6184 section 8.1,
+ * table 5): profile_idc and the constraint flags of profile-iop, so that
+ * x264's Constrained Baseline (42c01e) and Chrome's (42e01f) are one. */
+static const struct {
+    uint8_t idc;
+    const char *iop; /* the eight flag bits, MSB first; x: any */
+    lec_h264_profile profile;
+} h264_patterns[] = {
+    {0x42, "x1xx0000", LEC_H264_CONSTRAINED_BASELINE},
+    {0x4D, "1xxx0000", LEC_H264_CONSTRAINED_BASELINE},
+    {0x58, "11xx0000", LEC_H264_CONSTRAINED_BASELINE},
+    {0x42, "x0xx0000", LEC_H264_BASELINE},
+    {0x58, "10xx0000", LEC_H264_BASELINE},
+    {0x4D, "0x0x0000", LEC_H264_MAIN},
+    {0x64, "00000000", LEC_H264_HIGH},
+    {0x64, "00001100", LEC_H264_CONSTRAINED_HIGH},
+    {0xF4, "00000000", LEC_H264_HIGH_444},
+};
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                    : -1;
+}
+
+lec_h264_profile lec_sdp_h264_profile(const char *fmtp, uint8_t *level)
+{
+    char v[16] = "420010"; /* absent: Baseline, level 1.0 (RFC 6184 8.1) */
+    if (lec_sdp_fmtp_get(fmtp, "profile-level-id", v, sizeof v) >= 0 && strlen(v) != 6)
+        return LEC_H264_UNKNOWN;
+    uint8_t b[3];
+    for (int i = 0; i < 3; i++) {
+        int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return LEC_H264_UNKNOWN;
+        b[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (level)
+        *level = b[2];
+    for (size_t i = 0; i < sizeof h264_patterns / sizeof h264_patterns[0]; i++) {
+        if (h264_patterns[i].idc != b[0])
+            continue;
+        bool ok = true;
+        for (int bit = 0; bit < 8 && ok; bit++) {
+            char want = h264_patterns[i].iop[bit];
+            ok = want == 'x' || (((b[1] >> (7 - bit)) & 1) == (want == '1'));
+        }
+        if (ok)
+            return h264_patterns[i].profile;
+    }
+    return LEC_H264_UNKNOWN;
+}
+
+static int h264_mode(const char *fmtp)
 {
     char v[16];
-    *mode = lec_sdp_fmtp_get(fmtp, "packetization-mode", v, sizeof v) > 0 ? v[0] - '0' : 0;
-    if (lec_sdp_fmtp_get(fmtp, "profile-level-id", v, sizeof v) == 6) {
-        for (int i = 0; i < 4; i++)
-            profile[i] = (char)(v[i] | 0x20); /* lower case hex */
-        profile[4] = '\0';
-    } else {
-        strcpy(profile, "42e0"); /* RFC 6184 default: constrained baseline */
-    }
-    /* 42e0 (constrained baseline) and 4200 with constraint flags: treat
-     * 42xx alike only when equal; we do not guess beyond the RFC. */
+    return lec_sdp_fmtp_get(fmtp, "packetization-mode", v, sizeof v) > 0 ? v[0] - '0' : 0;
+}
+
+/* Whether a receiver that offered profile `rx` decodes a stream of profile
+ * `tx`: the same profile, or a subset of it (Constrained Baseline is
+ * Baseline and Main; Constrained High is High).  Levels are not compared:
+ * a forwarding server cannot change the sender's level, and receivers
+ * take higher levels in practice (level-asymmetry-allowed). */
+static bool h264_decodes(lec_h264_profile rx, lec_h264_profile tx)
+{
+    if (rx == LEC_H264_UNKNOWN || tx == LEC_H264_UNKNOWN)
+        return false;
+    if (rx == tx)
+        return true;
+    if (tx == LEC_H264_CONSTRAINED_BASELINE)
+        return rx == LEC_H264_BASELINE || rx == LEC_H264_MAIN || rx == LEC_H264_HIGH;
+    return tx == LEC_H264_CONSTRAINED_HIGH && rx == LEC_H264_HIGH;
 }
 
 bool lec_sdp_codec_match(const lec_sdp_codec *c, const lec_sdp_codec *ref)
@@ -42,13 +102,10 @@ bool lec_sdp_codec_match(const lec_sdp_codec *c, const lec_sdp_codec *ref)
         return false;
     if ((c->channels ? c->channels : 1) != (ref->channels ? ref->channels : 1))
         return false;
-    if (!strcasecmp(c->name, "H264")) {
-        int m1, m2;
-        char p1[5], p2[5];
-        h264_params(c->fmtp, &m1, p1);
-        h264_params(ref->fmtp, &m2, p2);
-        return m1 == m2 && !strcmp(p1, p2);
-    }
+    if (!strcasecmp(c->name, "H264"))
+        return h264_mode(c->fmtp) == h264_mode(ref->fmtp) &&
+               h264_decodes(lec_sdp_h264_profile(c->fmtp, NULL),
+                            lec_sdp_h264_profile(ref->fmtp, NULL));
     if (!strcasecmp(c->name, "VP9")) {
         char a[8] = "0", b[8] = "0";
         lec_sdp_fmtp_get(c->fmtp, "profile-id", a, sizeof a);
@@ -67,12 +124,8 @@ static bool acceptable(const lec_sdp_codec *c, lec_sdp_kind kind, const lec_sdp_
         return false;
     if (!strcasecmp(c->name, "VP8"))
         return true;
-    if (!strcasecmp(c->name, "H264")) {
-        int mode;
-        char profile[5];
-        h264_params(c->fmtp, &mode, profile);
-        return mode == 1; /* single NAL mode cannot carry large frames well */
-    }
+    if (!strcasecmp(c->name, "H264")) /* single NAL mode cannot carry large frames well */
+        return h264_mode(c->fmtp) == 1 && lec_sdp_h264_profile(c->fmtp, NULL) != LEC_H264_UNKNOWN;
     if (!strcasecmp(c->name, "VP9"))
         return o->allow_vp9;
     if (!strcasecmp(c->name, "AV1"))
@@ -100,7 +153,9 @@ static lec_sdp_dir answer_dir(lec_sdp_dir offered, lec_sdp_dir ours)
     return offered;
 }
 
-static void reject(lec_sdp_media *a, const lec_sdp_media *m)
+static void reject(lec_sdp_media *a, const lec_sdp_media *m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reject(lec_sdp_media *a, const lec_sdp_media *m, const char *fmt, ...)
 {
     memset(a, 0, sizeof *a);
     a->kind = m->kind;
@@ -108,6 +163,39 @@ static void reject(lec_sdp_media *a, const lec_sdp_media *m)
     memcpy(a->proto, m->proto, sizeof a->proto);
     memcpy(a->mid, m->mid, sizeof a->mid);
     a->dir = LEC_SDP_INACTIVE;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->reason, sizeof a->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* The codecs a section offers, for messages ("VP8, VP9"). */
+static void offered_names(const lec_sdp_media *m, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (unsigned k = 0; k < m->ncodecs && strlen(out) + 40 < cap; k++)
+        if (strcasecmp(m->codecs[k].name, "rtx") && strcasecmp(m->codecs[k].name, "red") &&
+            strcasecmp(m->codecs[k].name, "ulpfec"))
+            snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? ", " : "",
+                     m->codecs[k].name);
+}
+
+/* Why no codec of section m fits: what it offered and what we need. */
+static void no_codec(lec_sdp_media *a, const lec_sdp_media *m, const lec_sdp_answer_opts *o)
+{
+    const lec_sdp_codec *source = m->kind == LEC_SDP_AUDIO ? o->source_audio : o->source_video;
+    char names[96];
+    offered_names(m, names, sizeof names);
+    if (source && !strcasecmp(source->name, "H264"))
+        reject(a, m, "no codec in common: offered %s; the stream is H264 (%s%s)",
+               names[0] ? names : "none", source->fmtp[0] ? source->fmtp : "no fmtp",
+               "; a decoder of its profile is needed");
+    else if (source)
+        reject(a, m, "no codec in common: offered %s; the stream is %s", names[0] ? names : "none",
+               source->name);
+    else
+        reject(a, m, "no codec we take: offered %s; we take %s", names[0] ? names : "none",
+               m->kind == LEC_SDP_AUDIO ? "opus" : "VP8, H264 (packetization-mode=1)");
 }
 
 /* Picks the primary codec (and its RTX) of one section; false if none. */
@@ -176,14 +264,20 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
     answer->sess_id = o->sess_id;
     answer->sess_version = 1;
     answer->ice_lite = true;
-    char offered[256] = "";
+    char offered[256] = "", video_refused[160] = "";
     size_t accepted = 0;
+    unsigned video_offered = 0, video_accepted = 0;
     for (unsigned i = 0; i < offer->nmedia; i++) {
         const lec_sdp_media *m = &offer->media[i];
         lec_sdp_media *a = &answer->media[answer->nmedia++];
-        if (m->kind == LEC_SDP_APPLICATION || m->port == 0 || !m->mid[0] ||
+        /* Port 0 with a=bundle-only is not a rejection (RFC 8843 7.3): the
+         * section shares the BUNDLE transport (max-bundle offers). */
+        if (m->kind == LEC_SDP_APPLICATION || (m->port == 0 && !m->bundle_only) || !m->mid[0] ||
             !in_bundle(offer, m->mid)) {
-            reject(a, m);
+            reject(a, m, "%s",
+                   m->kind == LEC_SDP_APPLICATION ? "data channels are not served"
+                   : m->port == 0                  ? "the offerer disabled it (port 0)"
+                                                   : "not in the offer's BUNDLE group");
             continue;
         }
         if (!*lec_sdp_ufrag(offer, m) || !*lec_sdp_pwd(offer, m))
@@ -195,15 +289,25 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
         if (!m->rtcp_mux)
             return fail(err, errcap, LEC_ERR_INVAL, "m= section %s lacks a=rtcp-mux", m->mid);
         lec_sdp_dir dir = answer_dir(m->dir, o->dir);
+        video_offered += m->kind == LEC_SDP_VIDEO;
         if (dir == LEC_SDP_INACTIVE || !pick_codecs(m, o, a)) {
-            for (unsigned k = 0; k < m->ncodecs && strlen(offered) < sizeof offered - 40; k++)
-                if (strcasecmp(m->codecs[k].name, "rtx") && strcasecmp(m->codecs[k].name, "red") &&
-                    strcasecmp(m->codecs[k].name, "ulpfec"))
-                    snprintf(offered + strlen(offered), sizeof offered - strlen(offered), "%s%s",
-                             offered[0] ? ", " : "", m->codecs[k].name);
-            reject(a, m);
+            char names[96];
+            offered_names(m, names, sizeof names);
+            if (names[0] && strlen(offered) + strlen(names) + 3 < sizeof offered)
+                snprintf(offered + strlen(offered), sizeof offered - strlen(offered), "%s%s",
+                         offered[0] ? ", " : "", names);
+            if (dir == LEC_SDP_INACTIVE)
+                reject(a, m, "the direction offered (%s) is not one we serve",
+                       m->dir == LEC_SDP_SENDONLY   ? "sendonly"
+                       : m->dir == LEC_SDP_RECVONLY ? "recvonly"
+                                                    : "inactive");
+            else
+                no_codec(a, m, o);
+            if (m->kind == LEC_SDP_VIDEO && !video_refused[0])
+                snprintf(video_refused, sizeof video_refused, "%s", a->reason);
             continue;
         }
+        video_accepted += m->kind == LEC_SDP_VIDEO;
         a->kind = m->kind;
         a->port = 9;
         memcpy(a->proto, m->proto, sizeof a->proto);
@@ -232,5 +336,9 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
                     "(packetization-mode=1)%s%s",
                     offered[0] ? offered : "nothing we can use", o->allow_vp9 ? ", VP9" : "",
                     o->allow_av1 ? ", AV1" : "");
+    /* A teacher whose camera we would silently drop: refused with why. */
+    if (o->dir == LEC_SDP_RECVONLY && video_offered && !video_accepted)
+        return fail(err, errcap, LEC_ERR_UNSUPPORTED, "the video cannot be published: %s",
+                    video_refused);
     return 0;
 }

@@ -39,8 +39,22 @@ typedef struct lec_sdp_answer_opts {
 int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *opts, lec_sdp *answer,
                    char *err, size_t errcap);
 
-/* Whether offered codec `c` is the same codec as `ref` (name, clock rate,
- * channels, and for H.264 the packetization mode and profile). */
+/* Whether offered codec `c` takes what `ref` carries (name, clock rate,
+ * channels; for H.264 the packetization mode, and a profile that decodes
+ * ref's: lec_sdp_h264_profile). */
 bool lec_sdp_codec_match(const lec_sdp_codec *c, const lec_sdp_codec *ref);
+
+/* The H.264 profile an fmtp's profile-level-id names (RFC 6184 8.1, table
+ * 5; absent: 420010, Baseline), and its level_idc in *level if not NULL. */
+typedef enum lec_h264_profile {
+    LEC_H264_UNKNOWN = 0,
+    LEC_H264_CONSTRAINED_BASELINE,
+    LEC_H264_BASELINE,
+    LEC_H264_MAIN,
+    LEC_H264_HIGH,
+    LEC_H264_CONSTRAINED_HIGH,
+    LEC_H264_HIGH_444,
+} lec_h264_profile;
+lec_h264_profile lec_sdp_h264_profile(const char *fmtp, uint8_t *level);
 
 #endif

@@ -95,6 +95,7 @@ typedef struct lec_sdp_media {
     char fingerprint[128];            /* "sha-256 AB:CD:...", media level */
     lec_sdp_setup setup;
     char msid[112];
+    char reason[160]; /* an answer's refused section: why (not written) */
     lec_sdp_codec codecs[LEC_SDP_MAX_CODECS];
     uint8_t ncodecs;
     lec_sdp_extmap extmaps[LEC_SDP_MAX_EXTMAPS];

@@ -456,9 +456,26 @@ static int answer(lec_sfu *s, session *x, const lec_sdp *offer, lec_sdp_answer_o
     o->candidates = cp;
     char err[256];
     int rc = lec_sdp_answer(offer, o, ans, err, sizeof err);
-    if (rc)
+    if (rc) {
         fail(out, rc == LEC_ERR_UNSUPPORTED ? LEC_ERR_UNSUPPORTED : LEC_ERR_INVAL, "%s", err);
-    return rc;
+        return rc;
+    }
+    /* Sections we could not serve: logged, and kept for the session's
+     * status (GET /v1/sessions/<id>). */
+    for (unsigned i = 0; i < ans->nmedia; i++) {
+        const lec_sdp_media *a = &ans->media[i];
+        if (a->port || !a->reason[0])
+            continue;
+        const char *kind = a->kind == LEC_SDP_AUDIO   ? "audio"
+                           : a->kind == LEC_SDP_VIDEO ? "video"
+                                                      : "application";
+        size_t n = strlen(x->refused);
+        snprintf(x->refused + n, sizeof x->refused - n, "%s%s (mid %s): %s", n ? "; " : "", kind,
+                 a->mid, a->reason);
+        LEC_INFO(s->env.log, MOD, "%s %s: %s (mid %s) not served: %s",
+                 x->publisher ? "publisher" : "viewer", x->id, kind, a->mid, a->reason);
+    }
+    return 0;
 }
 
 static session *session_new(lec_sfu *s, const char *id, bool publisher)
@@ -636,6 +653,7 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
     memset(out, 0, sizeof *out);
     const lec_peer_stats *ps = lec_peer_stats_get(x->peer);
     out->publisher = x->publisher;
+    snprintf(out->refused, sizeof out->refused, "%s", x->refused);
     out->connected = lec_peer_get_state(x->peer) == LEC_PEER_CONNECTED;
     out->age = now(x->sfu) - x->created;
     out->rtp_in = ps->rtp_in, out->rtp_out = ps->rtp_out;

@@ -118,6 +118,7 @@ typedef struct lec_sfu_session_stats {
     /* Viewers: what the room sent it and what it asked for and reported. */
     uint64_t video_packets, audio_packets, nacks, retransmits, keyframe_requests;
     uint64_t resend_refused, keyframe_refused; /* over its budgets */
+    char refused[400]; /* offer sections not served, and why ("" when all were) */
     bool have_report;
     double fraction_lost; /* 0..1, from its latest Receiver Report */
     int32_t cumulative_lost;

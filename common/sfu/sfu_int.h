@@ -47,6 +47,7 @@ struct session {
     bool dying;
     bool connected; /* ICE and DTLS were done once */
     unsigned ncandidates; /* remote ICE candidates given to the agent */
+    char refused[400];    /* offer sections not served, and why */
     stream_room *room;
     lec_peer *peer;
     struct lec_sfu *sfu;

@@ -47,6 +47,27 @@ async function round(codec) {
   for (const v of viewers)
     await waitFor(async () => ((await st(v))?.framesDecoded || 0) > 0, 10000, 'the first decoded frame');
   console.log(`  ${codec}: every viewer decodes after ${Date.now() - t0} ms`);
+  if (codec === 'H264') {
+    // A viewer that decodes only VP8 (a Firefox without OpenH264): its
+    // audio is answered, and its session says why it has no picture.
+    const r = await viewers[0].evaluate(async () => {
+      const pc = new RTCPeerConnection();
+      const vt = pc.addTransceiver('video', { direction: 'recvonly' });
+      vt.setCodecPreferences(RTCRtpReceiver.getCapabilities('video').codecs.filter((c) => /VP8|rtx/i.test(c.mimeType)));
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      const res = await fetch('/whep/class', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+      const answer = await res.text();
+      pc.close();
+      return { status: res.status, location: res.headers.get('Location'), answer };
+    });
+    assert.equal(r.status, 201);
+    assert.match(r.answer, /m=video 0 /);
+    const id = r.location.split('/').pop();
+    const s = (await origin.get(`/v1/sessions/${id}`)).body;
+    assert.match(s.not_served, /video \(mid \w+\): no codec in common: offered VP8; the stream is H264/, JSON.stringify(s));
+    await fetch(r.location, { method: 'DELETE' });
+  }
   // Hostile neighbours: a "viewer" that takes a session and never does
   // ICE, and garbage SDP.  The real viewers must not notice.
   const halfOpen = await viewers[0].evaluate(async () => {

@@ -123,6 +123,52 @@ static const char OBS_WHIP_OFFER[] =
     "a=rtcp-fb:96 nack pli\n"
     "a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1\n";
 
+/* GStreamer 1.22 webrtcbin publishing with its stock max-bundle policy and
+ * x264enc: every section after the first has port 0 and a=bundle-only (RFC
+ * 8843 7.3: shared transport, not a rejection); H.264 from x264 is
+ * Constrained Baseline as 42c01f. */
+static const char GST_WHIP_OFFER[] =
+    "v=0\r\n"
+    "o=- 1864470000937428585 0 IN IP4 0.0.0.0\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=group:BUNDLE video0 audio1\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=setup:actpass\r\n"
+    "a=ice-ufrag:Hc4kPgqQ4dfDZPzt1mgxXaFUwJr7Rprg\r\n"
+    "a=ice-pwd:Ptl2bz7Ruj2sTlVCRFb45GXrVv3LsBKX\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=sendonly\r\n"
+    "a=rtpmap:96 H264/90000\r\n"
+    "a=rtcp-fb:96 nack\r\n"
+    "a=rtcp-fb:96 nack pli\r\n"
+    "a=framerate:30\r\n"
+    "a=fmtp:96 packetization-mode=1;profile-level-id=42c01f;level-asymmetry-allowed=1\r\n"
+    "a=ssrc:1551931010 msid:user2339547393@host-eb31f5a webrtctransceiver0\r\n"
+    "a=ssrc:1551931010 cname:user2339547393@host-eb31f5a\r\n"
+    "a=mid:video0\r\n"
+    "a=fingerprint:sha-256 5E:61:7F:A6:8B:61:1B:45:0E:1C:29:3F:27:0B:31:C6:2A:A8:4C:F4:16:95:A4:6D:6E:53:84:35:EE:2A:2B:3B\r\n"
+    "m=audio 0 UDP/TLS/RTP/SAVPF 97\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=setup:actpass\r\n"
+    "a=ice-ufrag:Hc4kPgqQ4dfDZPzt1mgxXaFUwJr7Rprg\r\n"
+    "a=ice-pwd:Ptl2bz7Ruj2sTlVCRFb45GXrVv3LsBKX\r\n"
+    "a=bundle-only\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtcp-rsize\r\n"
+    "a=sendonly\r\n"
+    "a=rtpmap:97 OPUS/48000/2\r\n"
+    "a=rtcp-fb:97 nack\r\n"
+    "a=rtcp-fb:97 nack pli\r\n"
+    "a=fmtp:97 sprop-maxcapturerate=48000;sprop-stereo=0\r\n"
+    "a=ssrc:2297325004 msid:user2339547393@host-eb31f5a webrtctransceiver1\r\n"
+    "a=ssrc:2297325004 cname:user2339547393@host-eb31f5a\r\n"
+    "a=mid:audio1\r\n"
+    "a=fingerprint:sha-256 5E:61:7F:A6:8B:61:1B:45:0E:1C:29:3F:27:0B:31:C6:2A:A8:4C:F4:16:95:A4:6D:6E:53:84:35:EE:2A:2B:3B\r\n";
+
 /* Chromium playing over WHEP: recvonly, its own payload type numbers. */
 static const char CHROME_WHEP_OFFER[] =
     "v=0\r\n"

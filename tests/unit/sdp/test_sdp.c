@@ -193,6 +193,100 @@ static void test_h264_match(void **state)
     assert_false(lec_sdp_codec_match(&a, &c)); /* packetization mode differs */
 }
 
+/* H.264 profiles by profile_idc and constraint flags (RFC 6184 table 5). */
+static void test_h264_profiles(void **state)
+{
+    (void)state;
+    uint8_t level = 0;
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=42e01f", &level),
+                     LEC_H264_CONSTRAINED_BASELINE);
+    assert_int_equal(level, 0x1f);
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=42C01E", NULL),
+                     LEC_H264_CONSTRAINED_BASELINE); /* x264 */
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=4d801f", NULL),
+                     LEC_H264_CONSTRAINED_BASELINE);
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=42001f", NULL), LEC_H264_BASELINE);
+    assert_int_equal(lec_sdp_h264_profile("packetization-mode=1", &level), LEC_H264_BASELINE);
+    assert_int_equal(level, 0x10); /* absent: 420010 */
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=4d001f", NULL), LEC_H264_MAIN);
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=640c1f", NULL),
+                     LEC_H264_CONSTRAINED_HIGH);
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=64001f", NULL), LEC_H264_HIGH);
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=zz001f", NULL), LEC_H264_UNKNOWN);
+    assert_int_equal(lec_sdp_h264_profile("profile-level-id=42e0", NULL), LEC_H264_UNKNOWN);
+#define H(f) {.name = "H264", .clock_rate = 90000, .fmtp = "packetization-mode=1;" f}
+    lec_sdp_codec x264 = H("profile-level-id=42c01e"), chrome_cb = H("profile-level-id=42e01f"),
+                  base = H("profile-level-id=42001f"), main_ = H("profile-level-id=4d001f"),
+                  ch = H("profile-level-id=640c1f"), high = H("profile-level-id=64001f"),
+                  absent = H("level-asymmetry-allowed=1");
+#undef H
+    /* (viewer's offer, publisher's): does the viewer decode it? */
+    assert_true(lec_sdp_codec_match(&chrome_cb, &x264)); /* the case */
+    assert_true(lec_sdp_codec_match(&base, &x264));      /* CB is Baseline */
+    assert_true(lec_sdp_codec_match(&main_, &x264));     /* and Main */
+    assert_false(lec_sdp_codec_match(&chrome_cb, &base)); /* Baseline is not CB */
+    assert_true(lec_sdp_codec_match(&absent, &base));     /* absent: Baseline */
+    assert_true(lec_sdp_codec_match(&high, &ch));
+    assert_false(lec_sdp_codec_match(&ch, &high));
+    assert_false(lec_sdp_codec_match(&chrome_cb, &high));
+}
+
+/* GStreamer's stock max-bundle offer: the bundle-only audio section is
+ * answered, not rejected. */
+static void test_answer_bundle_only(void **state)
+{
+    (void)state;
+    lec_sdp *offer = parse_ok(GST_WHIP_OFFER), *ans = calloc(1, sizeof *ans);
+    assert_true(offer->media[1].bundle_only);
+    assert_int_equal(offer->media[1].port, 0);
+    lec_sdp_answer_opts o = whip_opts();
+    char err[256];
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_int_equal(ans->nmedia, 2);
+    assert_int_not_equal(ans->media[0].port, 0);
+    assert_string_equal(ans->media[0].codecs[0].name, "H264");
+    assert_int_not_equal(ans->media[1].port, 0); /* was: m=audio 0, no audio */
+    assert_string_equal(ans->media[1].codecs[0].name, "OPUS");
+    assert_int_equal(ans->nbundle, 2);
+    /* A publisher whose only video codec we cannot take (H.264 in single
+     * NAL mode): refused with why, not 201 with the camera dropped. */
+    char *text = strdup(GST_WHIP_OFFER), *pm = strstr(text, "packetization-mode=1");
+    pm[19] = '0';
+    lec_sdp *single = parse_ok(text);
+    assert_int_equal(lec_sdp_answer(single, &o, ans, err, sizeof err), LEC_ERR_UNSUPPORTED);
+    assert_contains(err, "the video cannot be published: no codec we take: offered H264");
+    /* A viewer (WHEP) of an H.264 stream offering only VP8: its audio is
+     * answered, its video refused with the reason kept. */
+    lec_sdp_codec h264 = {.pt = 102, .name = "H264", .clock_rate = 90000,
+                          .fmtp = "packetization-mode=1;profile-level-id=42c01f"};
+    lec_sdp_codec opus = {.pt = 111, .name = "opus", .clock_rate = 48000, .channels = 2};
+    lec_sdp *view = parse_ok(CHROME_WHEP_OFFER);
+    for (unsigned i = 0; i < view->nmedia; i++) /* keep only VP8 in its video */
+        if (view->media[i].kind == LEC_SDP_VIDEO)
+            for (unsigned k = 0; k < view->media[i].ncodecs; k++)
+                if (strcasecmp(view->media[i].codecs[k].name, "VP8"))
+                    strcpy(view->media[i].codecs[k].name, "X-NONE");
+    lec_sdp_answer_opts w = whip_opts();
+    w.dir = LEC_SDP_SENDONLY;
+    w.source_audio = &opus;
+    w.source_video = &h264;
+    assert_int_equal(lec_sdp_answer(view, &w, ans, err, sizeof err), 0);
+    bool video_refused = false;
+    for (unsigned i = 0; i < ans->nmedia; i++)
+        if (ans->media[i].kind == LEC_SDP_VIDEO) {
+            assert_int_equal(ans->media[i].port, 0);
+            assert_contains(ans->media[i].reason, "offered VP8");
+            assert_contains(ans->media[i].reason, "the stream is H264");
+            video_refused = true;
+        }
+    assert_true(video_refused);
+    free(text);
+    free(single);
+    free(view);
+    free(offer);
+    free(ans);
+}
+
 static void test_rejects(void **state)
 {
     (void)state;
@@ -329,6 +423,8 @@ int main(void)
         cmocka_unit_test(test_answer_obs_h264),
         cmocka_unit_test(test_answer_whep_maps_payload_types),
         cmocka_unit_test(test_h264_match),
+        cmocka_unit_test(test_h264_profiles),
+        cmocka_unit_test(test_answer_bundle_only),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_fmtp_and_fingerprint),
