@@ -173,6 +173,23 @@ static void check(lec_parse *p, lec_role role)
     if (!c->nats.tls.cert != !c->nats.tls.key)
         lec__config_error(p, lec__config_line(p, "nats.tls"), "nats.tls",
                           "cert and key go together");
+    for (size_t i = 0; i < c->ice.servers.n; i++) {
+        const char *u = c->ice.servers.v[i];
+        if ((strncmp(u, "stun:", 5) && strncmp(u, "stuns:", 6) && strncmp(u, "turn:", 5) &&
+             strncmp(u, "turns:", 6)) ||
+            strpbrk(u, " \t\r\n<>\"") || strlen(u) > 256)
+            lec__config_error(p, lec__config_line(p, "ice.servers"), "ice.servers",
+                              "'%s' is not a stun:, stuns:, turn: or turns: URI (RFC 7064/7065)", u);
+    }
+    for (const char *s = c->ice.server_username; s && *s; s++)
+        if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+            lec__config_error(p, lec__config_line(p, "ice.server_username"), "ice.server_username",
+                              "may not contain quotes, backslashes or control characters");
+    for (const char *s = c->ice.server_credential; s && *s; s++)
+        if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+            lec__config_error(p, lec__config_line(p, "ice.server_credential"),
+                              "ice.server_credential",
+                              "may not contain quotes, backslashes or control characters");
     uint8_t key[LEC_TRUST_KEY];
     if (c->cluster.trust_key && lec_trust_hex_decode(c->cluster.trust_key, key, sizeof key))
         lec__config_error(p, lec__config_line(p, "cluster.trust_key"), "cluster.trust_key",

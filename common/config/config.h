@@ -99,6 +99,9 @@ typedef struct lec_config {
         lec_iplist addresses; /* empty: every non-loopback interface */
         lec_port_range port_range;
         lec_ip public_ip; /* family 0: none */
+        lec_strlist servers;      /* STUN/TURN URLs for clients (WHIP/WHEP Link headers) */
+        char *server_username;    /* for the turn(s): ones */
+        char *server_credential;
     } ice;
     struct {
         lec_addr listen;

@@ -46,6 +46,9 @@ static const lec_field ice_fields[] = {
     {"addresses", F_IPLIST, RST, OFF(ice.addresses), NULL, 0, 0},
     {"port_range", F_PORTRANGE, RST, OFF(ice.port_range), NULL, 0, 0},
     {"public_ip", F_IP, RST, OFF(ice.public_ip), NULL, 0, 0},
+    {"servers", F_STRLIST, 0, OFF(ice.servers), NULL, 0, 0},
+    {"server_username", F_STR, 0, OFF(ice.server_username), NULL, 0, 0},
+    {"server_credential", F_STR, 0, OFF(ice.server_credential), NULL, 0, 0},
     {NULL, 0, 0, 0, NULL, 0, 0},
 };
 

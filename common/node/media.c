@@ -133,6 +133,23 @@ static int http_status(int rc)
 
 /* A publish or a view answered by the engine: 201 with the answer and the
  * session's resource, or the engine's refusal. */
+/* The STUN/TURN servers clients should use (ice.servers), as Link headers
+ * (RFC 9725 section 4.6); credentials go with turn(s): URIs. */
+static void ice_server_links(lec_http_resp *r, const lec_config *cfg)
+{
+    for (size_t i = 0; i < cfg->ice.servers.n; i++) {
+        const char *u = cfg->ice.servers.v[i];
+        bool turn = !strncmp(u, "turn", 4);
+        if (turn && cfg->ice.server_username && cfg->ice.server_credential)
+            lec_http_resp_header(r, "Link",
+                                 "<%s>; rel=\"ice-server\"; username=\"%s\"; credential=\"%s\"; "
+                                 "credential-type=\"password\"",
+                                 u, cfg->ice.server_username, cfg->ice.server_credential);
+        else
+            lec_http_resp_header(r, "Link", "<%s>; rel=\"ice-server\"", u);
+    }
+}
+
 static void offer_done(job *j)
 {
     int status = http_status(j->res.rc == 0 && !j->res.answer ? LEC_ERR_INTERNAL : j->res.rc);
@@ -162,6 +179,7 @@ static void offer_done(job *j)
                              j->stream, j->id);
         lec_sbuf_free(&base);
         lec_http_resp_header(r, "ETag", "\"%s\"", j->id);
+        ice_server_links(r, m->node->cfg);
         lec_http_resp_header(r, "Accept-Patch", "application/trickle-ice-sdpfrag");
     } else {
         lec_http_resp_error(r, status, "%s", j->res.reason);
@@ -426,6 +444,17 @@ static void session_req(lec_http_ex *ex)
     }
     snprintf(j->id, sizeof j->id, "%s", id);
     j->worker = s->worker;
+    /* RFC 9725 4.3.1: a PATCH names the session state it was made for. */
+    const char *im = end ? NULL : lec_http_req_header(ex->req, "if-match");
+    char etag[40];
+    snprintf(etag, sizeof etag, "\"%s\"", id);
+    if (im && strcmp(im, "*") && strcmp(im, etag)) {
+        lec_http_resp_error(&ex->resp, 412, "If-Match does not match this session's ETag %s",
+                            etag);
+        lec_http_ex_finish(ex);
+        lec__job_free(j);
+        return;
+    }
     if (!end) {
         const char *ct = lec_http_req_header(ex->req, "content-type");
         if (!ct || strncasecmp(ct, "application/trickle-ice-sdpfrag", 31)) {

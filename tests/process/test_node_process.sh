@@ -73,6 +73,11 @@ node: {id: origin-test, role: origin, region: eu-central-1, drain_timeout: 5s}
 workers: 2
 http: {listen: 127.0.0.1:0}
 auth: {admin_tokens_file: $work/admin-tokens, publish_tokens_file: $work/publish-tokens}
+ice:
+  addresses: [127.0.0.1]
+  servers: ['stun:stun.example.net:3478', 'turn:turn.example.net:3478?transport=udp']
+  server_username: class-user
+  server_credential: s3cret
 log: {level: info, format: json}
 YAML
 "$origin" -c "$work/good.yaml" > "$work/log" 2>&1 &
@@ -130,6 +135,23 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer 
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H 'Authorization: Bearer admin-two' "http://127.0.0.1:$port/v1/admin/drain")
 [ "$code" = 200 ] || fail "the new admin token: $code"
 pass "SIGHUP: token files re-read with the config unchanged (revoked tokens refused)"
+
+# --- WHIP (RFC 9725): ICE servers as Link headers on 201; PATCH checks If-Match
+resp=$(curl -s -D - -o "$work/answer.sdp" -X POST -H 'Authorization: Bearer teacher-b' \
+  -H 'Content-Type: application/sdp' --data-binary @"$src/tests/fuzz/corpus/fuzz_sdp/chrome_whip_offer.sdp" \
+  "http://127.0.0.1:$port/whip/linked")
+grep -q '^HTTP/1.1 201' <<<"$resp" || fail "WHIP with a real offer: $resp"
+grep -q '^Link: <stun:stun.example.net:3478>; rel="ice-server"' <<<"$resp" || fail "STUN Link header: $resp"
+grep -q '^Link: <turn:turn.example.net:3478?transport=udp>; rel="ice-server"; username="class-user"; credential="s3cret"; credential-type="password"' <<<"$resp" \
+  || fail "TURN Link header: $resp"
+loc=$(sed -n 's/^Location: \(.*\)\r$/\1/p' <<<"$resp")
+etag=$(sed -n 's/^ETag: \(.*\)\r$/\1/p' <<<"$resp")
+patch() { curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "If-Match: $1" \
+  -H 'Content-Type: application/trickle-ice-sdpfrag' --data $'a=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\n' "$loc"; }
+[ "$(patch '"0000"')" = 412 ] || fail "PATCH with a stale If-Match: $(patch '"0000"')"
+[ "$(patch "$etag")" = 204 ] || fail "PATCH with the session's ETag: $(patch "$etag")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$loc")" = 200 ] || fail "DELETE the session"
+pass "WHIP: Link headers for ICE servers, If-Match on PATCH (412 when stale)"
 
 # --- secure by default: no publish tokens and no auth.open_publish: WHIP is 403
 : > "$work/publish-tokens"
