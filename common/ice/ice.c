@@ -211,6 +211,19 @@ size_t lec_ice_candidates(const lec_ice *ice, char (*out)[160], size_t max)
     return n;
 }
 
+int lec_ice_restart(lec_ice *ice, const char *ufrag, const char *pwd)
+{
+    char uf[17], pw[33];
+    ice_chars(uf, 16);
+    ice_chars(pw, 32);
+    if (!*ufrag || !*pwd || !nice_agent_restart_stream(ice->agent, ice->stream) ||
+        !nice_agent_set_local_credentials(ice->agent, ice->stream, uf, pw))
+        return LEC_ERR_INVAL;
+    snprintf(ice->ufrag, sizeof ice->ufrag, "%s", uf);
+    snprintf(ice->pwd, sizeof ice->pwd, "%s", pw);
+    return lec_ice_set_remote(ice, ufrag, pwd);
+}
+
 int lec_ice_set_remote(lec_ice *ice, const char *ufrag, const char *pwd)
 {
     if (!*ufrag || !*pwd || !nice_agent_set_remote_credentials(ice->agent, ice->stream, ufrag, pwd))

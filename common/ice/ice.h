@@ -51,6 +51,11 @@ const char *lec_ice_pwd(const lec_ice *ice);
  * max; returns how many. */
 size_t lec_ice_candidates(const lec_ice *ice, char (*out)[160], size_t max);
 
+/* An ICE restart (RFC 8445 9): new local credentials (ours, random), the
+ * peer's new ones, checks start again on the same candidates; DTLS and
+ * media carry on.  0 or LEC_ERR_INVAL. */
+int lec_ice_restart(lec_ice *ice, const char *ufrag, const char *pwd);
+
 /* The peer's credentials (from its SDP).  0 or LEC_ERR_INVAL. */
 int lec_ice_set_remote(lec_ice *ice, const char *ufrag, const char *pwd);
 /* One of the peer's candidates (an a=candidate value, trickled or from

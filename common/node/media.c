@@ -208,21 +208,46 @@ static void end_done(job *j)
     lec_http_ex_finish(j->ex);
 }
 
+/* A session's ETag: its id, and after ICE restarts their count. */
+static void session_etag(const sess_ent *s, char *out, size_t cap)
+{
+    if (s->ice_gen)
+        snprintf(out, cap, "\"%s-%u\"", s->id, s->ice_gen);
+    else
+        snprintf(out, cap, "\"%s\"", s->id);
+}
+
 static void trickle_run(job *j, lec_sfu *sfu)
 {
-    j->rc = lec_sfu_trickle(sfu, j->id, j->frag, j->frag_len);
+    j->rc = lec_sfu_trickle(sfu, j->id, j->frag, j->frag_len, j->ctx);
 }
 
 static void trickle_done(job *j)
 {
+    static const lec_sfu_restart none;
+    const lec_sfu_restart *rs = j->ctx ? j->ctx : &none;
+    sess_ent *s = lec__sessions_find(j->m, j->id);
+    if (j->rc == 0 && rs->restarted && s)
+        s->ice_gen++;
     if (!j->ex)
         return;
-    if (j->rc == 0)
-        j->ex->resp.status = 204;
-    else if (j->rc == LEC_ERR_UNSUPPORTED)
-        lec_http_resp_error(&j->ex->resp, 422, "ICE restart is not supported; start a new session");
-    else
-        lec_http_resp_error(&j->ex->resp, 404, "no such session");
+    lec_http_resp *r = &j->ex->resp;
+    if (j->rc == 0 && rs->restarted && s) {
+        /* RFC 9725 4.3.2: 200 with our new credentials and a new ETag. */
+        char etag[48];
+        session_etag(s, etag, sizeof etag);
+        r->status = 200;
+        snprintf(r->content_type, sizeof r->content_type, "application/trickle-ice-sdpfrag");
+        lec_sbuf_printf(&r->body, "a=ice-lite\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", rs->ufrag,
+                        rs->pwd);
+        lec_http_resp_header(r, "ETag", "%s", etag);
+    } else if (j->rc == 0) {
+        r->status = 204;
+    } else if (j->rc == LEC_ERR_INVAL) {
+        lec_http_resp_error(r, 400, "an ICE restart needs a=ice-ufrag and a=ice-pwd");
+    } else {
+        lec_http_resp_error(r, 404, "no such session");
+    }
     lec_http_ex_finish(j->ex);
 }
 
@@ -446,8 +471,8 @@ static void session_req(lec_http_ex *ex)
     j->worker = s->worker;
     /* RFC 9725 4.3.1: a PATCH names the session state it was made for. */
     const char *im = end ? NULL : lec_http_req_header(ex->req, "if-match");
-    char etag[40];
-    snprintf(etag, sizeof etag, "\"%s\"", id);
+    char etag[48];
+    session_etag(s, etag, sizeof etag);
     if (im && strcmp(im, "*") && strcmp(im, etag)) {
         lec_http_resp_error(&ex->resp, 412, "If-Match does not match this session's ETag %s",
                             etag);
@@ -465,10 +490,15 @@ static void session_req(lec_http_ex *ex)
             return;
         }
         j->frag = malloc(ex->req->body_len + 1);
-        if (j->frag) {
-            memcpy(j->frag, ex->req->body, ex->req->body_len);
-            j->frag_len = ex->req->body_len;
+        j->ctx = calloc(1, sizeof(lec_sfu_restart));
+        if (!j->frag || !j->ctx) {
+            lec_http_resp_error(&ex->resp, 500, "out of memory");
+            lec_http_ex_finish(ex);
+            lec__job_free(j);
+            return;
         }
+        memcpy(j->frag, ex->req->body, ex->req->body_len);
+        j->frag_len = ex->req->body_len;
     }
     lec__job_post(j);
 }

@@ -67,6 +67,7 @@ typedef struct sess_ent {
     unsigned worker;
     bool publisher;
     bool pending; /* not connected yet: counted against its address (admission.c) */
+    unsigned ice_gen; /* ICE restarts so far (its ETag) */
     lec_ip ip;    /* the client's address, as steering takes it */
     struct sess_ent *next;
 } sess_ent;

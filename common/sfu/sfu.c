@@ -680,8 +680,10 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
     return 0;
 }
 
-int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len)
+int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len,
+                    lec_sfu_restart *restart)
 {
+    memset(restart, 0, sizeof *restart);
     session *x = find_session(s, id);
     if (!x)
         return LEC_ERR_NOTFOUND;
@@ -690,8 +692,19 @@ int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len)
         return LEC_ERR_NOMEM;
     lec_sdp_frag_parse(frag, len, f);
     int rc = 0;
-    if (f->ufrag[0] && strcmp(f->ufrag, x->remote_ufrag))
-        rc = LEC_ERR_UNSUPPORTED; /* new credentials: an ICE restart */
+    lec_ice *ice = lec_peer_ice(x->peer);
+    if (f->ufrag[0] && strcmp(f->ufrag, x->remote_ufrag)) { /* new credentials: a restart */
+        rc = lec_ice_restart(ice, f->ufrag, f->pwd);
+        if (!rc) {
+            snprintf(x->remote_ufrag, sizeof x->remote_ufrag, "%s", f->ufrag);
+            x->ncandidates = 0; /* the checks start again */
+            restart->restarted = true;
+            snprintf(restart->ufrag, sizeof restart->ufrag, "%s", lec_ice_ufrag(ice));
+            snprintf(restart->pwd, sizeof restart->pwd, "%s", lec_ice_pwd(ice));
+            LEC_INFO(s->env.log, MOD, "%s %s: ICE restart", x->publisher ? "publisher" : "viewer",
+                     x->id);
+        }
+    }
     for (unsigned i = 0; !rc && i < f->ncandidates; i++)
         add_candidate(x, f->candidates[i]);
     const lec_sfu_metrics *mt = &x->sfu->env.metrics;

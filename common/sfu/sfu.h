@@ -105,9 +105,15 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
 /* DELETE: ends a session.  0 or LEC_ERR_NOTFOUND. */
 int lec_sfu_end(lec_sfu *s, const char *id);
 /* PATCH with an SDP fragment (lec_sdp_frag_parse): trickled candidates,
- * LEC_SFU_MAX_REMOTE_CANDIDATES a session.  0, LEC_ERR_NOTFOUND,
- * LEC_ERR_UNSUPPORTED (an ICE restart: new credentials), LEC_ERR_NOMEM. */
-int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len);
+ * LEC_SFU_MAX_REMOTE_CANDIDATES a session; or, with new credentials, an
+ * ICE restart (RFC 9725 4.3.2): *restart gets our new ones.  0,
+ * LEC_ERR_NOTFOUND, LEC_ERR_INVAL (new ufrag without pwd), LEC_ERR_NOMEM. */
+typedef struct lec_sfu_restart {
+    bool restarted;
+    char ufrag[64], pwd[128];
+} lec_sfu_restart;
+int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len,
+                    lec_sfu_restart *restart);
 
 /* Per-session stats (GET /v1/sessions/<id>), copied on the worker. */
 typedef struct lec_sfu_session_stats {

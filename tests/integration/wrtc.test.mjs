@@ -17,7 +17,9 @@
 //     sent, with a picture that moves, never went 500 ms without a frame
 //     (counted to the end of the window), and heard the tone;
 //   - getStats: VP8, packets in; the node's /v1/sessions/<id> for each
-//     viewer: the viewer's RTCP arrived (rtcp_in, a receiver report).
+//     viewer: the viewer's RTCP arrived (rtcp_in, a receiver report);
+//   - an ICE restart by PATCH (RFC 9725 4.3.2): a new ETag, checks with
+//     the new credentials succeed, no freeze, the old ETag is stale.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from './lib.mjs';
@@ -278,6 +280,35 @@ async function checkStats(v) {
   assert.ok(body.reported, `${v.name}: the node read its receiver reports: ${JSON.stringify(body)}`);
 }
 
+// An ICE restart as RFC 9725 4.3.2 has it: the client's new credentials by
+// PATCH (If-Match: "*"), the node's new ones in the 200; returns the new
+// ETag.  Lectern is ICE-lite: the client's checks carry the restart.
+async function restartIce(p) {
+  const offer = await p.pc.createOffer({ iceRestart: true });
+  await p.pc.setLocalDescription(offer);
+  const uf = /a=ice-ufrag:(\S+)/.exec(offer.sdp)[1], pw = /a=ice-pwd:(\S+)/.exec(offer.sdp)[1];
+  const r = await fetch(p.location, { method: 'PATCH', body: `a=ice-ufrag:${uf}\r\na=ice-pwd:${pw}\r\n`,
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': '*' } });
+  const frag = await r.text();
+  assert.equal(r.status, 200, frag);
+  assert.equal(r.headers.get('content-type'), 'application/trickle-ice-sdpfrag');
+  const nuf = /a=ice-ufrag:(\S+)/.exec(frag)[1], npw = /a=ice-pwd:(\S+)/.exec(frag)[1];
+  const old = p.pc.remoteDescription.sdp;
+  assert.doesNotMatch(old, new RegExp(`a=ice-ufrag:${nuf}`), 'new credentials');
+  await p.pc.setRemoteDescription({ type: 'answer',
+    sdp: old.replace(/a=ice-ufrag:\S+/g, `a=ice-ufrag:${nuf}`).replace(/a=ice-pwd:\S+/g, `a=ice-pwd:${npw}`) });
+  return r.headers.get('etag');
+}
+
+// The ids of the candidate pairs whose checks succeeded.
+async function succeededPairs(pc) {
+  const ids = new Set();
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'candidate-pair' && s.state === 'succeeded' && s.responsesReceived > 0) ids.add(s.id);
+  });
+  return ids;
+}
+
 // Ends a session by its resource URL (RFC 9725), then closes the peer
 // (closing first would send a DTLS close_notify, which ends it too).
 async function leave(p) {
@@ -297,6 +328,23 @@ test('libwebrtc publishes over WHIP and plays over WHEP at the origin', async ()
     'the origin to count two viewers');
   await measure(pub, viewers);
   for (const v of viewers) await checkStats(v);
+  // An ICE restart on a viewer: new checks succeed with the new
+  // credentials, and its picture never stops.
+  const v0 = viewers[0], pairs0 = await succeededPairs(v0.pc), frames0 = v0.frames.length;
+  const etag = await restartIce(v0);
+  assert.equal(etag, `"${v0.id}-1"`, 'a new ETag');
+  await waitFor(async () => [...(await succeededPairs(v0.pc))].some((id) => !pairs0.has(id)), 8000,
+    'checks with the new credentials to succeed');
+  const t1 = Date.now();
+  await sleep(1500);
+  const gap = Math.max(...v0.frames.slice(frames0).map((t, i, a) => (i ? t - a[i - 1] : 0)));
+  console.log(`# ICE restart: new pair up, ${v0.frames.length - frames0} frames since, longest gap ${gap} ms`);
+  assert.ok(v0.frames.some((t) => t > t1 + 1000), 'frames keep coming after the restart');
+  assert.ok(gap < MAX_GAP_MS, `no freeze across the restart (${gap} ms)`);
+  assert.equal(v0.pc.connectionState, 'connected');
+  const stale = await fetch(v0.location, { method: 'PATCH', body: 'a=end-of-candidates\r\n',
+    headers: { 'Content-Type': 'application/trickle-ice-sdpfrag', 'If-Match': `"${v0.id}"` } });
+  assert.equal(stale.status, 412, 'the old ETag is stale');
   let out;
   (await pub.pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'video') out = s; });
   const { body: ps } = await origin.get(`/v1/sessions/${pub.id}`);
