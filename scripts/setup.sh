@@ -18,6 +18,9 @@ pkgs=(
   libcmocka-dev libmaxminddb-dev libmaxmind-db-writer-perl
   nats-server curl iproute2 procps valgrind openssl
   chromium
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-tools python3-gst-1.0
+  gir1.2-gst-plugins-bad-1.0
 )
 # Node.js for the browser tests: Debian's nodejs + npm, unless a node with
 # npm is already there (a NodeSource nodejs bundles npm and conflicts with
