@@ -20,7 +20,7 @@ pkgs=(
   chromium
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-tools python3-gst-1.0
-  gir1.2-gst-plugins-bad-1.0
+  gir1.2-gst-plugins-bad-1.0 firefox-esr
 )
 # Node.js for the browser tests: Debian's nodejs + npm, unless a node with
 # npm is already there (a NodeSource nodejs bundles npm and conflicts with

@@ -65,7 +65,16 @@ export async function play({ stream, token, region }) {
   pc.ontrack = (e) => media.addTrack(e.track);
   const hint = region ? `?region=${encodeURIComponent(region)}` : '';
   const location = await exchange(pc, `/whep/${encodeURIComponent(stream)}${hint}`, token);
-  return { pc, media, location, stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
+  // A section the node could not serve (our browser lacks the teacher's
+  // codec): its session says why, and the page shows it.
+  let notServed = '';
+  if (/^m=(video|audio) 0 /m.test(pc.remoteDescription.sdp)) {
+    const u = new URL(location);
+    const r = await fetch(`${u.origin}/v1/sessions/${u.pathname.split('/').pop()}`).catch(() => null);
+    if (r && r.ok) notServed = (await r.json()).not_served || '';
+  }
+  return { pc, media, location, notServed,
+    stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
 }
 
 // A few numbers from getStats for the pages and the tests.

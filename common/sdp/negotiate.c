@@ -186,10 +186,12 @@ static void no_codec(lec_sdp_media *a, const lec_sdp_media *m, const lec_sdp_ans
     const lec_sdp_codec *source = m->kind == LEC_SDP_AUDIO ? o->source_audio : o->source_video;
     char names[96];
     offered_names(m, names, sizeof names);
-    if (source && !strcasecmp(source->name, "H264"))
-        reject(a, m, "no codec in common: offered %s; the stream is H264 (%s%s)",
-               names[0] ? names : "none", source->fmtp[0] ? source->fmtp : "no fmtp",
-               "; a decoder of its profile is needed");
+    char plid[16] = "420010";
+    if (source && !strcasecmp(source->name, "H264")) {
+        lec_sdp_fmtp_get(source->fmtp, "profile-level-id", plid, sizeof plid);
+        reject(a, m, "no codec in common: offered %s; the stream is H264 (profile-level-id=%s)",
+               names[0] ? names : "none", plid);
+    }
     else if (source)
         reject(a, m, "no codec in common: offered %s; the stream is %s", names[0] ? names : "none",
                source->name);
