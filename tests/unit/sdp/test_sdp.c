@@ -287,6 +287,28 @@ static void test_answer_bundle_only(void **state)
     free(ans);
 }
 
+/* Firefox's WHEP offer: opus and VP8 answered with its own numbers. */
+static void test_answer_firefox(void **state)
+{
+    (void)state;
+    lec_sdp *offer = parse_ok(FIREFOX_WHEP_OFFER), *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    o.dir = LEC_SDP_SENDONLY;
+    lec_sdp_codec vp8 = {.pt = 96, .name = "VP8", .clock_rate = 90000};
+    lec_sdp_codec opus = {.pt = 111, .name = "opus", .clock_rate = 48000, .channels = 2};
+    o.source_audio = &opus;
+    o.source_video = &vp8;
+    char err[256];
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_int_equal(ans->nmedia, 2);
+    assert_int_equal(ans->media[0].codecs[0].pt, 109);
+    assert_int_equal(ans->media[1].codecs[0].pt, 120);
+    assert_string_equal(ans->media[1].codecs[0].name, "VP8");
+    assert_int_equal(ans->media[1].codecs[1].pt, 124); /* its RTX */
+    free(offer);
+    free(ans);
+}
+
 static void test_rejects(void **state)
 {
     (void)state;
@@ -425,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_h264_match),
         cmocka_unit_test(test_h264_profiles),
         cmocka_unit_test(test_answer_bundle_only),
+        cmocka_unit_test(test_answer_firefox),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_fmtp_and_fingerprint),
