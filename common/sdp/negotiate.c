@@ -205,6 +205,15 @@ static bool pick_codecs(const lec_sdp_media *m, const lec_sdp_answer_opts *o, le
 {
     const lec_sdp_codec *source = m->kind == LEC_SDP_AUDIO ? o->source_audio : o->source_video;
     const lec_sdp_codec *primary = NULL;
+    /* A receiver's own profile first (Chrome and Safari offer several
+     * H.264 profiles); a superset profile only when that is all it has. */
+    for (unsigned i = 0; source && i < m->ncodecs && !primary; i++) {
+        const lec_sdp_codec *c = &m->codecs[i];
+        if (lec_sdp_codec_match(c, source) &&
+            (strcasecmp(c->name, "H264") ||
+             lec_sdp_h264_profile(c->fmtp, NULL) == lec_sdp_h264_profile(source->fmtp, NULL)))
+            primary = c;
+    }
     for (unsigned i = 0; i < m->ncodecs && !primary; i++) {
         const lec_sdp_codec *c = &m->codecs[i];
         if (source ? lec_sdp_codec_match(c, source) : acceptable(c, m->kind, o))

@@ -309,6 +309,34 @@ static void test_answer_firefox(void **state)
     free(ans);
 }
 
+/* A Safari-shaped viewer of x264's Constrained Baseline: answered with its
+ * own CB entry (98) and its RTX, not the Constrained High it lists first;
+ * of a Constrained High stream, with 96. */
+static void test_answer_safari(void **state)
+{
+    (void)state;
+    lec_sdp *offer = parse_ok(SAFARI_WHEP_OFFER), *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    o.dir = LEC_SDP_SENDONLY;
+    lec_sdp_codec cb = {.pt = 102, .name = "H264", .clock_rate = 90000,
+                        .fmtp = "packetization-mode=1;profile-level-id=42c01e"};
+    lec_sdp_codec opus = {.pt = 111, .name = "opus", .clock_rate = 48000, .channels = 2};
+    o.source_audio = &opus;
+    o.source_video = &cb;
+    char err[256];
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_int_equal(ans->media[0].codecs[0].pt, 111); /* opus, not RED */
+    assert_int_equal(ans->media[1].codecs[0].pt, 98);
+    assert_int_equal(ans->media[1].codecs[1].pt, 99);
+    lec_sdp_codec ch = {.pt = 102, .name = "H264", .clock_rate = 90000,
+                        .fmtp = "packetization-mode=1;profile-level-id=640c1f"};
+    o.source_video = &ch;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_int_equal(ans->media[1].codecs[0].pt, 96);
+    free(offer);
+    free(ans);
+}
+
 static void test_rejects(void **state)
 {
     (void)state;
@@ -448,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_h264_profiles),
         cmocka_unit_test(test_answer_bundle_only),
         cmocka_unit_test(test_answer_firefox),
+        cmocka_unit_test(test_answer_safari),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_fmtp_and_fingerprint),
