@@ -73,4 +73,13 @@ void lec_jw_double(lec_jw *w, double v); /* NaN and infinities write null */
 void lec_jw_bool(lec_jw *w, bool v);
 void lec_jw_null(lec_jw *w);
 
+/* A hex digit's value (either case), or -1. */
+static inline int lec_hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 #endif

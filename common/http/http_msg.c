@@ -24,16 +24,6 @@ const char *lec_http_req_param(const lec_http_req *req, const char *name)
     return NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int lec_http_pct_decode(const char *src, size_t len, char *out, size_t cap)
 {
@@ -42,7 +32,7 @@ int lec_http_pct_decode(const char *src, size_t len, char *out, size_t cap)
         char c = src[i];
         if (c == '%') {
             int h, l;
-            if (i + 2 >= len || (h = hexval(src[i + 1])) < 0 || (l = hexval(src[i + 2])) < 0)
+            if (i + 2 >= len || (h = lec_hex_digit(src[i + 1])) < 0 || (l = lec_hex_digit(src[i + 2])) < 0)
                 return -1;
             c = (char)(h * 16 + l);
             if (c == '\0')

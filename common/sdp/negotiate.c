@@ -1,6 +1,7 @@
 /* SDP answers for WHIP and WHEP (negotiate.h). */
 #include "sdp/negotiate.h"
 #include "base/err.h"
+#include "base/sbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,12 +40,6 @@ static const struct {
     {0xF4, "00000000", LEC_H264_HIGH_444},
 };
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-                                                    : -1;
-}
 
 lec_h264_profile lec_sdp_h264_profile(const char *fmtp, uint8_t *level)
 {
@@ -53,7 +48,7 @@ lec_h264_profile lec_sdp_h264_profile(const char *fmtp, uint8_t *level)
         return LEC_H264_UNKNOWN;
     uint8_t b[3];
     for (int i = 0; i < 3; i++) {
-        int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+        int hi = lec_hex_digit(v[2 * i]), lo = lec_hex_digit(v[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return LEC_H264_UNKNOWN;
         b[i] = (uint8_t)(hi << 4 | lo);

@@ -1,6 +1,7 @@
 /* Cluster trust over OpenSSL 3 (trust.h). */
 #include "trust/trust.h"
 #include "base/err.h"
+#include "base/sbuf.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -26,23 +27,13 @@ void lec_trust_wipe(void *p, size_t n)
 
 /* ---- hex ---------------------------------------------------------------- */
 
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int lec_trust_hex_decode(const char *hex, uint8_t *out, size_t n)
 {
     if (!hex || strlen(hex) != 2 * n)
         return LEC_ERR_INVAL;
     for (size_t i = 0; i < n; i++) {
-        int a = nibble(hex[2 * i]), b = nibble(hex[2 * i + 1]);
+        int a = lec_hex_digit(hex[2 * i]), b = lec_hex_digit(hex[2 * i + 1]);
         if (a < 0 || b < 0)
             return LEC_ERR_INVAL;
         out[i] = (uint8_t)(a << 4 | b);
