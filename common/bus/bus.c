@@ -92,8 +92,7 @@ static bool inbox_reply(const char *reply, char k)
 }
 
 /* The message in the envelope, by subscription kind. */
-static int decode_body(lec_bus *b, enum sub_kind kind, const uint8_t *data, size_t len,
-                       bus_event *ev)
+static int decode_body(enum sub_kind kind, const uint8_t *data, size_t len, bus_event *ev)
 {
     switch (kind) {
     case K_HB:
@@ -120,7 +119,6 @@ static int decode_body(lec_bus *b, enum sub_kind kind, const uint8_t *data, size
     case K_SRV:
         break;
     }
-    (void)b;
     return LEC_ERR_INVAL;
 }
 
@@ -192,7 +190,7 @@ static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
                                   lec_clock_now(b->wall) / LEC_MS);
     }
     if (!rc)
-        rc = decode_body(b, kind, env.body, env.body_len, ev);
+        rc = decode_body(kind, env.body, env.body_len, ev);
     lec_codec_envelope_free(&env);
     if (!rc && !names_its_signer(ev))
         rc = LEC_ERR_AUTH;

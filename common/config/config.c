@@ -181,14 +181,13 @@ static void check(lec_parse *p, lec_role role)
             lec__config_error(p, lec__config_line(p, "ice.servers"), "ice.servers",
                               "'%s' is not a stun:, stuns:, turn: or turns: URI (RFC 7064/7065)", u);
     }
-    for (const char *s = c->ice.server_username; s && *s; s++)
-        if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
-            lec__config_error(p, lec__config_line(p, "ice.server_username"), "ice.server_username",
-                              "may not contain quotes, backslashes or control characters");
-    for (const char *s = c->ice.server_credential; s && *s; s++)
-        if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
-            lec__config_error(p, lec__config_line(p, "ice.server_credential"),
-                              "ice.server_credential",
+    const char *const quoted[2][2] = {{"ice.server_username", c->ice.server_username},
+                                      {"ice.server_credential", c->ice.server_credential}};
+    for (int k = 0; k < 2; k++) /* they go in quoted Link header parameters */
+        if (quoted[k][1] && strpbrk(quoted[k][1], "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\t\n"
+                                                 "\x0b\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15"
+                                                 "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f"))
+            lec__config_error(p, lec__config_line(p, quoted[k][0]), quoted[k][0],
                               "may not contain quotes, backslashes or control characters");
     uint8_t key[LEC_TRUST_KEY];
     if (c->cluster.trust_key && lec_trust_hex_decode(c->cluster.trust_key, key, sizeof key))
