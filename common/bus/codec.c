@@ -247,6 +247,12 @@ int lec_codec_encode_heartbeat(const lec_msg_header *h, const lec_node_info *hb,
     load.legs_out = hb->load.legs_out;
     load.egress_bps = hb->load.egress_bps;
     load.cpu_permille = hb->load.cpu_permille;
+    load.sessions = hb->load.sessions;
+    load.worker_cpu_permille = hb->load.worker_cpu_permille;
+    load.join_p50_us = hb->load.join_p50_us;
+    load.join_p95_us = hb->load.join_p95_us;
+    load.joins = hb->load.joins;
+    load.join_failures = hb->load.join_failures;
     m.load = &load;
     m.draining = hb->draining;
     m.seq = hb->seq;
@@ -263,6 +269,8 @@ int lec_codec_encode_heartbeat(const lec_msg_header *h, const lec_node_info *hb,
             lectern__v1__held_stream__init(&hs[i]);
             hs[i].stream = mut(hb->streams[i].stream);
             hs[i].depth = hb->streams[i].depth;
+            hs[i].viewers = hb->streams[i].viewers;
+            hs[i].source = mut(hb->streams[i].source);
             hsp[i] = &hs[i];
         }
         for (size_t i = 0; i < hb->nrtts; i++) {
@@ -321,7 +329,15 @@ static int heartbeat_in(const Lectern__V1__Heartbeat *m, lec_node_info *o)
         o->load.legs_in = m->load->legs_in;
         o->load.legs_out = m->load->legs_out;
         o->load.egress_bps = m->load->egress_bps;
-        o->load.cpu_permille = m->load->cpu_permille;
+        /* Shares above whole are a sender's error: taken as full. */
+        o->load.cpu_permille = m->load->cpu_permille > 1000 ? 1000 : m->load->cpu_permille;
+        o->load.sessions = m->load->sessions;
+        o->load.worker_cpu_permille =
+            m->load->worker_cpu_permille > 1000 ? 1000 : m->load->worker_cpu_permille;
+        o->load.join_p50_us = m->load->join_p50_us;
+        o->load.join_p95_us = m->load->join_p95_us;
+        o->load.joins = m->load->joins;
+        o->load.join_failures = m->load->join_failures;
     }
     o->draining = m->draining;
     o->seq = m->seq;
@@ -334,9 +350,12 @@ static int heartbeat_in(const Lectern__V1__Heartbeat *m, lec_node_info *o)
         for (size_t i = 0; i < m->n_streams; i++) {
             if (!m->streams[i] ||
                 copy_str(o->streams[i].stream, LEC_ID_MAX, m->streams[i]->stream) ||
-                !lec_codec_valid_token(o->streams[i].stream) || m->streams[i]->depth > 16)
+                !lec_codec_valid_token(o->streams[i].stream) || m->streams[i]->depth > 16 ||
+                copy_str(o->streams[i].source, LEC_ID_MAX, m->streams[i]->source) ||
+                (o->streams[i].source[0] && !lec_codec_valid_token(o->streams[i].source)))
                 return LEC_ERR_INVAL;
             o->streams[i].depth = m->streams[i]->depth;
+            o->streams[i].viewers = m->streams[i]->viewers;
         }
         o->nstreams = m->n_streams;
     }

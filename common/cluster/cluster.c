@@ -107,8 +107,8 @@ int lec_cluster_note_held(lec_cluster *c, const char *node_id, const char *strea
         return LEC_ERR_NOMEM;
     i->streams = s;
     lec_cluster_held *h = &s[i->nstreams++];
+    *h = (lec_cluster_held){.depth = depth};
     snprintf(h->stream, sizeof h->stream, "%s", stream);
-    h->depth = depth;
     return 0;
 }
 
@@ -371,6 +371,27 @@ static void node_json(const lec_cluster_node *n, lec_tstamp now, lec_jw *w)
     lec_jw_uint(w, i->load.egress_bps);
     lec_jw_key(w, "cpu_permille");
     lec_jw_uint(w, i->load.cpu_permille);
+    lec_jw_key(w, "worker_cpu_permille");
+    lec_jw_uint(w, i->load.worker_cpu_permille);
+    lec_jw_key(w, "sessions");
+    lec_jw_uint(w, i->load.sessions);
+    lec_jw_obj_close(w);
+    lec_jw_key(w, "joins");
+    lec_jw_obj_open(w);
+    lec_jw_key(w, "ok");
+    lec_jw_uint(w, i->load.joins);
+    lec_jw_key(w, "failed");
+    lec_jw_uint(w, i->load.join_failures);
+    lec_jw_key(w, "p50_ms"); /* over the last minute; null: no join */
+    if (i->load.join_p50_us)
+        lec_jw_double(w, i->load.join_p50_us / 1000.0);
+    else
+        lec_jw_null(w);
+    lec_jw_key(w, "p95_ms");
+    if (i->load.join_p95_us)
+        lec_jw_double(w, i->load.join_p95_us / 1000.0);
+    else
+        lec_jw_null(w);
     lec_jw_obj_close(w);
     lec_jw_key(w, "streams");
     lec_jw_arr_open(w);
@@ -380,6 +401,8 @@ static void node_json(const lec_cluster_node *n, lec_tstamp now, lec_jw *w)
         lec_jw_str(w, i->streams[s].stream);
         lec_jw_key(w, "depth");
         lec_jw_uint(w, i->streams[s].depth);
+        lec_jw_key(w, "viewers");
+        lec_jw_uint(w, i->streams[s].viewers);
         lec_jw_obj_close(w);
     }
     lec_jw_arr_close(w);
@@ -425,8 +448,16 @@ void lec_cluster_json(const lec_cluster *c, lec_tstamp now, lec_jw *w)
                             lec_jw_obj_open(w);
                             lec_jw_key(w, "node");
                             lec_jw_str(w, c->nodes[k].info.id);
+                            lec_jw_key(w, "region");
+                            lec_jw_str(w, c->nodes[k].info.region);
                             lec_jw_key(w, "depth");
                             lec_jw_uint(w, depth);
+                            lec_jw_key(w, "source"); /* who feeds it there */
+                            lec_jw_str(w, c->nodes[k].info.streams[t].source[0]
+                                              ? c->nodes[k].info.streams[t].source
+                                              : NULL);
+                            lec_jw_key(w, "viewers");
+                            lec_jw_uint(w, c->nodes[k].info.streams[t].viewers);
                             lec_jw_obj_close(w);
                         }
             lec_jw_arr_close(w);

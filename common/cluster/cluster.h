@@ -38,13 +38,19 @@
 
 typedef struct lec_cluster_load {
     uint32_t viewers, publishers, legs_in, legs_out;
-    uint64_t egress_bps;
-    uint32_t cpu_permille;
+    uint32_t sessions;            /* WHIP/WHEP sessions, those still connecting too */
+    uint64_t egress_bps;          /* media sent, bits per second (measured) */
+    uint32_t cpu_permille;        /* the process, share of all cores, 0..1000 */
+    uint32_t worker_cpu_permille; /* the busiest worker thread, share of one core */
+    uint32_t join_p50_us, join_p95_us; /* joins of the last minute; 0: none */
+    uint64_t joins, join_failures;     /* since the process started */
 } lec_cluster_load;
 
 typedef struct lec_cluster_held {
     char stream[LEC_ID_MAX];
-    uint32_t depth; /* relay hops from the publisher; 0: published here */
+    uint32_t depth;          /* relay hops from the publisher; 0: published here */
+    uint32_t viewers;        /* watching it on that node (legs not counted) */
+    char source[LEC_ID_MAX]; /* the node feeding it there; "" at depth 0 */
 } lec_cluster_held;
 
 typedef struct lec_cluster_rtt {

@@ -67,7 +67,7 @@ static double latency(const lec_steer_input *in, const lec_region_rtts *rtts,
     return BASE_MS + km / KM_PER_RTT_MS;
 }
 
-static double utilisation(const lec_node_info *i)
+double lec_steer_utilisation(const lec_node_info *i)
 {
     double u = 0;
     if (i->max_viewers)
@@ -77,7 +77,71 @@ static double utilisation(const lec_node_info *i)
         if (e > u)
             u = e;
     }
+    double cpu = i->load.cpu_permille > i->load.worker_cpu_permille ? i->load.cpu_permille
+                                                                      : i->load.worker_cpu_permille;
+    if (cpu / 1000.0 > u)
+        u = cpu / 1000.0;
     return u;
+}
+
+/* Could take a viewer now: not draining, heard from lately, not full. */
+static bool usable(const lec_steer_input *in, const lec_cluster_node *n)
+{
+    return !n->info.draining && (n->self || in->now - n->last_seen <= STALE) &&
+           lec_steer_utilisation(&n->info) < 1.0;
+}
+
+/* The client's region for origin_viewers: the one given, else the known
+ * region nearest to where the client is; NULL when neither is known. */
+static const char *client_region(const lec_steer_input *in)
+{
+    if (in->region)
+        return in->region;
+    const char *best = NULL;
+    double best_km = 0;
+    for (size_t i = 0; in->located && i < in->nregions; i++) {
+        double km = lec_steer_distance_km(in->lat, in->lon, in->regions[i].lat, in->regions[i].lon);
+        if (!best || km < best_km)
+            best = in->regions[i].name, best_km = km;
+    }
+    return best;
+}
+
+/* Where origins may serve this client (steer.h). */
+typedef struct origin_rule {
+    lec_origin_viewers policy;
+    const char *region; /* the client's */
+    bool any_edge, edge_room, edge_room_home;
+} origin_rule;
+
+static origin_rule origin_rule_of(const lec_steer_input *in)
+{
+    origin_rule r = {.policy = in->origin_viewers, .region = client_region(in)};
+    for (size_t k = 0; k < in->view->n; k++) {
+        const lec_cluster_node *n = &in->view->nodes[k];
+        if (n->info.role != LEC_ROLE_EDGE)
+            continue;
+        r.any_edge = true;
+        if (!usable(in, n))
+            continue;
+        r.edge_room = true;
+        if (r.region && !strcmp(n->info.region, r.region))
+            r.edge_room_home = true;
+    }
+    return r;
+}
+
+static bool origin_may_serve(const origin_rule *r, const lec_node_info *i)
+{
+    switch (r->policy) {
+    case LEC_ORIGIN_VIEWERS_ALWAYS:
+        return true;
+    case LEC_ORIGIN_VIEWERS_NEVER:
+        return !r->any_edge;
+    default:
+        return !r->edge_room ||
+               (r->region && !strcmp(r->region, i->region) && !r->edge_room_home);
+    }
 }
 
 static int cmp(const lec_steer_choice *a, const lec_steer_choice *b)
@@ -89,13 +153,7 @@ static int cmp(const lec_steer_choice *a, const lec_steer_choice *b)
 
 size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t max)
 {
-    bool any_edge = false;
-    for (size_t k = 0; k < in->view->n; k++) {
-        const lec_cluster_node *n = &in->view->nodes[k];
-        if (n->info.role == LEC_ROLE_EDGE && !n->info.draining &&
-            (n->self || in->now - n->last_seen <= STALE) && utilisation(&n->info) < 1.0)
-            any_edge = true;
-    }
+    origin_rule rule = origin_rule_of(in);
     lec_region_rtts rtts = {.n = 0};
     const lec_steer_region *home = region_of(in, in->region);
     if (home)
@@ -104,17 +162,17 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
     for (size_t k = 0; k < in->view->n; k++) {
         const lec_cluster_node *n = &in->view->nodes[k];
         const lec_node_info *i = &n->info;
-        double u = utilisation(i);
-        if (i->draining || u >= 1.0 ||
-            (!n->self && in->now - n->last_seen > STALE) || (any_edge && i->role != LEC_ROLE_EDGE))
+        double u = lec_steer_utilisation(i);
+        if (!usable(in, n) || (i->role != LEC_ROLE_EDGE && !origin_may_serve(&rule, i)))
             continue;
         lec_steer_choice c = {.node = n, .utilisation = u, .holds = holds(i, in->stream)};
         char how[96];
         c.latency_ms = latency(in, &rtts, n, how, sizeof how);
         double load = LOAD_MS * u + (u > 0.85 ? OVERLOAD_MS * (u - 0.85) : 0);
         c.score = c.latency_ms + load - (c.holds ? HOLD_BONUS_MS : 0);
-        snprintf(c.reason, sizeof c.reason, "%s: ~%.0f ms (%s), load %.0f%%%s", i->region,
-                 c.latency_ms, how, u * 100, c.holds ? ", holds the stream" : "");
+        snprintf(c.reason, sizeof c.reason, "%s%s: ~%.0f ms (%s), load %.0f%%%s", i->region,
+                 i->role == LEC_ROLE_ORIGIN ? " origin" : "", c.latency_ms, how, u * 100,
+                 c.holds ? ", holds the stream" : "");
         eligible++;
         /* Insertion, best first; when out is full the worst falls off. */
         if (count == max && (max == 0 || cmp(&c, &out[max - 1]) >= 0))

@@ -5,6 +5,7 @@
  * keys.  Also the dump and the reload diff.
  */
 #include "config/config_internal.h"
+#include "cluster/steer.h"
 #include "trust/trust.h"
 #include "base/err.h"
 
@@ -106,6 +107,7 @@ static lec_config *config_new(const char *name, lec_role role)
     c->limits.max_egress_mbps = 4000;
     c->limits.max_pending_per_address = 32;
     c->limits.connect_timeout = 10 * LEC_S;
+    c->steering.origin_viewers = LEC_ORIGIN_VIEWERS_OWN_REGION;
     c->log.level = LEC_LOG_INFO;
     c->log.format = LEC_LOG_TEXT;
     char *star = lec__arena_strdup(c, "*");
@@ -327,6 +329,9 @@ static void dump_value(const lec_config *c, const lec_field *f, lec_sbuf *v)
     case F_BOOL:
         lec_sbuf_puts(v, *(const bool *)at ? "true" : "false");
         break;
+    case F_ENUM:
+        lec_sbuf_puts(v, f->choices[*(const uint32_t *)at]);
+        break;
     case F_WORKERS:
         if (*(const uint32_t *)at)
             lec_sbuf_printf(v, "%u", *(const uint32_t *)at);
@@ -492,6 +497,7 @@ static size_t field_size(lec_ftype t)
         return sizeof(lec_location);
     case F_U32:
     case F_WORKERS:
+    case F_ENUM:
         return sizeof(uint32_t);
     case F_ADDR:
         return sizeof(lec_addr);

@@ -147,6 +147,9 @@ typedef struct lec_config {
         lec_tstamp connect_timeout;       /* offer answered -> ICE and DTLS done */
     } limits;
     struct {
+        uint32_t origin_viewers; /* lec_origin_viewers (cluster/steer.h); "own_region" */
+    } steering;
+    struct {
         lec_log_level level;
         lec_log_format format;
     } log;

@@ -34,6 +34,7 @@ typedef enum lec_ftype {
     F_FORMAT,
     F_REGIONS,
     F_CIDRMAP,
+    F_ENUM, /* one of `choices`, stored as its uint32_t index */
 } lec_ftype;
 
 #define LEC_F_REQUIRED 1u /* must be present when its section is */
@@ -46,6 +47,7 @@ typedef struct lec_field {
     size_t off;                  /* offsetof(lec_config, ...) */
     const struct lec_field *sub; /* F_SECTION only; ends with name NULL */
     uint64_t min, max;           /* F_U32, F_DURATION (ns) */
+    const char *const *choices;  /* F_ENUM: the names, NULL-terminated */
 } lec_field;
 
 extern const lec_field lec__config_schema[];

@@ -19,118 +19,126 @@
 #define KEYLEN 192 /* a dotted key path; longer ones are cut in messages */
 
 static const lec_field node_fields[] = {
-    {"id", F_ID, REQ | RST, OFF(node.id), NULL, 0, 0},
-    {"role", F_ROLE, RST, OFF(node.role), NULL, 0, 0},
-    {"region", F_ID, REQ | RST, OFF(node.region), NULL, 0, 0},
-    {"location", F_LOCATION, 0, OFF(node.location), NULL, 0, 0},
-    {"drain_timeout", F_DURATION, 0, OFF(node.drain_timeout), NULL, 0, 3600 * LEC_S},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"id", F_ID, REQ | RST, OFF(node.id), NULL, 0, 0, NULL},
+    {"role", F_ROLE, RST, OFF(node.role), NULL, 0, 0, NULL},
+    {"region", F_ID, REQ | RST, OFF(node.region), NULL, 0, 0, NULL},
+    {"location", F_LOCATION, 0, OFF(node.location), NULL, 0, 0, NULL},
+    {"drain_timeout", F_DURATION, 0, OFF(node.drain_timeout), NULL, 0, 3600 * LEC_S, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field http_fields[] = {
-    {"listen", F_ADDR, RST, OFF(http.listen), NULL, 0, 0},
-    {"public_url", F_URL, 0, OFF(http.public_url), NULL, 0, 0},
-    {"cors_origins", F_STRLIST, 0, OFF(http.cors_origins), NULL, 0, 0},
-    {"trusted_proxies", F_CIDRLIST, 0, OFF(http.trusted_proxies), NULL, 0, 0},
-    {"max_header_bytes", F_U32, 0, OFF(http.max_header_bytes), NULL, 1024, 1u << 20},
-    {"max_body_bytes", F_U32, 0, OFF(http.max_body_bytes), NULL, 1024, 16u << 20},
-    {"max_connections", F_U32, 0, OFF(http.max_connections), NULL, 1, 1000000},
+    {"listen", F_ADDR, RST, OFF(http.listen), NULL, 0, 0, NULL},
+    {"public_url", F_URL, 0, OFF(http.public_url), NULL, 0, 0, NULL},
+    {"cors_origins", F_STRLIST, 0, OFF(http.cors_origins), NULL, 0, 0, NULL},
+    {"trusted_proxies", F_CIDRLIST, 0, OFF(http.trusted_proxies), NULL, 0, 0, NULL},
+    {"max_header_bytes", F_U32, 0, OFF(http.max_header_bytes), NULL, 1024, 1u << 20, NULL},
+    {"max_body_bytes", F_U32, 0, OFF(http.max_body_bytes), NULL, 1024, 16u << 20, NULL},
+    {"max_connections", F_U32, 0, OFF(http.max_connections), NULL, 1, 1000000, NULL},
     {"max_connections_per_address", F_U32, 0, OFF(http.max_connections_per_address), NULL, 1,
-     1000000},
-    {"request_timeout", F_DURATION, 0, OFF(http.request_timeout), NULL, 100 * LEC_MS, 600 * LEC_S},
-    {"idle_timeout", F_DURATION, 0, OFF(http.idle_timeout), NULL, 100 * LEC_MS, 3600 * LEC_S},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+     1000000, NULL},
+    {"request_timeout", F_DURATION, 0, OFF(http.request_timeout), NULL, 100 * LEC_MS, 600 * LEC_S, NULL},
+    {"idle_timeout", F_DURATION, 0, OFF(http.idle_timeout), NULL, 100 * LEC_MS, 3600 * LEC_S, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field ice_fields[] = {
-    {"addresses", F_IPLIST, RST, OFF(ice.addresses), NULL, 0, 0},
-    {"port_range", F_PORTRANGE, RST, OFF(ice.port_range), NULL, 0, 0},
-    {"public_ip", F_IP, RST, OFF(ice.public_ip), NULL, 0, 0},
-    {"servers", F_STRLIST, 0, OFF(ice.servers), NULL, 0, 0},
-    {"server_username", F_STR, 0, OFF(ice.server_username), NULL, 0, 0},
-    {"server_credential", F_STR, 0, OFF(ice.server_credential), NULL, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"addresses", F_IPLIST, RST, OFF(ice.addresses), NULL, 0, 0, NULL},
+    {"port_range", F_PORTRANGE, RST, OFF(ice.port_range), NULL, 0, 0, NULL},
+    {"public_ip", F_IP, RST, OFF(ice.public_ip), NULL, 0, 0, NULL},
+    {"servers", F_STRLIST, 0, OFF(ice.servers), NULL, 0, 0, NULL},
+    {"server_username", F_STR, 0, OFF(ice.server_username), NULL, 0, 0, NULL},
+    {"server_credential", F_STR, 0, OFF(ice.server_credential), NULL, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field relay_fields[] = {
-    {"listen", F_ADDR, RST, OFF(relay.listen), NULL, 0, 0},
-    {"public_addr", F_ADDR, RST, OFF(relay.public_addr), NULL, 0, 0},
-    {"max_depth", F_U32, 0, OFF(relay.max_depth), NULL, 1, 16},
-    {"linger", F_DURATION, 0, OFF(relay.linger), NULL, 0, 24 * 3600 * LEC_S},
-    {"prewarm", F_IDLIST, 0, OFF(relay.prewarm), NULL, 0, 0},
-    {"prefer", F_IDLIST, 0, OFF(relay.prefer), NULL, 0, 0},
-    {"max_legs", F_U32, 0, OFF(relay.max_legs), NULL, 0, 100000},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"listen", F_ADDR, RST, OFF(relay.listen), NULL, 0, 0, NULL},
+    {"public_addr", F_ADDR, RST, OFF(relay.public_addr), NULL, 0, 0, NULL},
+    {"max_depth", F_U32, 0, OFF(relay.max_depth), NULL, 1, 16, NULL},
+    {"linger", F_DURATION, 0, OFF(relay.linger), NULL, 0, 24 * 3600 * LEC_S, NULL},
+    {"prewarm", F_IDLIST, 0, OFF(relay.prewarm), NULL, 0, 0, NULL},
+    {"prefer", F_IDLIST, 0, OFF(relay.prefer), NULL, 0, 0, NULL},
+    {"max_legs", F_U32, 0, OFF(relay.max_legs), NULL, 0, 100000, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field tls_fields[] = {
-    {"ca", F_STR, RST, OFF(nats.tls.ca), NULL, 0, 0},
-    {"cert", F_STR, RST, OFF(nats.tls.cert), NULL, 0, 0},
-    {"key", F_STR, RST, OFF(nats.tls.key), NULL, 0, 0},
-    {"server_name", F_STR, RST, OFF(nats.tls.server_name), NULL, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"ca", F_STR, RST, OFF(nats.tls.ca), NULL, 0, 0, NULL},
+    {"cert", F_STR, RST, OFF(nats.tls.cert), NULL, 0, 0, NULL},
+    {"key", F_STR, RST, OFF(nats.tls.key), NULL, 0, 0, NULL},
+    {"server_name", F_STR, RST, OFF(nats.tls.server_name), NULL, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field nats_fields[] = {
-    {"urls", F_NATSURLS, REQ | RST, OFF(nats.urls), NULL, 0, 0},
-    {"creds", F_STR, RST, OFF(nats.creds), NULL, 0, 0},
-    {"tls", F_SECTION, RST, 0, tls_fields, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"urls", F_NATSURLS, REQ | RST, OFF(nats.urls), NULL, 0, 0, NULL},
+    {"creds", F_STR, RST, OFF(nats.creds), NULL, 0, 0, NULL},
+    {"tls", F_SECTION, RST, 0, tls_fields, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field cluster_fields[] = {
-    {"trust_key", F_STR, RST, OFF(cluster.trust_key), NULL, 0, 0},
-    {"identity_file", F_STR, RST, OFF(cluster.identity_file), NULL, 0, 0},
-    {"insecure", F_BOOL, RST, OFF(cluster.insecure), NULL, 0, 0},
-    {"allowed_url_hosts", F_STRLIST, 0, OFF(cluster.allowed_url_hosts), NULL, 0, 0},
-    {"allowed_relay_networks", F_CIDRLIST, 0, OFF(cluster.allowed_relay_nets), NULL, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"trust_key", F_STR, RST, OFF(cluster.trust_key), NULL, 0, 0, NULL},
+    {"identity_file", F_STR, RST, OFF(cluster.identity_file), NULL, 0, 0, NULL},
+    {"insecure", F_BOOL, RST, OFF(cluster.insecure), NULL, 0, 0, NULL},
+    {"allowed_url_hosts", F_STRLIST, 0, OFF(cluster.allowed_url_hosts), NULL, 0, 0, NULL},
+    {"allowed_relay_networks", F_CIDRLIST, 0, OFF(cluster.allowed_relay_nets), NULL, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field auth_fields[] = {
-    {"publish_tokens_file", F_STR, 0, OFF(auth.publish_tokens_file), NULL, 0, 0},
-    {"view_tokens_file", F_STR, 0, OFF(auth.view_tokens_file), NULL, 0, 0},
-    {"admin_tokens_file", F_STR, 0, OFF(auth.admin_tokens_file), NULL, 0, 0},
-    {"open_publish", F_BOOL, 0, OFF(auth.open_publish), NULL, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"publish_tokens_file", F_STR, 0, OFF(auth.publish_tokens_file), NULL, 0, 0, NULL},
+    {"view_tokens_file", F_STR, 0, OFF(auth.view_tokens_file), NULL, 0, 0, NULL},
+    {"admin_tokens_file", F_STR, 0, OFF(auth.admin_tokens_file), NULL, 0, 0, NULL},
+    {"open_publish", F_BOOL, 0, OFF(auth.open_publish), NULL, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field geo_fields[] = {
-    {"mmdb", F_STR, 0, OFF(geo.mmdb), NULL, 0, 0},
-    {"cidr_regions", F_CIDRMAP, 0, OFF(geo.cidr_regions), NULL, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"mmdb", F_STR, 0, OFF(geo.mmdb), NULL, 0, 0, NULL},
+    {"cidr_regions", F_CIDRMAP, 0, OFF(geo.cidr_regions), NULL, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field limits_fields[] = {
-    {"max_viewers", F_U32, 0, OFF(limits.max_viewers), NULL, 1, 10000000},
-    {"max_publishers", F_U32, 0, OFF(limits.max_publishers), NULL, 1, 100000},
-    {"max_egress_mbps", F_U32, 0, OFF(limits.max_egress_mbps), NULL, 1, 10000000},
-    {"max_pending_per_address", F_U32, 0, OFF(limits.max_pending_per_address), NULL, 1, 1000000},
-    {"connect_timeout", F_DURATION, RST, OFF(limits.connect_timeout), NULL, LEC_S, 120 * LEC_S},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"max_viewers", F_U32, 0, OFF(limits.max_viewers), NULL, 1, 10000000, NULL},
+    {"max_publishers", F_U32, 0, OFF(limits.max_publishers), NULL, 1, 100000, NULL},
+    {"max_egress_mbps", F_U32, 0, OFF(limits.max_egress_mbps), NULL, 1, 10000000, NULL},
+    {"max_pending_per_address", F_U32, 0, OFF(limits.max_pending_per_address), NULL, 1, 1000000, NULL},
+    {"connect_timeout", F_DURATION, RST, OFF(limits.connect_timeout), NULL, LEC_S, 120 * LEC_S, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
+};
+
+static const char *const origin_viewers[] = {"own_region", "never", "always", NULL};
+
+static const lec_field steering_fields[] = {
+    {"origin_viewers", F_ENUM, 0, OFF(steering.origin_viewers), NULL, 0, 0, origin_viewers},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 static const lec_field log_fields[] = {
-    {"level", F_LEVEL, 0, OFF(log.level), NULL, 0, 0},
-    {"format", F_FORMAT, 0, OFF(log.format), NULL, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"level", F_LEVEL, 0, OFF(log.level), NULL, 0, 0, NULL},
+    {"format", F_FORMAT, 0, OFF(log.format), NULL, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 const lec_field lec__config_schema[] = {
-    {"node", F_SECTION, REQ | RST, 0, node_fields, 0, 0},
-    {"workers", F_WORKERS, RST, OFF(workers), NULL, 0, 0},
-    {"worker_spread", F_U32, 0, OFF(worker_spread), NULL, 0, 1000000},
-    {"http", F_SECTION, 0, 0, http_fields, 0, 0},
-    {"ice", F_SECTION, RST, 0, ice_fields, 0, 0},
-    {"relay", F_SECTION, 0, 0, relay_fields, 0, 0},
-    {"nats", F_SECTION, RST, OFF(nats.enabled), nats_fields, 0, 0},
-    {"auth", F_SECTION, 0, 0, auth_fields, 0, 0},
-    {"cluster", F_SECTION, 0, 0, cluster_fields, 0, 0},
-    {"geo", F_SECTION, 0, 0, geo_fields, 0, 0},
-    {"regions", F_REGIONS, 0, OFF(regions), NULL, 0, 0},
-    {"limits", F_SECTION, 0, 0, limits_fields, 0, 0},
-    {"log", F_SECTION, 0, 0, log_fields, 0, 0},
-    {NULL, 0, 0, 0, NULL, 0, 0},
+    {"node", F_SECTION, REQ | RST, 0, node_fields, 0, 0, NULL},
+    {"workers", F_WORKERS, RST, OFF(workers), NULL, 0, 0, NULL},
+    {"worker_spread", F_U32, 0, OFF(worker_spread), NULL, 0, 1000000, NULL},
+    {"http", F_SECTION, 0, 0, http_fields, 0, 0, NULL},
+    {"ice", F_SECTION, RST, 0, ice_fields, 0, 0, NULL},
+    {"relay", F_SECTION, 0, 0, relay_fields, 0, 0, NULL},
+    {"nats", F_SECTION, RST, OFF(nats.enabled), nats_fields, 0, 0, NULL},
+    {"auth", F_SECTION, 0, 0, auth_fields, 0, 0, NULL},
+    {"cluster", F_SECTION, 0, 0, cluster_fields, 0, 0, NULL},
+    {"geo", F_SECTION, 0, 0, geo_fields, 0, 0, NULL},
+    {"regions", F_REGIONS, 0, OFF(regions), NULL, 0, 0, NULL},
+    {"limits", F_SECTION, 0, 0, limits_fields, 0, 0, NULL},
+    {"steering", F_SECTION, 0, 0, steering_fields, 0, 0, NULL},
+    {"log", F_SECTION, 0, 0, log_fields, 0, 0, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -642,6 +650,22 @@ static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n,
         if (lec_log_format_parse(s, AT(p, lec_log_format, f->off)))
             lec__config_error(p, line, key, "expected text or json, got '%s'", s);
         break;
+    case F_ENUM: {
+        uint32_t k = 0;
+        while (f->choices[k] && strcmp(f->choices[k], s))
+            k++;
+        if (f->choices[k]) {
+            *AT(p, uint32_t, f->off) = k;
+            break;
+        }
+        char list[160];
+        lec_sbuf sb;
+        lec_sbuf_init_fixed(&sb, list, sizeof list);
+        for (k = 0; f->choices[k]; k++)
+            lec_sbuf_printf(&sb, "%s%s", k ? (f->choices[k + 1] ? ", " : " or ") : "", f->choices[k]);
+        lec__config_error(p, line, key, "expected %s, got '%s'", list, s);
+        break;
+    }
     default:
         lec__config_error(p, line, key, "internal: unhandled type");
         break;

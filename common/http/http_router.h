@@ -20,6 +20,9 @@ typedef struct lec_http_route {
     void *handler;
     void *ud;
     const char *options_headers; /* extra header lines for OPTIONS, or NULL */
+    /* Called with ud and the final status of every request the route
+     * answered (the server's thread), or NULL. */
+    void (*answered)(void *ud, int status);
 } lec_http_route;
 
 typedef struct lec_http_router {

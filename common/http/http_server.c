@@ -309,6 +309,8 @@ void lec_http_ex_finish(lec_http_ex *ex)
                   ex->resp.status, (double)(lec_clock_now(s->mono) - ex->start) / 1e6);
     }
     count_request(s, ex);
+    if (ex->route && ex->route->answered)
+        ex->route->answered(ex->route->ud, ex->resp.status);
     ex_free(ex);
     if (out.oom) {
         lec_sbuf_free(&out);

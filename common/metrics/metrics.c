@@ -125,6 +125,35 @@ static uint64_t cell_sum(const lec_metrics *m, uint32_t cell)
     return v;
 }
 
+uint32_t lec_metric_buckets(const lec_metrics *m, lec_metric id, uint64_t *out, uint32_t cap)
+{
+    if (id == LEC_METRIC_NONE || m->series[id].type != LEC_METRIC_HISTOGRAM)
+        return 0;
+    const lec_metric_series *s = &m->series[id];
+    for (uint32_t b = 0; b <= s->nbuckets && b < cap; b++)
+        out[b] = cell_sum(m, s->cell + b);
+    return s->nbuckets + 1;
+}
+
+double lec_metrics_quantile(const uint64_t *bounds, uint32_t nbounds, const uint64_t *counts,
+                            double q)
+{
+    uint64_t total = 0;
+    for (uint32_t b = 0; b <= nbounds; b++)
+        total += counts[b];
+    if (!total || nbounds == 0)
+        return 0;
+    double rank = q * (double)total, seen = 0;
+    for (uint32_t b = 0; b < nbounds; b++) {
+        if (counts[b] && seen + (double)counts[b] >= rank) {
+            double lo = b ? (double)bounds[b - 1] : 0, hi = (double)bounds[b];
+            return lo + (hi - lo) * (rank - seen) / (double)counts[b];
+        }
+        seen += (double)counts[b];
+    }
+    return (double)bounds[nbounds - 1];
+}
+
 int64_t lec_metric_value(const lec_metrics *m, lec_metric id)
 {
     if (id == LEC_METRIC_NONE)

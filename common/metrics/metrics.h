@@ -103,6 +103,16 @@ static inline void lec_metric_set(lec_metrics *m, unsigned slot, lec_metric id, 
 
 void lec_metric_observe(lec_metrics *m, unsigned slot, lec_metric id, uint64_t units);
 
+/* A histogram's counts per bucket (not cumulative; the last is +Inf), summed
+ * over slots, into out[0..cap).  Returns how many buckets it has (its
+ * bounds + 1), 0 for a series that is no histogram. */
+uint32_t lec_metric_buckets(const lec_metrics *m, lec_metric id, uint64_t *out, uint32_t cap);
+/* The q-quantile (0..1) of counts per bucket under upper `bounds` (nbounds
+ * of them, then +Inf), interpolated linearly inside its bucket as
+ * Prometheus' histogram_quantile does; in the bounds' units.  0 when the
+ * counts are all zero; the highest bound when it falls in +Inf. */
+double lec_metrics_quantile(const uint64_t *bounds, uint32_t nbounds, const uint64_t *counts,
+                            double q);
 /* The sum over slots of a counter or gauge (gauges as signed). */
 int64_t lec_metric_value(const lec_metrics *m, lec_metric id);
 

@@ -4,6 +4,7 @@
  */
 #include "node/control.h"
 #include "cluster/allow.h"
+#include "cluster/audience.h"
 #include "base/err.h"
 #include "bus/bus.h"
 #include "node/node.h"
@@ -320,6 +321,13 @@ void lec_control_close(lec_control *c)
 void lec_control_json(lec_control *c, lec_jw *w)
 {
     lec_cluster_json(&c->view, now(c), w);
+    lec_audience a;
+    lec_jw_key(w, "audience");
+    if (lec_audience_of(&c->view, &a) == 0)
+        lec_audience_json(&a, w);
+    else
+        lec_jw_null(w);
+    lec_audience_free(&a);
     lec_jw_key(w, "bus");
     lec_jw_obj_open(w);
     lec_jw_key(w, "enabled");

@@ -447,6 +447,16 @@ static void whep_post(lec_http_ex *ex)
     offer(ex, false);
 }
 
+/* A WHEP request answered: a join failure by its reason, when it is one
+ * (lectern_join_failures_total; a 307 is a join elsewhere). */
+static void whep_answered(void *ud, int status)
+{
+    lec_media *m = ud;
+    int reason = lec_node_join_failure_reason(status);
+    if (reason >= 0)
+        lec_metric_add(&m->node->metrics, 0, m->node->m.join_failures[reason], 1);
+}
+
 /* PATCH and DELETE on /whip/<stream>/<session> and /whep/... */
 static void session_req(lec_http_ex *ex)
 {
@@ -625,7 +635,8 @@ lec_media *lec_media_start(lec_node *node, bool whip)
                         .methods = LEC_HTTP_POST,
                         .handler = (void *)whep_post,
                         .ud = m,
-                        .options_headers = "Accept-Post: application/sdp\r\n"};
+                        .options_headers = "Accept-Post: application/sdp\r\n",
+                        .answered = whep_answered};
     lec_http_route vs = {.name = "whep_session",
                          .pattern = "/whep/:stream/:session",
                          .methods = LEC_HTTP_PATCH | LEC_HTTP_DELETE,

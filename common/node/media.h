@@ -25,6 +25,9 @@ void lec_media_close(lec_media *m);
 void lec_media_leg_counts(const lec_media *m, uint32_t *in, uint32_t *out);
 /* Publishers and viewers on this node. */
 void lec_media_counts(const lec_media *m, unsigned *publishers, unsigned *viewers);
+/* Sessions: publishers and viewers, those still connecting and the offers
+ * being answered too. */
+unsigned lec_media_sessions(const lec_media *m);
 /* Live streams held here, for heartbeats (with their relay depth); up to max. */
 struct lec_cluster_held;
 size_t lec_media_held(const lec_media *m, struct lec_cluster_held *out, size_t max);

@@ -11,6 +11,7 @@
 #include "node/node.h"
 #include "base/err.h"
 #include "cluster/cluster.h"
+#include "node/loadmeter.h"
 #include "sfu/sfu.h"
 #include "sys/sys.h"
 
@@ -221,8 +222,44 @@ static void stop_workers(lec_node *node)
     node->workers = NULL;
 }
 
-/* Routes, role setup, workers, HTTP, control plane: 0 or the first error
- * (LEC_ERR_IO: a listener failed, already logged). */
+#define JOIN_FAILURES_HELP                                                              \
+    "Viewers who did not get to play: the offer refused (bad_offer, unauthorized, not_live, " \
+    "busy, full or draining, upstream, error) or ICE and DTLS never completed"
+
+const char *const lec_join_failure_names[LEC_JOIN_FAILURE_REASONS] = {
+    "bad_offer", "unauthorized", "not_live", "busy", "full", "upstream", "error",
+    "never_connected"};
+
+int lec_node_join_failure_reason(int status)
+{
+    switch (status) {
+    case 201:
+    case 307:
+        return -1;
+    case 400:
+    case 406:
+    case 413:
+    case 415:
+    case 422:
+        return 0;
+    case 401:
+    case 403:
+        return 1;
+    case 404:
+    case 409:
+        return 2;
+    case 429:
+        return 3;
+    case 503:
+        return 4;
+    case 502:
+    case 504:
+        return 5;
+    default:
+        return status < 400 ? -1 : 6;
+    }
+}
+
 /* The media engine's series, one set shared by every worker (each records
  * into its own metrics slot). */
 static void register_media_metrics(lec_node *node)
@@ -264,6 +301,8 @@ static void register_media_metrics(lec_node *node)
     t.resend_repeated = REFUSED("resend_repeated");
     t.keyframe_refused = REFUSED("keyframe_budget");
     t.never_connected = REFUSED("never_connected");
+    t.viewer_never_connected = lec_metrics_counter(
+        m, "lectern_join_failures_total", "reason=\"never_connected\"", JOIN_FAILURES_HELP);
     t.candidates_refused = REFUSED("remote_candidates");
     t.join =
         lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
@@ -313,6 +352,11 @@ static void register_metrics(lec_node *node)
     register_media_metrics(node);
     node->m.refused_pending = REFUSED("sessions_in_progress_per_address");
     node->m.refused_full = REFUSED("node_full");
+    for (int i = 0; i < LEC_JOIN_FAILURE_REASONS; i++) {
+        snprintf(labels, sizeof labels, "reason=\"%s\"", lec_join_failure_names[i]);
+        node->m.join_failures[i] =
+            lec_metrics_counter(m, "lectern_join_failures_total", labels, JOIN_FAILURES_HELP);
+    }
 #undef REFUSED
     node->m.shards = lec_metrics_gauge(
         m, "lectern_stream_shards", "",
@@ -361,27 +405,31 @@ static void register_metrics(lec_node *node)
 
 static size_t hook_load(void *ud, lec_node_info *i, lec_cluster_held *held, size_t max)
 {
+    lec_node *node = ud;
     unsigned pubs, viewers;
-    lec_media_counts(ud, &pubs, &viewers);
+    if (node->loadmeter)
+        lec_loadmeter_sample(node->loadmeter, &i->load);
+    lec_media_counts(node->media, &pubs, &viewers);
     i->load.publishers = pubs;
     i->load.viewers = viewers;
-    lec_media_leg_counts(ud, &i->load.legs_in, &i->load.legs_out);
-    return lec_media_held(ud, held, max);
+    i->load.sessions = lec_media_sessions(node->media);
+    lec_media_leg_counts(node->media, &i->load.legs_in, &i->load.legs_out);
+    return lec_media_held(node->media, held, max);
 }
 
 static bool hook_relay_addr(void *ud, lec_addr *out)
 {
-    return lec_media_relay_addr(ud, out);
+    return lec_media_relay_addr(((lec_node *)ud)->media, out);
 }
 
 static void hook_stream_event(void *ud, const struct lec_stream_event *ev)
 {
-    lec_media_stream_event(ud, ev);
+    lec_media_stream_event(((lec_node *)ud)->media, ev);
 }
 
-static void media_hooks(lec_media *m, lec_control_media *h)
+static void media_hooks(lec_node *node, lec_control_media *h)
 {
-    *h = (lec_control_media){.ud = m,
+    *h = (lec_control_media){.ud = node,
                              .load = hook_load,
                              .relay_addr = hook_relay_addr,
                              .stream_event = hook_stream_event};
@@ -427,8 +475,9 @@ static int node_start(lec_node *node)
     }
     if (!rc) {
         lec_control_media hooks = {0};
+        node->loadmeter = lec_loadmeter_new(node);
         if (node->media)
-            media_hooks(node->media, &hooks);
+            media_hooks(node, &hooks);
         node->control = lec_control_start(node, &hooks);
         if (!node->control)
             rc = LEC_ERR_CONFIG;
@@ -479,6 +528,8 @@ static int node_run(lec_node *node)
     node->media = NULL;
     lec_steering_free(node->steering);
     node->steering = NULL;
+    lec_loadmeter_free(node->loadmeter);
+    node->loadmeter = NULL;
     if (node->cfg->nats.enabled)
         lec_control_library_shutdown();
     lec_metrics_free(&node->metrics);

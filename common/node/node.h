@@ -39,6 +39,13 @@ typedef struct lec_node_role {
     int (*setup)(lec_node *node);
 } lec_node_role;
 
+/* Why a viewer's join failed, as an index into lec_join_failure_names,
+ * from the WHEP answer's status; -1 when it is no failure (201, 307). */
+#define LEC_JOIN_FAILURE_REASONS 8
+extern const char *const lec_join_failure_names[LEC_JOIN_FAILURE_REASONS];
+int lec_node_join_failure_reason(int status);
+#define LEC_JOIN_NEVER_CONNECTED 7 /* answered, but ICE and DTLS never completed */
+
 struct lec_node {
     const lec_node_role *role;
     lec_config *cfg;
@@ -55,6 +62,7 @@ struct lec_node {
     struct lec_sfu_metrics *sfu_metrics; /* per worker, series registered at start */
     lec_media *media;                    /* set by the role's setup */
     lec_steering *steering;              /* viewer steering (WHEP 307) */
+    struct lec_loadmeter *loadmeter;     /* heartbeats' measured load */
     lec_msgq mainq;                      /* workers and NATS post to the main loop here */
     bool mainq_open;
     lec_metrics metrics;     /* slot 0: the main loop; slot 1 + i: worker i */
@@ -66,6 +74,7 @@ struct lec_node {
             cluster_nodes[2], uptime, egress_capacity, viewers_capacity, publishers, viewers;
         lec_metric sessions[2][3]; /* [publisher, viewer][ok, rejected, ended] */
         lec_metric refused_pending, refused_full; /* admission (media.c) */
+        lec_metric join_failures[LEC_JOIN_FAILURE_REASONS]; /* lec_node_join_failure_reason */
     } m;
     char id[65]; /* node.id (restart-only): the log's, never reallocated */
     const lec_clock *clock; /* monotonic, for every module of the node (tests may pass their own) */

@@ -63,7 +63,8 @@ static void decide(lec_steering *s, const lec_http_ex *ex, const char *stream, d
                           .lon = d->geo.lon,
                           .region = d->region[0] ? d->region : NULL,
                           .regions = regions,
-                          .nregions = nr};
+                          .nregions = nr,
+                          .origin_viewers = (lec_origin_viewers)cfg->steering.origin_viewers};
     d->n = lec_steer_rank(&in, d->ranked, 32);
 }
 

@@ -146,14 +146,25 @@ void lec_media_counts(const lec_media *m, unsigned *publishers, unsigned *viewer
         *(s->publisher ? publishers : viewers) += 1;
 }
 
+unsigned lec_media_sessions(const lec_media *m)
+{
+    unsigned n = m->inflight[0] + m->inflight[1];
+    for (const sess_ent *s = m->sessions; s; s = s->next)
+        n++;
+    return n;
+}
+
 size_t lec_media_held(const lec_media *m, lec_cluster_held *out, size_t max)
 {
     size_t n = 0;
     for (const stream_ent *e = m->streams; e && n < max; e = e->next) {
         if (!e->live)
             continue;
+        out[n] = (lec_cluster_held){.depth = e->pulled ? e->depth : 0, .viewers = e->viewers};
         snprintf(out[n].stream, sizeof out[n].stream, "%s", e->name);
-        out[n++].depth = e->pulled ? e->depth : 0;
+        if (e->pulled)
+            snprintf(out[n].source, sizeof out[n].source, "%s", e->source);
+        n++;
     }
     return n;
 }

@@ -329,9 +329,13 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
         LEC_INFO(s->env.log, MOD, "stream %s: %s %s %s", r->stream,
                  x->publisher ? "publisher" : "viewer", x->id,
                  st == LEC_PEER_CLOSED ? "closed" : "failed or went silent");
-        if (!x->connected && s->env.metrics.m)
+        if (!x->connected && s->env.metrics.m) {
             lec_metric_add(s->env.metrics.m, s->env.metrics.slot, s->env.metrics.never_connected,
                            1);
+            if (!x->publisher)
+                lec_metric_add(s->env.metrics.m, s->env.metrics.slot,
+                               s->env.metrics.viewer_never_connected, 1);
+        }
         end_session(x, true);
     }
 }

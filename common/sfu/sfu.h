@@ -56,6 +56,7 @@ typedef struct lec_sfu_metrics {
     lec_metric nack_in, nack_out, repaired, unrepaired, retransmits, pli_in, pli_out, lost_in, join;
     lec_metric resend_refused, resend_repeated, keyframe_refused; /* viewers' budgets */
     lec_metric never_connected; /* sessions that failed before ICE and DTLS were done */
+    lec_metric viewer_never_connected; /* the viewers among them (a join failure) */
     lec_metric candidates_refused; /* remote candidates past LEC_SFU_MAX_REMOTE_CANDIDATES */
 } lec_sfu_metrics;
 

@@ -36,8 +36,15 @@ static void test_heartbeat(void **state)
     in.load.viewers = 1234;
     in.load.egress_bps = 1500000000ULL;
     in.load.cpu_permille = 420;
+    in.load.worker_cpu_permille = 1700; /* more than whole: taken as full */
+    in.load.sessions = 1240;
+    in.load.join_p50_us = 180000;
+    in.load.join_p95_us = 640000;
+    in.load.joins = 5000;
+    in.load.join_failures = 12;
     in.draining = true;
-    lec_cluster_held streams[] = {{"class-1", 0}, {"class-2", 2}};
+    lec_cluster_held streams[] = {{.stream = "class-1", .depth = 0, .viewers = 41},
+                                  {.stream = "class-2", .depth = 2, .viewers = 7, .source = "edge-a"}};
     lec_cluster_rtt rtts[] = {{"origin-1", 91000}};
     in.streams = streams;
     in.nstreams = 2;
@@ -68,6 +75,16 @@ static void test_heartbeat(void **state)
     assert_int_equal(out.nstreams, 2);
     assert_string_equal(out.streams[1].stream, "class-2");
     assert_int_equal(out.streams[1].depth, 2);
+    assert_int_equal(out.streams[1].viewers, 7);
+    assert_string_equal(out.streams[1].source, "edge-a");
+    assert_int_equal(out.streams[0].viewers, 41);
+    assert_string_equal(out.streams[0].source, "");
+    assert_int_equal(out.load.cpu_permille, 420);
+    assert_int_equal(out.load.worker_cpu_permille, 1000);
+    assert_int_equal(out.load.sessions, 1240);
+    assert_int_equal(out.load.join_p50_us, 180000);
+    assert_int_equal(out.load.join_p95_us, 640000);
+    assert_true(out.load.joins == 5000 && out.load.join_failures == 12);
     assert_int_equal(out.nrtts, 1);
     assert_int_equal(out.rtts[0].rtt_us, 91000);
     assert_true(out.boot_id == 0xfeedfacecafebeefULL);

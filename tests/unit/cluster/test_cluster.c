@@ -2,6 +2,7 @@
  * restarts, RTT smoothing and the matrix, JSON. */
 #include "testdata.h"
 #include "base/err.h"
+#include "cluster/audience.h"
 #include "cluster/cluster.h"
 
 #include <stdio.h>
@@ -166,13 +167,14 @@ static void test_json(void **state)
     lec_cluster c;
     lec_cluster_init(&c, NULL, "self", 1, 3 * LEC_S);
     lec_node_info me = hb("self", "eu", 1, 1);
-    lec_cluster_held ms[] = {{"class-1", 0}};
+    lec_cluster_held ms[] = {{.stream = "class-1", .depth = 0}};
     me.streams = ms;
     me.nstreams = 1;
     me.role = LEC_ROLE_ORIGIN;
     lec_cluster_set_self(&c, &me, 0);
     lec_node_info a = hb("a", "us", 10, 1);
-    lec_cluster_held as[] = {{"class-1", 1}, {"class-2", 0}};
+    lec_cluster_held as[] = {{.stream = "class-1", .depth = 1, .source = "self"},
+                             {.stream = "class-2", .depth = 0}};
     a.streams = as;
     a.nstreams = 2;
     lec_cluster_heartbeat(&c, &a, 0);
@@ -184,12 +186,69 @@ static void test_json(void **state)
     lec_cluster_json(&c, 500 * LEC_MS, &w);
     lec_jw_obj_close(&w);
     assert_contains(sb.data, "\"self\":\"self\"");
-    assert_contains(sb.data,
-                    "\"streams\":{\"class-1\":[{\"node\":\"self\",\"depth\":0},"
-                    "{\"node\":\"a\",\"depth\":1}],\"class-2\":[{\"node\":\"a\",\"depth\":0}]}");
+    assert_contains(sb.data, "\"streams\":{\"class-1\":[{\"node\":\"self\",\"region\":\"eu\","
+                             "\"depth\":0,\"source\":null,\"viewers\":0},{\"node\":\"a\","
+                             "\"region\":\"us\",\"depth\":1,\"source\":\"self\",\"viewers\":0}],"
+                             "\"class-2\":[{\"node\":\"a\",\"region\":\"us\",\"depth\":0,"
+                             "\"source\":null,\"viewers\":0}]}");
     assert_contains(sb.data, "\"age_ms\":500");
     assert_contains(sb.data, "\"boot_id\":\"000000000000000a\"");
     lec_sbuf_free(&sb);
+    lec_cluster_free(&c);
+}
+
+/* The audience: viewers per stream and region over the nodes that serve
+ * them, largest stream first; regions with nodes but no viewers listed. */
+static void test_audience(void **state)
+{
+    (void)state;
+    lec_cluster c;
+    lec_cluster_init(&c, NULL, "origin", 1, 3 * LEC_S);
+    lec_node_info o = hb("origin", "eu", 1, 1);
+    o.role = LEC_ROLE_ORIGIN;
+    lec_cluster_held os[] = {{.stream = "math", .viewers = 3}, {.stream = "art", .viewers = 1}};
+    o.streams = os, o.nstreams = 2;
+    lec_cluster_set_self(&c, &o, 0);
+    lec_node_info u1 = hb("us-1", "us", 2, 1), u2 = hb("us-2", "us", 3, 1), ap = hb("ap-1", "ap", 4, 1);
+    lec_cluster_held s1[] = {{.stream = "math", .depth = 1, .viewers = 40, .source = "origin"}};
+    lec_cluster_held s2[] = {{.stream = "math", .depth = 1, .viewers = 2, .source = "origin"},
+                             {.stream = "art", .depth = 1, .viewers = 5, .source = "origin"}};
+    u1.streams = s1, u1.nstreams = 1;
+    u2.streams = s2, u2.nstreams = 2;
+    lec_cluster_heartbeat(&c, &u1, 0);
+    lec_cluster_heartbeat(&c, &u2, 0);
+    lec_cluster_heartbeat(&c, &ap, 0);
+    lec_audience a;
+    assert_int_equal(lec_audience_of(&c, &a), 0);
+    assert_true(a.viewers == 51);
+    assert_int_equal(a.nstreams, 2);
+    assert_string_equal(a.streams[0].name, "math");
+    assert_true(a.streams[0].viewers == 45);
+    assert_string_equal(a.streams[1].name, "art");
+    assert_true(a.streams[1].viewers == 6);
+    assert_int_equal(a.nregions, 3);
+    assert_string_equal(a.regions[0].name, "ap");
+    assert_true(a.regions[0].viewers == 0);
+    assert_string_equal(a.regions[2].name, "us");
+    assert_true(a.regions[2].viewers == 47);
+    lec_sbuf sb;
+    lec_sbuf_init(&sb, NULL);
+    lec_jw w;
+    lec_jw_init(&w, &sb);
+    lec_audience_json(&a, &w);
+    assert_string_equal(sb.data, "{\"viewers\":51,\"regions\":{\"ap\":0,\"eu\":4,\"us\":47},"
+                                 "\"streams\":{\"math\":{\"viewers\":45,\"regions\":{\"eu\":3,"
+                                 "\"us\":42}},\"art\":{\"viewers\":6,\"regions\":{\"eu\":1,"
+                                 "\"us\":5}}}}");
+    lec_sbuf_free(&sb);
+    lec_audience_free(&a);
+    /* An empty view, and no memory. */
+    lec_cluster e;
+    lec_cluster_init(&e, NULL, "x", 1, 3 * LEC_S);
+    assert_int_equal(lec_audience_of(&e, &a), 0);
+    assert_true(a.viewers == 0 && a.nstreams == 0 && a.nregions == 0);
+    lec_audience_free(&a);
+    lec_cluster_free(&e);
     lec_cluster_free(&c);
 }
 
@@ -202,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_duplicates_and_restarts),
         cmocka_unit_test(test_rtt),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_audience),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

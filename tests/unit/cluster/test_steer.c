@@ -31,9 +31,12 @@ static void node(const char *id, lec_role role, const char *region, uint32_t vie
     lec_cluster_heartbeat(&view, &i, seen);
 }
 
+static lec_origin_viewers policy; /* own_region unless a test sets it */
+
 static const char *best(double lat, double lon, const char *region, const char *stream)
 {
-    lec_steer_input in = {.view = &view,
+    lec_steer_input in = {.origin_viewers = policy,
+                          .view = &view,
                           .now = 10 * LEC_S,
                           .stream = stream,
                           .located = region == NULL,
@@ -76,10 +79,15 @@ static void test_exclusions(void **state)
     (void)state;
     setup_view();
     node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 100, false, 10 * LEC_S); /* full */
-    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us"); /* spills to the next nearest */
+    /* Spills to the origin of its own region (origin_viewers: own_region)... */
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "origin-eu");
+    /* ... or, where the origin keeps to ingest, to the next nearest edge. */
+    policy = LEC_ORIGIN_VIEWERS_NEVER;
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us");
     setup_view();
     node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 10, true, 10 * LEC_S); /* draining */
     assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us");
+    policy = LEC_ORIGIN_VIEWERS_OWN_REGION;
     /* Stale: last heard 3 s before `now` (more than 2 s). */
     lec_cluster_free(&view);
     lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
@@ -114,7 +122,7 @@ static void test_load_and_holding(void **state)
     node("edge-1", LEC_ROLE_EDGE, "eu-central-1", 0, false, 10 * LEC_S);
     assert_string_equal(best(50.1, 8.7, NULL, "class"), "edge-1");
     lec_node_info i = lec_cluster_find(&view, "edge-2")->info;
-    lec_cluster_held h = {"class", 1};
+    lec_cluster_held h = {.stream = "class", .depth = 1};
     i.streams = &h;
     i.nstreams = 1;
     i.seq = ++seq;
@@ -194,6 +202,106 @@ static void test_measured_rtt_below_light(void **state)
     assert_true(out[1].latency_ms > 60);
 }
 
+/* The three-region example as the issue found it: the origin alone in
+ * eu-central-1, edges in us-east-1 and ap-southeast-2. */
+static void origin_eu_edges_us_ap(uint32_t origin_viewers)
+{
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("origin-eu", LEC_ROLE_ORIGIN, "eu-central-1", origin_viewers, false, 10 * LEC_S);
+    node("edge-us", LEC_ROLE_EDGE, "us-east-1", 10, false, 10 * LEC_S);
+    node("edge-ap", LEC_ROLE_EDGE, "ap-southeast-2", 10, false, 10 * LEC_S);
+}
+
+static void test_origin_viewers(void **state)
+{
+    (void)state;
+    /* own_region (the default): a Frankfurt client stays in Frankfurt while
+     * the origin has room, located or by its region... */
+    policy = LEC_ORIGIN_VIEWERS_OWN_REGION;
+    origin_eu_edges_us_ap(0);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "origin-eu");
+    assert_string_equal(best(0, 0, "eu-central-1", NULL), "origin-eu");
+    assert_string_equal(best(48.9, 2.35, NULL, NULL), "origin-eu"); /* Paris: nearest is eu */
+    /* ... and others go to their edges, even when the origin is nearer
+     * (Sao Paulo's nearest region is us-east-1: the origin is not its own). */
+    assert_string_equal(best(38.9, -77.0, NULL, NULL), "edge-us");
+    assert_string_equal(best(-23.5, -46.6, NULL, NULL), "edge-us");
+    /* The origin full: the Frankfurt client goes to the nearest edge. */
+    origin_eu_edges_us_ap(100);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us");
+    /* An edge of its own region with room takes it instead of the origin;
+     * once that edge is full, the origin serves again. */
+    origin_eu_edges_us_ap(0);
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 50, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-eu");
+    node("edge-eu", LEC_ROLE_EDGE, "eu-central-1", 100, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "origin-eu");
+    /* No edge anywhere with room: the origin serves everyone. */
+    origin_eu_edges_us_ap(0);
+    node("edge-us", LEC_ROLE_EDGE, "us-east-1", 10, true, 10 * LEC_S);
+    node("edge-ap", LEC_ROLE_EDGE, "ap-southeast-2", 100, false, 10 * LEC_S);
+    assert_string_equal(best(-33.9, 151.2, NULL, NULL), "origin-eu");
+
+    /* never: the origin keeps to ingest while any edge exists, even full. */
+    policy = LEC_ORIGIN_VIEWERS_NEVER;
+    origin_eu_edges_us_ap(0);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-us");
+    node("edge-us", LEC_ROLE_EDGE, "us-east-1", 100, false, 10 * LEC_S);
+    node("edge-ap", LEC_ROLE_EDGE, "ap-southeast-2", 100, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "(none)");
+    lec_cluster_free(&view); /* a lone origin still serves */
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("origin-eu", LEC_ROLE_ORIGIN, "eu-central-1", 0, false, 10 * LEC_S);
+    assert_string_equal(best(-33.9, 151.2, NULL, NULL), "origin-eu");
+
+    /* always: ranked like an edge, so by distance for everyone. */
+    policy = LEC_ORIGIN_VIEWERS_ALWAYS;
+    origin_eu_edges_us_ap(0);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "origin-eu");
+    assert_string_equal(best(30.0, 31.2, NULL, NULL), "origin-eu"); /* Cairo */
+    assert_string_equal(best(38.9, -77.0, NULL, NULL), "edge-us");
+    policy = LEC_ORIGIN_VIEWERS_OWN_REGION;
+    assert_string_equal(best(30.0, 31.2, NULL, NULL), "origin-eu"); /* nearest region: eu */
+}
+
+static void test_cpu_and_egress_load(void **state)
+{
+    (void)state;
+    policy = LEC_ORIGIN_VIEWERS_OWN_REGION;
+    lec_cluster_free(&view);
+    lec_cluster_init(&view, NULL, "me", 99, 3 * LEC_S);
+    node("edge-a", LEC_ROLE_EDGE, "eu-central-1", 10, false, 10 * LEC_S);
+    node("edge-b", LEC_ROLE_EDGE, "eu-central-1", 20, false, 10 * LEC_S);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-a");
+    /* edge-a's busiest worker near saturation: the highest utilisation counts. */
+    lec_node_info a = lec_cluster_find(&view, "edge-a")->info;
+    a.streams = NULL, a.nstreams = 0, a.rtts = NULL, a.nrtts = 0;
+    a.load.worker_cpu_permille = 950;
+    a.seq = ++seq;
+    lec_cluster_heartbeat(&view, &a, 10 * LEC_S);
+    assert_true(lec_steer_utilisation(&lec_cluster_find(&view, "edge-a")->info) > 0.94);
+    assert_string_equal(best(50.1, 8.7, NULL, NULL), "edge-b");
+    /* The whole process at its cores' limit: left out. */
+    a.load.worker_cpu_permille = 0;
+    a.load.cpu_permille = 1000;
+    a.seq = ++seq;
+    lec_cluster_heartbeat(&view, &a, 10 * LEC_S);
+    lec_steer_choice out[4];
+    lec_steer_input in = {.view = &view, .now = 10 * LEC_S, .located = true, .lat = 50.1,
+                          .lon = 8.7, .regions = REGIONS, .nregions = 3};
+    assert_int_equal(lec_steer_rank(&in, out, 4), 1);
+    /* Egress: 90% of the configured capacity costs more than 90 viewers of 100. */
+    a.load.cpu_permille = 100;
+    a.max_egress_bps = 1000000000;
+    a.load.egress_bps = 900000000;
+    a.seq = ++seq;
+    lec_cluster_heartbeat(&view, &a, 10 * LEC_S);
+    assert_int_equal(lec_steer_rank(&in, out, 4), 2);
+    assert_string_equal(out[0].node->info.id, "edge-b");
+    assert_contains(out[1].reason, "load 90%");
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -209,6 +317,8 @@ int main(void)
         cmocka_unit_test(test_load_and_holding),
         cmocka_unit_test(test_measured_rtt),
         cmocka_unit_test(test_measured_rtt_below_light),
+        cmocka_unit_test(test_origin_viewers),
+        cmocka_unit_test(test_cpu_and_egress_load),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

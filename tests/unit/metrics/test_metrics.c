@@ -103,6 +103,33 @@ static void test_render(void **state)
     lec_metrics_free(&m);
 }
 
+/* Buckets summed over slots, and quantiles as histogram_quantile takes them. */
+static void test_quantiles(void **state)
+{
+    (void)state;
+    static const uint64_t b[] = {100, 200, 400};
+    assert_int_equal(lec_metrics_init(&m, 2), 0);
+    lec_metric h = lec_metrics_histogram(&m, "lectern_q_seconds", "", "q", b, 3, 1);
+    lec_metric c = lec_metrics_counter(&m, "lectern_c_total", "", "c");
+    uint64_t counts[4];
+    assert_int_equal(lec_metric_buckets(&m, c, counts, 4), 0);
+    for (int i = 0; i < 10; i++)
+        lec_metric_observe(&m, i % 2, h, 150); /* 10 in (100, 200] */
+    for (int i = 0; i < 10; i++)
+        lec_metric_observe(&m, 0, h, 50); /* 10 in [0, 100] */
+    assert_int_equal(lec_metric_buckets(&m, h, counts, 4), 4);
+    assert_true(counts[0] == 10 && counts[1] == 10 && counts[2] == 0 && counts[3] == 0);
+    /* rank 10 of 20: the top of the first bucket; rank 19: 90% into the second. */
+    assert_true(lec_metrics_quantile(b, 3, counts, 0.5) == 100);
+    double p95 = lec_metrics_quantile(b, 3, counts, 0.95);
+    assert_true(p95 > 189.9 && p95 < 190.1);
+    counts[3] = 100; /* most in +Inf: the highest bound */
+    assert_true(lec_metrics_quantile(b, 3, counts, 0.95) == 400);
+    uint64_t none[4] = {0};
+    assert_true(lec_metrics_quantile(b, 3, none, 0.5) == 0);
+    lec_metrics_free(&m);
+}
+
 static void test_limits(void **state)
 {
     (void)state;
@@ -133,6 +160,7 @@ int main(void)
         cmocka_unit_test(test_single_writer_slots),
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_quantiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
