@@ -377,6 +377,52 @@ void lec_control_json(lec_control *c, lec_jw *w)
     lec_jw_obj_close(w);
 }
 
+static void help(lec_sbuf *out, const char *name, const char *text)
+{
+    lec_sbuf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, text, name);
+}
+
+void lec_control_metrics(lec_control *c, lec_sbuf *out)
+{
+    const lec_cluster_node *self = lec_cluster_find(&c->view, c->view.self_id);
+    if (self) {
+        const lec_node_info *i = &self->info;
+        help(out, "lectern_load_ratio",
+             "This node's load as its last heartbeat told steering, against capacity (1: full; "
+             "steering takes the highest and sends new viewers elsewhere as it nears 1)");
+        lec_sbuf_printf(out, "lectern_load_ratio{resource=\"viewers\"} %.4f\n",
+                        i->max_viewers ? (double)i->load.viewers / i->max_viewers : 0.0);
+        lec_sbuf_printf(out, "lectern_load_ratio{resource=\"egress\"} %.4f\n",
+                        i->max_egress_bps ? (double)i->load.egress_bps / (double)i->max_egress_bps
+                                          : 0.0);
+        lec_sbuf_printf(out, "lectern_load_ratio{resource=\"cpu\"} %.4f\n",
+                        i->load.cpu_permille / 1000.0);
+        lec_sbuf_printf(out, "lectern_load_ratio{resource=\"worker_cpu\"} %.4f\n",
+                        i->load.worker_cpu_permille / 1000.0);
+        help(out, "lectern_egress_bytes_per_second",
+             "Media this node sent over the last heartbeat period (RTP to viewers and legs)");
+        lec_sbuf_printf(out, "lectern_egress_bytes_per_second %llu\n",
+                        (unsigned long long)(i->load.egress_bps / 8));
+    }
+    lec_audience a;
+    if (lec_audience_of(&c->view, &a))
+        return;
+    help(out, "lectern_cluster_viewers",
+         "Viewers in the whole cluster by the region of the node serving them, as this node's "
+         "view has it (every node reports the same: aggregate with max, not sum)");
+    for (size_t r = 0; r < a.nregions; r++)
+        lec_sbuf_printf(out, "lectern_cluster_viewers{region=\"%s\"} %llu\n", a.regions[r].name,
+                        (unsigned long long)a.regions[r].viewers);
+    help(out, "lectern_cluster_streams", "Live streams in the cluster, as this node's view has it");
+    lec_sbuf_printf(out, "lectern_cluster_streams %zu\n", a.nstreams);
+    help(out, "lectern_cluster_stream_viewers",
+         "Viewers of the cluster's largest audiences (at most 20 streams; all in /v1/cluster)");
+    for (size_t s = 0; s < a.nstreams && s < LEC_CONTROL_TOP_STREAMS; s++)
+        lec_sbuf_printf(out, "lectern_cluster_stream_viewers{stream=\"%s\"} %llu\n",
+                        a.streams[s].name, (unsigned long long)a.streams[s].viewers);
+    lec_audience_free(&a);
+}
+
 void lec_control_library_shutdown(void)
 {
     lec_bus_library_shutdown();

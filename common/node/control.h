@@ -40,6 +40,13 @@ void lec_control_heartbeat_now(lec_control *c);
 void lec_control_close(lec_control *c);
 /* The view and the bus state as JSON fields of an open object. */
 void lec_control_json(lec_control *c, lec_jw *w);
+/* The cluster's numbers in the Prometheus text format, appended to `out`:
+ * this node's load as steering takes it (lectern_load_ratio{resource}),
+ * and as seen in the view: viewers per region, live streams, and the
+ * largest audiences (at most LEC_CONTROL_TOP_STREAMS streams, so the label
+ * set stays bounded; every stream is in GET /v1/cluster). */
+#define LEC_CONTROL_TOP_STREAMS 20
+void lec_control_metrics(lec_control *c, lec_sbuf *out);
 /* The view, read-only (steering, cascade). */
 const lec_cluster *lec_control_view(const lec_control *c);
 

@@ -180,6 +180,8 @@ static void metrics(lec_http_ex *ex)
              "text/plain; version=0.0.4; charset=utf-8");
     lec_metrics_render(&node->metrics, &ex->resp.body);
     process_metrics(&ex->resp.body);
+    if (node->control)
+        lec_control_metrics(node->control, &ex->resp.body);
     lec_http_resp_header(&ex->resp, "Cache-Control", "no-store");
     lec_http_ex_finish(ex);
 }

@@ -2,6 +2,7 @@
 #include "testdata.h"
 #include "base/err.h"
 #include "config/config.h"
+#include "cluster/steer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +89,8 @@ static void test_full(void **state)
         "regions:\n"
         "  - {name: eu, lat: 50.1, lon: 8.7}\n"
         "  - {name: us-east-1, lat: 39.0, lon: -77.5}\n"
-        "log: {level: debug, format: json}\n";
+        "log: {level: debug, format: json}\n"
+        "steering: {origin_viewers: never}\n";
     lec_config *c;
     int rc;
     char *e = load(y, &c, &rc);
@@ -107,6 +109,12 @@ static void test_full(void **state)
     assert_true(c->node.location.set); /* from the region */
     assert_true(c->node.location.lat == 39.0);
     assert_int_equal(c->log.format, LEC_LOG_JSON);
+    assert_int_equal(c->steering.origin_viewers, LEC_ORIGIN_VIEWERS_NEVER);
+    lec_sbuf d;
+    lec_sbuf_init(&d, NULL);
+    lec_config_dump(c, &d);
+    assert_contains(d.data, "steering.origin_viewers=never\n");
+    lec_sbuf_free(&d);
     lec_config_free(c);
 }
 
@@ -117,6 +125,9 @@ static void test_error_classes(void **state)
     expect_error(NODE "http:\n  listen: 0.0.0.0:80\n  lisen: 1\n",
                  "t.yaml:4: http.lisen: unknown key");
     expect_error(NODE "bogus: 1\n", "t.yaml:2: bogus: unknown key");
+    expect_error(NODE "steering: {origin_viewers: sometimes}\n",
+                 "t.yaml:2: steering.origin_viewers: expected own_region, never or always, got "
+                 "'sometimes'");
     /* wrong type */
     expect_error(NODE "http: [1, 2]\n", "t.yaml:2: http: expected a mapping, found a list");
     expect_error(NODE "http:\n  cors_origins: '*'\n",
