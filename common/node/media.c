@@ -513,6 +513,39 @@ static void session_req(lec_http_ex *ex)
     lec__job_post(j);
 }
 
+/* DELETE /v1/streams/<stream> (admin; lectern-ctl end): ends the stream
+ * where it is published.  Its publisher's session ends, and the cascade's
+ * BYE ends it on every node it was relayed to.  Where the stream is only
+ * relayed, 409 names the node it comes from. */
+static void stream_end(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    if (lec_node_admin_refused(m->node, ex))
+        return;
+    const char *name = lec_http_req_param(ex->req, "stream");
+    const sess_ent *pub = NULL;
+    for (const sess_ent *s = m->sessions; s && !pub; s = s->next)
+        if (s->publisher && name && !strcmp(s->stream, name))
+            pub = s;
+    const stream_ent *e = name && !pub ? lec__streams_find(m, name) : NULL;
+    job *j = pub ? lec__job_new(m, ex, name, end_run, end_done) : NULL;
+    if (!j) {
+        if (pub)
+            lec_http_resp_error(&ex->resp, 500, "out of memory");
+        else if (e && e->pulled)
+            lec_http_resp_error(&ex->resp, 409, "stream %s is relayed here from %s: end it where "
+                                "it is published", name, e->source);
+        else
+            lec_http_resp_error(&ex->resp, 404, "nobody publishes stream %s here", name ? name : "");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    LEC_INFO(&m->node->log, MOD, "stream %s: ended by an admin (publisher %s)", name, pub->id);
+    snprintf(j->id, sizeof j->id, "%s", pub->id);
+    j->worker = pub->worker;
+    lec__job_post(j);
+}
+
 /* ---- lifecycle ---------------------------------------------------------- */
 
 int lec_media_load_tokens(lec_media *m)
@@ -649,6 +682,9 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         rc = lec_http_router_add(&node->router, &vs);
     if (!rc)
         rc = lec__media_status_routes(m);
+    if (!rc)
+        rc = lec_node_route(node, "stream_end", LEC_HTTP_DELETE, "/v1/streams/:stream", stream_end,
+                            m);
     if (!rc)
         rc = lec_node_route(node, "page_viewer", LEC_HTTP_GET, "/", lec__media_page_viewer, m);
     if (!rc)

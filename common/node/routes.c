@@ -189,15 +189,26 @@ static void metrics(lec_http_ex *ex)
 /* POST /v1/admin/drain: stop taking sessions (steering and DNS move
  * viewers away); DELETE: take them again.  Bearer token from
  * auth.admin_tokens_file; no file, no admin API. */
-static void admin_drain(lec_http_ex *ex)
+bool lec_node_admin_refused(lec_node *node, lec_http_ex *ex)
 {
-    lec_node *node = ex->ud;
     if (!node->admin_tokens.n) {
         lec_http_resp_error(&ex->resp, 403, "the admin API is off: set auth.admin_tokens_file");
     } else if (!lec_node_is_admin(node, ex->req)) {
         lec_http_resp_error(&ex->resp, 401, "a valid admin bearer token is required");
         lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern-admin\"");
-    } else if (node->stopping) {
+    } else {
+        return false;
+    }
+    lec_http_ex_finish(ex);
+    return true;
+}
+
+static void admin_drain(lec_http_ex *ex)
+{
+    lec_node *node = ex->ud;
+    if (lec_node_admin_refused(node, ex))
+        return;
+    if (node->stopping) {
         lec_http_resp_error(&ex->resp, 409, "the node is stopping");
     } else {
         lec_node_set_draining(node, ex->req->method == LEC_HTTP_POST);

@@ -10,6 +10,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import * as lib from './lib.mjs';
@@ -173,4 +174,66 @@ test('the fleet: steering, measured load, audience, dashboard', { timeout: 15000
     await waitFor(async () => (await steeredTo(edgeAp, FRA)) === origin.url, 6000,
       'Frankfurt back to the origin');
   });
+
+  // lectern-ctl against any node: a class published at the origin and
+  // watched at the ap edge (fed by a leg from the origin).
+  const ctl = (...args) => {
+    const r = spawnSync(path.join(lib.BUILD, 'ctl', 'lectern-ctl'), ['--url', edgeUs.url, ...args],
+      { encoding: 'utf8', timeout: 20000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const second = load(['--url', origin.url, '--view-url', edgeAp.url, '--stream', 'class', '--viewers', '1',
+    '--seconds', '12']).catch((e) => e);
+
+  await t.test('lectern-ctl lists nodes and streams and follows a stream through the cascade', async () => {
+    await waitFor(async () => (await edgeAp.cluster()).audience.streams.class?.regions?.['ap-southeast-2'] === 1,
+      8000, 'the ap edge to report its viewer');
+    await waitFor(async () => (await edgeUs.cluster()).audience.streams.class?.regions?.['ap-southeast-2'] === 1,
+      3000, 'the us edge to hear of it');
+    const nodes = ctl('nodes');
+    assert.equal(nodes.code, 0, nodes.err);
+    for (const id of ['origin-eu', 'edge-us*', 'edge-ap'])
+      assert.match(nodes.out, new RegExp(`^${id.replace('*', '\\*')} +(origin|edge) `, 'm'), nodes.out);
+    assert.match(nodes.out, /^edge-ap +edge +ap-southeast-2 +serving +1\/5000 /m, nodes.out);
+    const streams = ctl('streams');
+    assert.equal(streams.code, 0, streams.err);
+    assert.match(streams.out, /^class +1 +origin-eu +ap-southeast-2 1, eu-central-1 0$/m, streams.out);
+    const p = ctl('path', 'class');
+    assert.equal(p.code, 0, p.err);
+    console.log(p.out.trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+    assert.match(p.out, /^origin-eu \(eu-central-1\) published here, 0 viewers$/m);
+    assert.match(p.out, /^\+- edge-ap \(ap-southeast-2\) 1 viewer$/m);
+    assert.equal(ctl('path', 'nothing').code, 1);
+    assert.equal(ctl('path', '../x').code, 2, 'names are checked before any request');
+  });
+
+  await t.test('lectern-ctl drains and undrains a node with an admin token, and only with one', async () => {
+    const denied = ctl('--token', 'wrong', 'drain', 'edge-ap');
+    assert.equal(denied.code, 1);
+    assert.match(denied.err, /401 a valid admin bearer token is required/);
+    assert.equal(ctl('drain', 'edge-ap').code, 2, 'no token: a usage error');
+    const d = ctl('--token-file', adminTokens, 'drain', 'edge-ap');
+    assert.equal(d.code, 0, d.err);
+    assert.equal((await fetch(`${edgeAp.url}/readyz`)).status, 503);
+    await waitFor(async () => /draining/.test(ctl('nodes').out.split('\n').find((l) => l.startsWith('edge-ap'))),
+      3000, 'the view to show edge-ap draining');
+    const u = ctl('--token', 'fleet-admin', 'undrain', 'edge-ap');
+    assert.equal(u.code, 0, u.err);
+    assert.equal((await fetch(`${edgeAp.url}/readyz`)).status, 200);
+  });
+
+  await t.test('lectern-ctl ends a stream where it is published, and every edge ends it', async () => {
+    const e = ctl('--token', 'fleet-admin', 'end', 'class');
+    assert.equal(e.code, 0, e.err);
+    assert.match(e.out, /class: ended on origin-eu/);
+    await waitFor(async () => !(await edgeAp.get('/v1/streams/class')).body.live, 3000,
+      'the ap edge to end the stream');
+    assert.equal((await origin.get('/v1/streams/class')).body.live, false);
+    // Ending it at a node that only relays it is refused with where it comes from.
+    const again = await fetch(`${edgeAp.url}/v1/streams/class`,
+      { method: 'DELETE', headers: { Authorization: 'Bearer fleet-admin' } });
+    assert.ok([404, 409].includes(again.status), `${again.status}`);
+    await again.text();
+  });
+  await second;
 });
