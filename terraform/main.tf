@@ -45,6 +45,8 @@ module "region_eu_central_1" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  admin_tokens     = var.admin_tokens
+  origin_viewers   = var.origin_viewers
   cluster_trust_key = var.cluster_trust_key
   identities_dir   = abspath(var.identities_dir)
 }
@@ -91,6 +93,8 @@ module "region_us_east_1" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  admin_tokens     = var.admin_tokens
+  origin_viewers   = var.origin_viewers
   cluster_trust_key = var.cluster_trust_key
   identities_dir   = abspath(var.identities_dir)
 }
@@ -137,6 +141,8 @@ module "region_us_west_2" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  admin_tokens     = var.admin_tokens
+  origin_viewers   = var.origin_viewers
   cluster_trust_key = var.cluster_trust_key
   identities_dir   = abspath(var.identities_dir)
 }
@@ -183,6 +189,8 @@ module "region_ap_southeast_2" {
   tls_cert         = var.tls_cert
   tls_key          = var.tls_key
   publish_tokens   = var.publish_tokens
+  admin_tokens     = var.admin_tokens
+  origin_viewers   = var.origin_viewers
   cluster_trust_key = var.cluster_trust_key
   identities_dir   = abspath(var.identities_dir)
 }

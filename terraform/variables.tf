@@ -145,6 +145,27 @@ variable "identities_dir" {
   default     = "identities"
 }
 
+variable "origin_viewers" {
+  description = "Which viewers the origin serves (steering.origin_viewers): own_region (its own region's while no edge there has room; its region then gets a DNS record), never (ingest only while any edge exists) or always."
+  type        = string
+  default     = "own_region"
+  validation {
+    condition     = contains(["own_region", "never", "always"], var.origin_viewers)
+    error_message = "origin_viewers: own_region, never or always."
+  }
+}
+
+variable "admin_tokens" {
+  description = "Bearer tokens for the admin API and lectern-ctl (auth.admin_tokens_file on every node); empty: the admin API is off."
+  type        = list(string)
+  default     = []
+  sensitive   = true
+  validation {
+    condition     = alltrue([for t in var.admin_tokens : length(t) >= 16])
+    error_message = "admin_tokens: tokens of 16 or more characters."
+  }
+}
+
 variable "publish_tokens" {
   description = "WHIP bearer tokens that teachers' encoders present to the origin."
   type        = list(string)

@@ -131,7 +131,7 @@ test('examples/three-regions/terraform.tfvars sets only declared variables, and 
   const json = await hcl.parse('terraform.tfvars', readFileSync(f, 'utf8'));
   const root_ = modules[0];
   for (const k of Object.keys(json)) assert.ok(root_.vars.has(k), `tfvars sets undeclared "${k}"`);
-  const secrets = ['tls_cert', 'tls_key', 'publish_tokens'];
+  const secrets = ['tls_cert', 'tls_key', 'publish_tokens', 'admin_tokens'];
   for (const [v, d] of Object.entries(root_.variables))
     if (!('default' in d) && !secrets.includes(v)) assert.ok(v in json, `tfvars misses required "${v}"`);
 });
@@ -143,8 +143,10 @@ test('the node config template renders into configs lectern accepts', () => {
   const regionsYaml = ['  - {name: eu-central-1, lat: 50.1, lon: 8.7}', '  - {name: us-east-1, lat: 39, lon: -77.5}',
     '  - {name: ap-southeast-2, lat: -33.9, lon: 151.2}'].join('\n');
   const cases = [
-    { id: 'origin-eu-central-1-1', role: 'origin', region: 'eu-central-1', prewarm: 'us-east-1, ap-southeast-2', nats_creds_path: '/etc/lectern/nats.creds' },
-    { id: 'edge-us-east-1-2', role: 'edge', region: 'us-east-1', prewarm: '', nats_creds_path: '' },
+    { id: 'origin-eu-central-1-1', role: 'origin', region: 'eu-central-1', prewarm: 'us-east-1, ap-southeast-2',
+      nats_creds_path: '/etc/lectern/nats.creds', origin_viewers: 'own_region', admin_tokens_file: '/etc/lectern/admin-tokens' },
+    { id: 'edge-us-east-1-2', role: 'edge', region: 'us-east-1', prewarm: '', nats_creds_path: '',
+      origin_viewers: 'never', admin_tokens_file: '' },
   ];
   for (const c of cases) {
     const vals = { ...c, public_url: `https://${c.id}.live.example.com`, public_ip: '203.0.113.7', vpc_cidr: '10.20.0.0/16',

@@ -133,6 +133,7 @@ resource "aws_instance" "node" {
     tls_cert   = var.tls_cert
     tls_key    = var.tls_key
     publish_tokens = join("\n", var.publish_tokens)
+    admin_tokens   = join("\n", var.admin_tokens)
     identity       = file("${var.identities_dir}/${each.key}.identity")
     config = templatefile("${path.module}/node.yaml.tftpl", {
       id           = each.key
@@ -150,6 +151,8 @@ resource "aws_instance" "node" {
       regions_yaml    = var.regions_yaml
       trust_key       = var.cluster_trust_key
       domain          = var.domain
+      origin_viewers  = var.origin_viewers
+      admin_tokens_file = length(var.admin_tokens) > 0 ? "/etc/lectern/admin-tokens" : ""
     })
   })
   user_data_replace_on_change = true

@@ -124,6 +124,19 @@ variable "identities_dir" {
   type        = string
 }
 
+variable "origin_viewers" {
+  description = "steering.origin_viewers for the nodes (own_region, never or always)."
+  type        = string
+  default     = "own_region"
+}
+
+variable "admin_tokens" {
+  description = "Admin API bearer tokens (auth.admin_tokens_file); empty: the admin API is off."
+  type        = list(string)
+  default     = []
+  sensitive   = true
+}
+
 variable "publish_tokens" {
   description = "WHIP bearer tokens accepted by origins (auth.publish_tokens_file)."
   type        = list(string)
