@@ -1,7 +1,9 @@
 /*
  * How long one steering decision takes (bench/README.md): a cluster view of
- * R regions x E edges, each holding 20 streams and reporting RTTs to 8
- * peers, ranked for clients at random places, with and without a region.
+ * R regions x E nodes (the first node of every third region an origin),
+ * each holding 20 streams and reporting RTTs to 8 peers, ranked for clients
+ * at random places, with and without a region, under each
+ * steering.origin_viewers policy in turn.
  * Bounded: a fixed number of decisions.  Pure CPU: no sockets.
  *
  *   steer-bench [regions] [edges per region] [decisions]
@@ -49,7 +51,9 @@ int main(int argc, char **argv)
             snprintf(i.id, sizeof i.id, "edge-%d-%d", r, e);
             snprintf(i.region, sizeof i.region, "%s", names[r]);
             snprintf(i.http_url, sizeof i.http_url, "https://edge-%d-%d.example", r, e);
-            i.role = LEC_ROLE_EDGE;
+            /* Every third region has its origin (e == 0): steering ranks
+             * origins too (steering.origin_viewers). */
+            i.role = e == 0 && r % 3 == 0 ? LEC_ROLE_ORIGIN : LEC_ROLE_EDGE;
             i.lat = regions[r].lat, i.lon = regions[r].lon;
             i.max_viewers = 5000;
             i.load.viewers = (uint32_t)(rand() % 5000);
@@ -82,7 +86,8 @@ int main(int argc, char **argv)
                               .lon = (double)(rand() % 360 - 180),
                               .region = hint ? names[d % nreg] : NULL,
                               .regions = regions,
-                              .nregions = (size_t)nreg};
+                              .nregions = (size_t)nreg,
+                              .origin_viewers = (lec_origin_viewers)(d % 3)};
         ranked += lec_steer_rank(&in, out, 8);
     }
     double dt = now_s() - t0;

@@ -37,7 +37,8 @@ static bool holds(const lec_node_info *n, const char *stream)
     return false;
 }
 
-/* The client's estimated round trip to node n, and how it was reckoned. */
+/* The client's estimated round trip to node n, and how it was reckoned
+ * (into `how` unless NULL: formatting costs more than the rest). */
 static double latency(const lec_steer_input *in, const lec_region_rtts *rtts,
                       const lec_cluster_node *n, char *how, size_t cap)
 {
@@ -46,7 +47,8 @@ static double latency(const lec_steer_input *in, const lec_region_rtts *rtts,
     double clat = in->located ? in->lat : home ? home->lat : (double)NAN;
     double clon = in->located ? in->lon : home ? home->lon : (double)NAN;
     if (isnan(clat)) {
-        snprintf(how, cap, "client location unknown");
+        if (how)
+            snprintf(how, cap, "client location unknown");
         return BASE_MS;
     }
     if (home && strcmp(home->name, i->region)) {
@@ -58,12 +60,14 @@ static double latency(const lec_steer_input *in, const lec_region_rtts *rtts,
             lec_steer_distance_km(home->lat, home->lon, i->lat, i->lon) / KM_PER_RTT_MS;
         if (rtt && rtt / 1000.0 >= floor_ms) {
             double local = lec_steer_distance_km(clat, clon, home->lat, home->lon) / KM_PER_RTT_MS;
-            snprintf(how, cap, "measured %s-%s %.0f ms", home->name, i->region, rtt / 1000.0);
+            if (how)
+                snprintf(how, cap, "measured %s-%s %.0f ms", home->name, i->region, rtt / 1000.0);
             return BASE_MS + local + rtt / 1000.0;
         }
     }
     double km = lec_steer_distance_km(clat, clon, i->lat, i->lon);
-    snprintf(how, cap, "%.0f km", km);
+    if (how)
+        snprintf(how, cap, "%.0f km", km);
     return BASE_MS + km / KM_PER_RTT_MS;
 }
 
@@ -166,13 +170,9 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
         if (!usable(in, n) || (i->role != LEC_ROLE_EDGE && !origin_may_serve(&rule, i)))
             continue;
         lec_steer_choice c = {.node = n, .utilisation = u, .holds = holds(i, in->stream)};
-        char how[96];
-        c.latency_ms = latency(in, &rtts, n, how, sizeof how);
+        c.latency_ms = latency(in, &rtts, n, NULL, 0);
         double load = LOAD_MS * u + (u > 0.85 ? OVERLOAD_MS * (u - 0.85) : 0);
         c.score = c.latency_ms + load - (c.holds ? HOLD_BONUS_MS : 0);
-        snprintf(c.reason, sizeof c.reason, "%s%s: ~%.0f ms (%s), load %.0f%%%s", i->region,
-                 i->role == LEC_ROLE_ORIGIN ? " origin" : "", c.latency_ms, how, u * 100,
-                 c.holds ? ", holds the stream" : "");
         eligible++;
         /* Insertion, best first; when out is full the worst falls off. */
         if (count == max && (max == 0 || cmp(&c, &out[max - 1]) >= 0))
@@ -183,6 +183,16 @@ size_t lec_steer_rank(const lec_steer_input *in, lec_steer_choice *out, size_t m
             at--;
         }
         out[at] = c;
+    }
+    /* Reasons only for the nodes that made the list. */
+    for (size_t k = 0; k < count; k++) {
+        lec_steer_choice *c = &out[k];
+        const lec_node_info *i = &c->node->info;
+        char how[96];
+        latency(in, &rtts, c->node, how, sizeof how);
+        snprintf(c->reason, sizeof c->reason, "%s%s: ~%.0f ms (%s), load %.0f%%%s", i->region,
+                 i->role == LEC_ROLE_ORIGIN ? " origin" : "", c->latency_ms, how,
+                 c->utilisation * 100, c->holds ? ", holds the stream" : "");
     }
     return eligible < count ? eligible : count;
 }
