@@ -66,14 +66,20 @@ YAML
 }
 
 node_config origin origin-eu eu-central-1 "$base" 7000 20000-20999
-# Publishing needs a token (auth.open_publish is false by default): the demo
-# makes one and puts it in the teacher's URL below.
-token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-printf '%s\n' "$token" > "$run/publish-tokens"
-chmod 600 "$run/publish-tokens"
-printf 'auth: {publish_tokens_file: %s}\n' "$run/publish-tokens" >> "$run/origin-eu.yaml"
 node_config edge edge-us us-east-1 $((base + 1)) 7001 21000-21999
 node_config edge edge-ap ap-southeast-2 $((base + 2)) 7002 22000-22999
+# Publishing needs a token (auth.open_publish is false by default): the demo
+# makes one and puts it in the teacher's URL below; and an admin token for
+# lectern-ctl (drain, undrain, end) on every node.
+token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$token" > "$run/publish-tokens"
+od -An -tx1 -N16 /dev/urandom | tr -d ' \n' > "$run/admin-tokens"
+chmod 600 "$run/publish-tokens" "$run/admin-tokens"
+printf 'auth: {publish_tokens_file: %s, admin_tokens_file: %s}\n' "$run/publish-tokens" \
+  "$run/admin-tokens" >> "$run/origin-eu.yaml"
+for e in edge-us edge-ap; do
+  printf 'auth: {admin_tokens_file: %s}\n' "$run/admin-tokens" >> "$run/$e.yaml"
+done
 
 nats-server -a 127.0.0.1 -p "$nats_port" > "$run/nats.log" 2>&1 &
 pids+=($!)
@@ -107,8 +113,16 @@ Lectern demo is running (configs and logs in $run):
   streams:       http://127.0.0.1:$base/v1/streams
   metrics:       http://127.0.0.1:$base/metrics
 
+Viewers are steered to the nearest node with room (307): here every page is
+on this machine, so each node serves its own (the origin serves its own
+region, eu-central-1).  Where a student elsewhere would go:
+  http://127.0.0.1:$base/v1/steer?stream=class&region=us-east-1
 The edges' viewer pages (http://127.0.0.1:$((base + 1))/watch/class) play too:
 an edge pulls the stream from the origin over a relay leg for its first viewer.
+
+Operators: build/ctl/lectern-ctl --url http://127.0.0.1:$base nodes
+  (also: streams, path class; drain edge-us, end class with
+   --token-file $run/admin-tokens)
 Press Ctrl-C to stop everything.
 TXT
 
