@@ -104,7 +104,7 @@ typedef struct conn {
     SSL *ssl;
 } conn;
 
-static int tls_start(conn *c, const url *u, char *err, size_t cap)
+static int tls_start(conn *c, url *u, char *err, size_t cap)
 {
     c->ctx = SSL_CTX_new(TLS_client_method());
     if (!c->ctx || !SSL_CTX_set_default_verify_paths(c->ctx))

@@ -2,6 +2,7 @@
  * What parses is walked to the bottom; every string is terminated. */
 #include "base/json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
