@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_ANSWER (16u << 20)
@@ -75,6 +76,7 @@ static int parse_url(const char *s, url *u, char *err, size_t cap)
 static int dial(const url *u, int timeout_s, char *err, size_t cap)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    snprintf(err, cap, "%s: no address to connect to", u->host);
     int rc = getaddrinfo(u->host, u->port, &hints, &res);
     if (rc) {
         snprintf(err, cap, "%s: %s", u->host, gai_strerror(rc));
@@ -102,7 +104,24 @@ typedef struct conn {
     int fd;
     SSL_CTX *ctx;
     SSL *ssl;
+    struct timespec deadline; /* the whole request's, CLOCK_MONOTONIC */
 } conn;
+
+/* Seconds left before the deadline (at least a millisecond while any is
+ * left), set as the socket's timeouts for the next step; false when none. */
+static bool time_left(conn *c)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (c->deadline.tv_sec - now.tv_sec) * 1000LL +
+                   (c->deadline.tv_nsec - now.tv_nsec) / 1000000;
+    if (ms <= 0)
+        return false;
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return true;
+}
 
 static int tls_start(conn *c, url *u, char *err, size_t cap)
 {
@@ -110,6 +129,9 @@ static int tls_start(conn *c, url *u, char *err, size_t cap)
     if (!c->ctx || !SSL_CTX_set_default_verify_paths(c->ctx))
         goto fail;
     SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+    /* A close without close_notify ends the answer as TCP's FIN would;
+     * truncation is caught by Content-Length or chunking. */
+    SSL_CTX_set_options(c->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
     c->ssl = SSL_new(c->ctx);
     /* The certificate must name the host: an address as an IP SAN. */
@@ -122,8 +144,8 @@ static int tls_start(conn *c, url *u, char *err, size_t cap)
     return 0;
 fail:;
     unsigned long e = ERR_get_error();
-    snprintf(err, cap, "TLS with %s: %s", u->host,
-             e ? ERR_reason_error_string(e) : "handshake failed");
+    const char *why = e ? ERR_reason_error_string(e) : NULL;
+    snprintf(err, cap, "TLS with %s: %s", u->host, why ? why : "handshake failed");
     return -1;
 }
 
@@ -152,11 +174,16 @@ static int send_all(conn *c, const char *p, size_t n)
     return 0;
 }
 
-/* Everything until the server closes, at most MAX_ANSWER bytes. */
+/* Everything until the server closes, at most MAX_ANSWER bytes, before
+ * the request's deadline. */
 static int recv_all(conn *c, lec_sbuf *out, char *err, size_t cap)
 {
     char buf[16384];
     for (;;) {
+        if (!time_left(c)) {
+            snprintf(err, cap, "reading the answer: timed out");
+            return -1;
+        }
         ssize_t r = c->ssl ? SSL_read(c->ssl, buf, sizeof buf) : recv(c->fd, buf, sizeof buf, 0);
         if (r == 0 || (c->ssl && r < 0 && SSL_get_error(c->ssl, (int)r) == SSL_ERROR_ZERO_RETURN))
             return 0;
@@ -164,9 +191,10 @@ static int recv_all(conn *c, lec_sbuf *out, char *err, size_t cap)
             if (!c->ssl && errno == EINTR)
                 continue;
             snprintf(err, cap, "reading the answer: %s",
-                     !c->ssl && (errno == EAGAIN || errno == EWOULDBLOCK) ? "timed out"
-                                                                          : strerror(errno));
-            return out->len ? 0 : -1; /* a TLS peer that does not close_notify */
+                     c->ssl ? "TLS error"
+                     : errno == EAGAIN || errno == EWOULDBLOCK ? "timed out"
+                                                               : strerror(errno));
+            return -1;
         }
         if (out->len + (size_t)r > MAX_ANSWER) {
             snprintf(err, cap, "the answer is larger than %u bytes", MAX_ANSWER);
@@ -277,10 +305,15 @@ int ctl_fetch(const char *method, const char *target, const char *token, int tim
         snprintf(err, errcap, "the token holds a line break");
         return -1;
     }
-    conn c = {.fd = dial(&u, timeout_s, err, errcap)};
+    conn c = {.fd = -1};
+    clock_gettime(CLOCK_MONOTONIC, &c.deadline);
+    c.deadline.tv_sec += timeout_s;
+    c.fd = dial(&u, timeout_s, err, errcap);
     if (c.fd < 0)
         return -1;
-    int rc = u.tls ? tls_start(&c, &u, err, errcap) : 0;
+    int rc = !time_left(&c) ? -1 : u.tls ? tls_start(&c, &u, err, errcap) : 0;
+    if (rc && !u.tls)
+        snprintf(err, errcap, "timed out connecting to %s", u.host);
     lec_sbuf req, raw;
     lec_sbuf_init(&req, NULL);
     lec_sbuf_init(&raw, NULL);

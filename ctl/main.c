@@ -19,9 +19,14 @@
 #include "fetch.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define MAX_PATH_LINES 2000 /* a hostile view cannot make `path` print forever */
 
 typedef struct ctl {
     const char *url;
@@ -52,12 +57,18 @@ static void usage(FILE *f)
             "  cluster           the view as JSON (GET /v1/cluster)\n");
 }
 
-/* Prints s with control bytes replaced: what a node says is not trusted
- * to be printable. */
-static void put(const char *s)
+/* Prints s to f with everything but printable ASCII replaced: what a
+ * node (or whoever answers) says is not trusted to be printable, and
+ * escape sequences must not reach the operator's terminal. */
+static void fput(FILE *f, const char *s)
 {
     for (; s && *s; s++)
-        putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+        fputc(*s >= 0x20 && *s < 0x7f ? *s : '?', f);
+}
+
+static void put(const char *s)
+{
+    fput(stdout, s);
 }
 
 /* put() padded with spaces to `width` columns (and one more). */
@@ -86,14 +97,22 @@ static int request(ctl *c, const char *method, const char *url, const char *toke
     ctl_resp r;
     char err[256];
     if (ctl_fetch(method, url, token, c->timeout, &r, err, sizeof err)) {
-        fprintf(stderr, "lectern-ctl: %s %s: %s\n", method, url, err);
+        fprintf(stderr, "lectern-ctl: %s ", method);
+        fput(stderr, url);
+        fputs(": ", stderr);
+        fput(stderr, err);
+        fputc('\n', stderr);
         return -1;
     }
     int status = r.status;
     lec_json *v = NULL;
     if (r.body.len &&
         lec_json_parse(NULL, r.body.data, r.body.len, &v, err, sizeof err) && doc && status < 300) {
-        fprintf(stderr, "lectern-ctl: %s %s: the answer is not JSON: %s\n", method, url, err);
+        fprintf(stderr, "lectern-ctl: %s ", method);
+        fput(stderr, url);
+        fputs(": the answer is not JSON: ", stderr);
+        fput(stderr, err);
+        fputc('\n', stderr);
         lec_sbuf_free(&r.body);
         return -1;
     }
@@ -112,21 +131,52 @@ static int load_view(ctl *c)
     char url[1200];
     snprintf(url, sizeof url, "%s/v1/cluster", c->url);
     int st = request(c, "GET", url, NULL, &c->view, NULL, 0);
-    if (st != 200 || !lec_json_get(c->view, "nodes")) {
-        if (st > 0)
-            fprintf(stderr, "lectern-ctl: GET %s answered %d\n", url, st);
+    const lec_json *nodes = lec_json_get(c->view, "nodes");
+    if (st != 200 || !nodes || nodes->type != LEC_JSON_ARRAY) {
+        if (st > 0) {
+            fputs("lectern-ctl: GET ", stderr);
+            fput(stderr, url);
+            fprintf(stderr, " answered %d%s\n", st, st == 200 ? " without a cluster view" : "");
+        }
         return -1;
     }
     return 0;
 }
 
+/* The view's nodes, streams (holders by stream) and audience, each of the
+ * type expected or NULL: every walk below goes through lec_json's typed
+ * accessors, so an answer of another shape prints less, never crashes. */
+static const lec_json *node_at(const ctl *c, size_t i)
+{
+    const lec_json *n = lec_json_at(lec_json_get(c->view, "nodes"), i);
+    return n && n->type == LEC_JSON_OBJECT ? n : NULL;
+}
+
 static const lec_json *find_node(const ctl *c, const char *id)
 {
-    const lec_json *nodes = lec_json_get(c->view, "nodes");
-    for (size_t i = 0; nodes && i < nodes->len; i++)
-        if (!strcmp(str(&nodes->items[i], "id"), id))
-            return &nodes->items[i];
+    for (size_t i = 0; i < lec_json_count(lec_json_get(c->view, "nodes")); i++)
+        if (node_at(c, i) && !strcmp(str(node_at(c, i), "id"), id))
+            return node_at(c, i);
     return NULL;
+}
+
+/* The holders of a stream: an array, or NULL. */
+static const lec_json *holders_of(const ctl *c, const char *stream)
+{
+    const lec_json *h = lec_json_get(lec_json_get(c->view, "streams"), stream);
+    return h && h->type == LEC_JSON_ARRAY ? h : NULL;
+}
+
+/* A region -> viewers object printed as "r n, r n". */
+static void put_regions(const lec_json *regions, const char *lead)
+{
+    for (size_t r = 0; r < lec_json_count(regions); r++) {
+        if (!lec_json_key(regions, r))
+            continue;
+        printf("%s", r ? ", " : lead);
+        put(lec_json_key(regions, r));
+        printf(" %.0f", lec_json_number(lec_json_value(regions, r), 0));
+    }
 }
 
 /* The highest of a node's utilisations, as steering takes it. */
@@ -145,11 +195,12 @@ static double utilisation(const lec_json *n)
 
 static int cmd_nodes(ctl *c)
 {
-    const lec_json *nodes = lec_json_get(c->view, "nodes");
     printf("%-24s %-6s %-16s %-9s %9s %5s %10s %5s %5s %9s %6s\n", "NODE", "ROLE", "REGION",
            "STATE", "VIEWERS", "LOAD", "EGRESS", "CPU", "WCPU", "JOIN_P95", "AGE");
-    for (size_t i = 0; nodes && i < nodes->len; i++) {
-        const lec_json *n = &nodes->items[i], *load = lec_json_get(n, "load");
+    for (size_t i = 0; i < lec_json_count(lec_json_get(c->view, "nodes")); i++) {
+        const lec_json *n = node_at(c, i), *load = lec_json_get(n, "load");
+        if (!n)
+            continue;
         const lec_json *joins = lec_json_get(n, "joins");
         char id[80], viewers[32], join[16], age[16];
         snprintf(id, sizeof id, "%s%s", str(n, "id"), lec_json_true(lec_json_get(n, "self")) ? "*" : "");
@@ -169,7 +220,9 @@ static int cmd_nodes(ctl *c)
                utilisation(n) * 100, num(load, "egress_bps") / 1e6, num(load, "cpu_permille") / 10,
                num(load, "worker_cpu_permille") / 10, join, age);
     }
-    printf("(* the node asked: %s)\n", c->url);
+    fputs("(* the node asked: ", stdout);
+    put(c->url);
+    puts(")");
     return 0;
 }
 
@@ -177,41 +230,40 @@ static int cmd_streams(ctl *c)
 {
     const lec_json *aud = lec_json_get(c->view, "audience");
     const lec_json *streams = lec_json_get(aud, "streams");
-    const lec_json *held = lec_json_get(c->view, "streams");
+    size_t nstreams = 0;
     printf("%-24s %8s  %-18s %s\n", "STREAM", "VIEWERS", "PUBLISHED ON", "BY REGION");
-    for (size_t i = 0; streams && i < streams->len; i++) {
-        const char *name = streams->keys[i];
-        const lec_json *s = &streams->items[i], *regions = lec_json_get(s, "regions");
-        const lec_json *holders = lec_json_get(held, name);
+    for (size_t i = 0; i < lec_json_count(streams); i++) {
+        const char *name = lec_json_key(streams, i);
+        const lec_json *s = lec_json_value(streams, i);
+        if (!name)
+            continue;
+        const lec_json *holders = holders_of(c, name);
         const char *origin = "?";
-        for (size_t k = 0; holders && k < holders->len; k++)
-            if (num(&holders->items[k], "depth") == 0)
-                origin = str(&holders->items[k], "node");
+        for (size_t k = 0; k < lec_json_count(holders); k++)
+            if (num(lec_json_at(holders, k), "depth") == 0)
+                origin = str(lec_json_at(holders, k), "node");
         col(name, 24);
         printf("%8.0f  ", num(s, "viewers"));
         col(origin, 18);
-        for (size_t r = 0; regions && r < regions->len; r++) {
-            printf("%s", r ? ", " : "");
-            put(regions->keys[r]);
-            printf(" %.0f", lec_json_number(&regions->items[r], 0));
-        }
+        put_regions(lec_json_get(s, "regions"), "");
         printf("\n");
+        nstreams++;
     }
-    printf("%.0f viewers of %zu streams in the cluster", num(aud, "viewers"),
-           streams ? streams->len : 0);
-    const lec_json *regions = lec_json_get(aud, "regions");
-    for (size_t r = 0; regions && r < regions->len; r++) {
-        printf("%s", r ? ", " : "; by region: ");
-        put(regions->keys[r]);
-        printf(" %.0f", lec_json_number(&regions->items[r], 0));
-    }
+    printf("%.0f viewers of %zu streams in the cluster", num(aud, "viewers"), nstreams);
+    put_regions(lec_json_get(aud, "regions"), "; by region: ");
     printf("\n");
     return 0;
 }
 
-/* One holder of a stream and, under it, the holders it feeds. */
-static void path_node(const lec_json *holders, const lec_json *h, int depth, const char *indent)
+/* One holder of a stream and, under it, the holders it feeds; each holder
+ * printed once (`shown`), at most MAX_PATH_LINES lines in all. */
+static void path_node(const lec_json *holders, size_t at, bool *shown, int *lines, int depth,
+                      const char *indent)
 {
+    const lec_json *h = lec_json_at(holders, at);
+    if (shown[at] || ++*lines > MAX_PATH_LINES)
+        return;
+    shown[at] = true;
     put(indent);
     printf("%s", depth ? "+- " : "");
     put(str(h, "node"));
@@ -223,17 +275,16 @@ static void path_node(const lec_json *holders, const lec_json *h, int depth, con
         return; /* relay.max_depth is at most 16: a loop in what a node says */
     char deeper[128];
     snprintf(deeper, sizeof deeper, "%s%s", indent, depth ? "   " : "");
-    for (size_t k = 0; k < holders->len; k++) {
-        const lec_json *child = &holders->items[k];
-        if (child != h && !strcmp(str(child, "source"), str(h, "node")))
-            path_node(holders, child, depth + 1, deeper);
-    }
+    for (size_t k = 0; k < lec_json_count(holders); k++)
+        if (!shown[k] && !strcmp(str(lec_json_at(holders, k), "source"), str(h, "node")))
+            path_node(holders, k, shown, lines, depth + 1, deeper);
 }
 
 static int cmd_path(ctl *c, const char *stream)
 {
-    const lec_json *holders = lec_json_get(lec_json_get(c->view, "streams"), stream);
-    if (!holders || holders->type != LEC_JSON_ARRAY || !holders->len) {
+    const lec_json *holders = holders_of(c, stream);
+    size_t n = lec_json_count(holders);
+    if (!n) {
         fprintf(stderr, "lectern-ctl: no node holds stream %s\n", stream);
         return 1;
     }
@@ -241,21 +292,57 @@ static int cmd_path(ctl *c, const char *stream)
     printf(": %.0f viewers on %zu node%s\n",
            num(lec_json_get(lec_json_get(lec_json_get(c->view, "audience"), "streams"), stream),
                "viewers"),
-           holders->len, holders->len == 1 ? "" : "s");
+           n, n == 1 ? "" : "s");
+    bool *shown = calloc(n, sizeof *shown);
+    if (!shown)
+        return 1;
+    int lines = 0;
     bool any = false;
-    for (size_t k = 0; k < holders->len; k++) {
-        const lec_json *h = &holders->items[k];
-        const char *src = str(h, "source");
+    for (size_t k = 0; k < n; k++) {
+        const char *src = str(lec_json_at(holders, k), "source");
         /* Roots: published there, or fed by a node the view does not hold. */
         bool fed = false;
-        for (size_t j = 0; j < holders->len && *src; j++)
-            fed |= !strcmp(str(&holders->items[j], "node"), src);
+        for (size_t j = 0; j < n && *src; j++)
+            fed |= !strcmp(str(lec_json_at(holders, j), "node"), src);
         if (!fed) {
-            path_node(holders, h, 0, "");
+            path_node(holders, k, shown, &lines, 0, "");
             any = true;
         }
     }
+    free(shown);
     return any ? 0 : 1;
+}
+
+/* scheme://host of a URL (no port), into out; false when it is not one. */
+static bool url_host(const char *url, char *out, size_t cap)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return false;
+    p += 3;
+    size_t n = strcspn(p, "/");
+    const char *close = memchr(p, ']', n);
+    const char *host_end = close ? close + 1 : p;
+    const char *port = memchr(host_end, ':', n - (size_t)(host_end - p));
+    if (port)
+        n = (size_t)(port - p);
+    int w = snprintf(out, cap, "%.*s%.*s", (int)(p - url), url, (int)n, p);
+    return w > 0 && (size_t)w < cap;
+}
+
+/* Where the admin token may go: the node's URL comes from the view that
+ * the --url node answered, and over plain http whoever sits in between may
+ * have written it.  So: https when --url is https (the view then comes
+ * from a node we trust, and its URLs from signed heartbeats), else only
+ * the host of --url itself (one machine, or a private network). */
+static bool token_may_go(const ctl *c, const char *target)
+{
+    char asked[600], to[600];
+    if (!url_host(c->url, asked, sizeof asked) || !url_host(target, to, sizeof to))
+        return false;
+    if (!strncmp(c->url, "https://", 8))
+        return !strncmp(target, "https://", 8);
+    return !strcasecmp(asked, to);
 }
 
 static int admin_call(ctl *c, const char *method, const char *base, const char *path,
@@ -266,15 +353,23 @@ static int admin_call(ctl *c, const char *method, const char *base, const char *
                         "$LECTERN_ADMIN_TOKEN)\n", what);
         return 2;
     }
+    if (!token_may_go(c, base)) {
+        fprintf(stderr, "lectern-ctl: %s: not sending the admin token to ", what);
+        fput(stderr, base);
+        fputs(": use an https --url (every node's URL must then be https), or --url that "
+              "node itself\n", stderr);
+        return 1;
+    }
     char url[1400], msg[256];
     snprintf(url, sizeof url, "%s%s", base, path);
     int st = request(c, method, url, c->token, NULL, msg, sizeof msg);
     if (st < 200 || st >= 300) {
         if (st > 0) {
             fprintf(stderr, "lectern-ctl: %s: %d ", what, st);
-            for (const char *p = msg; *p; p++)
-                fputc((unsigned char)*p < 0x20 ? '?' : *p, stderr);
-            fputc('\n', stderr);
+            fput(stderr, msg);
+            fputs(" (", stderr);
+            fput(stderr, url);
+            fputs(")\n", stderr);
         }
         return 1;
     }
@@ -285,7 +380,9 @@ static int cmd_drain(ctl *c, const char *node, bool drain)
 {
     const lec_json *n = find_node(c, node);
     if (!n) {
-        fprintf(stderr, "lectern-ctl: no node %s in the view of %s\n", node, c->url);
+        fprintf(stderr, "lectern-ctl: no node %s in the view of ", node);
+        fput(stderr, c->url);
+        fputc('\n', stderr);
         return 1;
     }
     int rc = admin_call(c, drain ? "POST" : "DELETE", str(n, "http_url"), "/v1/admin/drain",
@@ -298,19 +395,20 @@ static int cmd_drain(ctl *c, const char *node, bool drain)
 
 static int cmd_end(ctl *c, const char *stream)
 {
-    const lec_json *holders = lec_json_get(lec_json_get(c->view, "streams"), stream);
+    const lec_json *holders = holders_of(c, stream);
     int rc = -1;
-    for (size_t k = 0; holders && k < holders->len; k++) {
-        const lec_json *h = &holders->items[k];
-        if (num(h, "depth") != 0)
-            continue;
+    for (size_t k = 0; k < lec_json_count(holders); k++) {
+        const lec_json *h = lec_json_at(holders, k);
         const lec_json *n = find_node(c, str(h, "node"));
+        if (num(h, "depth") != 0 || !n)
+            continue;
         char path[200];
         snprintf(path, sizeof path, "/v1/streams/%s", stream);
         rc = admin_call(c, "DELETE", str(n, "http_url"), path, "end");
         if (!rc) {
-            printf("%s: ended on %s; every node it was relayed to ends it too\n", stream,
-                   str(h, "node"));
+            printf("%s: ended on ", stream);
+            put(str(h, "node"));
+            printf("; every node it was relayed to ends it too\n");
         }
     }
     if (rc < 0) {
@@ -327,7 +425,7 @@ static char *token_from_file(const char *path)
         perror(path);
         return NULL;
     }
-    char line[512];
+    char line[2048]; /* nodes take tokens of up to 1024 bytes */
     char *tok = fgets(line, sizeof line, f) ? strdup(strtok(line, "\r\n") ? line : "") : NULL;
     fclose(f);
     return tok;
@@ -350,6 +448,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"url", 1, NULL, 'u'},     {"token", 1, NULL, 't'},
                                          {"token-file", 1, NULL, 'f'}, {"timeout", 1, NULL, 'T'},
                                          {"help", 0, NULL, 'h'},    {NULL, 0, NULL, 0}};
+    signal(SIGPIPE, SIG_IGN); /* a server that closes mid-request: an error, not a kill */
     ctl c = {.url = getenv("LECTERN_URL"), .token = getenv("LECTERN_ADMIN_TOKEN"), .timeout = 10};
     char *file_token = NULL;
     int o;
@@ -402,15 +501,30 @@ int main(int argc, char **argv)
     c.url = base;
     int rc;
     if (!strcmp(cmd, "cluster")) {
+        /* The view as JSON, after it parsed as JSON; control bytes are
+         * escaped in JSON strings, and any other byte outside printable
+         * ASCII is replaced on a terminal. */
         ctl_resp r;
         char err[256], url[1100];
         snprintf(url, sizeof url, "%s/v1/cluster", c.url);
+        lec_json *v = NULL;
         rc = ctl_fetch("GET", url, NULL, c.timeout, &r, err, sizeof err);
-        if (rc)
-            fprintf(stderr, "lectern-ctl: %s\n", err);
-        else {
-            fwrite(r.body.data, 1, r.body.len, stdout);
-            rc = r.status == 200 ? 0 : 1;
+        if (rc) {
+            fputs("lectern-ctl: ", stderr);
+            fput(stderr, err);
+            fputc('\n', stderr);
+        } else {
+            rc = r.status != 200 ||
+                 lec_json_parse(NULL, r.body.data, r.body.len, &v, err, sizeof err);
+            if (rc)
+                fprintf(stderr, "lectern-ctl: GET /v1/cluster answered %d, not a cluster view\n",
+                        r.status);
+            bool tty = isatty(STDOUT_FILENO);
+            for (size_t i = 0; !rc && i < r.body.len; i++) {
+                char ch = r.body.data[i];
+                putchar(!tty || ch == '\n' || (ch >= 0x20 && ch < 0x7f) ? ch : '?');
+            }
+            lec_json_free(NULL, v);
             lec_sbuf_free(&r.body);
         }
         rc = rc ? 1 : 0;

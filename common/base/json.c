@@ -14,6 +14,7 @@ typedef struct parser {
     char *err;
     size_t errcap;
     int rc;
+    size_t values;
 } parser;
 
 static int fail(parser *x, const char *why)
@@ -277,6 +278,8 @@ static int parse_container(parser *x, lec_json *v, int depth, bool object)
 
 static int parse_value(parser *x, lec_json *v, int depth)
 {
+    if (++x->values > LEC_JSON_MAX_VALUES)
+        return fail(x, "too many values");
     skip_ws(x);
     if (x->p >= x->end)
         return fail(x, "unexpected end");
@@ -369,6 +372,21 @@ const lec_json *lec_json_get(const lec_json *v, const char *key)
 const lec_json *lec_json_at(const lec_json *v, size_t i)
 {
     return v && v->type == LEC_JSON_ARRAY && i < v->len ? &v->items[i] : NULL;
+}
+
+size_t lec_json_count(const lec_json *v)
+{
+    return v && (v->type == LEC_JSON_ARRAY || v->type == LEC_JSON_OBJECT) ? v->len : 0;
+}
+
+const char *lec_json_key(const lec_json *v, size_t i)
+{
+    return v && v->type == LEC_JSON_OBJECT && i < v->len ? v->keys[i] : NULL;
+}
+
+const lec_json *lec_json_value(const lec_json *v, size_t i)
+{
+    return v && v->type == LEC_JSON_OBJECT && i < v->len ? &v->items[i] : NULL;
 }
 
 const char *lec_json_string(const lec_json *v, const char *dflt)

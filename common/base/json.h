@@ -14,7 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LEC_JSON_MAX_DEPTH 64
+#define LEC_JSON_MAX_DEPTH  64
+#define LEC_JSON_MAX_VALUES (1u << 20) /* per document: bounds the memory a body costs */
 
 typedef enum lec_json_type {
     LEC_JSON_NULL,
@@ -48,6 +49,11 @@ void lec_json_free(const lec_alloc *a, lec_json *v);
 const lec_json *lec_json_get(const lec_json *v, const char *key);
 /* An array's element, or NULL. */
 const lec_json *lec_json_at(const lec_json *v, size_t i);
+/* The members of an array or object; 0 for anything else (and NULL). */
+size_t lec_json_count(const lec_json *v);
+/* An object's i-th key and value, or NULL (v not an object, i too big). */
+const char *lec_json_key(const lec_json *v, size_t i);
+const lec_json *lec_json_value(const lec_json *v, size_t i);
 /* The string, or `dflt` when v is not one. */
 const char *lec_json_string(const lec_json *v, const char *dflt);
 /* The number, or `dflt` when v is not one. */

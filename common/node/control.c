@@ -407,11 +407,13 @@ void lec_control_metrics(lec_control *c, lec_sbuf *out)
     lec_audience a;
     if (lec_audience_of(&c->view, &a))
         return;
+    /* Not `region`: the scrape sets that label to the scraped node's own. */
     help(out, "lectern_cluster_viewers",
          "Viewers in the whole cluster by the region of the node serving them, as this node's "
          "view has it (every node reports the same: aggregate with max, not sum)");
     for (size_t r = 0; r < a.nregions; r++)
-        lec_sbuf_printf(out, "lectern_cluster_viewers{region=\"%s\"} %llu\n", a.regions[r].name,
+        lec_sbuf_printf(out, "lectern_cluster_viewers{serving_region=\"%s\"} %llu\n",
+                        a.regions[r].name,
                         (unsigned long long)a.regions[r].viewers);
     help(out, "lectern_cluster_streams", "Live streams in the cluster, as this node's view has it");
     lec_sbuf_printf(out, "lectern_cluster_streams %zu\n", a.nstreams);

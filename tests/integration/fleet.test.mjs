@@ -115,7 +115,7 @@ test('the fleet: steering, measured load, audience, dashboard', { timeout: 15000
     assert.deepEqual(v.audience.streams.class, { viewers: 2, regions: { 'eu-central-1': 2 } });
     assert.equal(v.streams.class[0].node, 'origin-eu');
     assert.equal(v.streams.class[0].viewers, 2);
-    assert.equal(await edgeAp.metric('lectern_cluster_viewers', 'region="eu-central-1"'), 2);
+    assert.equal(await edgeAp.metric('lectern_cluster_viewers', 'serving_region="eu-central-1"'), 2);
     assert.equal(await edgeAp.metric('lectern_cluster_stream_viewers', 'stream="class"'), 2);
     assert.equal(await edgeAp.metric('lectern_cluster_streams'), 1);
   });
@@ -150,6 +150,13 @@ test('the fleet: steering, measured load, audience, dashboard', { timeout: 15000
       }
     }
     assert.deepEqual([...missing], [], 'series the dashboard or alerts use that /metrics lacks');
+    // Labels the scrape sets (prometheus.yml relabel target_label) must not
+    // be Lectern's own, or Prometheus renames ours to exported_<label>.
+    const prom = readFileSync(path.join(root, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    const scrapeLabels = ['job', ...[...prom.matchAll(/target_label: (\w+)/g)].map((x) => x[1])]
+      .filter((l) => !l.startsWith('__'));
+    const clash = samples.filter((s) => scrapeLabels.some((l) => l in s.labels)).map((s) => s.name);
+    assert.deepEqual([...new Set(clash)], [], `series with a label the scrape sets (${scrapeLabels})`);
     assert.ok(checked > 20, `${checked} selectors checked`);
   });
 
@@ -236,4 +243,79 @@ test('the fleet: steering, measured load, audience, dashboard', { timeout: 15000
     await again.text();
   });
   await second;
+});
+
+// lectern-ctl against a hostile or broken server on loopback: answers of
+// the wrong shape, loops in a stream's path, escape sequences, a node URL
+// that would take the admin token elsewhere, a server that trickles.
+test('lectern-ctl survives what a hostile server answers', { timeout: 60000 }, async () => {
+  const http = await import('node:http');
+  let answer = '{}';
+  let trickle = false;
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+    if (trickle) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const t = setInterval(() => res.write(' '), 300);
+      res.on('close', () => clearInterval(t));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(answer);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  // Not spawnSync: the server answers from this process's event loop.
+  const { spawn } = await import('node:child_process');
+  const ctl = (...args) => new Promise((resolve) => {
+    const p = spawn(path.join(lib.BUILD, 'ctl', 'lectern-ctl'), ['--url', url, '--timeout', '2', ...args]);
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), 20000);
+    p.on('close', (code, signal) => { clearTimeout(t); resolve({ code, signal, out, err }); });
+  });
+  const shapes = [
+    '{"nodes":"xxxx"}',
+    '{"nodes":[],"audience":{"streams":[1,2,3]},"streams":"s"}',
+    '{"nodes":[1,"a",null,{"id":5,"load":"x","capacity":[]}],"audience":{"streams":{"class":7,"x":{"regions":[1]}}},"streams":{"class":{"a":1}}}',
+    '[]', 'not json', '{"nodes":[{"id":"\u001b]0;owned\u0007\u009b31m"}]}',
+  ];
+  try {
+    for (const s of shapes) {
+      answer = s;
+      for (const cmd of [['nodes'], ['streams'], ['path', 'class'], ['cluster']]) {
+        const r = await ctl(...cmd);
+        assert.equal(r.signal, null, `${cmd} on ${s}: killed by ${r.signal}`);
+        assert.ok([0, 1].includes(r.code), `${cmd} on ${s}: exit ${r.code} ${r.err}`);
+        assert.ok(!/[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/.test(r.out + r.err), `${cmd}: no control bytes reach the terminal`);
+      }
+    }
+    // A cascade that feeds itself in a ring: printed once each, and ends.
+    const ring = Array.from({ length: 40 }, (_, i) => ({ node: `n${i}`, region: 'r', depth: 1, viewers: 1,
+      source: `n${(i + 1) % 40}` }));
+    answer = JSON.stringify({ nodes: [], streams: { class: [{ node: 'o', depth: 0, viewers: 0, source: null }, ...ring,
+      ...Array.from({ length: 40 }, (_, i) => ({ node: 'x', depth: 1, source: 'x' }))] } });
+    const p = await ctl('path', 'class');
+    assert.equal(p.code, 0, p.err);
+    assert.ok(p.out.split('\n').length < 100, `${p.out.split('\n').length} lines`);
+    // A node URL elsewhere: the token is not sent there over plain http.
+    answer = JSON.stringify({ nodes: [{ id: 'edge-x', http_url: 'http://198.51.100.9:8080' }] });
+    seen.length = 0;
+    const d = await ctl('--token', 'secret-admin-token', 'drain', 'edge-x');
+    assert.equal(d.code, 1);
+    assert.match(d.err, /not sending the admin token to http:\/\/198\.51\.100\.9:8080/);
+    assert.ok(seen.every((l) => !l.includes('secret-admin-token')), seen.join('\n'));
+    // A server that trickles a byte every 300 ms: the whole request has 2 s.
+    trickle = true;
+    const t0 = Date.now();
+    const slow = await ctl('nodes');
+    assert.equal(slow.code, 1);
+    assert.match(slow.err, /timed out/);
+    assert.ok(Date.now() - t0 < 5000, `gave up after ${Date.now() - t0} ms`);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 });
