@@ -40,8 +40,12 @@ async function exchange(pc, url, token) {
   return location;
 }
 
-export async function publish({ stream, token, media, codec }) {
+// hint: what the encoder keeps when the uplink is short ('detail': the
+// picture's sharpness, for slides and whiteboards, by dropping frames;
+// 'motion': the frame rate, by lowering resolution).
+export async function publish({ stream, token, media, codec, hint = 'detail' }) {
   const pc = new RTCPeerConnection();
+  for (const track of media.getVideoTracks()) track.contentHint = hint;
   for (const track of media.getTracks()) {
     const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
     if (track.kind === 'video' && codec && RTCRtpSender.getCapabilities) {
@@ -81,7 +85,8 @@ export async function play({ stream, token, region }) {
 export async function stats(pc) {
   const out = { framesDecoded: 0, framesEncoded: 0, audioPackets: 0, videoPackets: 0,
     width: 0, height: 0, fps: 0, bytesSent: 0, bytesReceived: 0, dtlsState: '', srtpCipher: '',
-    freezeCount: 0, codec: '', nacksSent: 0, retransmitsReceived: 0 };
+    freezeCount: 0, codec: '', nacksSent: 0, retransmitsReceived: 0,
+    targetBitrate: 0, qualityLimitationReason: '', availableOutgoingBitrate: 0 };
   const report = await pc.getStats();
   const codecs = {};
   report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
@@ -107,6 +112,10 @@ export async function stats(pc) {
       out.fps = s.framesPerSecond || out.fps;
       out.bytesSent += s.bytesSent || 0;
       out.codec = codecs[s.codecId] || out.codec;
+      out.targetBitrate += s.targetBitrate || 0;
+      out.qualityLimitationReason = s.qualityLimitationReason || out.qualityLimitationReason;
+    } else if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) {
+      out.availableOutgoingBitrate = s.availableOutgoingBitrate;
     } else if (s.type === 'outbound-rtp') {
       out.bytesSent += s.bytesSent || 0;
     } else if (s.type === 'transport') {

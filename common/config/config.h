@@ -143,6 +143,7 @@ typedef struct lec_config {
         uint32_t max_viewers;
         uint32_t max_publishers;
         uint32_t max_egress_mbps;
+        uint32_t publish_max_kbps;        /* REMB ceiling for publishers; 0: none */
         uint32_t max_pending_per_address; /* offers not yet connected, per client address */
         lec_tstamp connect_timeout;       /* offer answered -> ICE and DTLS done */
     } limits;

@@ -105,6 +105,7 @@ static const lec_field limits_fields[] = {
     {"max_viewers", F_U32, 0, OFF(limits.max_viewers), NULL, 1, 10000000, NULL},
     {"max_publishers", F_U32, 0, OFF(limits.max_publishers), NULL, 1, 100000, NULL},
     {"max_egress_mbps", F_U32, 0, OFF(limits.max_egress_mbps), NULL, 1, 10000000, NULL},
+    {"publish_max_kbps", F_U32, RST, OFF(limits.publish_max_kbps), NULL, 0, 1000000, NULL},
     {"max_pending_per_address", F_U32, 0, OFF(limits.max_pending_per_address), NULL, 1, 1000000, NULL},
     {"connect_timeout", F_DURATION, RST, OFF(limits.connect_timeout), NULL, LEC_S, 120 * LEC_S, NULL},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},

@@ -15,6 +15,7 @@
 #include "media/twcc.h"
 #include "base/err.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define REF_UNIT  (64 * LEC_MS)
@@ -49,7 +50,7 @@ static void set_got(lec_twcc *t, uint64_t ext, bool v)
 
 void lec_twcc_init(lec_twcc *t)
 {
-    memset(t, 0, sizeof *t);
+    memset(t, 0, offsetof(lec_twcc, status)); /* the scratch needs no clearing */
 }
 
 void lec_twcc_arrived(lec_twcc *t, uint16_t seq, lec_tstamp now)
@@ -63,11 +64,17 @@ void lec_twcc_arrived(lec_twcc *t, uint16_t seq, lec_tstamp now)
         t->late++;
         return;
     }
-    /* Unreported for a whole window (no feedback went out): the oldest
-     * numbers are dropped unreported. */
-    while (ext - t->base >= LEC_TWCC_WINDOW) {
-        set_got(t, t->base, false);
-        t->base++;
+    /* Unreported for a whole window (no feedback went out, or the sender
+     * jumped ahead): the oldest numbers are dropped unreported.  At most a
+     * window's worth of work, however far the jump. */
+    if (ext - t->base >= LEC_TWCC_WINDOW) {
+        uint64_t from = ext - LEC_TWCC_WINDOW + 1;
+        if (from - t->base >= LEC_TWCC_WINDOW)
+            memset(t->got, 0, sizeof t->got);
+        else
+            for (uint64_t s = t->base; s < from; s++)
+                set_got(t, s, false);
+        t->base = from;
     }
     if (got(t, ext)) {
         t->late++; /* a duplicate: the first arrival counts */
@@ -118,20 +125,6 @@ static size_t write_chunks(const uint8_t *status, size_t n, uint8_t *b)
     return off;
 }
 
-/* Bytes for the chunks of status[0..n), as write_chunks would spend. */
-static size_t chunk_bytes(const uint8_t *status, size_t n)
-{
-    uint8_t tmp[2 * 4096];
-    size_t total = 0;
-    /* Written in pieces so tmp bounds the work, not the count. */
-    for (size_t i = 0; i < n;) {
-        size_t piece = n - i < 4096 ? n - i : 4096;
-        total += write_chunks(status + i, piece, tmp);
-        i += piece;
-    }
-    return total;
-}
-
 size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t *b,
                          size_t cap)
 {
@@ -145,8 +138,8 @@ size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc,
      * bits or the packet would pass cap (chunks counted at their worst:
      * two bytes per seven statuses). */
     static const size_t head = 20;
-    uint8_t status[LEC_TWCC_WINDOW];
-    int32_t delta[LEC_TWCC_WINDOW];
+    uint8_t *status = t->status;
+    int32_t *delta = t->delta;
     size_t n = 0, delta_bytes = 0;
     bool have_ref = false;
     int64_t ref = 0, prev = 0;
@@ -179,7 +172,6 @@ size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc,
         return 0;
     size_t off = head;
     off += write_chunks(status, n, b + off);
-    (void)chunk_bytes;
     for (size_t i = 0; i < n; i++) {
         if (status[i] == 1)
             b[off++] = (uint8_t)delta[i];

@@ -35,6 +35,10 @@ typedef struct lec_twcc {
     uint8_t fb_count;
     uint64_t late;      /* arrivals for numbers already reported or too old */
     uint64_t feedbacks; /* feedback packets built */
+    /* Scratch for lec_twcc_feedback (not on the stack: a worker's stack
+     * stays small). */
+    uint8_t status[LEC_TWCC_WINDOW];
+    int32_t delta[LEC_TWCC_WINDOW];
 } lec_twcc;
 
 void lec_twcc_init(lec_twcc *t);
@@ -48,7 +52,7 @@ size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc,
                          size_t cap);
 
 /* A feedback packet read back (tests; a sender's side later). */
-#define LEC_TWCC_PARSE_MAX 2048
+#define LEC_TWCC_PARSE_MAX LEC_TWCC_WINDOW
 typedef struct lec_twcc_report {
     uint16_t base_seq;
     uint16_t count;

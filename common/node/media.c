@@ -71,6 +71,7 @@ static void init_run(job *j, lec_sfu *unused)
                        .rand = lec_sys_rand(),
                        .clock = m->node->clock,
                        .connect_timeout = cfg->limits.connect_timeout,
+                       .publish_max_kbps = cfg->limits.publish_max_kbps,
                        .event = sfu_event,
                        .ud = m};
     if (m->node->sfu_metrics)

@@ -304,6 +304,10 @@ static void register_media_metrics(lec_node *node)
     t.viewer_never_connected = lec_metrics_counter(
         m, "lectern_join_failures_total", "reason=\"never_connected\"", JOIN_FAILURES_HELP);
     t.candidates_refused = REFUSED("remote_candidates");
+    t.feedback[0] = lec_metrics_counter(m, "lectern_publisher_feedback_total", "kind=\"transport_cc\"",
+                                        "Congestion feedback packets sent to publishers");
+    t.feedback[1] = lec_metrics_counter(m, "lectern_publisher_feedback_total", "kind=\"remb\"",
+                                        "Congestion feedback packets sent to publishers");
     t.join =
         lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
                               "From a WHEP request to the first media sent to the viewer",

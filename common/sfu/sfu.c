@@ -10,6 +10,7 @@
 #include "sfu/sfu_int.h"
 #include "base/err.h"
 #include "media/room.h"
+#include "media/twcc.h"
 #include "peer/peer.h"
 #include "sdp/negotiate.h"
 #include "srtp/srtp_session.h"
@@ -164,6 +165,7 @@ static void on_room_tick(uv_timer_t *tm)
     stream_room *r = tm->data;
     lec_tstamp t = now(r->sfu);
     lec_room_tick(&r->core, t);
+    lec__feedback_tick(r, t);
     lec__legs_tick(r, t);
     count(r);
     /* Every 10 s while the upstream needs repairs: how it goes. */
@@ -264,6 +266,7 @@ static void reap(uv_timer_t *t)
             }
         lec_peer_close(x->peer);
         stream_room *r = x->room;
+        lec__feedback_free(x);
         free(x);
         if (r) {
             r->sessions--;
@@ -283,8 +286,11 @@ static void on_pub_rtp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
 {
     (void)p;
     session *x = ud;
-    if (!x->dying)
-        lec_room_publisher_rtp(&x->room->core, pkt, len, now(x->sfu));
+    if (x->dying)
+        return;
+    lec_tstamp t = now(x->sfu);
+    lec__feedback_rtp(x, pkt, len, t);
+    lec_room_publisher_rtp(&x->room->core, pkt, len, t);
 }
 
 static void on_pub_rtcp(void *ud, lec_peer *p, uint8_t *pkt, size_t len)
@@ -505,7 +511,9 @@ static void finish(lec_sfu *s, session *x, lec_sdp *ans, lec_sfu_result *out)
     s->sessions = x;
 }
 
-static const char *const EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", NULL};
+/* Publishers stamp transport-wide sequence numbers for feedback. */
+static const char *const PUB_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", LEC_TWCC_URI,
+                                          NULL};
 /* Viewers also get the playout delay the room asks while it repairs. */
 static const char *const VIEWER_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid",
                                              LEC_ROOM_PLAYOUT_URI, NULL};
@@ -546,9 +554,14 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
     lec_sdp *ans = calloc(1, sizeof *ans);
     /* VP9 and AV1 pass through when the publisher prefers them; viewers
      * that cannot decode them get 406 from WHEP. */
+    /* Congestion feedback (feedback.c): transport-cc whenever offered;
+     * goog-remb only with a ceiling to send in it (a sender told to expect
+     * REMB that gets none backs off to almost nothing). */
     lec_sdp_answer_opts o = {.dir = LEC_SDP_RECVONLY,
-                             .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
-                             .extmaps = EXTMAPS,
+                             .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR |
+                                           LEC_FB_TRANSPORT_CC |
+                                           (s->env.publish_max_kbps ? LEC_FB_REMB : 0u),
+                             .extmaps = PUB_EXTMAPS,
                              .allow_vp9 = true,
                              .allow_av1 = true,
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
@@ -567,6 +580,8 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
         x->room = r;
         r->sessions++;
         r->pub = x;
+        lec__feedback_setup(x, ans, s->env.publish_max_kbps);
+        lec__feedback_answer(ans, s->env.publish_max_kbps);
         finish(s, x, ans, out);
         LEC_INFO(s->env.log, MOD, "stream %s: publisher %s offered; answered", stream, id);
     }

@@ -58,6 +58,7 @@ typedef struct lec_sfu_metrics {
     lec_metric never_connected; /* sessions that failed before ICE and DTLS were done */
     lec_metric viewer_never_connected; /* the viewers among them (a join failure) */
     lec_metric candidates_refused; /* remote candidates past LEC_SFU_MAX_REMOTE_CANDIDATES */
+    lec_metric feedback[2]; /* to publishers: [0] transport-cc, [1] REMB packets */
 } lec_sfu_metrics;
 
 struct lec_relay;
@@ -78,6 +79,7 @@ typedef struct lec_sfu_env {
     const lec_rand *rand;
     const lec_clock *clock; /* monotonic; required (the node's system clock) */
     lec_tstamp connect_timeout; /* a session not connected by then fails; 0: none */
+    uint32_t publish_max_kbps;  /* a REMB ceiling for publishers that offer goog-remb; 0: none */
     lec_sfu_metrics metrics;
     void (*event)(void *ud, const lec_sfu_event *ev);
     void *ud;

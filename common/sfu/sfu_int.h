@@ -15,6 +15,7 @@ typedef struct leg leg;
 
 #define LEG_BUCKETS 64 /* a worker's legs by the tag on packets to it (random bits) */
 typedef struct session session;
+typedef struct pub_feedback pub_feedback;
 
 /* A stream on this worker: the room core (media/room.h, `core`) and what
  * the worker keeps around it (its sessions, legs, timer).  Named apart from
@@ -55,6 +56,7 @@ struct session {
     lec_tstamp created;   /* for the join time: request to first media */
     session *next;        /* all sessions of the sfu */
     session *next_viewer; /* the room's viewers */
+    pub_feedback *feedback; /* a publisher's congestion feedback (feedback.c), or NULL */
     session *next_dying;
 };
 
@@ -121,5 +123,15 @@ void lec__leg_free_all(lec_sfu *s);
 /* The relay socket and the pipes, on this worker's loop. */
 int lec__sfu_relay_attach(lec_sfu *s);
 void lec__sfu_relay_detach(lec_sfu *s);
+
+/* Congestion feedback to a publisher (feedback.c): set up from its
+ * answer, fed its RTP, sent at each room tick, freed with the session. */
+void lec__feedback_setup(session *x, const lec_sdp *answer, uint32_t max_kbps);
+/* A libwebrtc sender's start (and, with a ceiling, maximum) bitrate in the
+ * answer's video fmtp, where transport-cc was negotiated. */
+void lec__feedback_answer(lec_sdp *answer, uint32_t max_kbps);
+void lec__feedback_rtp(session *x, const uint8_t *pkt, size_t len, lec_tstamp now);
+void lec__feedback_tick(stream_room *r, lec_tstamp now);
+void lec__feedback_free(session *x);
 
 #endif
