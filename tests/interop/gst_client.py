@@ -65,7 +65,12 @@ class Client:
         self.agent.ref()
         self.agent.emit('add-local-ip-address', '127.0.0.1')
         if args.mode == 'view':
-            for caps in ('application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000',
+            video = {'VP8': 'encoding-name=VP8,payload=96',
+                     # Constrained Baseline as Chrome offers it; decoded by
+                     # openh264dec (plugins-bad)
+                     'H264': 'encoding-name=H264,payload=102,packetization-mode=(string)1,'
+                             'profile-level-id=(string)42e01f'}[args.codec]
+            for caps in (f'application/x-rtp,media=video,{video},clock-rate=90000',
                          'application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,'
                          'encoding-params=(string)2'):
                 self.w.emit('add-transceiver', GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,

@@ -7,11 +7,11 @@
 //   - GStreamer publishes H.264 from x264 (Constrained Baseline, offered as
 //     profile-level-id=42c01f) to the origin, and the publisher's audio
 //     section was answered, not refused; Chromium viewers (which offer
-//     42e01f) play it: one asking the origin, one asking the edge;
+//     42e01f) play it, one asking the origin, one asking the edge, and so
+//     does a GStreamer viewer at the edge (openh264dec);
 //   - GStreamer publishes VP8 and GStreamer viewers play it: one asking the
-//     origin (steered to the edge with a 307, which the client follows as
-//     RFC 9725 clients must; origins serve viewers only when no edge has
-//     room today, issue 16), one asking the edge: decoded video frames and
+//     origin (which serves its own region's viewers: steering.origin_viewers
+//     own_region, issue 16), one asking the edge: decoded video frames and
 //     audio buffers at each.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +66,7 @@ test('GStreamer (max-bundle, x264 42c01f) publishes; Chromium (42e01f) plays at 
   const { body: streams } = await fetch(`${origin.url}/v1/streams`).then(async (r) => ({ body: await r.json() }));
   assert.equal(streams.sessions.length, 1);
   assert.doesNotMatch(origin.log, /not served/, 'every section of the GStreamer offer served');
+  const gview = gst(['view', `${edge.url}/whep/gclass`, '--codec', 'H264', '--seconds', '8']);
   browser = await launch();
   const pages = [];
   for (const n of [origin, edge]) {
@@ -80,6 +81,11 @@ test('GStreamer (max-bundle, x264 42c01f) publishes; Chromium (42e01f) plays at 
     console.log(`# Chromium at ${i ? 'the edge' : 'the origin'}: ${st.codec} ${st.width}x${st.height}, ${st.framesDecoded} frames`);
     assert.match(st.codec, /H264/i);
   }
+  const v = await gview;
+  console.log(`# GStreamer H.264 viewer at the edge: ${JSON.stringify(v)}`);
+  assert.equal(v.status, 201, v.error);
+  assert.ok(v.connected, 'the GStreamer viewer: ICE connected');
+  assert.ok(v.video > 90, `the GStreamer viewer decoded ${v.video} H.264 frames`);
   const r = await pub;
   console.log(`# GStreamer publisher: ${JSON.stringify(r)}`);
   assert.equal(r.status, 201);
@@ -91,7 +97,7 @@ test('GStreamer publishes VP8; GStreamer viewers play at the origin and an edge'
   const { origin, edge } = await cluster();
   const pub = gst(['publish', `${origin.url}/whip/gvp8`, '--codec', 'VP8', '--seconds', '14']);
   await waitFor(async () => (await origin.get('/v1/streams/gvp8')).body.live, 10000, 'the GStreamer teacher to be live');
-  const views = await Promise.all([origin, edge].map((n) => gst(['view', `${n.url}/whep/gvp8`, '--seconds', '8'])));
+  const views = await Promise.all([origin, edge].map((n) => gst(['view', `${n.url}/whep/gvp8`, '--codec', 'VP8', '--seconds', '8'])));
   for (const [i, v] of views.entries()) {
     const where = i ? 'the edge' : 'the origin';
     console.log(`# GStreamer viewer at ${where}: ${JSON.stringify(v)}`);
