@@ -226,40 +226,6 @@ static void stop_workers(lec_node *node)
     "Viewers who did not get to play: the offer refused (bad_offer, unauthorized, not_live, " \
     "busy, full or draining, upstream, error) or ICE and DTLS never completed"
 
-const char *const lec_join_failure_names[LEC_JOIN_FAILURE_REASONS] = {
-    "bad_offer", "unauthorized", "not_live", "busy", "full", "upstream", "error",
-    "never_connected"};
-
-int lec_node_join_failure_reason(int status)
-{
-    switch (status) {
-    case 201:
-    case 307:
-        return -1;
-    case 400:
-    case 406:
-    case 413:
-    case 415:
-    case 422:
-        return 0;
-    case 401:
-    case 403:
-        return 1;
-    case 404:
-    case 409:
-        return 2;
-    case 429:
-        return 3;
-    case 503:
-        return 4;
-    case 502:
-    case 504:
-        return 5;
-    default:
-        return status < 400 ? -1 : 6;
-    }
-}
-
 /* The media engine's series, one set shared by every worker (each records
  * into its own metrics slot). */
 static void register_media_metrics(lec_node *node)

@@ -103,7 +103,7 @@ int lec_node_route(lec_node *node, const char *name, unsigned methods, const cha
  * (false when there is none: the admin API is off). */
 bool lec_node_is_admin(const lec_node *node, const lec_http_req *req);
 /* Answers 403 (no admin API) or 401 (no valid admin token) and returns
- * true; false when the request carries an admin token (routes.c). */
+ * true; false when the request carries an admin token (registry.c). */
 bool lec_node_admin_refused(lec_node *node, lec_http_ex *ex);
 /* Registers a drain hook; during setup only.  LEC_ERR_FULL past 8. */
 int lec_node_on_drain(lec_node *node, lec_node_drain_fn fn, void *ud);

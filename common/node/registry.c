@@ -1,6 +1,7 @@
 /*
  * What the node's modules register with it and ask of it (node.h): HTTP
- * routes, drain hooks, readiness, the admin bearer and the admin drain.
+ * routes, drain hooks, readiness, the admin bearer and the admin drain,
+ * the admin check that answers 401/403, and the join-failure reasons.
  * Below every module that serves: media, status, steering and the
  * built-in routes call these, and this file calls none of them (the end
  * of a drain reaches node.c through node->drained), so node.c, which
@@ -57,4 +58,52 @@ void lec_node_set_draining(lec_node *node, bool draining)
                       : "drain cancelled (admin): taking sessions again");
     lec_sys_notify(draining ? "STATUS=draining" : "STATUS=serving");
     lec_control_heartbeat_now(node->control);
+}
+
+bool lec_node_admin_refused(lec_node *node, lec_http_ex *ex)
+{
+    if (!node->admin_tokens.n) {
+        lec_http_resp_error(&ex->resp, 403, "the admin API is off: set auth.admin_tokens_file");
+    } else if (!lec_node_is_admin(node, ex->req)) {
+        lec_http_resp_error(&ex->resp, 401, "a valid admin bearer token is required");
+        lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern-admin\"");
+    } else {
+        return false;
+    }
+    lec_http_ex_finish(ex);
+    return true;
+}
+
+const char *const lec_join_failure_names[LEC_JOIN_FAILURE_REASONS] = {
+    "bad_offer", "unauthorized", "not_live", "busy", "full", "upstream", "error",
+    "never_connected"};
+
+int lec_node_join_failure_reason(int status)
+{
+    switch (status) {
+    case 201:
+    case 307:
+        return -1;
+    case 400:
+    case 406:
+    case 413:
+    case 415:
+    case 422:
+        return 0;
+    case 401:
+    case 403:
+        return 1;
+    case 404:
+    case 409:
+        return 2;
+    case 429:
+        return 3;
+    case 503:
+        return 4;
+    case 502:
+    case 504:
+        return 5;
+    default:
+        return status < 400 ? -1 : 6;
+    }
 }

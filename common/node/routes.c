@@ -189,20 +189,6 @@ static void metrics(lec_http_ex *ex)
 /* POST /v1/admin/drain: stop taking sessions (steering and DNS move
  * viewers away); DELETE: take them again.  Bearer token from
  * auth.admin_tokens_file; no file, no admin API. */
-bool lec_node_admin_refused(lec_node *node, lec_http_ex *ex)
-{
-    if (!node->admin_tokens.n) {
-        lec_http_resp_error(&ex->resp, 403, "the admin API is off: set auth.admin_tokens_file");
-    } else if (!lec_node_is_admin(node, ex->req)) {
-        lec_http_resp_error(&ex->resp, 401, "a valid admin bearer token is required");
-        lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern-admin\"");
-    } else {
-        return false;
-    }
-    lec_http_ex_finish(ex);
-    return true;
-}
-
 static void admin_drain(lec_http_ex *ex)
 {
     lec_node *node = ex->ud;
