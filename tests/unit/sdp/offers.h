@@ -89,6 +89,47 @@ static const char CHROME_WHIP_OFFER[] =
     "a=rid:l send max-width=320\r\n"
     "a=simulcast:send h;l\r\n";
 
+/* OBS with simulcast (WHIP output, three layers; libdatachannel): H.264,
+ * rids 0/1/2 sent, the rid header extensions, transport-cc. */
+static const char OBS_SIMULCAST_OFFER[] =
+    "v=0\n"
+    "o=rtc 1938274650 0 IN IP4 127.0.0.1\n"
+    "s=-\n"
+    "t=0 0\n"
+    "a=group:BUNDLE 0 1\n"
+    "a=msid-semantic:WMS *\n"
+    "a=setup:actpass\n"
+    "a=ice-ufrag:Qw3e\n"
+    "a=ice-pwd:h7Gf2LkP0s9dQw8eR1tY5u\n"
+    "a=ice-options:ice2,trickle\n"
+    "a=fingerprint:sha-256 A1:B2:C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90:A1:B2:C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90\n"
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111\n"
+    "c=IN IP4 0.0.0.0\n"
+    "a=mid:0\n"
+    "a=sendonly\n"
+    "a=ssrc:1001 cname:obs\n"
+    "a=rtcp-mux\n"
+    "a=rtpmap:111 opus/48000/2\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\n"
+    "c=IN IP4 0.0.0.0\n"
+    "a=mid:1\n"
+    "a=sendonly\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\n"
+    "a=extmap:2 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\n"
+    "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\n"
+    "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\n"
+    "a=rtcp-mux\n"
+    "a=rtpmap:96 H264/90000\n"
+    "a=rtcp-fb:96 nack\n"
+    "a=rtcp-fb:96 nack pli\n"
+    "a=rtcp-fb:96 transport-cc\n"
+    "a=fmtp:96 profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1\n"
+    "a=rid:0 send\n"
+    "a=rid:1 send\n"
+    "a=rid:2 send\n"
+    "a=simulcast:send 0;1;2\n";
+
 /* An OBS-style WHIP offer (libdatachannel): H.264 first, LF line ends. */
 static const char OBS_WHIP_OFFER[] =
     "v=0\n"

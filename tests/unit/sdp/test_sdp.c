@@ -144,6 +144,43 @@ static void test_answer_obs_h264(void **state)
     free(ans);
 }
 
+/* OBS publishing three H.264 layers to a node that takes one (simulcast
+ * is not yet served): the answer declines simulcast (no a=simulcast, no
+ * rids: RFC 8853 5.3), so the encoder sends a single stream, and the video
+ * and transport-cc are answered. */
+static void test_answer_obs_simulcast_declined(void **state)
+{
+    (void)state;
+    lec_sdp *offer = parse_ok(OBS_SIMULCAST_OFFER);
+    assert_int_equal(offer->media[1].nrids, 3);
+    assert_string_equal(offer->media[1].simulcast, "send 0;1;2");
+    lec_sdp *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    static const char *const exts[] = {
+        "urn:ietf:params:rtp-hdrext:sdes:mid",
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", NULL};
+    o.accept_simulcast = false; /* as lec_sfu_publish answers today */
+    o.extmaps = exts;
+    o.fb_allowed |= LEC_FB_TRANSPORT_CC;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
+    const lec_sdp_media *v = &ans->media[1];
+    assert_int_equal(v->port, 9);
+    assert_string_equal(v->codecs[0].name, "H264");
+    assert_int_equal(v->nrids, 0);
+    assert_string_equal(v->simulcast, "");
+    assert_true(v->codecs[0].fb & LEC_FB_TRANSPORT_CC);
+    assert_int_equal(v->nextmaps, 2); /* mid and transport-wide cc; not the rid ones */
+    lec_sbuf out;
+    lec_sbuf_init(&out, NULL);
+    lec_sdp_write(ans, &out);
+    assert_null(strstr(out.data, "a=simulcast"));
+    assert_null(strstr(out.data, "a=rid"));
+    assert_contains(out.data, "a=rtcp-fb:96 transport-cc\r\n");
+    lec_sbuf_free(&out);
+    free(offer);
+    free(ans);
+}
+
 static void test_answer_whep_maps_payload_types(void **state)
 {
     (void)state;
@@ -471,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_parse_chrome),
         cmocka_unit_test(test_answer_chrome_whip),
         cmocka_unit_test(test_answer_obs_h264),
+        cmocka_unit_test(test_answer_obs_simulcast_declined),
         cmocka_unit_test(test_answer_whep_maps_payload_types),
         cmocka_unit_test(test_h264_match),
         cmocka_unit_test(test_h264_profiles),
