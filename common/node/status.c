@@ -165,6 +165,18 @@ static void stats_done(job *j)
         lec_jw_key(&w, "not_served");
         lec_jw_str(&w, st->refused);
     }
+    if (st->publisher) {
+        /* Congestion feedback to the publisher (issue 17). */
+        lec_jw_key(&w, "feedback");
+        lec_jw_obj_open(&w);
+        lec_jw_key(&w, "transport_cc");
+        lec_jw_bool(&w, st->transport_cc);
+        lec_jw_key(&w, "remb");
+        lec_jw_bool(&w, st->remb);
+        num(&w, "packets", st->feedback_packets);
+        num(&w, "late_arrivals", st->feedback_late);
+        lec_jw_obj_close(&w);
+    }
     if (!st->publisher) {
         num(&w, "video_packets", st->video_packets);
         num(&w, "audio_packets", st->audio_packets);

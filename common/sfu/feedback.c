@@ -75,6 +75,17 @@ void lec__feedback_answer(lec_sdp *answer, uint32_t max_kbps)
     }
 }
 
+void lec__feedback_stats(const session *x, lec_sfu_session_stats *out)
+{
+    const pub_feedback *f = x->feedback;
+    if (!f)
+        return;
+    out->transport_cc = f->ext_id != 0;
+    out->remb = f->remb;
+    out->feedback_packets = f->twcc.feedbacks;
+    out->feedback_late = f->twcc.late;
+}
+
 void lec__feedback_free(session *x)
 {
     free(x->feedback);

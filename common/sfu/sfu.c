@@ -680,6 +680,7 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
     out->bytes_in = ps->bytes_in, out->bytes_out = ps->bytes_out;
     out->srtp_fail = ps->srtp_fail;
     out->rtt_ms = -1;
+    lec__feedback_stats(x, out);
     lec_room_viewer_stats vs;
     if (x->publisher || !x->room || lec_room_viewer_get_stats(&x->room->core, x->vid, &vs))
         return 0;

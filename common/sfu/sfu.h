@@ -133,6 +133,9 @@ typedef struct lec_sfu_session_stats {
     int32_t cumulative_lost;
     double jitter_ms;
     double rtt_ms; /* < 0: not measured yet */
+    /* Publishers: congestion feedback sent to it (sfu/feedback.c). */
+    bool transport_cc, remb;
+    uint64_t feedback_packets, feedback_late;
 } lec_sfu_session_stats;
 
 /* 0 or LEC_ERR_NOTFOUND. */

@@ -133,5 +133,7 @@ void lec__feedback_answer(lec_sdp *answer, uint32_t max_kbps);
 void lec__feedback_rtp(session *x, const uint8_t *pkt, size_t len, lec_tstamp now);
 void lec__feedback_tick(stream_room *r, lec_tstamp now);
 void lec__feedback_free(session *x);
+/* What feedback the publisher gets, into its stats. */
+void lec__feedback_stats(const session *x, lec_sfu_session_stats *out);
 
 #endif

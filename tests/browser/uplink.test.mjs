@@ -42,6 +42,10 @@ async function ramp(origin, seconds) {
     lastBytes = s.bytesSent;
     lastT = t;
   }
+  // The session says what feedback it gets.
+  const loc = await pub.evaluate(() => window.lectern.session.location);
+  const sess = await (await fetch(`${origin.url}/v1/sessions/${loc.split('/').pop()}`)).json();
+  samples.feedback = sess.feedback;
   await pub.evaluate(() => window.lectern.stop());
   await ctx.close();
   return samples;
@@ -70,6 +74,9 @@ test('the teacher reaches full rate within 5 s (transport-cc feedback)', { timeo
   assert.ok(bw <= late.length / 10, `limited by bandwidth in ${bw} of ${late.length} samples after 5 s`);
   const fb = await origin.metric('lectern_publisher_feedback_total', 'kind="transport_cc"');
   assert.ok(fb > 100, `${fb} transport-cc feedback packets sent`);
+  assert.equal(samples.feedback.transport_cc, true);
+  assert.equal(samples.feedback.remb, false, 'no REMB without a ceiling');
+  assert.ok(samples.feedback.packets > 100, JSON.stringify(samples.feedback));
 });
 
 test('limits.publish_max_kbps caps the teacher (REMB)', { timeout: 120000 }, async () => {
@@ -86,4 +93,5 @@ test('limits.publish_max_kbps caps the teacher (REMB)', { timeout: 120000 }, asy
   assert.ok(maxTarget <= 600000, `target ${maxTarget} under the ceiling`);
   assert.ok(meanSent <= 700000, `sent ${meanSent} bit/s near the ceiling`);
   assert.ok(await origin.metric('lectern_publisher_feedback_total', 'kind="remb"') >= 4);
+  assert.equal(samples.feedback.remb, true);
 });
