@@ -421,6 +421,35 @@ static int cmd_end(ctl *c, const char *stream)
     return rc;
 }
 
+/* The view as JSON, after it parsed as JSON; control bytes are escaped in
+ * JSON strings, and any other byte outside printable ASCII is replaced on
+ * a terminal. */
+static int cmd_cluster(ctl *c)
+{
+    ctl_resp r;
+    char err[256], url[1100];
+    snprintf(url, sizeof url, "%s/v1/cluster", c->url);
+    lec_json *v = NULL;
+    int rc = ctl_fetch("GET", url, NULL, c->timeout, &r, err, sizeof err);
+    if (rc) {
+        fputs("lectern-ctl: ", stderr);
+        fput(stderr, err);
+        fputc('\n', stderr);
+        return 1;
+    }
+    rc = r.status != 200 || lec_json_parse(NULL, r.body.data, r.body.len, &v, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "lectern-ctl: GET /v1/cluster answered %d, not a cluster view\n", r.status);
+    bool tty = isatty(STDOUT_FILENO);
+    for (size_t i = 0; !rc && i < r.body.len; i++) {
+        char ch = r.body.data[i];
+        putchar(!tty || ch == '\n' || (ch >= 0x20 && ch < 0x7f) ? ch : '?');
+    }
+    lec_json_free(NULL, v);
+    lec_sbuf_free(&r.body);
+    return rc ? 1 : 0;
+}
+
 static char *token_from_file(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -504,33 +533,7 @@ int main(int argc, char **argv)
     c.url = base;
     int rc;
     if (!strcmp(cmd, "cluster")) {
-        /* The view as JSON, after it parsed as JSON; control bytes are
-         * escaped in JSON strings, and any other byte outside printable
-         * ASCII is replaced on a terminal. */
-        ctl_resp r;
-        char err[256], url[1100];
-        snprintf(url, sizeof url, "%s/v1/cluster", c.url);
-        lec_json *v = NULL;
-        rc = ctl_fetch("GET", url, NULL, c.timeout, &r, err, sizeof err);
-        if (rc) {
-            fputs("lectern-ctl: ", stderr);
-            fput(stderr, err);
-            fputc('\n', stderr);
-        } else {
-            rc = r.status != 200 ||
-                 lec_json_parse(NULL, r.body.data, r.body.len, &v, err, sizeof err);
-            if (rc)
-                fprintf(stderr, "lectern-ctl: GET /v1/cluster answered %d, not a cluster view\n",
-                        r.status);
-            bool tty = isatty(STDOUT_FILENO);
-            for (size_t i = 0; !rc && i < r.body.len; i++) {
-                char ch = r.body.data[i];
-                putchar(!tty || ch == '\n' || (ch >= 0x20 && ch < 0x7f) ? ch : '?');
-            }
-            lec_json_free(NULL, v);
-            lec_sbuf_free(&r.body);
-        }
-        rc = rc ? 1 : 0;
+        rc = cmd_cluster(&c);
     } else if (load_view(&c)) {
         rc = 1;
     } else if (!strcmp(cmd, "nodes")) {

@@ -125,6 +125,34 @@ static size_t write_chunks(const uint8_t *status, size_t n, uint8_t *b)
     return off;
 }
 
+/* Pads the packet at b (off bytes so far) to 32 bits and writes its
+ * header; returns its length. */
+static size_t finish_packet(lec_twcc *t, uint8_t *b, size_t off, uint32_t sender_ssrc,
+                            uint32_t media_ssrc, size_t n, int64_t ref)
+{
+    size_t pad = (4 - off % 4) % 4;
+    for (size_t i = 0; i < pad; i++)
+        b[off + i] = 0;
+    if (pad)
+        b[off + pad - 1] = (uint8_t)pad; /* RFC 3550: the last octet counts the padding */
+    off += pad;
+    b[0] = (uint8_t)(0x80 | (pad ? 0x20 : 0) | 15);
+    b[1] = 205;
+    wr16(b + 2, (uint16_t)(off / 4 - 1));
+    for (int i = 0; i < 4; i++) {
+        b[4 + i] = (uint8_t)(sender_ssrc >> (24 - 8 * i));
+        b[8 + i] = (uint8_t)(media_ssrc >> (24 - 8 * i));
+    }
+    wr16(b + 12, (uint16_t)t->base);
+    wr16(b + 14, (uint16_t)n);
+    uint32_t ref24 = (uint32_t)ref & 0xffffffu;
+    b[16] = (uint8_t)(ref24 >> 16);
+    b[17] = (uint8_t)(ref24 >> 8);
+    b[18] = (uint8_t)ref24;
+    b[19] = t->fb_count++;
+    return off;
+}
+
 size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t *b,
                          size_t cap)
 {
@@ -180,26 +208,7 @@ size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc,
             off += 2;
         }
     }
-    size_t pad = (4 - off % 4) % 4;
-    for (size_t i = 0; i < pad; i++)
-        b[off + i] = 0;
-    if (pad)
-        b[off + pad - 1] = (uint8_t)pad; /* RFC 3550: the last octet counts the padding */
-    off += pad;
-    b[0] = (uint8_t)(0x80 | (pad ? 0x20 : 0) | 15);
-    b[1] = 205;
-    wr16(b + 2, (uint16_t)(off / 4 - 1));
-    for (int i = 0; i < 4; i++) {
-        b[4 + i] = (uint8_t)(sender_ssrc >> (24 - 8 * i));
-        b[8 + i] = (uint8_t)(media_ssrc >> (24 - 8 * i));
-    }
-    wr16(b + 12, (uint16_t)t->base);
-    wr16(b + 14, (uint16_t)n);
-    uint32_t ref24 = (uint32_t)ref & 0xffffffu;
-    b[16] = (uint8_t)(ref24 >> 16);
-    b[17] = (uint8_t)(ref24 >> 8);
-    b[18] = (uint8_t)ref24;
-    b[19] = t->fb_count++;
+    off = finish_packet(t, b, off, sender_ssrc, media_ssrc, n, ref);
     for (size_t i = 0; i < n; i++)
         set_got(t, t->base + i, false);
     t->base += n;

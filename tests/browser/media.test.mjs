@@ -118,7 +118,9 @@ async function round(codec) {
   assert.ok(value(/^lectern_rtp_packets_total\{direction="out",kind="video"\} (\d+)$/m) > 500);
   assert.ok(value(/^lectern_rtp_packets_total\{direction="in",kind="audio"\} (\d+)$/m) > 100);
   assert.ok(value(/^lectern_join_duration_seconds_count (\d+)$/m) >= 3);
-  // The half-open one ended at limits.connect_timeout (3 s here).
+  // The half-open one ended at limits.connect_timeout (6 s here: 3 s was
+  // too tight for a real viewer's ICE and DTLS with four Chromiums on two
+  // cores, now that the teacher sends 720p at full rate from the start).
   assert.equal(value(/^lectern_viewers (\d+)$/m), 3);
   assert.ok(value(/^lectern_refused_total\{reason="never_connected"\} (\d+)$/m) >= 1);
   assert.equal(value(/^lectern_publishers (\d+)$/m), 1);
@@ -286,7 +288,7 @@ test('Chromium publishes over WHIP, three Chromium viewers play over WHEP', { ti
   origin = new Node('origin', 'origin-media', 'eu-central-1', null,
     'workers: 2\nworker_spread: 1\n' +
     'ice: {addresses: [127.0.0.1], port_range: 31000-31999}\n' +
-    'limits: {max_viewers: 4, connect_timeout: 3s}\n' +
+    'limits: {max_viewers: 4, connect_timeout: 6s}\n' +
     `auth: {publish_tokens_file: ${path.join('/tmp', 'lectern-publish-tokens')}, ` +
     `admin_tokens_file: ${path.join('/tmp', 'lectern-admin-tokens')}}\n`);
   writeFileSync('/tmp/lectern-publish-tokens', `${TOKEN}\n`);
