@@ -31,12 +31,10 @@ static size_t merge_rows(lec_audience_row *r, size_t n)
 {
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
-        if (out && !by_stream_region(&r[out - 1], &r[i])) {
+        if (out && !by_stream_region(&r[out - 1], &r[i]))
             r[out - 1].viewers += r[i].viewers;
-            r[out - 1].nodes += r[i].nodes;
-        } else {
+        else
             r[out++] = r[i];
-        }
     }
     return out;
 }
@@ -71,7 +69,7 @@ int lec_audience_of(const lec_cluster *c, lec_audience *out)
         add_region(out, n->region, 0); /* every region with a node, watched or not */
         for (size_t s = 0; s < n->nstreams; s++)
             out->rows[out->nrows++] =
-                (lec_audience_row){n->streams[s].stream, n->region, n->streams[s].viewers, 1};
+                (lec_audience_row){n->streams[s].stream, n->region, n->streams[s].viewers};
     }
     if (out->nrows)
         qsort(out->rows, out->nrows, sizeof *out->rows, by_stream_region);

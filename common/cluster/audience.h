@@ -13,7 +13,6 @@
 typedef struct lec_audience_row {
     const char *stream, *region; /* borrowed from the view */
     uint64_t viewers;
-    uint32_t nodes; /* nodes of the region holding the stream */
 } lec_audience_row;
 
 typedef struct lec_audience_total {

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #define REF_UNIT  (64 * LEC_MS)
-#define MAX_COUNT 0xffff
 #define MAX_RUN   8191
 
 static void wr16(uint8_t *p, uint16_t v)
@@ -158,10 +157,10 @@ size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc,
 {
     if (!t->have_base || t->highest < t->base || cap < 64)
         return 0;
+    /* At most a window (arrivals never span more; fewer than the 16-bit
+     * status count allows). */
     uint64_t avail = t->highest - t->base + 1;
-    size_t n_max = avail < MAX_COUNT ? (size_t)avail : MAX_COUNT;
-    if (n_max > LEC_TWCC_WINDOW)
-        n_max = LEC_TWCC_WINDOW;
+    size_t n_max = avail < LEC_TWCC_WINDOW ? (size_t)avail : LEC_TWCC_WINDOW;
     /* Statuses and deltas, stopping where a delta no longer fits in 16
      * bits or the packet would pass cap (chunks counted at their worst:
      * two bytes per seven statuses). */

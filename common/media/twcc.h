@@ -45,7 +45,7 @@ void lec_twcc_init(lec_twcc *t);
 /* A packet with transport-wide sequence number `seq` arrived at `now`. */
 void lec_twcc_arrived(lec_twcc *t, uint16_t seq, lec_tstamp now);
 /* Builds one feedback packet for the oldest unreported numbers up to the
- * newest arrival, as many as fit in `cap` (at most 0xffff); returns its
+ * newest arrival, as many as fit in `cap` (at most LEC_TWCC_WINDOW); returns its
  * length, 0 when there is nothing to report (or cap < 64).  Call again
  * while it returns more than 0. */
 size_t lec_twcc_feedback(lec_twcc *t, uint32_t sender_ssrc, uint32_t media_ssrc, uint8_t *b,

@@ -44,7 +44,6 @@ typedef struct lec_node_role {
 #define LEC_JOIN_FAILURE_REASONS 8
 extern const char *const lec_join_failure_names[LEC_JOIN_FAILURE_REASONS];
 int lec_node_join_failure_reason(int status);
-#define LEC_JOIN_NEVER_CONNECTED 7 /* answered, but ICE and DTLS never completed */
 
 struct lec_node {
     const lec_node_role *role;

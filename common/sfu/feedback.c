@@ -98,7 +98,8 @@ void lec__feedback_rtp(session *x, const uint8_t *pkt, size_t len, lec_tstamp no
     lec_rtp_hdr h;
     const uint8_t *v;
     size_t vlen;
-    if (!f || lec_rtp_parse(pkt, len, &h))
+    /* Nothing to note (REMB only, its SSRC known): no parse per packet. */
+    if (!f || (!f->ext_id && f->media_ssrc) || lec_rtp_parse(pkt, len, &h))
         return;
     if (!f->media_ssrc)
         f->media_ssrc = h.ssrc;
