@@ -40,14 +40,26 @@ async function exchange(pc, url, token) {
   return location;
 }
 
+// Simulcast (RFC 8853): three sizes of the picture, so each student gets
+// the one their link carries.  Listed smallest first, as the node ranks
+// them until it has measured them.
+export const LAYERS = [
+  { rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+  { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+  { rid: 'h', maxBitrate: 2500000 },
+];
+
 // hint: what the encoder keeps when the uplink is short ('detail': the
 // picture's sharpness, for slides and whiteboards, by dropping frames;
-// 'motion': the frame rate, by lowering resolution).
-export async function publish({ stream, token, media, codec, hint = 'detail' }) {
+// 'motion': the frame rate, by lowering resolution).  simulcast: send
+// LAYERS instead of one stream.
+export async function publish({ stream, token, media, codec, hint = 'detail', simulcast = false }) {
   const pc = new RTCPeerConnection();
   for (const track of media.getVideoTracks()) track.contentHint = hint;
   for (const track of media.getTracks()) {
-    const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [media] });
+    const init = { direction: 'sendonly', streams: [media] };
+    if (simulcast && track.kind === 'video') init.sendEncodings = LAYERS.map((l) => ({ ...l }));
+    const tr = pc.addTransceiver(track, init);
     if (track.kind === 'video' && codec && RTCRtpSender.getCapabilities) {
       const all = RTCRtpSender.getCapabilities('video').codecs;
       const want = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}` &&
@@ -79,6 +91,22 @@ export async function play({ stream, token, region }) {
   }
   return { pc, media, location, notServed,
     stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
+}
+
+// A session's own numbers (GET /v1/sessions/<id> on the node serving it).
+export async function session(location) {
+  const u = new URL(location);
+  const r = await fetch(`${u.origin}/v1/sessions/${u.pathname.split('/').pop()}`);
+  if (!r.ok) throw new HttpError(r.status, `${r.status}`);
+  return r.json();
+}
+
+// A viewer pins a simulcast layer: 'auto', 'low', 'medium' or 'high'.
+export async function setLayer(location, layer) {
+  const u = new URL(location);
+  const r = await fetch(`${u.origin}/v1/sessions/${u.pathname.split('/').pop()}/layer`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ layer }) });
+  if (r.status !== 204) throw new HttpError(r.status, `${r.status}`);
 }
 
 // A few numbers from getStats for the pages and the tests.

@@ -25,12 +25,13 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
         f->ts_offset = f->started ? f->last_out_ts + step - ts : f->last_out_ts - ts;
         f->src_ssrc = ssrc;
         f->started = true;
+        f->floor_seq = (uint16_t)(f->last_out_seq + 1);
     }
     uint16_t out_seq = (uint16_t)(seq + f->seq_offset);
     uint32_t out_ts = ts + f->ts_offset;
-    /* Older than the anchor: from before a source switch; drop. */
-    if ((uint16_t)(f->last_out_seq - out_seq) < 0x8000 && out_seq != f->last_out_seq &&
-        (uint16_t)(f->last_out_seq - out_seq) > 1024)
+    /* Older than the floor: from before the anchor, or far behind; drop. */
+    uint16_t behind = (uint16_t)(f->last_out_seq - out_seq);
+    if (behind && behind < 0x8000 && behind > (uint16_t)(f->last_out_seq - f->floor_seq))
         return false;
     lec_rtp_set_seq(pkt, out_seq);
     lec_rtp_set_ts(pkt, out_ts);
@@ -39,6 +40,8 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
     if (lec_seq_newer(out_seq, f->last_out_seq)) {
         f->last_out_seq = out_seq;
         f->last_out_ts = out_ts;
+        if ((uint16_t)(out_seq - f->floor_seq) > 1024)
+            f->floor_seq = (uint16_t)(out_seq - 1024);
     }
     f->packets++;
     f->octets += len;

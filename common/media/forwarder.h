@@ -22,6 +22,7 @@ typedef struct lec_fwd {
     uint16_t seq_offset; /* out = in + offset (mod 2^16) */
     uint32_t ts_offset;
     uint16_t last_out_seq;
+    uint16_t floor_seq; /* nothing older goes out: the anchor, or 1024 behind the newest */
     uint32_t last_out_ts;
     uint32_t clock_rate;
     uint64_t packets, octets;
@@ -36,7 +37,9 @@ void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_
  * Rewrites an RTP packet (already parsed as `h`; ssrc, seq, ts, pt at the
  * usual offsets) in place for this viewer.  A packet from a new source
  * SSRC re-anchors the offsets so numbering continues.  Returns false for a
- * packet so old it predates the current anchor (drop it).
+ * packet that predates the current anchor (its number would be one the
+ * viewer had from the old source: other bytes under one SRTP index) or
+ * lies more than 1024 behind the newest: drop it.
  */
 bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts,
                      size_t len);

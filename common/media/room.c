@@ -5,6 +5,7 @@
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,7 +18,7 @@ void lec_room_init(lec_room *r, const lec_room_io *io, uint32_t rtcp_ssrc, lec_t
     r->io = *io;
     r->rtcp_ssrc = rtcp_ssrc;
     r->nack_retry = 50 * LEC_MS;
-    lec_kf_init(&r->kf, kf_interval);
+    r->kf_interval = kf_interval;
 }
 
 static void free_tracks(lec_room *r)
@@ -42,12 +43,27 @@ void lec_room_free(lec_room *r)
 int lec_room_set_track_specs(lec_room *r, const lec_room_track_spec *specs, unsigned n)
 {
     free_tracks(r);
+    r->nlayers = 0;
     for (unsigned i = 0; i < n && r->ntracks < LEC_ROOM_MAX_TRACKS; i++) {
+        bool layer = specs[i].kind == LEC_SDP_VIDEO && specs[i].rid[0];
+        if (layer && r->nlayers == LEC_ROOM_MAX_LAYERS)
+            continue;
         lec_room_track *t = &r->tracks[r->ntracks++];
         memset(t, 0, sizeof *t);
         t->kind = specs[i].kind;
         t->codec = specs[i].codec;
         t->rtx_pt = -1;
+        lec_kf_init(&t->kf, r->kf_interval);
+        if (layer) {
+            /* Ranked as listed (smallest first) until their rates say. */
+            if (!r->nlayers)
+                r->vslot = (uint8_t)(r->ntracks - 1);
+            t->layer = true;
+            t->rank = r->nlayers++;
+            memcpy(t->rid, specs[i].rid, sizeof t->rid);
+            t->rid[sizeof t->rid - 1] = '\0';
+            t->want_ssrc = specs[i].ssrc;
+        }
         t->vcodec =
             t->kind == LEC_SDP_VIDEO ? lec_vcodec_from_name(t->codec.name) : LEC_VCODEC_OTHER;
         /* Every track keeps a ring: viewers NACK video, relay legs NACK
@@ -59,21 +75,49 @@ int lec_room_set_track_specs(lec_room *r, const lec_room_track_spec *specs, unsi
     return 0;
 }
 
+void lec_room_set_layer_ssrcs(lec_room *r, const lec_room_track_spec *specs, unsigned n)
+{
+    for (unsigned i = 0; i < n && i < r->ntracks; i++)
+        if (r->tracks[i].layer)
+            r->tracks[i].want_ssrc = specs[i].ssrc;
+}
+
+static uint8_t extmap_id(const lec_sdp_media *m, const char *uri)
+{
+    for (unsigned x = 0; x < m->nextmaps; x++)
+        if (!strcmp(m->extmaps[x].uri, uri) && m->extmaps[x].id >= 1 && m->extmaps[x].id <= 14)
+            return m->extmaps[x].id;
+    return 0;
+}
+
 int lec_room_set_tracks(lec_room *r, const lec_sdp *ans)
 {
     lec_room_track_spec specs[LEC_ROOM_MAX_TRACKS];
     int rtx[LEC_ROOM_MAX_TRACKS];
     unsigned n = 0;
+    r->rid_id = r->rrid_id = 0;
     for (unsigned i = 0; i < ans->nmedia && n < LEC_ROOM_MAX_TRACKS; i++) {
         const lec_sdp_media *m = &ans->media[i];
         if (!m->port || !m->ncodecs)
             continue;
-        specs[n] = (lec_room_track_spec){.kind = m->kind, .codec = m->codecs[0]};
-        rtx[n] = -1;
+        int rt = -1;
         for (unsigned c = 1; c < m->ncodecs; c++)
             if (!strcasecmp(m->codecs[c].name, "rtx") && m->codecs[c].rtx_apt == m->codecs[0].pt)
-                rtx[n] = m->codecs[c].pt;
-        n++;
+                rt = m->codecs[c].pt;
+        /* Simulcast (answered recv, RFC 8853): a track per layer, in the
+         * order of a=simulcast; packets name theirs by rid. */
+        bool layered = m->kind == LEC_SDP_VIDEO && m->nrids && !strncmp(m->simulcast, "recv ", 5) &&
+                       (r->rid_id = extmap_id(m, LEC_ROOM_RID_URI)) != 0;
+        if (layered)
+            r->rrid_id = extmap_id(m, LEC_ROOM_RRID_URI);
+        for (unsigned k = 0; k < (layered ? m->nrids : 1u) && k < LEC_ROOM_MAX_LAYERS &&
+                             n < LEC_ROOM_MAX_TRACKS;
+             k++) {
+            specs[n] = (lec_room_track_spec){.kind = m->kind, .codec = m->codecs[0]};
+            if (layered)
+                snprintf(specs[n].rid, sizeof specs[n].rid, "%s", m->rids[k].id);
+            rtx[n++] = rt;
+        }
     }
     int rc = lec_room_set_track_specs(r, specs, n);
     for (unsigned i = 0; i < r->ntracks; i++)
@@ -96,13 +140,6 @@ const lec_sdp_codec *lec_room_codec(const lec_room *r, lec_sdp_kind kind)
     return NULL;
 }
 
-lec_room_viewer *lec__room_find_viewer(const lec_room *r, uint32_t id)
-{
-    for (lec_room_viewer *v = r->viewers; v; v = v->next)
-        if (v->id == id)
-            return v;
-    return NULL;
-}
 
 static lec_room_viewer *viewer_new(lec_room *r, uint32_t id)
 {
@@ -110,6 +147,7 @@ static lec_room_viewer *viewer_new(lec_room *r, uint32_t id)
     if (!v)
         return NULL;
     v->id = id;
+    v->cur = v->target = -1;
     v->resend_credit = LEC_ROOM_RESEND_BURST * 4;
     v->next = r->viewers;
     r->viewers = v;
@@ -134,6 +172,9 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
             lec_fwd_init(&v->fwd[ti], ssrcs[ti], m->codecs[0].pt, m->codecs[0].clock_rate, seq_base,
                          ts_base);
             v->has[ti] = true;
+            /* Every layer, through this (the first layer's) rewrite. */
+            for (unsigned k = ti + 1; r->tracks[ti].layer && k < r->ntracks; k++)
+                v->has[k] = r->tracks[k].layer;
             for (unsigned c = 1; c < m->ncodecs; c++)
                 if (!strcasecmp(m->codecs[c].name, "rtx") &&
                     m->codecs[c].rtx_apt == m->codecs[0].pt) {
@@ -219,22 +260,22 @@ void lec_room_remove_viewer(lec_room *r, uint32_t id)
     }
 }
 
-static void send_pli(lec_room *r)
+static void send_pli(lec_room *r, const lec_room_track *t)
+{
+    if (!t->ssrc || !r->publisher_ready)
+        return;
+    size_t n = lec_rtcp_build_pli(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc);
+    r->stats.pli_out++;
+    r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, n, sizeof r->scratch);
+}
+
+void lec__room_request_keyframe(lec_room *r, int ti, lec_tstamp now)
 {
     for (unsigned i = 0; i < r->ntracks; i++) {
         lec_room_track *t = &r->tracks[i];
-        if (t->kind != LEC_SDP_VIDEO || !t->ssrc || !r->publisher_ready)
-            continue;
-        size_t n = lec_rtcp_build_pli(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc);
-        r->stats.pli_out++;
-        r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, n, sizeof r->scratch);
+        if (t->kind == LEC_SDP_VIDEO && (ti < 0 || (unsigned)ti == i) && lec_kf_request(&t->kf, now))
+            send_pli(r, t);
     }
-}
-
-void lec__room_request_keyframe(lec_room *r, lec_tstamp now)
-{
-    if (lec_kf_request(&r->kf, now))
-        send_pli(r);
 }
 
 void lec_room_publisher_ready(lec_room *r, lec_tstamp now)
@@ -249,21 +290,14 @@ void lec_room_viewer_ready(lec_room *r, uint32_t id, lec_tstamp now)
     if (v)
         viewer_start(r, v, now);
     else
-        lec__room_request_keyframe(r, now);
+        lec__room_request_keyframe(r, -1, now);
 }
 
-static lec_room_track *track_by_pt(lec_room *r, uint8_t pt)
+/* The plain track on payload type pt (rtx: as its RTX), or NULL. */
+static lec_room_track *track_by_pt(lec_room *r, uint8_t pt, bool rtx)
 {
     for (unsigned i = 0; i < r->ntracks; i++)
-        if (r->tracks[i].codec.pt == pt)
-            return &r->tracks[i];
-    return NULL;
-}
-
-static lec_room_track *track_by_rtx_pt(lec_room *r, uint8_t pt)
-{
-    for (unsigned i = 0; i < r->ntracks; i++)
-        if (r->tracks[i].rtx_pt == pt)
+        if (!r->tracks[i].layer && (rtx ? r->tracks[i].rtx_pt : r->tracks[i].codec.pt) == pt)
             return &r->tracks[i];
     return NULL;
 }
@@ -346,7 +380,7 @@ static void note_holes(lec_room *r, lec_room_track *t, uint64_t from, uint64_t t
     if (!(r->upstream_leg || (t->codec.fb & LEC_FB_NACK)) || !t->has_ring)
         return;
     if (to - from > LEC_ROOM_MAX_MISSING / 2) {
-        lec__room_request_keyframe(r, now);
+        lec__room_request_keyframe(r, (int)(t - r->tracks), now);
         return;
     }
     for (uint64_t e = from; e < to; e++) {
@@ -453,11 +487,12 @@ static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, c
 bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
                        const lec_rtp_hdr *h, bool repair, unsigned playout_ms)
 {
+    unsigned fs = lec__room_slot(r, v, ti);
     memcpy(r->scratch, pkt, len);
-    if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h->ssrc, h->seq, h->ts, len))
+    if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
-    if (repair && v->rtx_pt[ti]) /* the viewer negotiated RTX */
-        len = to_rtx(r, v, ti, len, h);
+    if (repair && v->rtx_pt[fs]) /* the viewer negotiated RTX */
+        len = to_rtx(r, v, fs, len, h);
     else if (v->pd_id && playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
         len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, playout_ms);
     if (!len)
@@ -471,11 +506,14 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     lec_rtp_hdr h;
     if (len > LEC_ROOM_PKT_MAX || lec_rtp_parse(pkt, len, &h))
         return;
-    lec_room_track *t = track_by_pt(r, h.pt);
-    if (!t) {
-        t = track_by_rtx_pt(r, h.pt);
-        if (!t || !(len = unwrap_rtx(r, t, pkt, len, &h)) || lec_rtp_parse(r->repair, len, &h))
-            return; /* RED, a payload type we did not accept, an RTX probe */
+    lec_room_track *t = track_by_pt(r, h.pt, false);
+    if (!t && !(t = track_by_pt(r, h.pt, true)) && r->nlayers)
+        t = lec__room_layer_for(r, pkt, &h);
+    if (!t)
+        return; /* RED, a payload type we did not accept, a layer not named */
+    if (h.pt != t->codec.pt) { /* RTX: back into the packet it repairs */
+        if (!(len = unwrap_rtx(r, t, pkt, len, &h)) || lec_rtp_parse(r->repair, len, &h))
+            return; /* an RTX probe, a source not seen yet */
         pkt = r->repair;
     }
     unsigned ti = (unsigned)(t - r->tracks), k = t->kind == LEC_SDP_VIDEO;
@@ -492,6 +530,8 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     }
     r->stats.rtp_in[k]++;
     r->stats.bytes_in[k] += len;
+    t->win_bytes += len;
+    t->last_at = now;
     uint64_t ext = lec_seq_unwrap_next(&t->unwrap, h.seq);
     if (!t->have_seq) {
         t->base_ext = t->highest_ext = ext;
@@ -507,13 +547,21 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     t->received++;
     if (t->has_ring)
         lec_ring_push(&t->ring, ext, pkt, len, r->playout_ms); /* a repair repeats it */
-    if (t->vcodec && (!t->have_kf || ext > t->kf_ext) &&
-        lec_rtp_keyframe_start(t->vcodec, pkt + h.header_len, h.payload_len)) {
+    bool kf = t->vcodec && (!t->have_kf || ext > t->kf_ext) &&
+              lec_rtp_keyframe_start(t->vcodec, pkt + h.header_len, h.payload_len);
+    if (kf) {
         t->kf_ext = ext;
         t->have_kf = true;
+        unsigned w, ht;
+        if (t->layer && t->vcodec == LEC_VCODEC_VP8 &&
+            lec_rtp_vp8_size(pkt + h.header_len, h.payload_len, &w, &ht))
+            t->area = w * ht;
     }
+    kf = kf && ext == t->highest_ext; /* a layer switch: not on a late repair */
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
-        if (!v->has[ti] || !v->ready || !lec__room_send_to(r, v, ti, pkt, len, &h, false, r->playout_ms))
+        if (!v->has[ti] || !v->ready ||
+            (!lec__room_gets(r, v, ti) && !lec__room_follow(r, v, ti, kf)) ||
+            !lec__room_send_to(r, v, ti, pkt, len, &h, false, r->playout_ms))
             continue;
         lec__room_earn(v);
         r->stats.rtp_out[k]++;
@@ -548,7 +596,7 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
     }
     uint32_t head_ts = last_ts;
     uint32_t step = t->codec.clock_rate ? t->codec.clock_rate / 1000 : 90;
-    unsigned frame = 0;
+    unsigned frame = 0, fs = lec__room_slot(r, v, ti);
     for (uint64_t e = t->kf_ext; e <= t->highest_ext; e++) {
         if (lec_ring_read(&t->ring, e, pkt, sizeof pkt, &len, &meta) || lec_rtp_parse(pkt, len, &h))
             return false;
@@ -556,12 +604,12 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
             frame++;
         last_ts = h.ts;
         memcpy(r->scratch, pkt, len);
-        if (!lec_fwd_rewrite(&v->fwd[ti], r->scratch, h.ssrc, h.seq, h.ts, len))
+        if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h.ssrc, h.seq, h.ts, len))
             return false;
         /* The head frame maps as live packets will; earlier ones squeeze.
          * Not on a leg: the next room keeps true times in its ring and
          * squeezes for its own joiners. */
-        uint32_t head_out = lec_fwd_out_ts(&v->fwd[ti], head_ts);
+        uint32_t head_out = lec_fwd_out_ts(&v->fwd[fs], head_ts);
         if (!v->leg)
             lec_rtp_set_ts(r->scratch, head_out - (frames - 1 - frame) * step);
         r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
@@ -579,18 +627,28 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
 static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now)
 {
     v->ready = true;
-    bool started = false, video = false;
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
-        if (r->tracks[ti].kind != LEC_SDP_VIDEO || !v->has[ti])
+        lec_room_track *t = &r->tracks[ti];
+        if (t->kind != LEC_SDP_VIDEO || !v->has[ti])
             continue;
-        video = true;
-        if (!v->no_gop && replay_gop(r, v, ti)) {
-            started = true;
+        int want = (int)ti;
+        uint16_t first = (uint16_t)(v->fwd[lec__room_slot(r, v, ti)].last_out_seq + 1);
+        if (t->layer && !v->leg) {
+            /* A viewer gets one layer; none sending yet: the tick finds one. */
+            ti = r->ntracks;
+            if ((want = lec__room_start_layer(r, v, now)) < 0)
+                continue;
+        }
+        if (!v->no_gop && replay_gop(r, v, (unsigned)want)) {
             r->stats.gop_replays++;
+            if (r->tracks[want].layer && !v->leg) {
+                v->cur = (int8_t)want;
+                v->layer_seq = first;
+            }
+        } else {
+            lec__room_request_keyframe(r, want, now);
         }
     }
-    if (video && !started)
-        lec__room_request_keyframe(r, now);
 }
 
 /* The delay asked of viewers: the slowest recent repair and a margin for
@@ -613,11 +671,17 @@ static void update_playout(lec_room *r)
 void lec_room_tick(lec_room *r, lec_tstamp now)
 {
     update_playout(r);
-    for (unsigned i = 0; i < r->ntracks; i++)
-        if (r->tracks[i].nmiss && r->publisher_ready)
-            nack_due(r, &r->tracks[i], now);
-    if (lec_kf_due(&r->kf, now))
-        send_pli(r);
+    lec__room_layers_tick(r, now);
+    for (unsigned i = 0; i < r->ntracks; i++) {
+        lec_room_track *t = &r->tracks[i];
+        if (t->nmiss && r->publisher_ready)
+            nack_due(r, t, now);
+        if (t->kf_wanted)
+            lec__room_request_keyframe(r, (int)i, now);
+        else if (lec_kf_due(&t->kf, now))
+            send_pli(r, t);
+        t->kf_wanted = false;
+    }
     if (r->publisher_ready && now - r->last_rr >= LEC_S) {
         r->last_rr = now;
         lec__room_send_rr(r, now);

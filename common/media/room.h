@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEC_ROOM_MAX_TRACKS  2
+#define LEC_ROOM_MAX_LAYERS  3 /* simulcast video layers (RFC 8853) */
+#define LEC_ROOM_MAX_TRACKS  (1 + LEC_ROOM_MAX_LAYERS) /* audio, and video in layers */
 #define LEC_ROOM_PKT_MAX     1500
 #define LEC_ROOM_TRAILER     32  /* room left after a packet for SRTP's tag */
 #define LEC_ROOM_MAX_MISSING 64  /* holes in the publisher's stream NACKed at once */
@@ -40,6 +41,11 @@
 #define LEC_ROOM_LEG_BURST     1024
 #define LEC_ROOM_PLI_INTERVAL  (1000 * LEC_MS)
 #define LEC_ROOM_PLAYOUT_URI "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
+#define LEC_ROOM_RID_URI     "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define LEC_ROOM_RRID_URI    "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
+/* A layer that sent nothing for this long is paused (the encoder dropped
+ * it, short of uplink): no viewer is moved to it, and its viewers move. */
+#define LEC_ROOM_LAYER_IDLE  (1000 * LEC_MS)
 
 typedef struct lec_room_io {
     /* A packet for viewer `viewer` (its id; `vud` what lec_room_viewer_bind
@@ -63,6 +69,8 @@ typedef struct lec_room_stats {
     uint64_t resend_refused;   /* NACKed packets not resent: over the viewer's budget */
     uint64_t resend_repeated;  /* NACKed again within the dedupe window: not resent */
     uint64_t keyframe_refused; /* a viewer's keyframe request within its interval */
+    uint64_t layer_switches;   /* viewers moved from one simulcast layer to another */
+    uint64_t unknown_layer;    /* packets on a layered track's payload type that named no layer */
 } lec_room_stats;
 
 typedef struct lec_room_track {
@@ -78,6 +86,23 @@ typedef struct lec_room_track {
     lec_tstamp last_sr_at;
     int rtx_pt; /* the publisher's RTX payload type for this track, or -1 */
     lec_vcodec vcodec;
+    /* A simulcast layer: one of the video tracks that carry the same
+     * picture at different sizes.  The publisher's are named by RTP
+     * stream id (RFC 8852, its header extension: `rid`); a relay leg's by
+     * the SSRC it announced (`want_ssrc`).  RTX on a layer comes on an
+     * SSRC learned from the repaired-rtp-stream-id extension. */
+    bool layer;
+    char rid[16];
+    uint32_t want_ssrc, rtx_ssrc;
+    /* Its measured rate (bits/s over the last second), when it last sent,
+     * and its rank among the layers (0: the smallest). */
+    uint64_t win_bytes;
+    lec_tstamp win_start, last_at;
+    uint32_t bps;
+    uint32_t area; /* its picture's width x height, where the codec says (VP8) */
+    uint8_t rank;
+    lec_kf kf;      /* keyframe requests to this track, coalesced */
+    bool kf_wanted; /* a viewer's new layer: ask at the end of the tick */
     /* GOP cache: where the newest keyframe starts in the ring. */
     uint64_t kf_ext;
     bool have_kf;
@@ -104,8 +129,20 @@ typedef struct lec_room_viewer_stats {
     lec_tstamp rtt; /* from LSR/DLSR against our Sender Reports; 0: none yet */
 } lec_room_viewer_stats;
 
+/* Which simulcast layer a viewer wants: the best its link carries (its
+ * estimate, else the highest), or one it pinned. */
+typedef enum lec_room_layer_pref {
+    LEC_LAYER_AUTO = 0,
+    LEC_LAYER_LOW,
+    LEC_LAYER_MEDIUM,
+    LEC_LAYER_HIGH,
+} lec_room_layer_pref;
+
 typedef struct lec_room_viewer {
     uint32_t id;
+    /* One rewrite per track; a viewer gets one of the simulcast layers,
+     * all through the rewrite of the first layer's track (one SSRC, and
+     * sequence numbers and timestamps that run on across switches). */
     lec_fwd fwd[LEC_ROOM_MAX_TRACKS];
     bool has[LEC_ROOM_MAX_TRACKS];
     bool ready; /* its transport is up: send to it */
@@ -137,6 +174,18 @@ typedef struct lec_room_viewer {
     int32_t resend_credit;
     lec_tstamp pli_at;
     uint64_t replayed[LEC_ROOM_MAX_TRACKS];
+    /* Simulcast (not on legs, which carry every layer): the layer it gets
+     * (a track index, -1: none yet) and the one it should get; a switch
+     * happens at the target's keyframe, asked for when the target is set
+     * and again each second until it comes.  NACKs for what it got
+     * before the switch (older than `layer_seq`) go unanswered. */
+    int8_t cur, target;
+    uint8_t pref; /* lec_room_layer_pref */
+    bool paused;  /* its estimate carries no layer: audio only */
+    uint32_t estimate_bps; /* what its link carries; 0: not known */
+    lec_tstamp target_asked;
+    uint16_t layer_seq;
+    uint64_t switches;
     struct lec_room_viewer *next;
 } lec_room_viewer;
 
@@ -145,7 +194,10 @@ typedef struct lec_room {
     unsigned ntracks;
     lec_room_viewer *viewers;
     unsigned nviewers;
-    lec_kf kf;
+    lec_tstamp kf_interval;
+    /* Simulcast: how many layers, the first layer's track (the viewers'
+     * video rewrite), and the publisher's extension ids for rid and rrid. */
+    uint8_t nlayers, vslot, rid_id, rrid_id;
     uint32_t rtcp_ssrc;
     lec_tstamp last_rr;
     bool publisher_ready;
@@ -174,8 +226,12 @@ int lec_room_set_tracks(lec_room *r, const lec_sdp *publisher_answer);
 typedef struct lec_room_track_spec {
     lec_sdp_kind kind;
     lec_sdp_codec codec;
+    char rid[16];  /* a simulcast layer ("": a plain track) */
+    uint32_t ssrc; /* a layer's: the SSRC it comes on */
 } lec_room_track_spec;
 int lec_room_set_track_specs(lec_room *r, const lec_room_track_spec *specs, unsigned n);
+/* A failover to a leg with the same tracks: the layers' new SSRCs. */
+void lec_room_set_layer_ssrcs(lec_room *r, const lec_room_track_spec *specs, unsigned n);
 
 /* The room is fed by a relay leg (not a browser or encoder): holes on
  * every track are NACKed upstream, asked again after `rtt` plus a margin
@@ -225,6 +281,38 @@ int lec_room_viewer_get_stats(const lec_room *r, uint32_t id, lec_room_viewer_st
 /* Its RTX SSRC for that section (for a=ssrc-group:FID), or 0 without RTX. */
 uint32_t lec_room_viewer_rtx_ssrc(const lec_room *r, uint32_t id, lec_sdp_kind kind);
 void lec_room_remove_viewer(lec_room *r, uint32_t id);
+
+/*
+ * Simulcast, per viewer.  The room ranks the layers by what they carry
+ * (bits/s over the last second) and gives each viewer one: the one it
+ * pinned (low, medium, high: the nearest that is sending), or in auto
+ * the best that fits its estimate (with a margin to go up), the highest
+ * while there is none; when even the smallest does not fit, video pauses
+ * and audio goes on.  A switch waits for the new layer's keyframe (asked
+ * for, coalesced per layer) and keeps the viewer's SSRC, sequence
+ * numbers and timestamps running.  Both return LEC_ERR_NOTFOUND for an
+ * unknown viewer.
+ */
+int lec_room_viewer_set_layer(lec_room *r, uint32_t id, lec_room_layer_pref pref);
+int lec_room_viewer_set_estimate(lec_room *r, uint32_t id, uint32_t bps);
+typedef struct lec_room_layer_info {
+    unsigned nlayers;  /* 0: the publisher sends no simulcast */
+    int cur, target;   /* ranks (0: the smallest); -1: none */
+    lec_room_layer_pref pref;
+    bool paused;       /* its estimate carries no layer: audio only */
+    uint32_t estimate_bps;
+    uint64_t switches;
+    struct {
+        char rid[16];
+        uint32_t bps;
+        bool active;
+    } layers[LEC_ROOM_MAX_LAYERS]; /* by rank */
+} lec_room_layer_info;
+int lec_room_viewer_layer(const lec_room *r, uint32_t id, lec_tstamp now, lec_room_layer_info *out);
+/* The layers alone (nlayers and layers; no viewer's choice). */
+void lec_room_layers(const lec_room *r, lec_tstamp now, lec_room_layer_info *out);
+/* How many ready viewers get each rank now (not legs; paused: none). */
+void lec_room_layer_viewers(const lec_room *r, unsigned out[LEC_ROOM_MAX_LAYERS]);
 /* Transports up: the publisher's (RTCP to it may flow) or a viewer's (it
  * gets media: it starts from the GOP cache, the packets from the newest
  * keyframe on, replayed at once with their timestamps squeezed 1 ms apart

@@ -11,7 +11,13 @@
 
 #define LEG_COPIES 3 /* NACKs and repairs on relay legs: rare, and worth a round trip each */
 
-lec_room_viewer *lec__room_find_viewer(const lec_room *r, uint32_t id);
+static inline lec_room_viewer *lec__room_find_viewer(const lec_room *r, uint32_t id)
+{
+    for (lec_room_viewer *v = r->viewers; v; v = v->next)
+        if (v->id == id)
+            return v;
+    return NULL;
+}
 /* A packet rewritten for v and sent; a `repair` goes as RTX when v
  * negotiated it (relay legs never do: they take repairs as they were).
  * Without RTX, the repair must be the same bytes as the original (the
@@ -27,8 +33,30 @@ static inline void lec__room_earn(lec_room_viewer *v)
     if (v->resend_credit > cap)
         v->resend_credit = cap;
 }
-/* A keyframe asked of the publisher (coalesced). */
-void lec__room_request_keyframe(lec_room *r, lec_tstamp now);
+/* A keyframe asked of the publisher for track ti, or (-1) every video
+ * track; coalesced per track. */
+void lec__room_request_keyframe(lec_room *r, int ti, lec_tstamp now);
+/* The forwarder (and RTX state) of v that track ti goes through: a
+ * viewer's layers share the first layer's (room.h). */
+static inline unsigned lec__room_slot(const lec_room *r, const lec_room_viewer *v, unsigned ti)
+{
+    return !v->leg && r->tracks[ti].layer ? r->vslot : ti;
+}
+/* Whether viewer v gets a packet of layer ti: its layer, or its target
+ * at a keyframe (the switch happens then).  Legs get every layer. */
+static inline bool lec__room_gets(const lec_room *r, const lec_room_viewer *v, unsigned ti)
+{
+    return v->leg || !r->tracks[ti].layer || v->cur == (int)ti;
+}
+/* layers.c: the layer a packet on a layered payload type is on (by SSRC,
+ * else by its rid, then learned), or NULL; the switch at a keyframe; the
+ * layer a starting viewer gets (a track index, -1); rates, ranks and
+ * every viewer's target, each tick (a new target marks its track's
+ * `kf_wanted`: the tick asks for the keyframe). */
+lec_room_track *lec__room_layer_for(lec_room *r, const uint8_t *pkt, const lec_rtp_hdr *h);
+bool lec__room_follow(lec_room *r, lec_room_viewer *v, unsigned ti, bool keyframe);
+int lec__room_start_layer(lec_room *r, lec_room_viewer *v, lec_tstamp now);
+void lec__room_layers_tick(lec_room *r, lec_tstamp now);
 /* Our Receiver Report to the publisher. */
 void lec__room_send_rr(lec_room *r, lec_tstamp now);
 

@@ -41,8 +41,11 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
 {
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
         lec_room_track *t = &r->tracks[ti];
-        if (!t->has_ring || !v->has[ti] || v->fwd[ti].out_ssrc != media_ssrc)
+        unsigned fs = lec__room_slot(r, v, ti);
+        if (!t->has_ring || !v->has[ti] || !lec__room_gets(r, v, ti) ||
+            v->fwd[fs].out_ssrc != media_ssrc)
             continue;
+        bool layer = t->layer && !v->leg;
         uint64_t head = lec_ring_head(&t->ring);
         uint8_t pkt[LEC_ROOM_PKT_MAX];
         for (int i = 0; i < n && head; i++) {
@@ -51,12 +54,15 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
                 v->st.resend_refused += (uint64_t)(n - i);
                 break;
             }
-            uint16_t src = lec_fwd_source_seq(&v->fwd[ti], seqs[i]);
+            /* From before its switch to this layer: another layer's. */
+            if (layer && (uint16_t)(seqs[i] - v->layer_seq) >= 0x8000)
+                continue;
+            uint16_t src = lec_fwd_source_seq(&v->fwd[fs], seqs[i]);
             uint64_t ext = head - 1 - (uint16_t)((uint16_t)(head - 1) - src);
             size_t len;
             uint64_t meta;
             lec_rtp_hdr h;
-            if (ext < v->replayed[ti] && !v->rtx_pt[ti])
+            if (ext < v->replayed[ti] && !v->rtx_pt[fs])
                 continue; /* sent squeezed: never twice with other bytes */
             if (lec_ring_read(&t->ring, ext, pkt, sizeof pkt, &len, &meta) ||
                 lec_rtp_parse(pkt, len, &h))
@@ -97,8 +103,10 @@ static void note_reports(lec_room *r, lec_room_viewer *v, const lec_rtcp_pkt *rp
     }
     for (unsigned i = 0; i < n; i++)
         for (unsigned ti = 0; ti < r->ntracks; ti++) {
+            /* A viewer's layers: the one it gets sent the Sender Reports. */
             const lec_room_track *t = &r->tracks[ti];
-            if (!v->has[ti] || v->fwd[ti].out_ssrc != reps[i].ssrc)
+            if (!v->has[ti] || !lec__room_gets(r, v, ti) ||
+                v->fwd[lec__room_slot(r, v, ti)].out_ssrc != reps[i].ssrc)
                 continue;
             if (t->kind == LEC_SDP_VIDEO || !v->st.have_report) {
                 v->st.have_report = true;
@@ -122,10 +130,33 @@ int lec_room_viewer_get_stats(const lec_room *r, uint32_t id, lec_room_viewer_st
         return LEC_ERR_NOTFOUND;
     *out = v->st;
     for (unsigned ti = 0; ti < r->ntracks && ti < LEC_ROOM_MAX_TRACKS; ti++) {
-        out->packets[ti] = v->has[ti] ? v->fwd[ti].packets : 0;
-        out->octets[ti] = v->has[ti] ? v->fwd[ti].octets : 0;
+        bool own = v->has[ti] && lec__room_slot(r, v, ti) == ti; /* layers: counted once */
+        out->packets[ti] = own ? v->fwd[ti].packets : 0;
+        out->octets[ti] = own ? v->fwd[ti].octets : 0;
     }
     return 0;
+}
+
+/* The track a keyframe request is for: a leg's by the SSRC it names (a
+ * layer each), a viewer's the layer it gets or is moving to; -1: every
+ * video track. */
+static int keyframe_track(const lec_room *r, const lec_room_viewer *v, const lec_rtcp_pkt *rp)
+{
+    if (!r->nlayers)
+        return -1;
+    if (!v->leg)
+        return v->target >= 0 ? v->target : v->cur;
+    lec_rtcp_fb fb;
+    lec_rtcp_fir fir;
+    uint32_t media = 0;
+    if (rp->fmt == 1 && !lec_rtcp_parse_pli(rp, &fb))
+        media = fb.media_ssrc;
+    else if (rp->fmt == 4 && !lec_rtcp_parse_fir(rp, &fir) && fir.n)
+        media = fir.entries[0].ssrc;
+    for (unsigned ti = 0; ti < r->ntracks; ti++)
+        if (v->has[ti] && v->fwd[ti].out_ssrc == media)
+            return (int)ti;
+    return -1;
 }
 
 void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t len, lec_tstamp now)
@@ -148,7 +179,7 @@ void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t l
                 continue;
             }
             v->pli_at = now;
-            lec__room_request_keyframe(r, now);
+            lec__room_request_keyframe(r, keyframe_track(r, v, &rp), now);
         } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
             lec_rtcp_fb ids;
             uint16_t seqs[64];
@@ -182,13 +213,14 @@ void lec_room_publisher_rtcp(lec_room *r, const uint8_t *pkt, size_t len, lec_ts
             t->last_sr_mid = lec_ntp_mid32(sr.ntp);
             t->last_sr_at = now;
             for (lec_room_viewer *v = r->viewers; v; v = v->next) {
-                if (!v->has[ti] || !v->fwd[ti].started || !v->ready)
+                const lec_fwd *f = &v->fwd[lec__room_slot(r, v, ti)];
+                if (!v->has[ti] || !lec__room_gets(r, v, ti) || !f->started || !v->ready)
                     continue;
-                lec_rtcp_sr out = {.ssrc = v->fwd[ti].out_ssrc,
+                lec_rtcp_sr out = {.ssrc = f->out_ssrc,
                                    .ntp = sr.ntp,
-                                   .rtp_ts = lec_fwd_out_ts(&v->fwd[ti], sr.rtp_ts),
-                                   .packets = (uint32_t)v->fwd[ti].packets,
-                                   .octets = (uint32_t)v->fwd[ti].octets};
+                                   .rtp_ts = lec_fwd_out_ts(f, sr.rtp_ts),
+                                   .packets = (uint32_t)f->packets,
+                                   .octets = (uint32_t)f->octets};
                 size_t n = lec_rtcp_build_sr(r->scratch, LEC_ROOM_PKT_MAX, &out);
                 r->io.send_rtcp(r->io.ud, v->id, v->ud, r->scratch, n, sizeof r->scratch);
             }

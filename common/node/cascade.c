@@ -112,6 +112,8 @@ static void codec_from_track(const lec_track_info *t, lec_sfu_leg_track *out)
     c->fb = out->kind == LEC_SDP_VIDEO ? LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR : 0;
     c->rtx_apt = -1;
     out->ssrc = t->nssrcs ? t->ssrcs[0] : 0;
+    if (t->nrids)
+        snprintf(out->rid, sizeof out->rid, "%s", t->rids[0]);
 }
 
 static void on_opened(void *ud, int status, const lec_relay_opened *r)
@@ -143,7 +145,7 @@ static void on_opened(void *ud, int status, const lec_relay_opened *r)
     else if (!lec_allow_relay_addr(r->source_relay_addr, m->node->cfg->cluster.allowed_relay_nets.v,
                                    m->node->cfg->cluster.allowed_relay_nets.n))
         why = "the source's relay address is outside cluster.allowed_relay_networks";
-    else if (!r->ntracks || r->ntracks > 2 || r->key_down_len != LEC_SFU_LEG_KEY ||
+    else if (!r->ntracks || r->ntracks > LEC_ROOM_MAX_TRACKS || r->key_down_len != LEC_SFU_LEG_KEY ||
              r->key_up_len != LEC_SFU_LEG_KEY || r->profile != LEC_SRTP_AEAD_AES_128_GCM)
         why = "the source offered tracks or keys we cannot use";
     if (why) {
@@ -295,6 +297,10 @@ static void leg_out_done(job *j)
             snprintf(t->fmtp, sizeof t->fmtp, "%s", c->fmtp);
             t->ssrcs[0] = o->tracks[i].ssrc;
             t->nssrcs = 1;
+            if (o->tracks[i].rid[0]) { /* a simulcast layer */
+                snprintf(t->rids[0], sizeof t->rids[0], "%s", o->tracks[i].rid);
+                t->nrids = 1;
+            }
             snprintf(t->mid, sizeof t->mid, "%u", i);
         }
         r.profile = LEC_SRTP_AEAD_AES_128_GCM;

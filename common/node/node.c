@@ -274,6 +274,15 @@ static void register_media_metrics(lec_node *node)
                                         "Congestion feedback packets sent to publishers");
     t.feedback[1] = lec_metrics_counter(m, "lectern_publisher_feedback_total", "kind=\"remb\"",
                                         "Congestion feedback packets sent to publishers");
+    static const char *const layers[] = {"low", "medium", "high"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(labels, sizeof labels, "layer=\"%s\"", layers[k]);
+        t.layer_viewers[k] = lec_metrics_gauge(m, "lectern_layer_viewers", labels,
+                                               "Viewers on each simulcast layer (by rank)");
+    }
+    t.layer_switches = lec_metrics_counter(m, "lectern_layer_switches_total", "",
+                                           "Viewers moved from one simulcast layer to another");
+    t.unknown_layer = REFUSED("unknown_layer");
     t.join =
         lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
                               "From a WHEP request to the first media sent to the viewer",

@@ -5,6 +5,7 @@
  * /v1/sessions/<id> (one session's counters, asked of its worker).
  */
 #include "base/err.h"
+#include "base/json.h"
 #include "node/media_int.h"
 
 #include <stdio.h>
@@ -129,6 +130,102 @@ static void num(lec_jw *w, const char *key, uint64_t v)
     lec_jw_uint(w, v);
 }
 
+static const char *const PREFS[] = {"auto", "low", "medium", "high"};
+
+static void layer_run(job *j, lec_sfu *sfu)
+{
+    j->rc = lec_sfu_session_set_layer(sfu, j->id, (lec_room_layer_pref)j->leg_id);
+}
+
+static void layer_done(job *j)
+{
+    lec_http_ex *ex = j->ex;
+    if (!ex)
+        return;
+    if (j->rc == LEC_ERR_INVAL)
+        lec_http_resp_error(&ex->resp, 409, "a publisher has no layer to choose");
+    else if (j->rc)
+        lec_http_resp_error(&ex->resp, 404, "no such session");
+    else
+        ex->resp.status = 204;
+    lec_http_ex_finish(ex);
+}
+
+/* POST /v1/sessions/<id>/layer {"layer": "auto|low|medium|high"}: a
+ * viewer pins a simulcast layer (its page's quality menu).  Knowing the
+ * id is the capability, as for GET. */
+static void session_layer_post(lec_http_ex *ex)
+{
+    lec_media *m = ex->ud;
+    const char *id = lec_http_req_param(ex->req, "session");
+    sess_ent *s = id ? lec__sessions_find(m, id) : NULL;
+    lec_json *body = NULL;
+    char err[96];
+    int pref = -1;
+    if (s && !lec_json_parse(NULL, (const char *)ex->req->body, ex->req->body_len, &body, err,
+                             sizeof err)) {
+        const char *want = lec_json_string(lec_json_get(body, "layer"), "");
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(want, PREFS[i]))
+                pref = i;
+    }
+    lec_json_free(NULL, body);
+    job *j = s && pref >= 0 ? lec__job_new(m, ex, s->stream, layer_run, layer_done) : NULL;
+    if (!j) {
+        lec_http_resp_error(&ex->resp, !s ? 404 : pref < 0 ? 400 : 500,
+                            !s ? "no such session"
+                            : pref < 0 ? "the body must be {\"layer\": \"auto\", \"low\", "
+                                         "\"medium\" or \"high\"}"
+                                       : "out of memory");
+        lec_http_ex_finish(ex);
+        return;
+    }
+    snprintf(j->id, sizeof j->id, "%s", id);
+    j->leg_id = (uint64_t)pref;
+    j->worker = s->worker;
+    lec__job_post(j);
+}
+
+/* A session's simulcast: the layers by rank, and a viewer's choice. */
+static void simulcast_json(lec_jw *w, const lec_sfu_session_stats *st)
+{
+    const lec_room_layer_info *li = &st->layer;
+    lec_jw_key(w, "simulcast");
+    lec_jw_obj_open(w);
+    lec_jw_key(w, "layers");
+    lec_jw_arr_open(w);
+    for (unsigned i = 0; i < li->nlayers; i++) {
+        lec_jw_obj_open(w);
+        lec_jw_key(w, "rid");
+        lec_jw_str(w, li->layers[i].rid);
+        num(w, "kbps", li->layers[i].bps / 1000);
+        lec_jw_key(w, "active");
+        lec_jw_bool(w, li->layers[i].active);
+        lec_jw_obj_close(w);
+    }
+    lec_jw_arr_close(w);
+    if (!st->publisher) {
+        lec_jw_key(w, "current");
+        if (li->cur >= 0)
+            lec_jw_str(w, li->layers[li->cur].rid);
+        else
+            lec_jw_null(w);
+        lec_jw_key(w, "target");
+        if (li->target >= 0)
+            lec_jw_str(w, li->layers[li->target].rid);
+        else
+            lec_jw_null(w);
+        lec_jw_key(w, "preference");
+        lec_jw_str(w, PREFS[li->pref <= LEC_LAYER_HIGH ? li->pref : 0]);
+        lec_jw_key(w, "paused");
+        lec_jw_bool(w, li->paused);
+        if (li->estimate_bps)
+            num(w, "estimate_kbps", li->estimate_bps / 1000);
+        num(w, "switches", li->switches);
+    }
+    lec_jw_obj_close(w);
+}
+
 static void stats_done(job *j)
 {
     lec_http_ex *ex = j->ex;
@@ -165,6 +262,8 @@ static void stats_done(job *j)
         lec_jw_key(&w, "not_served");
         lec_jw_str(&w, st->refused);
     }
+    if (st->layer.nlayers)
+        simulcast_json(&w, st);
     if (st->publisher) {
         /* Congestion feedback to the publisher (issue 17). */
         lec_jw_key(&w, "feedback");
@@ -215,5 +314,8 @@ int lec__media_status_routes(lec_media *m)
                             stream_status_get, m);
     if (!rc)
         rc = lec_node_route(node, "session", LEC_HTTP_GET, "/v1/sessions/:session", session_get, m);
+    if (!rc)
+        rc = lec_node_route(node, "session_layer", LEC_HTTP_POST, "/v1/sessions/:session/layer",
+                            session_layer_post, m);
     return rc;
 }

@@ -216,15 +216,15 @@ lec_vcodec lec_vcodec_from_name(const char *name)
     return LEC_VCODEC_OTHER;
 }
 
-static bool vp8_keyframe_start(const uint8_t *p, size_t len)
+/* Where the VP8 payload starts after the descriptor (RFC 7741 4.2), or 0. */
+static size_t vp8_header_len(const uint8_t *p, size_t len)
 {
     if (len < 1)
-        return false;
+        return 0;
     size_t off = 1;
-    bool start = (p[0] & 0x10) && (p[0] & 0x07) == 0; /* S, PID 0 */
-    if (p[0] & 0x80) {                                /* X: extension byte */
+    if (p[0] & 0x80) { /* X: extension byte */
         if (len < 2)
-            return false;
+            return 0;
         uint8_t x = p[1];
         off = 2;
         if (x & 0x80) /* I: picture id, 7 or 15 bits */
@@ -234,7 +234,27 @@ static bool vp8_keyframe_start(const uint8_t *p, size_t len)
         if (x & 0x30) /* T or K: TID/KEYIDX */
             off++;
     }
-    return start && off < len && !(p[off] & 0x01); /* P clear: a keyframe */
+    return off < len ? off : 0;
+}
+
+bool lec_rtp_vp8_size(const uint8_t *p, size_t len, unsigned *width, unsigned *height)
+{
+    size_t off = vp8_header_len(p, len);
+    /* A keyframe's start: the frame tag (3 bytes, P clear), the start code
+     * 9d 01 2a, then 14-bit width and height, little-endian (RFC 6386 9.1). */
+    if (!off || !(p[0] & 0x10) || (p[0] & 0x07) || len < off + 10 || (p[off] & 0x01) ||
+        p[off + 3] != 0x9d || p[off + 4] != 0x01 || p[off + 5] != 0x2a)
+        return false;
+    *width = (unsigned)(p[off + 6] | (p[off + 7] & 0x3f) << 8);
+    *height = (unsigned)(p[off + 8] | (p[off + 9] & 0x3f) << 8);
+    return *width && *height;
+}
+
+static bool vp8_keyframe_start(const uint8_t *p, size_t len)
+{
+    size_t off = vp8_header_len(p, len);
+    /* S, PID 0, and P clear: a keyframe */
+    return off && (p[0] & 0x10) && (p[0] & 0x07) == 0 && !(p[off] & 0x01);
 }
 
 static bool h264_key_nal(uint8_t type)

@@ -96,6 +96,10 @@ lec_vcodec lec_vcodec_from_name(const char *name);
  * (the N bit: a new coded video sequence).  Never reads past len. */
 bool lec_rtp_keyframe_start(lec_vcodec c, const uint8_t *payload, size_t len);
 
+/* A VP8 keyframe's picture size, from the first packet of the frame (its
+ * payload, descriptor included).  False for anything else. */
+bool lec_rtp_vp8_size(const uint8_t *payload, size_t len, unsigned *width, unsigned *height);
+
 /* Writes a 12-byte header (no CSRC, no extension) into b; returns 12. */
 size_t lec_rtp_write_header(uint8_t *b, uint8_t pt, bool marker, uint16_t seq, uint32_t ts,
                             uint32_t ssrc);

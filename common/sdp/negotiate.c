@@ -242,19 +242,41 @@ static void pick_extmaps(const lec_sdp_media *m, const lec_sdp_answer_opts *o, l
                 a->extmaps[a->nextmaps++] = m->extmaps[i];
 }
 
-/* Simulcast: the offerer's send layers become our receive layers (RFC 8853). */
+/* Simulcast: the offerer's send streams become our receive streams (RFC
+ * 8853 5.3), in its order, at most o->accept_simulcast of them.  Of a
+ * stream's alternatives ("1,2") we take the first; a paused one ("~1") is
+ * taken (it is received once it starts); a rid with no a=rid send line is
+ * not.  Nothing taken: no a=simulcast (one stream). */
 static void pick_simulcast(const lec_sdp_media *m, const lec_sdp_answer_opts *o, lec_sdp_media *a)
 {
     if (!o->accept_simulcast || !m->nrids || strncmp(m->simulcast, "send ", 5) ||
         o->dir != LEC_SDP_RECVONLY)
         return;
-    for (unsigned i = 0; i < m->nrids; i++) {
-        a->rids[i] = m->rids[i];
-        a->rids[i].send = false;
-        a->rids[i].params[0] = '\0';
+    char list[sizeof m->simulcast] = "recv ";
+    size_t at = 5;
+    const char *s = m->simulcast + 5;
+    while (*s && *s != ' ' && a->nrids < o->accept_simulcast && a->nrids < LEC_SDP_MAX_RIDS) {
+        size_t stream = strcspn(s, "; "), first = strcspn(s, ",; ");
+        const char *id = s + (*s == '~');
+        size_t idn = first - (size_t)(id - s);
+        for (unsigned i = 0; i < m->nrids && idn; i++) {
+            const lec_sdp_rid *rd = &m->rids[i];
+            bool dup = false;
+            for (unsigned k = 0; k < a->nrids; k++)
+                dup = dup || !strcmp(a->rids[k].id, rd->id);
+            if (!rd->send || dup || strlen(rd->id) != idn || strncmp(rd->id, id, idn))
+                continue;
+            a->rids[a->nrids] = *rd;
+            a->rids[a->nrids].send = false;
+            a->rids[a->nrids].params[0] = '\0';
+            a->nrids++;
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", at > 5 ? ";" : "", rd->id);
+            break;
+        }
+        s += stream + (s[stream] == ';');
     }
-    a->nrids = m->nrids;
-    snprintf(a->simulcast, sizeof a->simulcast, "recv %s", m->simulcast + 5);
+    if (a->nrids)
+        snprintf(a->simulcast, sizeof a->simulcast, "%s", list);
 }
 
 int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *answer, char *err,

@@ -23,7 +23,9 @@ typedef struct lec_sdp_answer_opts {
     unsigned fb_allowed;           /* LEC_FB_* we implement */
     const char *const *extmaps;    /* header extension URIs we implement, NULL-terminated */
     bool allow_vp9, allow_av1;     /* pass-through codecs both ends must agree on */
-    bool accept_simulcast;
+    /* Simulcast: receive at most this many of the offerer's layers
+     * (RFC 8853); 0 declines it (the sender then sends one stream). */
+    unsigned accept_simulcast;
     bool no_rtx; /* leave RTX out of the answer */
     /* WHEP: the publisher's codec per kind (NULL: any we accept). */
     const lec_sdp_codec *source_audio, *source_video;

@@ -325,9 +325,11 @@ static leg *leg_new(lec_sfu *s, stream_room *r, bool upstream, const leg_ident *
 static void fill_tracks(const stream_room *r, lec_sfu_leg_track *out, unsigned *n)
 {
     *n = 0;
-    for (unsigned i = 0; i < r->core.ntracks && i < 2; i++) {
-        out[i].kind = r->core.tracks[i].kind;
-        out[i].codec = r->core.tracks[i].codec;
+    for (unsigned i = 0; i < r->core.ntracks && i < LEC_ROOM_MAX_TRACKS; i++) {
+        const lec_room_track *t = &r->core.tracks[i];
+        out[i].kind = t->kind;
+        out[i].codec = t->codec;
+        memcpy(out[i].rid, t->layer ? t->rid : "", t->layer ? sizeof out[i].rid : 1);
         (*n)++;
     }
 }
@@ -403,7 +405,8 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
 
 int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
 {
-    if ((q->pipe ? !s->env.pipes : !s->env.relay) || !q->ntracks || q->ntracks > 2)
+    if ((q->pipe ? !s->env.pipes : !s->env.relay) || !q->ntracks ||
+        q->ntracks > LEC_ROOM_MAX_TRACKS)
         return LEC_ERR_INVAL;
     stream_room *r = lec__sfu_find_room(s, q->stream);
     if (r && r->pub)
@@ -411,16 +414,25 @@ int lec_sfu_leg_in_open(lec_sfu *s, const lec_sfu_leg_in *q)
     bool fresh = !r;
     if (fresh && !(r = lec__sfu_room_new(s, q->stream)))
         return LEC_ERR_NOMEM;
-    lec_room_track_spec specs[2];
+    lec_room_track_spec specs[LEC_ROOM_MAX_TRACKS];
     bool same = r->core.ntracks == q->ntracks;
     for (unsigned i = 0; i < q->ntracks; i++) {
-        specs[i] = (lec_room_track_spec){.kind = q->tracks[i].kind, .codec = q->tracks[i].codec};
+        specs[i] = (lec_room_track_spec){
+            .kind = q->tracks[i].kind, .codec = q->tracks[i].codec, .ssrc = q->tracks[i].ssrc};
+        memcpy(specs[i].rid, q->tracks[i].rid, sizeof specs[i].rid);
+        specs[i].rid[sizeof specs[i].rid - 1] = '\0';
         same = same && r->core.tracks[i].kind == specs[i].kind &&
-               r->core.tracks[i].codec.pt == specs[i].codec.pt;
+               r->core.tracks[i].codec.pt == specs[i].codec.pt &&
+               r->core.tracks[i].layer == (specs[i].kind == LEC_SDP_VIDEO && specs[i].rid[0]);
     }
     /* A failover keeps the tracks (the viewers' rewrites point at them);
-     * a new source SSRC resets each track's numbering by itself. */
-    int rc = same ? 0 : lec_room_set_track_specs(&r->core, specs, q->ntracks);
+     * a new source SSRC resets each track's numbering by itself (layers
+     * learn theirs). */
+    int rc = 0;
+    if (same)
+        lec_room_set_layer_ssrcs(&r->core, specs, q->ntracks);
+    else
+        rc = lec_room_set_track_specs(&r->core, specs, q->ntracks);
     leg *old = r->up;
     if (old) {
         leg_send_byes(old, LEC_LEG_STOP_LEAVING); /* the old source frees its end now, if alive */

@@ -156,8 +156,20 @@ static void count(stream_room *r)
     DELTA(mt->resend_refused, resend_refused);
     DELTA(mt->resend_repeated, resend_repeated);
     DELTA(mt->keyframe_refused, keyframe_refused);
+    DELTA(mt->layer_switches, layer_switches);
+    DELTA(mt->unknown_layer, unknown_layer);
 #undef DELTA
     *b = *a;
+    /* Viewers per layer, named by rank: the top is high, the bottom low. */
+    unsigned by_rank[LEC_ROOM_MAX_LAYERS], by_name[3] = {0};
+    lec_room_layer_viewers(&r->core, by_rank);
+    for (unsigned k = 0; k < r->core.nlayers && k < LEC_ROOM_MAX_LAYERS; k++)
+        by_name[k + 1 == r->core.nlayers ? 2 : k == 0 ? 0 : 1] += by_rank[k];
+    for (int k = 0; k < 3; k++) {
+        lec_metric_add(mt->m, mt->slot, mt->layer_viewers[k],
+                       (uint64_t)((int64_t)by_name[k] - (int64_t)r->layer_counted[k]));
+        r->layer_counted[k] = by_name[k];
+    }
 }
 
 static void on_room_tick(uv_timer_t *tm)
@@ -511,9 +523,10 @@ static void finish(lec_sfu *s, session *x, lec_sdp *ans, lec_sfu_result *out)
     s->sessions = x;
 }
 
-/* Publishers stamp transport-wide sequence numbers for feedback. */
+/* Publishers stamp transport-wide sequence numbers for feedback, and
+ * name each simulcast layer's packets (and their repairs) by rid. */
 static const char *const PUB_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", LEC_TWCC_URI,
-                                          NULL};
+                                          LEC_ROOM_RID_URI, LEC_ROOM_RRID_URI, NULL};
 /* Viewers also get the playout delay the room asks while it repairs. */
 static const char *const VIEWER_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid",
                                              LEC_ROOM_PLAYOUT_URI, NULL};
@@ -562,6 +575,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
                                            LEC_FB_TRANSPORT_CC |
                                            (s->env.publish_max_kbps ? LEC_FB_REMB : 0u),
                              .extmaps = PUB_EXTMAPS,
+                             .accept_simulcast = LEC_ROOM_MAX_LAYERS,
                              .allow_vp9 = true,
                              .allow_av1 = true,
                              .sess_id = lec_rand_u64(s->env.rand) >> 1};
@@ -664,6 +678,16 @@ int lec_sfu_end(lec_sfu *s, const char *id)
     return 0;
 }
 
+int lec_sfu_session_set_layer(lec_sfu *s, const char *id, lec_room_layer_pref pref)
+{
+    session *x = find_session(s, id);
+    if (!x)
+        return LEC_ERR_NOTFOUND;
+    if (x->publisher || !x->room)
+        return LEC_ERR_INVAL;
+    return lec_room_viewer_set_layer(&x->room->core, x->vid, pref);
+}
+
 int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats *out)
 {
     session *x = find_session(s, id);
@@ -681,9 +705,12 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
     out->srtp_fail = ps->srtp_fail;
     out->rtt_ms = -1;
     lec__feedback_stats(x, out);
+    if (x->room && x->publisher)
+        lec_room_layers(&x->room->core, now(x->sfu), &out->layer);
     lec_room_viewer_stats vs;
     if (x->publisher || !x->room || lec_room_viewer_get_stats(&x->room->core, x->vid, &vs))
         return 0;
+    lec_room_viewer_layer(&x->room->core, x->vid, now(x->sfu), &out->layer);
     for (unsigned ti = 0; ti < x->room->core.ntracks; ti++) {
         bool video = x->room->core.tracks[ti].kind == LEC_SDP_VIDEO;
         *(video ? &out->video_packets : &out->audio_packets) += vs.packets[ti];

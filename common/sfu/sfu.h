@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "dtls/dtls.h"
 #include "ice/glib_loop.h"
+#include "media/room.h"
 #include "metrics/metrics.h"
 #include "sdp/sdp.h"
 
@@ -59,6 +60,8 @@ typedef struct lec_sfu_metrics {
     lec_metric viewer_never_connected; /* the viewers among them (a join failure) */
     lec_metric candidates_refused; /* remote candidates past LEC_SFU_MAX_REMOTE_CANDIDATES */
     lec_metric feedback[2]; /* to publishers: [0] transport-cc, [1] REMB packets */
+    lec_metric layer_viewers[3]; /* viewers on the low, medium and high simulcast layer */
+    lec_metric layer_switches, unknown_layer;
 } lec_sfu_metrics;
 
 struct lec_relay;
@@ -136,19 +139,24 @@ typedef struct lec_sfu_session_stats {
     /* Publishers: congestion feedback sent to it (sfu/feedback.c). */
     bool transport_cc, remb;
     uint64_t feedback_packets, feedback_late;
+    /* Simulcast (layer.nlayers > 0): the layers; a viewer's choice too. */
+    lec_room_layer_info layer;
 } lec_sfu_session_stats;
 
 /* 0 or LEC_ERR_NOTFOUND. */
 int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats *out);
 
-/* ---- relay legs (leg.c) ------------------------------------------------ */
+/* A viewer pins a simulcast layer (or auto).  0, LEC_ERR_NOTFOUND, or
+ * LEC_ERR_INVAL for a publisher's session. */
+int lec_sfu_session_set_layer(lec_sfu *s, const char *id, lec_room_layer_pref pref);
 
-#include "sdp/sdp.h"
+/* ---- relay legs (leg.c) ------------------------------------------------ */
 
 typedef struct lec_sfu_leg_track {
     lec_sdp_kind kind;
     lec_sdp_codec codec;
     uint32_t ssrc; /* on the leg */
+    char rid[16];  /* a simulcast layer's id; "": a plain track */
 } lec_sfu_leg_track;
 
 #define LEC_SFU_LEG_KEY 28 /* AEAD_AES_128_GCM master key + salt */
@@ -167,7 +175,7 @@ typedef struct lec_sfu_leg_out {
                 * socket or pipes) or LEC_ERR_NOMEM; the node maps it for the wire */
     char reason[128];
     uint64_t source_tag;
-    lec_sfu_leg_track tracks[2];
+    lec_sfu_leg_track tracks[LEC_ROOM_MAX_TRACKS];
     unsigned ntracks;
     uint8_t key_down[LEC_SFU_LEG_KEY], key_up[LEC_SFU_LEG_KEY];
     uint32_t depth;
@@ -183,7 +191,7 @@ typedef struct lec_sfu_leg_in {
     uint64_t leg_id;     /* ours: the tag on packets to us */
     uint64_t source_tag; /* the tag on our packets to the source */
     lec_addr from;
-    lec_sfu_leg_track tracks[2];
+    lec_sfu_leg_track tracks[LEC_ROOM_MAX_TRACKS];
     unsigned ntracks;
     uint8_t key_down[LEC_SFU_LEG_KEY], key_up[LEC_SFU_LEG_KEY];
     uint32_t depth; /* ours */

@@ -24,6 +24,7 @@ typedef struct stream_room {
     char stream[65];
     lec_room core;
     lec_room_stats counted; /* what has gone into the metrics already */
+    unsigned layer_counted[3]; /* its viewers on the low, medium, high layer, as counted */
     lec_tstamp last_report; /* the last repair summary in the log */
     lec_room_stats reported;
     session *pub;

@@ -1,6 +1,8 @@
 /* libFuzzer: the room core (media/room.h) driven by what peers control:
  * the publisher's RTP (with RTX to unwrap, VP8 or H.264 with STAP-A and
- * FU-A keyframes for the GOP cache) and RTCP, and three subscribers' RTCP
+ * FU-A keyframes for the GOP cache, one stream or three simulcast layers
+ * named by rid and repaired rid, or not) and RTCP, viewers' layer choices
+ * and estimates, and three subscribers' RTCP
  * (raw, NACKs, PLIs): a viewer without RTX that asked for the playout
  * delay, a viewer with RTX, and a relay leg; viewers join (GOP replay),
  * leave and come back, time moves.  Oracles besides the sanitizers: no
@@ -73,7 +75,7 @@ static void send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t le
         __builtin_trap();
 }
 
-static lec_sdp *answer(bool h264, bool rtx, bool playout)
+static lec_sdp *answer(bool h264, bool rtx, bool playout, bool simulcast)
 {
     lec_sdp *s = calloc(1, sizeof *s);
     if (!s)
@@ -93,7 +95,24 @@ static lec_sdp *answer(bool h264, bool rtx, bool playout)
         m->nextmaps = 1;
         m->extmaps[0] = (lec_sdp_extmap){.id = 5, .uri = LEC_ROOM_PLAYOUT_URI};
     }
+    if (simulcast) { /* three layers, named a b c, by rid (10) and repaired rid (11) */
+        m->nextmaps = 2;
+        m->extmaps[0] = (lec_sdp_extmap){.id = 10, .uri = LEC_ROOM_RID_URI};
+        m->extmaps[1] = (lec_sdp_extmap){.id = 11, .uri = LEC_ROOM_RRID_URI};
+        m->nrids = 3;
+        strcpy(m->rids[0].id, "a"), strcpy(m->rids[1].id, "b"), strcpy(m->rids[2].id, "c");
+        strcpy(m->simulcast, "recv a;b;c");
+    }
     return s;
+}
+
+/* A one-byte extension block naming layer `layer` (id 10; RTX: 11). */
+static size_t add_rid(uint8_t *pkt, bool rtx, unsigned layer)
+{
+    pkt[0] |= 0x10;
+    const uint8_t ext[8] = {0xBE, 0xDE, 0, 1, rtx ? 0xB0 : 0xA0, (uint8_t)('a' + layer), 0, 0};
+    memcpy(pkt + 12, ext, sizeof ext);
+    return 12 + sizeof ext;
 }
 
 typedef struct input {
@@ -119,11 +138,11 @@ static size_t take_bytes(input *in, uint8_t *out, size_t want)
 
 static void join(lec_room *r, uint32_t id, bool h264, lec_tstamp now)
 {
-    uint32_t ss[2] = {0x1000 + id, 0x2000 + id};
+    uint32_t ss[LEC_ROOM_MAX_TRACKS] = {0x1000 + id, 0x2000 + id, 0x3000 + id, 0x4000 + id};
     if (id == 3) {
         lec_room_add_leg(r, id, ss, (uint16_t)(id * 1000), 0, false);
     } else {
-        lec_sdp *a = answer(h264, id == 2, id == 1);
+        lec_sdp *a = answer(h264, id == 2, id == 1, false);
         if (a)
             lec_room_add_viewer(r, id, a, ss, (uint16_t)(id * 1000), 0);
         free(a);
@@ -137,11 +156,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     seen.gen++;
     input in = {data, size};
-    bool h264 = take(&in) & 1;
+    unsigned mode = take(&in);
+    bool h264 = mode & 1, simulcast = mode & 2;
     lec_room r;
     lec_room_io io = {send_rtp, send_rtcp, NULL, NULL};
     lec_room_init(&r, &io, 777, 350 * LEC_MS);
-    lec_sdp *pub = answer(h264, true, false);
+    lec_sdp *pub = answer(h264, true, false, simulcast);
     if (!pub || lec_room_set_tracks(&r, pub)) {
         free(pub);
         lec_room_free(&r);
@@ -163,14 +183,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             seq = (uint16_t)(seq + (take(&in) % 4 == 0 ? take(&in) % 70 : 1));
             if (take(&in) & 1)
                 ts += 3000;
+            unsigned layer = simulcast && !audio ? take(&in) % 3 : 0;
             size_t n = lec_rtp_write_header(pkt, audio ? 111 : 96, take(&in) & 1, seq, ts,
-                                            audio ? 0xA0 : 0xB0);
+                                            audio ? 0xA0 : 0xB0 + layer);
+            if (simulcast && !audio && take(&in) & 1)
+                n = add_rid(pkt, false, layer);
             n += take_bytes(&in, pkt + n, take(&in) * 4);
             lec_room_publisher_rtp(&r, pkt, n, now);
             break;
         }
         case 2: { /* an RTX packet: OSN then the payload */
-            size_t n = lec_rtp_write_header(pkt, 97, false, rseq++, ts, 0xC0);
+            unsigned layer = simulcast ? take(&in) % 3 : 0;
+            size_t n = lec_rtp_write_header(pkt, 97, false, rseq++, ts, 0xC0 + layer);
+            if (simulcast && take(&in) & 1)
+                n = add_rid(pkt, true, layer);
             uint16_t osn = (uint16_t)(seq - take(&in) % 80);
             pkt[n] = (uint8_t)(osn >> 8), pkt[n + 1] = (uint8_t)osn;
             n += 2 + take_bytes(&in, pkt + n + 2, take(&in) * 2);
@@ -216,8 +242,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 in_room[id] = true;
             }
             break;
-        case 8: /* the playout delay the room asks for moves */
-            r.playout_ms = take(&in) * 4;
+        case 8: /* the playout delay the room asks for moves; a viewer's layer choice */
+            if (op & 0x20)
+                lec_room_viewer_set_layer(&r, id, (lec_room_layer_pref)(take(&in) % 4));
+            else if (op & 0x40)
+                lec_room_viewer_set_estimate(&r, id, take(&in) * 8000u);
+            else
+                r.playout_ms = take(&in) * 4;
             break;
         default:
             lec_room_tick(&r, now);

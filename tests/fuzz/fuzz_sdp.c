@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                        "33:44:55:66:77:88:99",
         .fb_allowed = LEC_FB_NACK | LEC_FB_PLI,
         .extmaps = exts,
-        .accept_simulcast = true,
+        .accept_simulcast = 3,
         .allow_vp9 = true,
         .allow_av1 = true,
     };

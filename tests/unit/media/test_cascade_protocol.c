@@ -225,11 +225,11 @@ static void setup_rooms(void)
     lec_room_publisher_ready(&net.origin, 0);
     lec_room_publisher_ready(&net.edge, 0);
     lec_room_set_upstream(&net.edge, true, 2 * ONE_WAY);
-    uint32_t leg_ssrcs[2] = {0xA0, 0xA1};
+    uint32_t leg_ssrcs[LEC_ROOM_MAX_TRACKS] = {0xA0, 0xA1};
     assert_int_equal(lec_room_add_leg(&net.origin, LEG_ID, leg_ssrcs, 500, 9000, false), 0);
     lec_room_viewer_ready(&net.origin, LEG_ID, 0);
     lec_sdp *ans = viewer_answer();
-    uint32_t ss[2] = {0xB1, 0xB1};
+    uint32_t ss[LEC_ROOM_MAX_TRACKS] = {0xB1, 0xB1};
     assert_int_equal(lec_room_add_viewer(&net.edge, VIEWER, ans, ss, 100, 1000), 0);
     lec_room_viewer_ready(&net.edge, VIEWER, 0);
     free(ans);
@@ -296,7 +296,7 @@ static void test_late_joiner_starts_from_gop(void **state)
     publish(0x5EED, &seq, &ts, 0, 3 * LEC_S); /* keyframes at 0 and 2 s */
     run_until(3 * LEC_S);
     lec_sdp *ans = viewer_answer();
-    uint32_t ss[2] = {0xC1, 0xC1};
+    uint32_t ss[LEC_ROOM_MAX_TRACKS] = {0xC1, 0xC1};
     assert_int_equal(lec_room_add_viewer(&net.edge, LATE, ans, ss, 7000, 5000), 0);
     free(ans);
     uint64_t pli_before = net.edge.stats.pli_out;
@@ -337,7 +337,7 @@ static void test_failover_keeps_viewer_continuous(void **state)
     /* The old leg dies; a new one (another source: new SSRCs and
      * numbering) feeds the same edge room. */
     lec_room_remove_viewer(&net.origin, LEG_ID);
-    uint32_t leg2[2] = {0xD0, 0xD1};
+    uint32_t leg2[LEC_ROOM_MAX_TRACKS] = {0xD0, 0xD1};
     assert_int_equal(lec_room_add_leg(&net.origin, LEG_ID, leg2, 40000, 123456, true), 0);
     lec_room_viewer_ready(&net.origin, LEG_ID, net.now);
     publish(0x5EED, &seq, &ts, 3 * LEC_S, 5 * LEC_S);

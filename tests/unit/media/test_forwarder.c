@@ -40,6 +40,22 @@ static void test_rewrite_and_continuity(void **state)
     assert_int_equal(h.seq, 1004);
     assert_int_equal(f.last_out_seq, 1005);
     assert_true(f.packets == 6);
+    /* A packet from before the anchor (7 came first from 0xbbbb) would get
+     * 1001, a number the viewer had from 0xaaaa: dropped. */
+    lec_rtp_write_header(b, 96, false, 6, 0, 0xbbbb);
+    assert_false(lec_fwd_rewrite(&f, b, 0xbbbb, 6, 0, 100));
+    /* A simulcast switch back to the first source: its late packets from
+     * before the switch are dropped too. */
+    send(&f, b, 0xaaaa, 40100, 1, &h);
+    assert_int_equal(h.seq, 1006);
+    lec_rtp_write_header(b, 96, false, 40099, 0, 0xaaaa);
+    assert_false(lec_fwd_rewrite(&f, b, 0xaaaa, 40099, 0, 100));
+    /* Far behind the newest (more than 1024): dropped; within: kept. */
+    for (uint16_t s = 40101; s < 42200; s++)
+        send(&f, b, 0xaaaa, s, 2, &h);
+    lec_rtp_write_header(b, 96, false, 41000, 0, 0xaaaa);
+    assert_false(lec_fwd_rewrite(&f, b, 0xaaaa, 41000, 0, 100));
+    send(&f, b, 0xaaaa, 41500, 2, &h);
     /* Wrap of the viewer's numbering is seamless. */
     lec_fwd_init(&f, 1, 96, 90000, 65535, 0);
     send(&f, b, 2, 100, 0, &h);

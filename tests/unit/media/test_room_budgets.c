@@ -118,7 +118,7 @@ static void room_up(void)
 static void add_viewer(uint32_t id, bool rtx, bool playout, lec_tstamp now)
 {
     lec_sdp *a = answer(rtx, playout);
-    uint32_t ss[2] = {VSSRC(id), 0};
+    uint32_t ss[LEC_ROOM_MAX_TRACKS] = {VSSRC(id), 0};
     assert_int_equal(lec_room_add_viewer(&room, id, a, ss, (uint16_t)(1000 * id), 0), 0);
     free(a);
     lec_room_viewer_ready(&room, id, now);
@@ -246,7 +246,7 @@ static void test_keyframe_budget(void **state)
     assert_int_equal(st.keyframe_refused, 38);
     assert_int_equal(room.stats.keyframe_refused, 38);
 
-    uint32_t ls[2] = {0x7000, 0x7001};
+    uint32_t ls[LEC_ROOM_MAX_TRACKS] = {0x7000, 0x7001};
     assert_int_equal(lec_room_add_leg(&room, 3, ls, 100, 0, true), 0);
     lec_room_viewer_ready(&room, 3, 3 * LEC_S);
     before = out.plis;
@@ -274,7 +274,7 @@ static void test_repairs_repeat_their_bytes(void **state)
     lec_tstamp now = 600 * LEC_MS;
     add_viewer(1, false, true, now); /* joins: 60 packets replayed, squeezed */
     assert_int_equal(out.v[1].rtp, 60);
-    uint32_t ls[2] = {0x7000, 0x7001};
+    uint32_t ls[LEC_ROOM_MAX_TRACKS] = {0x7000, 0x7001};
     assert_int_equal(lec_room_add_leg(&room, 4, ls, 4000, 0, false), 0);
     lec_room_viewer_ready(&room, 4, now);
     assert_int_equal(out.v[4].rtp, 60);

@@ -225,7 +225,7 @@ static void test_lossy_fanout(void **state)
     uint32_t ts = 90000;
     publish(0xAAAA, &seq, &ts, 0, LEC_S); /* the publisher is on before anyone watches */
     for (int i = 0; i < VIEWERS; i++) {
-        uint32_t ssrcs[2] = {0x100 + (uint32_t)i, 0x200 + (uint32_t)i};
+        uint32_t ssrcs[LEC_ROOM_MAX_TRACKS] = {0x100 + (uint32_t)i, 0x200 + (uint32_t)i};
         assert_int_equal(
             lec_room_add_viewer(&net.room, (uint32_t)i + 1, view, ssrcs, (uint16_t)(1000 * i), 0),
             0);
@@ -369,7 +369,7 @@ static void test_publisher_loss_repaired_by_rtx(void **state)
     assert_int_equal(lec_room_set_tracks(&room, pub), 0);
     assert_int_equal(room.tracks[1].rtx_pt, 97);
     lec_room_publisher_ready(&room, 0);
-    uint32_t ssrcs[2] = {0x300, 0x400};
+    uint32_t ssrcs[LEC_ROOM_MAX_TRACKS] = {0x300, 0x400};
     assert_int_equal(lec_room_add_viewer(&room, 1, view, ssrcs, 5000, 0), 0);
     lec_room_viewer_ready(&room, 1, 0);
     int plis0 = up.plis;
@@ -464,7 +464,7 @@ static void test_viewer_repairs_on_rtx(void **state)
     vm->ncodecs = 2;
     assert_int_equal(lec_room_set_tracks(&room, pub), 0);
     lec_room_publisher_ready(&room, 0);
-    uint32_t ssrcs[2] = {0x300, 0x400};
+    uint32_t ssrcs[LEC_ROOM_MAX_TRACKS] = {0x300, 0x400};
     assert_int_equal(lec_room_add_viewer(&room, 1, view, ssrcs, 5000, 0), 0);
     uint32_t rtx_ssrc = lec_room_viewer_rtx_ssrc(&room, 1, LEC_SDP_VIDEO);
     assert_int_equal(rtx_ssrc, 0x400 ^ 0x40000000u);

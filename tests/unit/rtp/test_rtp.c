@@ -305,6 +305,23 @@ static void test_keyframes(void **state)
     assert_true(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_ext_key, sizeof vp8_ext_key));
     assert_false(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_ext_trunc, sizeof vp8_ext_trunc));
     assert_false(lec_rtp_keyframe_start(LEC_VCODEC_VP8, vp8_key, 0));
+    /* VP8 picture size (simulcast ranks): 1280x720 after the extended
+     * descriptor; a delta frame, a bad start code, a short one: none. */
+    const uint8_t vp8_size[] = {0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x10, 0x02, 0x00,
+                                0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02};
+    unsigned w = 0, hh = 0;
+    assert_true(lec_rtp_vp8_size(vp8_size, sizeof vp8_size, &w, &hh));
+    assert_int_equal(w, 1280);
+    assert_int_equal(hh, 720);
+    uint8_t bad[sizeof vp8_size];
+    memcpy(bad, vp8_size, sizeof bad);
+    bad[6] |= 0x01; /* P set: a delta frame */
+    assert_false(lec_rtp_vp8_size(bad, sizeof bad, &w, &hh));
+    memcpy(bad, vp8_size, sizeof bad);
+    bad[10] = 0x02;
+    assert_false(lec_rtp_vp8_size(bad, sizeof bad, &w, &hh));
+    assert_false(lec_rtp_vp8_size(vp8_size, sizeof vp8_size - 1, &w, &hh));
+    assert_false(lec_rtp_vp8_size(vp8_size, 0, &w, &hh));
     /* H.264: a lone SPS, an IDR FU-A start, a STAP-A with SPS, a P slice. */
     const uint8_t sps[] = {0x67, 0x42}, fu_idr[] = {0x7c, 0x85}, fu_mid[] = {0x7c, 0x05};
     const uint8_t stap[] = {0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x01, 0x68};

@@ -29,7 +29,7 @@ static lec_sdp_answer_opts whip_opts(void)
         .candidates = CANDS,
         .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
         .extmaps = EXTS,
-        .accept_simulcast = true,
+        .accept_simulcast = 3,
         .sess_id = 42,
     };
     return o;
@@ -144,11 +144,12 @@ static void test_answer_obs_h264(void **state)
     free(ans);
 }
 
-/* OBS publishing three H.264 layers to a node that takes one (simulcast
- * is not yet served): the answer declines simulcast (no a=simulcast, no
- * rids: RFC 8853 5.3), so the encoder sends a single stream, and the video
- * and transport-cc are answered. */
-static void test_answer_obs_simulcast_declined(void **state)
+/* OBS publishing three H.264 layers, answered as lec_sfu_publish does:
+ * all three received (a=rid recv, a=simulcast recv in the offer's order),
+ * with the rid extensions that name each packet's layer, and transport-cc;
+ * a node that declines simulcast answers no a=simulcast and no rids (RFC
+ * 8853 5.3), so the encoder sends a single stream. */
+static void test_answer_obs_simulcast(void **state)
 {
     (void)state;
     lec_sdp *offer = parse_ok(OBS_SIMULCAST_OFFER);
@@ -158,25 +159,66 @@ static void test_answer_obs_simulcast_declined(void **state)
     lec_sdp_answer_opts o = whip_opts();
     static const char *const exts[] = {
         "urn:ietf:params:rtp-hdrext:sdes:mid",
-        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", NULL};
-    o.accept_simulcast = false; /* as lec_sfu_publish answers today */
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+        "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+        "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id", NULL};
     o.extmaps = exts;
     o.fb_allowed |= LEC_FB_TRANSPORT_CC;
     assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
     const lec_sdp_media *v = &ans->media[1];
     assert_int_equal(v->port, 9);
     assert_string_equal(v->codecs[0].name, "H264");
-    assert_int_equal(v->nrids, 0);
-    assert_string_equal(v->simulcast, "");
+    assert_int_equal(v->nrids, 3);
+    assert_string_equal(v->simulcast, "recv 0;1;2");
     assert_true(v->codecs[0].fb & LEC_FB_TRANSPORT_CC);
-    assert_int_equal(v->nextmaps, 2); /* mid and transport-wide cc; not the rid ones */
+    assert_int_equal(v->nextmaps, 4);
     lec_sbuf out;
+    lec_sbuf_init(&out, NULL);
+    lec_sdp_write(ans, &out);
+    assert_contains(out.data, "a=rid:0 recv\r\na=rid:1 recv\r\na=rid:2 recv\r\n");
+    assert_contains(out.data, "a=simulcast:recv 0;1;2\r\n");
+    assert_contains(out.data, "a=extmap:2 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n");
+    assert_contains(out.data, "a=rtcp-fb:96 transport-cc\r\n");
+    lec_sbuf_free(&out);
+
+    o.accept_simulcast = 0;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
+    assert_int_equal(ans->media[1].nrids, 0);
+    assert_string_equal(ans->media[1].simulcast, "");
     lec_sbuf_init(&out, NULL);
     lec_sdp_write(ans, &out);
     assert_null(strstr(out.data, "a=simulcast"));
     assert_null(strstr(out.data, "a=rid"));
-    assert_contains(out.data, "a=rtcp-fb:96 transport-cc\r\n");
     lec_sbuf_free(&out);
+    free(offer);
+    free(ans);
+}
+
+/* RFC 8853's syntax: a paused stream (~) is taken, of alternatives (,) the
+ * first, a rid without its a=rid send line is not, and at most the cap. */
+static void test_answer_simulcast_syntax(void **state)
+{
+    (void)state;
+    static const char sdp_text[] =
+        "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+        "a=fingerprint:sha-256 "
+        "A1:B2:C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90:A1:B2:C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
+        "a=rtpmap:96 VP8/90000\r\n"
+        "a=rid:lo send max-width=320\r\na=rid:mid send\r\na=rid:x recv\r\na=rid:hi send\r\n"
+        "a=simulcast:send ~lo;x;mid,hi;hi;ghost recv z\r\n";
+    lec_sdp *offer = parse_ok(sdp_text);
+    lec_sdp *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
+    const lec_sdp_media *v = &ans->media[0];
+    assert_string_equal(v->simulcast, "recv lo;mid;hi");
+    assert_int_equal(v->nrids, 3);
+    assert_string_equal(v->rids[0].params, "");
+    o.accept_simulcast = 2;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
+    assert_string_equal(ans->media[0].simulcast, "recv lo;mid");
     free(offer);
     free(ans);
 }
@@ -508,7 +550,8 @@ int main(void)
         cmocka_unit_test(test_parse_chrome),
         cmocka_unit_test(test_answer_chrome_whip),
         cmocka_unit_test(test_answer_obs_h264),
-        cmocka_unit_test(test_answer_obs_simulcast_declined),
+        cmocka_unit_test(test_answer_obs_simulcast),
+        cmocka_unit_test(test_answer_simulcast_syntax),
         cmocka_unit_test(test_answer_whep_maps_payload_types),
         cmocka_unit_test(test_h264_match),
         cmocka_unit_test(test_h264_profiles),

@@ -1,0 +1,551 @@
+/*
+ * Simulcast in the room core (room.h), in virtual time.  A publisher
+ * sends three VP8 layers (rids l, m, h: ~55 kbit/s, ~300 kbit/s, ~1
+ * Mbit/s at 30 fps, a keyframe each second and on request) and opus;
+ * viewers see one layer each:
+ *  - packets are put on their layer by the rid extension, RTX by the
+ *    repaired rid; a packet naming no layer is dropped and counted;
+ *  - a viewer gets the highest layer by default, the one it pins, or the
+ *    best that fits its estimate; with none that fits, audio only;
+ *  - a switch happens at the new layer's keyframe (asked for on that
+ *    layer's SSRC), and the viewer's SSRC, sequence numbers (no gap) and
+ *    timestamps (never back) run on;
+ *  - layers are ranked by what they carry, whatever the rids say;
+ *  - a layer the encoder stops moves its viewers to one that sends;
+ *  - NACKs from before a switch are not answered with the new layer;
+ *  - a relay leg carries every layer, and the far room serves layers too.
+ */
+#include "testdata.h"
+#include "base/time.h"
+#include "media/room.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VPT   96
+#define RTXPT 97
+#define APT   111
+#define RID_ID  10
+#define RRID_ID 11
+#define NV 4 /* viewers 1..3, the leg 4 */
+#define LEG 4
+
+static const uint32_t LSSRC[3] = {0x10, 0x20, 0x30}; /* by layer: small to big */
+static unsigned LPKTS[3] = {1, 2, 4};                /* packets per frame */
+static const unsigned LWIDTH[3] = {320, 640, 1280};
+static bool with_size; /* keyframes carry VP8's picture size */
+static const size_t LSIZE[3] = {200, 600, 1000};
+
+typedef struct seen {
+    unsigned video, audio, by_layer[3];
+    uint32_t ssrc;
+    bool started;
+    uint16_t last_seq;
+    uint32_t last_ts;
+    unsigned gaps, backwards, ssrcs_changed;
+    int last_layer;
+    unsigned switches_seen, switch_not_keyframe;
+} seen;
+
+static struct {
+    seen v[NV + 1];
+    unsigned pli[3];   /* by layer */
+    bool want_kf[3];
+    unsigned unknown;
+    lec_room *edge;    /* the leg's packets go here, when set */
+} out;
+
+static lec_room room, edge;
+static lec_tstamp now_;
+
+static int layer_of_ssrc(uint32_t ssrc)
+{
+    for (int i = 0; i < 3; i++)
+        if (LSSRC[i] == ssrc)
+            return i;
+    return -1;
+}
+
+static void send_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)vud, (void)cap;
+    lec_rtp_hdr h;
+    assert_int_equal(lec_rtp_parse(pkt, len, &h), 0);
+    if (ud == &room && vid == LEG) { /* the leg: into the edge room */
+        lec_room_publisher_rtp(&edge, pkt, len, now_);
+        return;
+    }
+    assert_true(vid >= 1 && vid <= NV);
+    seen *s = &out.v[vid];
+    if (h.pt == APT) {
+        s->audio++;
+        return;
+    }
+    const uint8_t *p = pkt + h.header_len;
+    int layer = p[2];
+    bool kf_start = (p[0] & 0x10) && !(p[1] & 0x01);
+    s->video++;
+    s->by_layer[layer]++;
+    if (s->started) {
+        if (h.ssrc != s->ssrc)
+            s->ssrcs_changed++;
+        if (h.seq != (uint16_t)(s->last_seq + 1))
+            s->gaps++;
+        if ((int32_t)(h.ts - s->last_ts) < 0)
+            s->backwards++;
+        if (layer != s->last_layer) {
+            s->switches_seen++;
+            if (!kf_start)
+                s->switch_not_keyframe++;
+        }
+    }
+    s->started = true;
+    s->ssrc = h.ssrc;
+    s->last_seq = h.seq;
+    s->last_ts = h.ts;
+    s->last_layer = layer;
+}
+
+static void send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len, size_t cap)
+{
+    (void)vud, (void)cap;
+    if (ud == &edge && !vid) /* up the leg */
+        lec_room_viewer_rtcp(&room, LEG, pkt, len, now_);
+    if (vid || ud == &edge)
+        return;
+    lec_rtcp_iter it;
+    lec_rtcp_pkt p;
+    lec_rtcp_fb fb;
+    lec_rtcp_iter_init(&it, pkt, len);
+    while (lec_rtcp_next(&it, &p) == 1)
+        if (p.pt == LEC_RTCP_PSFB && p.fmt == 1 && !lec_rtcp_parse_pli(&p, &fb)) {
+            int l = layer_of_ssrc(fb.media_ssrc);
+            assert_true(l >= 0);
+            out.pli[l]++;
+            out.want_kf[l] = true;
+        }
+}
+
+/* The publisher's answer: opus, and VP8 with RTX in three layers. */
+static lec_sdp *pub_answer(const char *order)
+{
+    lec_sdp *s = calloc(1, sizeof *s);
+    s->nmedia = 2;
+    lec_sdp_media *a = &s->media[0], *m = &s->media[1];
+    *a = (lec_sdp_media){.kind = LEC_SDP_AUDIO, .port = 9, .ncodecs = 1};
+    a->codecs[0] = (lec_sdp_codec){.pt = APT, .name = "opus", .clock_rate = 48000, .rtx_apt = -1};
+    *m = (lec_sdp_media){.kind = LEC_SDP_VIDEO, .port = 9, .ncodecs = 2, .nextmaps = 2, .nrids = 3};
+    m->codecs[0] = (lec_sdp_codec){
+        .pt = VPT, .name = "VP8", .clock_rate = 90000, .fb = LEC_FB_NACK | LEC_FB_PLI, .rtx_apt = -1};
+    m->codecs[1] = (lec_sdp_codec){.pt = RTXPT, .name = "rtx", .clock_rate = 90000, .rtx_apt = VPT};
+    m->extmaps[0] = (lec_sdp_extmap){.id = RID_ID, .uri = LEC_ROOM_RID_URI};
+    m->extmaps[1] = (lec_sdp_extmap){.id = RRID_ID, .uri = LEC_ROOM_RRID_URI};
+    for (int i = 0; i < 3; i++)
+        m->rids[i].id[0] = order[i];
+    snprintf(m->simulcast, sizeof m->simulcast, "recv %c;%c;%c", order[0], order[1], order[2]);
+    return s;
+}
+
+/* A viewer's answer: opus and VP8 (RTX with `rtx`). */
+static lec_sdp *viewer_answer(bool rtx)
+{
+    lec_sdp *s = calloc(1, sizeof *s);
+    s->nmedia = 2;
+    lec_sdp_media *a = &s->media[0], *m = &s->media[1];
+    *a = (lec_sdp_media){.kind = LEC_SDP_AUDIO, .port = 9, .ncodecs = 1};
+    a->codecs[0] = (lec_sdp_codec){.pt = APT, .name = "opus", .clock_rate = 48000, .rtx_apt = -1};
+    *m = (lec_sdp_media){.kind = LEC_SDP_VIDEO, .port = 9, .ncodecs = rtx ? 2 : 1};
+    m->codecs[0] = (lec_sdp_codec){
+        .pt = VPT, .name = "VP8", .clock_rate = 90000, .fb = LEC_FB_NACK | LEC_FB_PLI, .rtx_apt = -1};
+    m->codecs[1] = (lec_sdp_codec){.pt = RTXPT, .name = "rtx", .clock_rate = 90000, .rtx_apt = VPT};
+    return s;
+}
+
+static const char RIDS[3] = {'l', 'm', 'h'}; /* the rid each layer's packets carry */
+static bool layer_on[3] = {true, true, true};
+static uint16_t lseq[3], aseq;
+
+/* One-byte extension block with the rid (or, for RTX, the repaired rid). */
+static size_t with_rid(uint8_t *b, uint8_t id, char rid)
+{
+    b[0] |= 0x10;
+    const uint8_t ext[8] = {0xBE, 0xDE, 0x00, 0x01, (uint8_t)(id << 4 | 0), (uint8_t)rid, 0, 0};
+    memcpy(b + 12, ext, sizeof ext);
+    return 12 + sizeof ext;
+}
+
+static void send_frame(unsigned frame, lec_tstamp now)
+{
+    now_ = now;
+    for (int l = 0; l < 3; l++) {
+        if (!layer_on[l])
+            continue;
+        bool kf = frame % 30 == 0 || out.want_kf[l];
+        out.want_kf[l] = false;
+        for (unsigned k = 0; k < LPKTS[l]; k++) {
+            uint8_t b[1200];
+            size_t n = lec_rtp_write_header(b, VPT, k + 1 == LPKTS[l], lseq[l]++,
+                                            3000u * frame + 1000u * (unsigned)l, LSSRC[l]);
+            n = with_rid(b, RID_ID, RIDS[l]);
+            memset(b + n, 0x42, LSIZE[l]);
+            b[n] = k == 0 ? 0x10 : 0x00;          /* S at a frame's start */
+            b[n + 1] = k == 0 && kf ? 0x00 : 0x01; /* P clear: a keyframe */
+            b[n + 2] = (uint8_t)l;                 /* the layer, for the checks */
+            if (with_size && k == 0 && kf) {       /* start code, width, height */
+                const uint8_t sz[7] = {0x9d, 0x01, 0x2a, (uint8_t)LWIDTH[l],
+                                       (uint8_t)(LWIDTH[l] >> 8), (uint8_t)(LWIDTH[l] * 9 / 16),
+                                       (uint8_t)(LWIDTH[l] * 9 / 16 >> 8)};
+                memcpy(b + n + 4, sz, sizeof sz);
+            }
+            lec_room_publisher_rtp(&room, b, n + LSIZE[l], now);
+        }
+    }
+    /* Opus: 20 ms frames of 100 bytes, ~40 kbit/s with headers. */
+    for (int k = 0; k < (frame % 3 == 2 ? 1 : 2); k++) {
+        uint8_t b[200];
+        uint16_t seq = aseq++;
+        size_t n = lec_rtp_write_header(b, APT, false, seq, 960u * seq, 0xA0D10);
+        memset(b + n, 0x11, 100);
+        lec_room_publisher_rtp(&room, b, n + 100, now);
+    }
+}
+
+/* Runs the class from `from` to `to` at 30 fps, ticking every 50 ms. */
+static void run(lec_tstamp from, lec_tstamp to)
+{
+    for (lec_tstamp t = from; t < to; t += LEC_S / 30) {
+        send_frame((unsigned)(t / (LEC_S / 30)), t);
+        if ((t / (LEC_S / 30)) % 2 == 0) {
+            lec_room_tick(&room, t);
+            if (out.edge)
+                lec_room_tick(out.edge, t);
+        }
+    }
+}
+
+static void room_up(const char *order)
+{
+    memset(&out, 0, sizeof out);
+    memset(lseq, 0, sizeof lseq);
+    for (int i = 0; i < 3; i++) {
+        layer_on[i] = true;
+        LPKTS[i] = 1u << i;
+    }
+    with_size = false;
+    lec_room_io io = {send_rtp, send_rtcp, NULL, &room};
+    lec_room_init(&room, &io, 777, 350 * LEC_MS);
+    lec_sdp *pub = pub_answer(order);
+    assert_int_equal(lec_room_set_tracks(&room, pub), 0);
+    free(pub);
+    assert_int_equal(room.nlayers, 3);
+    lec_room_publisher_ready(&room, 0);
+}
+
+static void add_viewer_pinned(lec_room *r, uint32_t id, lec_room_layer_pref pref, lec_tstamp now)
+{
+    lec_sdp *a = viewer_answer(false);
+    uint32_t ss[LEC_ROOM_MAX_TRACKS] = {0x5000 + id, 0x6000 + id, 0x7000 + id, 0x8000 + id};
+    assert_int_equal(lec_room_add_viewer(r, id, a, ss, (uint16_t)(1000 * id), 0), 0);
+    free(a);
+    assert_int_equal(lec_room_viewer_set_layer(r, id, pref), 0);
+    lec_room_viewer_ready(r, id, now);
+}
+
+static void add_viewer(lec_room *r, uint32_t id, lec_tstamp now)
+{
+    add_viewer_pinned(r, id, LEC_LAYER_AUTO, now);
+}
+
+static int cur_rank(lec_room *r, uint32_t id)
+{
+    lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(r, id, now_, &li), 0);
+    return li.cur;
+}
+
+static void assert_smooth(const seen *s)
+{
+    assert_int_equal(s->gaps, 0);
+    assert_int_equal(s->backwards, 0);
+    assert_int_equal(s->ssrcs_changed, 0);
+    assert_int_equal(s->switch_not_keyframe, 0);
+}
+
+/* A viewer gets the highest layer, one SSRC, every packet of it, in order. */
+static void test_default_highest(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 500 * LEC_MS);
+    add_viewer(&room, 1, 500 * LEC_MS);
+    run(500 * LEC_MS, 3 * LEC_S);
+    seen *s = &out.v[1];
+    assert_int_equal(cur_rank(&room, 1), 2);
+    assert_true(s->by_layer[2] > 250);
+    assert_int_equal(s->by_layer[0] + s->by_layer[1], 0);
+    assert_true(s->audio > 100);
+    assert_smooth(s);
+    assert_int_equal(room.stats.unknown_layer, 0);
+    lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    assert_int_equal(li.nlayers, 3);
+    assert_string_equal(li.layers[0].rid, "l");
+    assert_string_equal(li.layers[2].rid, "h");
+    assert_true(li.layers[0].bps > 40000 && li.layers[0].bps < 80000);
+    assert_true(li.layers[2].bps > 800000 && li.layers[2].bps < 1300000);
+    lec_room_free(&room);
+}
+
+/* Pinned low, then high: each switch at the new layer's keyframe, asked
+ * for on its SSRC; numbering runs on. */
+static void test_pin_switches_at_keyframes(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 200 * LEC_MS);
+    add_viewer(&room, 1, 200 * LEC_MS);
+    add_viewer(&room, 2, 200 * LEC_MS);
+    run(200 * LEC_MS, 1100 * LEC_MS);
+    unsigned pli_low = out.pli[0];
+    assert_int_equal(lec_room_viewer_set_layer(&room, 1, LEC_LAYER_LOW), 0);
+    run(1100 * LEC_MS, 1500 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 0); /* within the keyframe's round trip */
+    assert_true(out.pli[0] > pli_low);
+    assert_int_equal(cur_rank(&room, 2), 2); /* the other viewer stays */
+    assert_int_equal(lec_room_viewer_set_layer(&room, 1, LEC_LAYER_MEDIUM), 0);
+    run(1500 * LEC_MS, 2000 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 1);
+    assert_int_equal(lec_room_viewer_set_layer(&room, 1, LEC_LAYER_AUTO), 0);
+    run(2000 * LEC_MS, 3000 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    seen *s = &out.v[1];
+    assert_int_equal(s->switches_seen, 3);
+    assert_smooth(s);
+    assert_smooth(&out.v[2]);
+    assert_int_equal(out.v[2].switches_seen, 0);
+    lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    assert_int_equal(li.switches, 3);
+    assert_int_equal(room.stats.layer_switches, 3);
+    /* Keyframe requests stay coalesced: a few, not one per frame. */
+    assert_true(out.pli[0] + out.pli[1] + out.pli[2] <= 6);
+    lec_room_free(&room);
+}
+
+/* An estimate picks the best layer that fits with the audio; too low for
+ * any: audio only; then back up. */
+static void test_estimate_and_audio_first(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 1200 * LEC_MS);
+    add_viewer(&room, 1, 1200 * LEC_MS);
+    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 420000), 0);
+    run(1200 * LEC_MS, 2000 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 1);
+    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 60000), 0);
+    run(2000 * LEC_MS, 2500 * LEC_MS);
+    lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    assert_true(li.paused);
+    assert_int_equal(li.cur, -1);
+    unsigned v = out.v[1].video, a = out.v[1].audio;
+    run(2500 * LEC_MS, 3500 * LEC_MS);
+    assert_int_equal(out.v[1].video, v); /* no video at all */
+    assert_true(out.v[1].audio >= a + 45);  /* the teacher stays audible */
+    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 5000000), 0);
+    run(3500 * LEC_MS, 4000 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    /* Going up needs a margin: 1.05x the layer is not enough. */
+    lec_room_layer_info l2;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &l2), 0);
+    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 60000), 0);
+    run(4000 * LEC_MS, 4500 * LEC_MS);
+    uint32_t tight = (uint32_t)((l2.layers[0].bps + 40000) * 105 / 100);
+    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, tight), 0);
+    run(4500 * LEC_MS, 5000 * LEC_MS);
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    assert_true(li.paused);
+    lec_room_free(&room);
+}
+
+/* Rids listed biggest first (as some encoders do): the rates rank them. */
+static void test_ranked_by_rate(void **state)
+{
+    (void)state;
+    room_up("hml"); /* listed as if h were the smallest */
+    run(0, 2500 * LEC_MS);
+    add_viewer_pinned(&room, 1, LEC_LAYER_LOW, 2500 * LEC_MS);
+    run(2500 * LEC_MS, 3500 * LEC_MS);
+    assert_true(out.v[1].by_layer[0] > 20);
+    assert_int_equal(out.v[1].by_layer[2], 0);
+    lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    assert_string_equal(li.layers[0].rid, "l");
+    assert_string_equal(li.layers[2].rid, "h");
+    lec_room_free(&room);
+}
+
+/* Where keyframes say the picture's size (VP8), size ranks the layers,
+ * whatever their rates: the smallest picture sending the most stays low. */
+static void test_ranked_by_size(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    with_size = true;
+    LPKTS[0] = 4, LPKTS[2] = 1; /* l carries the most */
+    run(0, 2500 * LEC_MS);
+    add_viewer_pinned(&room, 1, LEC_LAYER_HIGH, 2500 * LEC_MS);
+    run(2500 * LEC_MS, 3500 * LEC_MS);
+    assert_true(out.v[1].by_layer[2] > 20);
+    assert_int_equal(out.v[1].by_layer[0] + out.v[1].by_layer[1], 0);
+    assert_int_equal(room.tracks[3].area, 1280 * 720);
+    lec_room_free(&room);
+}
+
+/* The encoder drops its top layer (short of uplink): its viewers move down
+ * within about a second, and back when it returns. */
+static void test_paused_layer(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 1200 * LEC_MS);
+    add_viewer(&room, 1, 1200 * LEC_MS);
+    run(1200 * LEC_MS, 2000 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    layer_on[2] = false;
+    run(2000 * LEC_MS, 3300 * LEC_MS);
+    lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    assert_false(li.layers[2].active);
+    assert_int_equal(li.cur, 1);
+    layer_on[2] = true;
+    run(3300 * LEC_MS, 4000 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    assert_smooth(&out.v[1]);
+    lec_room_free(&room);
+}
+
+/* A NACK for what the viewer got before its switch is not answered (the
+ * new layer's packet under that number would be other bytes); one after
+ * is, from the layer it is on. */
+static void test_nack_across_switch(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 1200 * LEC_MS);
+    add_viewer(&room, 1, 1200 * LEC_MS);
+    run(1200 * LEC_MS, 1500 * LEC_MS);
+    uint16_t before = out.v[1].last_seq;
+    lec_room_viewer_set_layer(&room, 1, LEC_LAYER_LOW);
+    run(1500 * LEC_MS, 2000 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 0);
+    uint16_t after = out.v[1].last_seq;
+    uint64_t rt = room.stats.retransmits;
+    uint8_t b[64];
+    uint16_t old[1] = {before};
+    size_t n = lec_rtcp_build_nack(b, sizeof b, 9, out.v[1].ssrc, old, 1);
+    lec_room_viewer_rtcp(&room, 1, b, n, now_);
+    assert_int_equal(room.stats.retransmits, rt);
+    uint16_t fresh[1] = {after};
+    n = lec_rtcp_build_nack(b, sizeof b, 9, out.v[1].ssrc, fresh, 1);
+    lec_room_viewer_rtcp(&room, 1, b, n, now_ + 100 * LEC_MS);
+    assert_int_equal(room.stats.retransmits, rt + 1);
+    lec_room_free(&room);
+}
+
+/* A packet on the video payload type with an SSRC and rid of no layer is
+ * dropped and counted; RTX names its layer by the repaired rid. */
+static void test_unknown_and_rtx(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 500 * LEC_MS);
+    uint8_t b[300];
+    size_t n = lec_rtp_write_header(b, VPT, false, 7, 0, 0xBAD);
+    n = with_rid(b, RID_ID, 'z');
+    memset(b + n, 0, 100);
+    lec_room_publisher_rtp(&room, b, n + 100, now_);
+    assert_int_equal(room.stats.unknown_layer, 1);
+    /* A hole in layer m, filled by RTX that names it by repaired rid. */
+    uint16_t skipped = lseq[1]++;
+    run(500 * LEC_MS, 600 * LEC_MS);
+    uint64_t repaired = room.stats.repaired;
+    n = lec_rtp_write_header(b, RTXPT, false, 1, 0, 0x2222);
+    n = with_rid(b, RRID_ID, 'm');
+    b[n] = (uint8_t)(skipped >> 8);
+    b[n + 1] = (uint8_t)skipped;
+    memset(b + n + 2, 0x42, 100);
+    b[n + 2] = 0x00, b[n + 3] = 0x01, b[n + 4] = 1;
+    lec_room_publisher_rtp(&room, b, n + 102, now_);
+    assert_int_equal(room.stats.repaired, repaired + 1);
+    assert_int_equal(room.tracks[2].rtx_ssrc, 0x2222); /* audio is track 0 */
+    lec_room_free(&room);
+}
+
+/* A relay leg carries all three layers (each on its own SSRC); the edge
+ * room, told which SSRC is which layer, serves a viewer there the layer
+ * it pins, and asks keyframes of that layer up the leg. */
+static void test_leg_carries_layers(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    uint32_t ls[LEC_ROOM_MAX_TRACKS] = {0xE0, 0xE1, 0xE2, 0xE3};
+    assert_int_equal(lec_room_add_leg(&room, LEG, ls, 100, 0, false), 0);
+    lec_room_track_spec specs[4] = {
+        {.kind = LEC_SDP_AUDIO, .codec = room.tracks[0].codec},
+        {.kind = LEC_SDP_VIDEO, .codec = room.tracks[1].codec, .rid = "l", .ssrc = 0xE1},
+        {.kind = LEC_SDP_VIDEO, .codec = room.tracks[2].codec, .rid = "m", .ssrc = 0xE2},
+        {.kind = LEC_SDP_VIDEO, .codec = room.tracks[3].codec, .rid = "h", .ssrc = 0xE3}};
+    lec_room_io io = {send_rtp, send_rtcp, NULL, &edge};
+    lec_room_init(&edge, &io, 778, 350 * LEC_MS);
+    assert_int_equal(lec_room_set_track_specs(&edge, specs, 4), 0);
+    assert_int_equal(edge.nlayers, 3);
+    lec_room_set_upstream(&edge, true, 20 * LEC_MS);
+    lec_room_publisher_ready(&edge, 0);
+    out.edge = &edge;
+    lec_room_viewer_ready(&room, LEG, 0);
+    run(0, 1500 * LEC_MS);
+    unsigned pli_low = out.pli[0];
+    add_viewer_pinned(&edge, 1, LEC_LAYER_LOW, 1500 * LEC_MS);
+    run(1500 * LEC_MS, 3000 * LEC_MS);
+    assert_int_equal(cur_rank(&edge, 1), 0);
+    assert_true(out.v[1].by_layer[0] > 20);
+    assert_int_equal(out.v[1].by_layer[1] + out.v[1].by_layer[2], 0);
+    assert_smooth(&out.v[1]);
+    assert_int_equal(edge.stats.unknown_layer, 0);
+    /* Its keyframe request went up the leg for layer l only. */
+    lec_room_viewer_rtcp(&edge, 1, NULL, 0, now_);
+    uint8_t b[32];
+    size_t n = lec_rtcp_build_pli(b, sizeof b, 9, out.v[1].ssrc);
+    unsigned pm = out.pli[1], ph = out.pli[2];
+    lec_room_viewer_rtcp(&edge, 1, b, n, now_);
+    run(3000 * LEC_MS, 3100 * LEC_MS);
+    assert_true(out.pli[0] > pli_low);
+    assert_int_equal(out.pli[1], pm);
+    assert_int_equal(out.pli[2], ph);
+    /* Every layer reached the edge room. */
+    for (int l = 1; l <= 3; l++)
+        assert_true(edge.tracks[l].received > 40);
+    lec_room_free(&edge);
+    lec_room_free(&room);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_highest),
+        cmocka_unit_test(test_pin_switches_at_keyframes),
+        cmocka_unit_test(test_estimate_and_audio_first),
+        cmocka_unit_test(test_ranked_by_rate),
+        cmocka_unit_test(test_ranked_by_size),
+        cmocka_unit_test(test_paused_layer),
+        cmocka_unit_test(test_nack_across_switch),
+        cmocka_unit_test(test_unknown_and_rtx),
+        cmocka_unit_test(test_leg_carries_layers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
