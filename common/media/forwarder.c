@@ -17,7 +17,7 @@ void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_
 
 bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts, size_t len)
 {
-    if (!f->started || ssrc != f->src_ssrc) {
+    if (!f->started || ssrc != f->src_ssrc || f->reanchor) {
         /* A new source: continue one after what the viewer last saw, and
          * move time forward by one 30 fps frame (or 20 ms of audio). */
         uint32_t step = f->clock_rate == 90000 ? 3000 : f->clock_rate / 50;
@@ -25,6 +25,7 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
         f->ts_offset = f->started ? f->last_out_ts + step - ts : f->last_out_ts - ts;
         f->src_ssrc = ssrc;
         f->started = true;
+        f->reanchor = false;
         f->floor_seq = (uint16_t)(f->last_out_seq + 1);
     }
     uint16_t out_seq = (uint16_t)(seq + f->seq_offset);
@@ -40,8 +41,8 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
     if (lec_seq_newer(out_seq, f->last_out_seq)) {
         f->last_out_seq = out_seq;
         f->last_out_ts = out_ts;
-        if ((uint16_t)(out_seq - f->floor_seq) > 1024)
-            f->floor_seq = (uint16_t)(out_seq - 1024);
+        if ((uint16_t)(out_seq - f->floor_seq) > 1000) /* inside the ring's 1024 */
+            f->floor_seq = (uint16_t)(out_seq - 1000);
     }
     f->packets++;
     f->octets += len;

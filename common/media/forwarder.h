@@ -22,9 +22,10 @@ typedef struct lec_fwd {
     uint16_t seq_offset; /* out = in + offset (mod 2^16) */
     uint32_t ts_offset;
     uint16_t last_out_seq;
-    uint16_t floor_seq; /* nothing older goes out: the anchor, or 1024 behind the newest */
+    uint16_t floor_seq; /* nothing older goes out: the anchor, or 1000 behind the newest */
     uint32_t last_out_ts;
     uint32_t clock_rate;
+    bool reanchor; /* the next packet anchors anew, whatever its SSRC */
     uint64_t packets, octets;
 } lec_fwd;
 
@@ -39,10 +40,18 @@ void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_
  * SSRC re-anchors the offsets so numbering continues.  Returns false for a
  * packet that predates the current anchor (its number would be one the
  * viewer had from the old source: other bytes under one SRTP index) or
- * lies more than 1024 behind the newest: drop it.
+ * lies more than 1000 behind the newest (the ring holds 1024): drop it.
  */
 bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts,
                      size_t len);
+
+/* The next packet starts a new anchor even from the same SSRC (a viewer
+ * moved to another simulcast layer, or back to one after a pause: what it
+ * missed must not show as a jump, nor numbers come round again). */
+static inline void lec_fwd_reanchor(lec_fwd *f)
+{
+    f->reanchor = true;
+}
 
 /* The source sequence number a viewer's NACK of `out_seq` refers to. */
 static inline uint16_t lec_fwd_source_seq(const lec_fwd *f, uint16_t out_seq)

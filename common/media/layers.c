@@ -9,8 +9,12 @@
 
 #include <string.h>
 
-/* Going up needs this share of the budget to spare (percent). */
-#define UP_MARGIN 85
+/* Going up needs this share of the budget to spare (percent); staying
+ * fits until the layer needs more than STAY_MARGIN percent of it (the
+ * estimate and the layer's rate are measured apart: no flapping on the
+ * difference). */
+#define UP_MARGIN   85
+#define STAY_MARGIN 110
 /* Ranks swap when the lower layer carries this much more (percent): a
  * clear inversion, not a layer still ramping up. */
 #define RANK_SWAP 150
@@ -50,15 +54,25 @@ lec_room_track *lec__room_layer_for(lec_room *r, const uint8_t *pkt, const lec_r
     return NULL;
 }
 
-static bool active(const lec_room_track *t, lec_tstamp now)
+/* A layer sends, unless it has been silent for LEC_ROOM_LAYER_IDLE while
+ * another layer sent (an encoder short of uplink drops its top layers;
+ * still slides pause them all together, and then none is idle). */
+static bool active(const lec_room *r, const lec_room_track *t, lec_tstamp now)
 {
-    return t->last_at && now - t->last_at < LEC_ROOM_LAYER_IDLE;
+    (void)now;
+    lec_tstamp newest = 0;
+    for (unsigned i = 0; i < r->ntracks; i++)
+        if (r->tracks[i].layer && r->tracks[i].last_at > newest)
+            newest = r->tracks[i].last_at;
+    return t->last_at && newest - t->last_at < LEC_ROOM_LAYER_IDLE;
 }
 
 /* The layers' track indices by rank, smallest first. */
 static unsigned by_rank(const lec_room *r, unsigned out[LEC_ROOM_MAX_LAYERS])
 {
     unsigned n = 0;
+    for (unsigned i = 0; i < LEC_ROOM_MAX_LAYERS; i++)
+        out[i] = r->vslot; /* ranks are a permutation; never garbage if not */
     for (unsigned i = 0; i < r->ntracks; i++)
         if (r->tracks[i].layer)
             n++;
@@ -80,7 +94,7 @@ static int choose(const lec_room *r, const lec_room_viewer *v, lec_tstamp now, b
     unsigned order[LEC_ROOM_MAX_LAYERS], live[LEC_ROOM_MAX_LAYERS], n = 0;
     unsigned all = by_rank(r, order);
     for (unsigned i = 0; i < all; i++)
-        if (active(&r->tracks[order[i]], now))
+        if (active(r, &r->tracks[order[i]], now))
             live[n++] = order[i];
     *paused = false;
     if (!n)
@@ -104,31 +118,47 @@ static int choose(const lec_room *r, const lec_room_viewer *v, lec_tstamp now, b
         uint64_t need = t->bps;
         if (t->rank > cur_rank)
             need = need * 100 / UP_MARGIN;
+        else if (t->rank == cur_rank)
+            need = need * 100 / STAY_MARGIN;
         if (need <= budget)
             return (int)live[i];
     }
-    *paused = true;
-    return -1;
+    *paused = true; /* not even the smallest fits: it, until it pauses */
+    return (int)live[0];
 }
 
 /* Sets v's target; a new one asks for its keyframe. */
 static void retarget(lec_room *r, lec_room_viewer *v, lec_tstamp now)
 {
-    bool paused;
-    int target = choose(r, v, now, &paused);
-    v->paused = paused;
-    if (paused)
-        v->cur = -1; /* audio only, at once */
+    bool too_big;
+    int target = choose(r, v, now, &too_big);
+    /* Audio only once not even the smallest layer has fitted for
+     * LEC_ROOM_PAUSE_AFTER (one bad estimate does not take the picture
+     * away); probes look for the way back (room_rtcp.c). */
+    if (!too_big)
+        v->short_since = 0;
+    else if (!v->short_since)
+        v->short_since = now ? now : 1;
+    v->paused = too_big && now - v->short_since >= LEC_ROOM_PAUSE_AFTER;
+    if (v->paused) {
+        v->cur = -1;
+        target = -1;
+    }
     if (target < 0) {
         v->target = -1;
         return;
     }
-    if (target != v->target || (v->cur != target && now - v->target_asked >= SWITCH_RETRY)) {
-        v->target = (int8_t)target;
-        if (v->cur != target) {
-            v->target_asked = now;
-            r->tracks[target].kf_wanted = true;
-        }
+    bool fresh = target != v->target;
+    v->target = (int8_t)target;
+    /* Its keyframe is asked for at once, again each SWITCH_RETRY until it
+     * comes, and for one viewer at most once per LEC_ROOM_PLI_INTERVAL (a
+     * viewer flipping its preference cannot make the teacher send
+     * keyframes). */
+    if (v->cur != target && (fresh || now - v->target_asked >= SWITCH_RETRY) &&
+        (!v->pli_at || now - v->pli_at >= LEC_ROOM_PLI_INTERVAL)) {
+        v->target_asked = now;
+        v->pli_at = now;
+        r->tracks[target].kf_wanted = true;
     }
 }
 
@@ -144,14 +174,14 @@ bool lec__room_follow(lec_room *r, lec_room_viewer *v, unsigned ti, bool keyfram
     }
     v->cur = (int8_t)ti;
     v->layer_seq = (uint16_t)(v->fwd[r->vslot].last_out_seq + 1);
+    lec_fwd_reanchor(&v->fwd[r->vslot]);
     return true;
 }
 
 int lec__room_start_layer(lec_room *r, lec_room_viewer *v, lec_tstamp now)
 {
-    bool paused;
-    v->target = (int8_t)choose(r, v, now, &paused);
-    v->paused = paused;
+    bool too_big;
+    v->target = (int8_t)choose(r, v, now, &too_big);
     v->target_asked = now;
     return v->target;
 }
@@ -191,7 +221,7 @@ static void measure(lec_room *r, lec_tstamp now)
     for (unsigned pass = 0; pass < n; pass++)
         for (unsigned i = 0; i + 1 < n; i++) {
             lec_room_track *lo = &r->tracks[order[i]], *hi = &r->tracks[order[i + 1]];
-            if (!active(lo, now) || !active(hi, now) || !ranked_wrong(lo, hi))
+            if (!active(r, lo, now) || !active(r, hi, now) || !ranked_wrong(lo, hi))
                 continue;
             uint8_t k = lo->rank;
             lo->rank = hi->rank;
@@ -210,6 +240,24 @@ void lec__room_layers_tick(lec_room *r, lec_tstamp now)
     for (lec_room_viewer *v = r->viewers; v; v = v->next)
         if (!v->leg && v->ready && v->has[r->vslot])
             retarget(r, v, now);
+}
+
+uint32_t lec__room_next_need(const lec_room *r, const lec_room_viewer *v, lec_tstamp now)
+{
+    unsigned order[LEC_ROOM_MAX_LAYERS];
+    unsigned n = by_rank(r, order);
+    int cur = rank_of(r, v->cur); /* -1 (paused): the smallest is next */
+    for (unsigned i = (unsigned)(cur + 1); i < n; i++) {
+        const lec_room_track *t = &r->tracks[order[i]];
+        if (!active(r, t, now) || !t->bps)
+            continue;
+        uint64_t need = (uint64_t)t->bps * 100 / UP_MARGIN;
+        for (unsigned k = 0; k < r->ntracks; k++)
+            if (r->tracks[k].kind == LEC_SDP_AUDIO)
+                need += r->tracks[k].bps;
+        return (uint32_t)(need > UINT32_MAX ? UINT32_MAX : need);
+    }
+    return 0;
 }
 
 int lec_room_viewer_set_layer(lec_room *r, uint32_t id, lec_room_layer_pref pref)
@@ -240,8 +288,17 @@ void lec_room_layers(const lec_room *r, lec_tstamp now, lec_room_layer_info *out
         const lec_room_track *t = &r->tracks[order[i]];
         memcpy(out->layers[i].rid, t->rid, sizeof out->layers[i].rid);
         out->layers[i].bps = t->bps;
-        out->layers[i].active = active(t, now);
+        out->layers[i].active = active(r, t, now);
     }
+}
+
+unsigned lec_room_estimates(const lec_room *r, uint32_t *out, unsigned cap)
+{
+    unsigned n = 0;
+    for (const lec_room_viewer *v = r->viewers; v && n < cap; v = v->next)
+        if (!v->leg && v->estimate_bps)
+            out[n++] = v->estimate_bps;
+    return n;
 }
 
 void lec_room_layer_viewers(const lec_room *r, unsigned out[LEC_ROOM_MAX_LAYERS])

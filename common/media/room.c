@@ -1,6 +1,7 @@
 /* One stream's forwarding, sans I/O (room.h). */
 #include "media/room.h"
 #include "media/room_int.h"
+#include "media/bwe.h"
 #include "base/err.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
@@ -35,12 +36,72 @@ void lec_room_free(lec_room *r)
     while (r->viewers) {
         lec_room_viewer *v = r->viewers;
         r->viewers = v->next;
+        free(v->bwe);
         free(v);
     }
     r->nviewers = 0;
+    free(r->twcc_rep);
+    r->twcc_rep = NULL;
+}
+
+static int set_tracks(lec_room *r, const lec_room_track_spec *specs, unsigned n);
+
+/* Viewers already here when the tracks change (a failover to a source
+ * with another layout): each keeps its audio and its video rewrite (its
+ * SSRCs and numbering), moved to where that kind now is, every layer
+ * included; its layer choice starts over.  Legs keep theirs (their far
+ * end was told the old layout). */
+static void remap_viewers(lec_room *r, const lec_sdp_kind *old, unsigned old_n)
+{
+    for (lec_room_viewer *v = r->viewers; v; v = v->next) {
+        if (v->leg)
+            continue;
+        lec_fwd fw[2];
+        uint8_t rpt[2] = {0};
+        uint32_t rss[2] = {0};
+        uint16_t rsq[2] = {0};
+        bool had[2] = {false, false};
+        for (unsigned ti = 0; ti < old_n; ti++) {
+            unsigned k = old[ti] == LEC_SDP_VIDEO;
+            if (!v->has[ti] || had[k])
+                continue;
+            had[k] = true;
+            fw[k] = v->fwd[ti], rpt[k] = v->rtx_pt[ti], rss[k] = v->rtx_ssrc[ti],
+            rsq[k] = v->rtx_seq[ti];
+        }
+        memset(v->has, 0, sizeof v->has);
+        memset(v->rtx_pt, 0, sizeof v->rtx_pt);
+        memset(v->replayed, 0, sizeof v->replayed);
+        bool placed[2] = {false, false};
+        for (unsigned ti = 0; ti < r->ntracks; ti++) {
+            unsigned k = r->tracks[ti].kind == LEC_SDP_VIDEO;
+            if (!had[k] || (placed[k] && !r->tracks[ti].layer))
+                continue;
+            v->has[ti] = true;
+            if (placed[k])
+                continue; /* a further layer: through the first's rewrite */
+            placed[k] = true;
+            v->fwd[ti] = fw[k], v->rtx_pt[ti] = rpt[k], v->rtx_ssrc[ti] = rss[k];
+            v->rtx_seq[ti] = rsq[k];
+            lec_fwd_reanchor(&v->fwd[ti]);
+        }
+        v->cur = v->target = -1;
+    }
 }
 
 int lec_room_set_track_specs(lec_room *r, const lec_room_track_spec *specs, unsigned n)
+{
+    lec_sdp_kind old[LEC_ROOM_MAX_TRACKS];
+    unsigned old_n = r->ntracks;
+    for (unsigned i = 0; i < old_n; i++)
+        old[i] = r->tracks[i].kind;
+    int rc = set_tracks(r, specs, n);
+    if (r->viewers)
+        remap_viewers(r, old, old_n);
+    return rc;
+}
+
+static int set_tracks(lec_room *r, const lec_room_track_spec *specs, unsigned n)
 {
     free_tracks(r);
     r->nlayers = 0;
@@ -184,10 +245,23 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
                 }
             break;
         }
-        for (unsigned x = 0; x < m->nextmaps && m->kind == LEC_SDP_VIDEO; x++)
-            if (!strcmp(m->extmaps[x].uri, LEC_ROOM_PLAYOUT_URI) && m->extmaps[x].id >= 1 &&
-                m->extmaps[x].id <= 14)
-                v->pd_id = m->extmaps[x].id;
+        if (m->kind != LEC_SDP_VIDEO)
+            continue;
+        v->pd_id = extmap_id(m, LEC_ROOM_PLAYOUT_URI);
+        /* An estimate of its link: with transport-cc, and RTX (a repair
+         * then goes on its own SSRC: a stamp of its own is no second use
+         * of the original's SRTP index, and probes are RTX too). */
+        uint8_t tw = extmap_id(m, LEC_TWCC_URI);
+        if (tw && (m->codecs[0].fb & LEC_FB_TRANSPORT_CC) && lec_room_viewer_rtx_ssrc(r, id, m->kind) &&
+            !v->bwe) {
+            if ((!r->twcc_rep && !(r->twcc_rep = malloc(sizeof *r->twcc_rep))) ||
+                !(v->bwe = malloc(sizeof *v->bwe))) {
+                lec_room_remove_viewer(r, id);
+                return LEC_ERR_NOMEM;
+            }
+            lec_bwe_init(v->bwe, LEC_ROOM_BWE_START);
+            v->twcc_id = tw;
+        }
     }
     return 0;
 }
@@ -253,6 +327,7 @@ void lec_room_remove_viewer(lec_room *r, uint32_t id)
         if ((*pp)->id == id) {
             lec_room_viewer *v = *pp;
             *pp = v->next;
+            free(v->bwe);
             free(v);
             r->nviewers--;
             return;
@@ -273,7 +348,9 @@ void lec__room_request_keyframe(lec_room *r, int ti, lec_tstamp now)
 {
     for (unsigned i = 0; i < r->ntracks; i++) {
         lec_room_track *t = &r->tracks[i];
-        if (t->kind == LEC_SDP_VIDEO && (ti < 0 || (unsigned)ti == i) && lec_kf_request(&t->kf, now))
+        /* A layer not heard yet has no SSRC to ask: its interval stays. */
+        if (t->kind == LEC_SDP_VIDEO && t->ssrc && (ti < 0 || (unsigned)ti == i) &&
+            lec_kf_request(&t->kf, now))
             send_pli(r, t);
     }
 }
@@ -427,36 +504,16 @@ static void note_first_media(lec_room *r, lec_room_viewer *v)
     }
 }
 
-/* Adds the playout-delay element (RFC 8285 one-byte form: 12 bits of
- * minimum, 12 of maximum, in 10 ms) to the packet in b; returns the new
- * length, or len unchanged when it cannot (a two-byte extension block, no
- * room). */
-static size_t add_playout_delay(uint8_t *b, size_t len, size_t cap, const lec_rtp_hdr *h,
-                                uint8_t id, unsigned min_ms)
+/* Sets the playout-delay element (12 bits of minimum, 12 of maximum, in
+ * 10 ms) in the packet in b; returns the new length, or len unchanged
+ * when it cannot (a two-byte extension block, no room). */
+static size_t add_playout_delay(uint8_t *b, size_t len, size_t cap, uint8_t id, unsigned min_ms)
 {
     unsigned lo = (min_ms + 9) / 10, hi = lo + 100; /* up to a second more at most */
     if (hi > 1000)
         hi = 1000;
-    uint8_t el[4] = {(uint8_t)(id << 4 | 2), (uint8_t)(lo >> 4),
-                     (uint8_t)((lo & 0x0f) << 4 | hi >> 8), (uint8_t)hi};
-    size_t at = LEC_RTP_HEADER_MIN + 4u * h->csrc_count;
-    size_t grow = h->extension ? 4 : 8;
-    if (len + grow > cap || (h->extension && h->ext_profile != 0xBEDE))
-        return len;
-    size_t from = h->extension ? h->ext_offset : at;
-    memmove(b + from + grow, b + from, len - from);
-    if (h->extension) {
-        uint16_t words = (uint16_t)(b[at + 2] << 8 | b[at + 3]) + 1;
-        b[at + 2] = (uint8_t)(words >> 8);
-        b[at + 3] = (uint8_t)words;
-        memcpy(b + from, el, 4);
-    } else {
-        b[0] |= 0x10;
-        const uint8_t hdr[4] = {0xBE, 0xDE, 0x00, 0x01};
-        memcpy(b + at, hdr, 4);
-        memcpy(b + at + 4, el, 4);
-    }
-    return len + grow;
+    const uint8_t v[3] = {(uint8_t)(lo >> 4), (uint8_t)((lo & 0x0f) << 4 | hi >> 8), (uint8_t)hi};
+    return lec_rtp_ext_put(b, len, cap, id, v, sizeof v);
 }
 
 /* Rewrites a copy for viewer v and sends it. */
@@ -484,8 +541,19 @@ static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, c
     return len + 2;
 }
 
+void lec__room_emit(lec_room *r, lec_room_viewer *v, size_t len, lec_tstamp now)
+{
+    if (v->bwe) {
+        /* The element is 3 bytes with its header; a new block 4 more. */
+        uint16_t seq = lec_bwe_sent(v->bwe, len + 8, false, now);
+        const uint8_t val[2] = {(uint8_t)(seq >> 8), (uint8_t)seq};
+        len = lec_rtp_ext_put(r->scratch, len, LEC_ROOM_PKT_MAX + 16, v->twcc_id, val, 2);
+    }
+    r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
+}
+
 bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
-                       const lec_rtp_hdr *h, bool repair, unsigned playout_ms)
+                       const lec_rtp_hdr *h, bool repair, unsigned playout_ms, lec_tstamp now)
 {
     unsigned fs = lec__room_slot(r, v, ti);
     memcpy(r->scratch, pkt, len);
@@ -494,10 +562,10 @@ bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8
     if (repair && v->rtx_pt[fs]) /* the viewer negotiated RTX */
         len = to_rtx(r, v, fs, len, h);
     else if (v->pd_id && playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
-        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 8, h, v->pd_id, playout_ms);
+        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 16, v->pd_id, playout_ms);
     if (!len)
         return false;
-    r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
+    lec__room_emit(r, v, len, now);
     return true;
 }
 
@@ -561,7 +629,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
         if (!v->has[ti] || !v->ready ||
             (!lec__room_gets(r, v, ti) && !lec__room_follow(r, v, ti, kf)) ||
-            !lec__room_send_to(r, v, ti, pkt, len, &h, false, r->playout_ms))
+            !lec__room_send_to(r, v, ti, pkt, len, &h, false, r->playout_ms, now))
             continue;
         lec__room_earn(v);
         r->stats.rtp_out[k]++;
@@ -574,7 +642,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
  * newest keyframe to the head for viewer v, squeezing the timestamps so
  * the last frame keeps its true time and each earlier one sits 1 ms
  * before the next.  False when there is nothing whole to replay. */
-static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
+static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti, lec_tstamp now)
 {
     lec_room_track *t = &r->tracks[ti];
     if (!t->have_kf || !t->has_ring || t->highest_ext - t->kf_ext >= LEC_ROOM_GOP_MAX)
@@ -612,7 +680,7 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti)
         uint32_t head_out = lec_fwd_out_ts(&v->fwd[fs], head_ts);
         if (!v->leg)
             lec_rtp_set_ts(r->scratch, head_out - (frames - 1 - frame) * step);
-        r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
+        lec__room_emit(r, v, len, now);
         v->replayed[ti] = v->leg ? 0 : e + 1;
         lec__room_earn(v);
         r->stats.rtp_out[1]++;
@@ -639,7 +707,7 @@ static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now)
             if ((want = lec__room_start_layer(r, v, now)) < 0)
                 continue;
         }
-        if (!v->no_gop && replay_gop(r, v, (unsigned)want)) {
+        if (!v->no_gop && replay_gop(r, v, (unsigned)want, now)) {
             r->stats.gop_replays++;
             if (r->tracks[want].layer && !v->leg) {
                 v->cur = (int8_t)want;
@@ -671,6 +739,7 @@ static void update_playout(lec_room *r)
 void lec_room_tick(lec_room *r, lec_tstamp now)
 {
     update_playout(r);
+    lec__room_bwe_tick(r, now);
     lec__room_layers_tick(r, now);
     for (unsigned i = 0; i < r->ntracks; i++) {
         lec_room_track *t = &r->tracks[i];

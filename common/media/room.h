@@ -46,6 +46,9 @@
 /* A layer that sent nothing for this long is paused (the encoder dropped
  * it, short of uplink): no viewer is moved to it, and its viewers move. */
 #define LEC_ROOM_LAYER_IDLE  (1000 * LEC_MS)
+#define LEC_ROOM_BWE_START   1000000 /* a viewer's estimate before its feedback says */
+#define LEC_ROOM_PROBE       (100 * LEC_MS) /* how long a bandwidth probe lasts: two bursts */
+#define LEC_ROOM_PAUSE_AFTER (2000 * LEC_MS) /* no layer fits this long: audio only */
 
 typedef struct lec_room_io {
     /* A packet for viewer `viewer` (its id; `vud` what lec_room_viewer_bind
@@ -71,6 +74,7 @@ typedef struct lec_room_stats {
     uint64_t keyframe_refused; /* a viewer's keyframe request within its interval */
     uint64_t layer_switches;   /* viewers moved from one simulcast layer to another */
     uint64_t unknown_layer;    /* packets on a layered track's payload type that named no layer */
+    uint64_t probes;           /* bandwidth probes to viewers */
 } lec_room_stats;
 
 typedef struct lec_room_track {
@@ -182,10 +186,20 @@ typedef struct lec_room_viewer {
     int8_t cur, target;
     uint8_t pref; /* lec_room_layer_pref */
     bool paused;  /* its estimate carries no layer: audio only */
+    lec_tstamp short_since; /* since when not even the smallest layer fits */
     uint32_t estimate_bps; /* what its link carries; 0: not known */
     lec_tstamp target_asked;
     uint16_t layer_seq;
     uint64_t switches;
+    /* Its link's estimate (media/bwe.h), when it negotiated transport-cc
+     * and RTX: every packet to it carries a transport-wide sequence number
+     * (extension `twcc_id`), its feedback updates the estimate, and a
+     * layer above the estimate is tried with a probe first: RTX copies of
+     * what it had, for PROBE_MS, at the rate that layer needs. */
+    struct lec_bwe *bwe;
+    uint8_t twcc_id;
+    lec_tstamp probe_until, next_probe, probe_backoff;
+    uint32_t probe_bps; /* the padding's rate while probing */
     struct lec_room_viewer *next;
 } lec_room_viewer;
 
@@ -209,6 +223,7 @@ typedef struct lec_room {
     unsigned playout_ms;    /* the minimum playout delay asked of viewers; 0: none */
     lec_room_io io;
     lec_room_stats stats;
+    struct lec_twcc_report *twcc_rep; /* scratch for viewers' feedback (with the first bwe) */
     uint8_t scratch[LEC_ROOM_PKT_MAX + LEC_ROOM_TRAILER];
     uint8_t repair[LEC_ROOM_PKT_MAX]; /* an RTX packet turned back into the original */
 } lec_room;
@@ -311,6 +326,8 @@ typedef struct lec_room_layer_info {
 int lec_room_viewer_layer(const lec_room *r, uint32_t id, lec_tstamp now, lec_room_layer_info *out);
 /* The layers alone (nlayers and layers; no viewer's choice). */
 void lec_room_layers(const lec_room *r, lec_tstamp now, lec_room_layer_info *out);
+/* Up to cap viewers' estimates (bits/s; those with one), for metrics. */
+unsigned lec_room_estimates(const lec_room *r, uint32_t *out, unsigned cap);
 /* How many ready viewers get each rank now (not legs; paused: none). */
 void lec_room_layer_viewers(const lec_room *r, unsigned out[LEC_ROOM_MAX_LAYERS]);
 /* Transports up: the publisher's (RTCP to it may flow) or a viewer's (it

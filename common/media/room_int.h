@@ -24,7 +24,10 @@ static inline lec_room_viewer *lec__room_find_viewer(const lec_room *r, uint32_t
  * same sequence number is the same SRTP nonce): `playout_ms` is the
  * playout delay the packet carried then (kept in the ring's meta). */
 bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8_t *pkt, size_t len,
-                       const lec_rtp_hdr *h, bool repair, unsigned playout_ms);
+                       const lec_rtp_hdr *h, bool repair, unsigned playout_ms, lec_tstamp now);
+/* Sends r->scratch (len bytes) to v: stamped with its transport-wide
+ * sequence number when it has an estimator. */
+void lec__room_emit(lec_room *r, lec_room_viewer *v, size_t len, lec_tstamp now);
 /* A live packet went to v: it earns resend credit (room.h). */
 static inline void lec__room_earn(lec_room_viewer *v)
 {
@@ -57,6 +60,11 @@ lec_room_track *lec__room_layer_for(lec_room *r, const uint8_t *pkt, const lec_r
 bool lec__room_follow(lec_room *r, lec_room_viewer *v, unsigned ti, bool keyframe);
 int lec__room_start_layer(lec_room *r, lec_room_viewer *v, lec_tstamp now);
 void lec__room_layers_tick(lec_room *r, lec_tstamp now);
+/* What v's link must carry for the next sending layer above its own (its
+ * rate with the margin to go up, and the audio); 0: none above. */
+uint32_t lec__room_next_need(const lec_room *r, const lec_room_viewer *v, lec_tstamp now);
+/* room_rtcp.c: viewers' estimates into their layer choice, and probes. */
+void lec__room_bwe_tick(lec_room *r, lec_tstamp now);
 /* Our Receiver Report to the publisher. */
 void lec__room_send_rr(lec_room *r, lec_tstamp now);
 

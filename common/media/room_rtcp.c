@@ -7,6 +7,7 @@
 #include "base/err.h"
 #include "media/room.h"
 #include "media/room_int.h"
+#include "media/bwe.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 
@@ -42,8 +43,11 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
     for (unsigned ti = 0; ti < r->ntracks; ti++) {
         lec_room_track *t = &r->tracks[ti];
         unsigned fs = lec__room_slot(r, v, ti);
+        /* A viewer's audio is not repaired (NACK is negotiated on video
+         * only, and without RTX a resend would carry another transport-wide
+         * stamp under the same SRTP index). */
         if (!t->has_ring || !v->has[ti] || !lec__room_gets(r, v, ti) ||
-            v->fwd[fs].out_ssrc != media_ssrc)
+            v->fwd[fs].out_ssrc != media_ssrc || (!v->leg && t->kind != LEC_SDP_VIDEO))
             continue;
         bool layer = t->layer && !v->leg;
         uint64_t head = lec_ring_head(&t->ring);
@@ -76,7 +80,7 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
              * again would cost the far edge's viewers another round trip,
              * more than their players can be asked to wait. */
             for (int copy = 0; copy < (v->copies ? v->copies : 1); copy++)
-                if (lec__room_send_to(r, v, ti, pkt, len, &h, true, (unsigned)meta))
+                if (lec__room_send_to(r, v, ti, pkt, len, &h, true, (unsigned)meta, now))
                     r->stats.retransmits++, v->st.retransmits++;
         }
     }
@@ -139,13 +143,13 @@ int lec_room_viewer_get_stats(const lec_room *r, uint32_t id, lec_room_viewer_st
 
 /* The track a keyframe request is for: a leg's by the SSRC it names (a
  * layer each), a viewer's the layer it gets or is moving to; -1: every
- * video track. */
+ * video track; -2: none. */
 static int keyframe_track(const lec_room *r, const lec_room_viewer *v, const lec_rtcp_pkt *rp)
 {
     if (!r->nlayers)
         return -1;
-    if (!v->leg)
-        return v->target >= 0 ? v->target : v->cur;
+    if (!v->leg) /* -2: it gets no video (paused, or no layer yet): none */
+        return v->target >= 0 ? v->target : v->cur >= 0 ? v->cur : -2;
     lec_rtcp_fb fb;
     lec_rtcp_fir fir;
     uint32_t media = 0;
@@ -179,7 +183,9 @@ void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t l
                 continue;
             }
             v->pli_at = now;
-            lec__room_request_keyframe(r, keyframe_track(r, v, &rp), now);
+            int ti = keyframe_track(r, v, &rp);
+            if (ti >= -1)
+                lec__room_request_keyframe(r, ti, now);
         } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 1) {
             lec_rtcp_fb ids;
             uint16_t seqs[64];
@@ -191,7 +197,72 @@ void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t l
             }
         } else if (rp.pt == LEC_RTCP_RR || rp.pt == LEC_RTCP_SR) {
             note_reports(r, v, &rp, now);
+        } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 15 && v->bwe && r->twcc_rep &&
+                   !lec_twcc_parse(rp.data, rp.len, r->twcc_rep)) {
+            lec_bwe_feedback(v->bwe, r->twcc_rep, now);
         }
+    }
+}
+
+/* Padding for a probe, at v->probe_bps for one tick (50 ms): padding-only
+ * packets on its video RTX stream (as libwebrtc sends them: the player
+ * drops them, its feedback counts them), 255 bytes of padding each. */
+static void pad(lec_room *r, lec_room_viewer *v, lec_tstamp now)
+{
+    unsigned fs = r->vslot;
+    if (!v->has[fs] || !v->rtx_pt[fs])
+        return;
+    int64_t due = (int64_t)v->probe_bps / 8 / 20;
+    for (int k = 0; due > 0 && k < 64; k++) {
+        uint8_t *b = r->scratch;
+        size_t n = lec_rtp_write_header(b, v->rtx_pt[fs], false, v->rtx_seq[fs]++,
+                                        v->fwd[fs].last_out_ts, v->rtx_ssrc[fs]);
+        b[0] |= 0x20; /* P: the payload is padding, its count last */
+        memset(b + n, 0, 255);
+        b[n + 254] = 255;
+        n += 255;
+        lec__room_emit(r, v, n, now);
+        due -= (int64_t)n;
+    }
+}
+
+void lec__room_bwe_tick(lec_room *r, lec_tstamp now)
+{
+    for (lec_room_viewer *v = r->viewers; v; v = v->next) {
+        if (!v->bwe || !v->ready)
+            continue;
+        if (v->bwe->reports >= 10) /* half a second of its feedback */
+            v->estimate_bps = lec_bwe_estimate(v->bwe);
+        if (v->probe_until && now < v->probe_until) {
+            pad(r, v, now);
+            continue;
+        }
+        v->probe_until = 0;
+        if (v->pref != LEC_LAYER_AUTO || (v->cur < 0 && !v->paused) || now < v->next_probe ||
+            v->bwe->usage != LEC_BWE_NORMAL || v->bwe->reports < 10)
+            continue;
+        uint32_t need = lec__room_next_need(r, v, now);
+        if (!need || need <= v->estimate_bps)
+            continue;
+        /* The layer above does not fit the estimate: try its rate (and
+         * half more) before moving; 2 s after the first try, then every
+         * 4 s (100 ms of padding: a link that was cut and then freed is
+         * found again within seconds). */
+        uint64_t sending = v->cur >= 0 ? r->tracks[v->cur].bps : 0;
+        for (unsigned k = 0; k < r->ntracks; k++)
+            if (r->tracks[k].kind == LEC_SDP_AUDIO)
+                sending += r->tracks[k].bps;
+        /* Half as much again: on a link with room the probe arrives as it
+         * was sent, and what it proves must clear the need. */
+        uint64_t want = (uint64_t)need * 3 / 2;
+        v->probe_bps = want > sending ? (uint32_t)(want - sending) : 0;
+        if (!v->probe_bps)
+            continue;
+        v->probe_until = now + LEC_ROOM_PROBE;
+        lec_bwe_probe(v->bwe, v->probe_until);
+        r->stats.probes++;
+        v->probe_backoff = !v->probe_backoff ? 2 * LEC_S : 4 * LEC_S;
+        v->next_probe = v->probe_until + v->probe_backoff;
     }
 }
 

@@ -283,6 +283,13 @@ static void register_media_metrics(lec_node *node)
     t.layer_switches = lec_metrics_counter(m, "lectern_layer_switches_total", "",
                                            "Viewers moved from one simulcast layer to another");
     t.unknown_layer = REFUSED("unknown_layer");
+    t.probes = lec_metrics_counter(m, "lectern_bandwidth_probes_total", "",
+                                   "Probes of a viewer's link before a move to a bigger layer");
+    static const uint64_t bps_bounds[] = {100000, 250000, 500000, 1000000, 2000000,
+                                          5000000, 10000000, 20000000};
+    t.estimate = lec_metrics_histogram(m, "lectern_viewer_estimate_bytes_per_second", "",
+                                       "Viewers' link estimates (transport-cc), each every 5 s",
+                                       bps_bounds, 8, 8); /* recorded in bits/s */
     t.join =
         lec_metrics_histogram(m, "lectern_join_duration_seconds", "",
                               "From a WHEP request to the first media sent to the viewer",

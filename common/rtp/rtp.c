@@ -167,6 +167,50 @@ int lec_rtp_ext_rewrite(uint8_t *b, const lec_rtp_hdr *h, uint8_t id, const uint
     return 0;
 }
 
+size_t lec_rtp_ext_put(uint8_t *b, size_t len, size_t cap, uint8_t id, const uint8_t *val, size_t n)
+{
+    lec_rtp_hdr h;
+    if (id < 1 || id > 14 || n < 1 || n > 16 || lec_rtp_parse(b, len, &h) ||
+        (h.extension && h.ext_profile != 0xBEDE))
+        return len;
+    if (!lec_rtp_ext_rewrite(b, &h, id, val, n))
+        return len; /* there, the same size: written in place */
+    size_t at = LEC_RTP_HEADER_MIN + 4u * h.csrc_count;
+    /* The elements as they are, less any other-sized `id`; then ours. */
+    uint8_t els[256];
+    size_t k = 0;
+    for (size_t i = 0; h.extension && i < h.ext_len;) {
+        uint8_t e = b[h.ext_offset + i];
+        if (!e) { /* padding */
+            i++;
+            continue;
+        }
+        size_t el = (size_t)(e & 0x0f) + 1;
+        if ((e >> 4) == 15 || i + 1 + el > h.ext_len)
+            break;
+        if ((e >> 4) != id && k + 1 + el <= sizeof els - 24) {
+            memcpy(els + k, b + h.ext_offset + i, 1 + el);
+            k += 1 + el;
+        }
+        i += 1 + el;
+    }
+    els[k++] = (uint8_t)(id << 4 | (n - 1));
+    memcpy(els + k, val, n);
+    k += n;
+    size_t words = (k + 3) / 4;
+    memset(els + k, 0, words * 4 - k);
+    size_t old = h.extension ? 4 + h.ext_len : 0, want = 4 + words * 4;
+    size_t rest = len - at - old;
+    if (len - old + want > cap || words > 0xffff)
+        return len;
+    memmove(b + at + want, b + at + old, rest);
+    b[0] |= 0x10;
+    b[at] = 0xBE, b[at + 1] = 0xDE;
+    b[at + 2] = (uint8_t)(words >> 8), b[at + 3] = (uint8_t)words;
+    memcpy(b + at + 4, els, words * 4);
+    return len - old + want;
+}
+
 size_t lec_rtp_write_header(uint8_t *b, uint8_t pt, bool marker, uint16_t seq, uint32_t ts,
                             uint32_t ssrc)
 {

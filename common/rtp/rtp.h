@@ -78,6 +78,15 @@ static inline void lec_rtp_set_pt(uint8_t *b, uint8_t pt)
 int lec_rtp_ext_rewrite(uint8_t *b, const lec_rtp_hdr *h, uint8_t id, const uint8_t *data,
                         size_t len);
 
+/* Sets one-byte extension element `id` (1..14) to the n (1..16) bytes at
+ * val in the packet of len bytes in a buffer of cap: in place when it is
+ * there with that size, else the block is rebuilt with it (added when the
+ * packet has none; other elements kept, one of that id but another size
+ * dropped).  Returns the new length, or len unchanged when it cannot (a
+ * two-byte block, no room, not RTP). */
+size_t lec_rtp_ext_put(uint8_t *b, size_t len, size_t cap, uint8_t id, const uint8_t *val,
+                       size_t n);
+
 /* Video codecs whose keyframes we recognise in RTP payloads. */
 typedef enum lec_vcodec {
     LEC_VCODEC_OTHER = 0,

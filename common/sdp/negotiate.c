@@ -252,6 +252,14 @@ static void pick_simulcast(const lec_sdp_media *m, const lec_sdp_answer_opts *o,
     if (!o->accept_simulcast || !m->nrids || strncmp(m->simulcast, "send ", 5) ||
         o->dir != LEC_SDP_RECVONLY)
         return;
+    /* Layers are told apart by the rid extension: without it answered
+     * (a one-byte id), no simulcast. */
+    bool rid_ext = false;
+    for (unsigned i = 0; i < a->nextmaps; i++)
+        rid_ext = rid_ext || (!strcmp(a->extmaps[i].uri, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id") &&
+                              a->extmaps[i].id >= 1 && a->extmaps[i].id <= 14);
+    if (!rid_ext)
+        return;
     char list[sizeof m->simulcast] = "recv ";
     size_t at = 5;
     const char *s = m->simulcast + 5;
@@ -270,7 +278,8 @@ static void pick_simulcast(const lec_sdp_media *m, const lec_sdp_answer_opts *o,
             a->rids[a->nrids].send = false;
             a->rids[a->nrids].params[0] = '\0';
             a->nrids++;
-            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", at > 5 ? ";" : "", rd->id);
+            int w = snprintf(list + at, sizeof list - at, "%s%s", at > 5 ? ";" : "", rd->id);
+            at = w > 0 && (size_t)w < sizeof list - at ? at + (size_t)w : sizeof list - 1;
             break;
         }
         s += stream + (s[stream] == ';');
@@ -295,6 +304,7 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
     char offered[256] = "", video_refused[160] = "";
     size_t accepted = 0;
     unsigned video_offered = 0, video_accepted = 0;
+    bool simulcast_taken = false;
     for (unsigned i = 0; i < offer->nmedia; i++) {
         const lec_sdp_media *m = &offer->media[i];
         lec_sdp_media *a = &answer->media[answer->nmedia++];
@@ -350,7 +360,9 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
         a->setup = lec_sdp_media_setup(offer, m) == LEC_SDP_SETUP_PASSIVE ? LEC_SDP_SETUP_ACTIVE
                                                                           : LEC_SDP_SETUP_PASSIVE;
         pick_extmaps(m, o, a);
-        pick_simulcast(m, o, a);
+        if (m->kind == LEC_SDP_VIDEO && !simulcast_taken) /* one layered section */
+            pick_simulcast(m, o, a);
+        simulcast_taken = simulcast_taken || a->nrids;
         for (const char *const *c = o->candidates;
              c && *c && a->ncandidates < LEC_SDP_MAX_CANDIDATES; c++)
             snprintf(a->candidates[a->ncandidates++], sizeof a->candidates[0], "%s", *c);

@@ -50,7 +50,7 @@ static stream_room *find_room(lec_sfu *s, const char *stream)
     return NULL;
 }
 
-static session *find_session(lec_sfu *s, const char *id)
+session *lec__sfu_find_session(lec_sfu *s, const char *id)
 {
     for (session *x = s->sessions; x; x = x->next)
         if (!strcmp(x->id, id) && !x->dying)
@@ -158,6 +158,7 @@ static void count(stream_room *r)
     DELTA(mt->keyframe_refused, keyframe_refused);
     DELTA(mt->layer_switches, layer_switches);
     DELTA(mt->unknown_layer, unknown_layer);
+    DELTA(mt->probes, probes);
 #undef DELTA
     *b = *a;
     /* Viewers per layer, named by rank: the top is high, the bottom low. */
@@ -169,6 +170,14 @@ static void count(stream_room *r)
         lec_metric_add(mt->m, mt->slot, mt->layer_viewers[k],
                        (uint64_t)((int64_t)by_name[k] - (int64_t)r->layer_counted[k]));
         r->layer_counted[k] = by_name[k];
+    }
+    lec_tstamp t = now(r->sfu);
+    if (t - r->estimates_at >= 5 * LEC_S) {
+        r->estimates_at = t;
+        uint32_t est[256];
+        unsigned n = lec_room_estimates(&r->core, est, 256);
+        for (unsigned i = 0; i < n; i++)
+            lec_metric_observe(mt->m, mt->slot, mt->estimate, est[i]);
     }
 }
 
@@ -527,9 +536,10 @@ static void finish(lec_sfu *s, session *x, lec_sdp *ans, lec_sfu_result *out)
  * name each simulcast layer's packets (and their repairs) by rid. */
 static const char *const PUB_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", LEC_TWCC_URI,
                                           LEC_ROOM_RID_URI, LEC_ROOM_RRID_URI, NULL};
-/* Viewers also get the playout delay the room asks while it repairs. */
+/* Viewers also get the playout delay the room asks while it repairs, and
+ * transport-wide sequence numbers for their feedback (media/bwe.h). */
 static const char *const VIEWER_EXTMAPS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid",
-                                             LEC_ROOM_PLAYOUT_URI, NULL};
+                                             LEC_ROOM_PLAYOUT_URI, LEC_TWCC_URI, NULL};
 
 /* Common to WHIP and WHEP: the session, its peer, the answer; the stream_room
  * part is the caller's.  Returns the session or NULL with out filled. */
@@ -612,7 +622,8 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
     }
     lec_sdp *ans = calloc(1, sizeof *ans);
     lec_sdp_answer_opts o = {.dir = LEC_SDP_SENDONLY,
-                             .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR,
+                             .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR |
+                                           LEC_FB_TRANSPORT_CC,
                              .extmaps = VIEWER_EXTMAPS,
                              .source_audio = lec_room_codec(&r->core, LEC_SDP_AUDIO),
                              .source_video = lec_room_codec(&r->core, LEC_SDP_VIDEO),
@@ -671,59 +682,10 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
 
 int lec_sfu_end(lec_sfu *s, const char *id)
 {
-    session *x = find_session(s, id);
+    session *x = lec__sfu_find_session(s, id);
     if (!x)
         return LEC_ERR_NOTFOUND;
     end_session(x, false);
-    return 0;
-}
-
-int lec_sfu_session_set_layer(lec_sfu *s, const char *id, lec_room_layer_pref pref)
-{
-    session *x = find_session(s, id);
-    if (!x)
-        return LEC_ERR_NOTFOUND;
-    if (x->publisher || !x->room)
-        return LEC_ERR_INVAL;
-    return lec_room_viewer_set_layer(&x->room->core, x->vid, pref);
-}
-
-int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats *out)
-{
-    session *x = find_session(s, id);
-    if (!x)
-        return LEC_ERR_NOTFOUND;
-    memset(out, 0, sizeof *out);
-    const lec_peer_stats *ps = lec_peer_stats_get(x->peer);
-    out->publisher = x->publisher;
-    snprintf(out->refused, sizeof out->refused, "%s", x->refused);
-    out->connected = lec_peer_get_state(x->peer) == LEC_PEER_CONNECTED;
-    out->age = now(x->sfu) - x->created;
-    out->rtp_in = ps->rtp_in, out->rtp_out = ps->rtp_out;
-    out->rtcp_in = ps->rtcp_in, out->rtcp_out = ps->rtcp_out;
-    out->bytes_in = ps->bytes_in, out->bytes_out = ps->bytes_out;
-    out->srtp_fail = ps->srtp_fail;
-    out->rtt_ms = -1;
-    lec__feedback_stats(x, out);
-    if (x->room && x->publisher)
-        lec_room_layers(&x->room->core, now(x->sfu), &out->layer);
-    lec_room_viewer_stats vs;
-    if (x->publisher || !x->room || lec_room_viewer_get_stats(&x->room->core, x->vid, &vs))
-        return 0;
-    lec_room_viewer_layer(&x->room->core, x->vid, now(x->sfu), &out->layer);
-    for (unsigned ti = 0; ti < x->room->core.ntracks; ti++) {
-        bool video = x->room->core.tracks[ti].kind == LEC_SDP_VIDEO;
-        *(video ? &out->video_packets : &out->audio_packets) += vs.packets[ti];
-    }
-    out->nacks = vs.nacks, out->retransmits = vs.retransmits;
-    out->keyframe_requests = vs.keyframe_requests;
-    out->resend_refused = vs.resend_refused, out->keyframe_refused = vs.keyframe_refused;
-    out->have_report = vs.have_report;
-    out->fraction_lost = vs.fraction_lost / 256.0;
-    out->cumulative_lost = vs.cumulative_lost;
-    out->jitter_ms = vs.jitter_rate ? vs.jitter * 1000.0 / vs.jitter_rate : 0;
-    if (vs.rtt)
-        out->rtt_ms = (double)vs.rtt / LEC_MS;
     return 0;
 }
 
@@ -731,7 +693,7 @@ int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len,
                     lec_sfu_restart *restart)
 {
     memset(restart, 0, sizeof *restart);
-    session *x = find_session(s, id);
+    session *x = lec__sfu_find_session(s, id);
     if (!x)
         return LEC_ERR_NOTFOUND;
     lec_sdp_frag *f = malloc(sizeof *f);

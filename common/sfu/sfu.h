@@ -61,7 +61,8 @@ typedef struct lec_sfu_metrics {
     lec_metric candidates_refused; /* remote candidates past LEC_SFU_MAX_REMOTE_CANDIDATES */
     lec_metric feedback[2]; /* to publishers: [0] transport-cc, [1] REMB packets */
     lec_metric layer_viewers[3]; /* viewers on the low, medium and high simulcast layer */
-    lec_metric layer_switches, unknown_layer;
+    lec_metric layer_switches, unknown_layer, probes;
+    lec_metric estimate; /* histogram: viewers' bandwidth estimates, every 5 s */
 } lec_sfu_metrics;
 
 struct lec_relay;

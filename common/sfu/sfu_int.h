@@ -25,6 +25,7 @@ typedef struct stream_room {
     lec_room core;
     lec_room_stats counted; /* what has gone into the metrics already */
     unsigned layer_counted[3]; /* its viewers on the low, medium, high layer, as counted */
+    lec_tstamp estimates_at;   /* viewers' estimates last observed */
     lec_tstamp last_report; /* the last repair summary in the log */
     lec_room_stats reported;
     session *pub;
@@ -101,6 +102,8 @@ struct leg {
 };
 
 lec_tstamp lec__sfu_now(const lec_sfu *s);
+/* A live (not dying) session by id, or NULL. */
+session *lec__sfu_find_session(lec_sfu *s, const char *id);
 void lec__sfu_emit(lec_sfu *s, lec_sfu_event_kind kind, const char *stream, const char *sid,
                    unsigned viewers);
 void lec__sfu_emit_count(stream_room *r);

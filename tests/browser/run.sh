@@ -12,9 +12,9 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
   if [ "${LECTERN_NETNS_VETH:-0}" = 1 ]; then
     exec unshare -n -- sh -c 'ip link set lo up && ip link add v0 type veth peer name v1 &&
       ip addr add 10.99.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up &&
-      ip route add default dev v0 && exec node --test "$0"' "$test_file"
+      ip route add default dev v0 && LECTERN_NETNS=1 exec node --test "$0"' "$test_file"
   fi
-  exec unshare -n -- sh -c 'ip link set lo up && exec node --test "$0"' "$test_file"
+  exec unshare -n -- sh -c 'ip link set lo up && LECTERN_NETNS=1 exec node --test "$0"' "$test_file"
 fi
 echo "note: not root; running on the host's loopback" >&2
 exec node --test "$test_file"

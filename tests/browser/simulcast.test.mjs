@@ -16,7 +16,7 @@ import * as lib from '../integration/lib.mjs';
 import { NatsServer, waitFor, sleep } from '../integration/lib.mjs';
 import { launch } from './lib.mjs';
 
-let browser;
+let browser, nats;
 const nodes = [];
 after(async () => {
   await browser?.close().catch(() => {});
@@ -24,6 +24,7 @@ after(async () => {
     await n.stop('SIGKILL').catch(() => {});
     n.imp?.close();
   }
+  await nats?.stop().catch(() => {});
 });
 
 async function newPage() {
@@ -69,7 +70,7 @@ async function widthIn(page, lo, hi, ms, what) {
 }
 
 test('Chromium simulcast: a layer per student, at the origin and over a leg', { timeout: 240000 }, async () => {
-  const nats = await NatsServer.start();
+  nats = await NatsServer.start();
   const origin = await lib.relayedNode('origin', 'origin-eu', 'eu-central-1', nats.url);
   nodes.push(origin);
   const edge = await lib.relayedNode('edge', 'edge-us', 'us-east-1', nats.url);
@@ -138,9 +139,4 @@ test('Chromium simulcast: a layer per student, at the origin and over a leg', { 
   assert.ok(await origin.metric('lectern_layer_viewers', 'layer="high"') >= 2);
   await browser.close();
   browser = null;
-  for (const n of nodes.splice(0)) {
-    await n.stop();
-    n.imp?.close();
-  }
-  await nats.stop();
 });

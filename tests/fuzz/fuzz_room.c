@@ -2,7 +2,8 @@
  * the publisher's RTP (with RTX to unwrap, VP8 or H.264 with STAP-A and
  * FU-A keyframes for the GOP cache, one stream or three simulcast layers
  * named by rid and repaired rid, or not) and RTCP, viewers' layer choices
- * and estimates, and three subscribers' RTCP
+ * and estimates, and three subscribers' RTCP (transport-cc feedback from
+ * the one with RTX, which the room stamps, estimates and probes)
  * (raw, NACKs, PLIs): a viewer without RTX that asked for the playout
  * delay, a viewer with RTX, and a relay leg; viewers join (GOP replay),
  * leave and come back, time moves.  Oracles besides the sanitizers: no
@@ -11,6 +12,7 @@
  * a viewer beyond its resend budget, and no packet is larger than the
  * buffer the room was given. */
 #include "media/room.h"
+#include "media/twcc.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 
@@ -87,9 +89,11 @@ static lec_sdp *answer(bool h264, bool rtx, bool playout, bool simulcast)
     *m = (lec_sdp_media){.kind = LEC_SDP_VIDEO, .port = 9, .ncodecs = 1};
     m->codecs[0] = (lec_sdp_codec){.pt = 96, .clock_rate = 90000, .fb = LEC_FB_NACK | LEC_FB_PLI};
     strcpy(m->codecs[0].name, h264 ? "H264" : "VP8");
-    if (rtx) {
+    if (rtx) { /* and transport-cc: the room stamps, estimates, probes */
         m->codecs[1] = (lec_sdp_codec){.pt = 97, .name = "rtx", .clock_rate = 90000, .rtx_apt = 96};
         m->ncodecs = 2;
+        m->codecs[0].fb |= LEC_FB_TRANSPORT_CC;
+        m->extmaps[m->nextmaps++] = (lec_sdp_extmap){.id = 3, .uri = LEC_TWCC_URI};
     }
     if (playout) {
         m->nextmaps = 1;
@@ -222,9 +226,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 lec_room_viewer_rtcp(&r, id, pkt, n, now);
             break;
         }
-        case 5: { /* a PLI, or raw RTCP from a subscriber */
-            size_t n = op & 0x10 ? lec_rtcp_build_pli(pkt, sizeof pkt, 0xF00D, 0x2000 + id)
-                                 : take_bytes(&in, pkt, take(&in) * 4);
+        case 5: { /* a PLI, transport-cc feedback, or raw RTCP from a subscriber */
+            size_t n = 0;
+            if (op & 0x10) {
+                n = lec_rtcp_build_pli(pkt, sizeof pkt, 0xF00D, 0x2000 + id);
+            } else if (op & 0x20) { /* arrivals the input names, as feedback */
+                static lec_twcc rx;
+                lec_twcc_init(&rx);
+                uint16_t s0 = (uint16_t)(take(&in) << 8 | take(&in));
+                for (unsigned k = 0, cnt = take(&in); k < cnt; k++)
+                    lec_twcc_arrived(&rx, (uint16_t)(s0 + take(&in)), now + take(&in) * LEC_MS);
+                n = lec_twcc_feedback(&rx, 0xF00D, 0x2000 + id, pkt, sizeof pkt);
+            } else {
+                n = take_bytes(&in, pkt, take(&in) * 4);
+            }
             lec_room_viewer_rtcp(&r, id, pkt, n, now);
             break;
         }

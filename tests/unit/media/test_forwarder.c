@@ -50,7 +50,7 @@ static void test_rewrite_and_continuity(void **state)
     assert_int_equal(h.seq, 1006);
     lec_rtp_write_header(b, 96, false, 40099, 0, 0xaaaa);
     assert_false(lec_fwd_rewrite(&f, b, 0xaaaa, 40099, 0, 100));
-    /* Far behind the newest (more than 1024): dropped; within: kept. */
+    /* Far behind the newest (more than 1000): dropped; within: kept. */
     for (uint16_t s = 40101; s < 42200; s++)
         send(&f, b, 0xaaaa, s, 2, &h);
     lec_rtp_write_header(b, 96, false, 41000, 0, 0xaaaa);

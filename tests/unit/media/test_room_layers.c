@@ -13,11 +13,16 @@
  *  - layers are ranked by what they carry, whatever the rids say;
  *  - a layer the encoder stops moves its viewers to one that sends;
  *  - NACKs from before a switch are not answered with the new layer;
- *  - a relay leg carries every layer, and the far room serves layers too.
+ *  - a relay leg carries every layer, and the far room serves layers too;
+ *  - a failover to another layout keeps the viewers' SSRCs and numbering;
+ *  - viewers behind simulated links (a bottleneck each, our own
+ *    transport-cc receiver sending feedback) settle on the layer their
+ *    link carries, move down after a cut and, after a probe, back up.
  */
 #include "testdata.h"
 #include "base/time.h"
 #include "media/room.h"
+#include "media/twcc.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 
@@ -61,6 +66,64 @@ static struct {
 static lec_room room, edge;
 static lec_tstamp now_;
 
+/* A viewer's shaped link (test_bwe_layers): a bottleneck of `bps` (a FIFO,
+ * tail drop past 300 ms of queue), 20 ms on; our transport-cc receiver
+ * notes arrivals, and its feedback goes back to the room each tick. */
+#define TWCC_ID 3
+typedef struct link {
+    bool on;
+    uint32_t bps;
+    lec_tstamp free;
+    lec_twcc rx;
+    struct {
+        lec_tstamp at;
+        uint16_t seq;
+    } q[8192];
+    unsigned nq;
+    uint64_t dropped;
+} link;
+static link *links[NV + 1];
+
+static void link_send(link *l, const uint8_t *pkt, size_t len)
+{
+    lec_rtp_hdr h;
+    const uint8_t *v;
+    size_t n;
+    assert_int_equal(lec_rtp_parse(pkt, len, &h), 0);
+    assert_int_equal(lec_rtp_ext_find(pkt, &h, TWCC_ID, &v, &n), 0); /* every packet stamped */
+    assert_int_equal(n, 2);
+    lec_tstamp start = now_ > l->free ? now_ : l->free;
+    if (start - now_ > 300 * LEC_MS || l->nq == 8192) {
+        l->dropped++;
+        return;
+    }
+    l->free = start + (lec_tstamp)len * 8 * LEC_S / l->bps;
+    l->q[l->nq].at = l->free + 20 * LEC_MS;
+    l->q[l->nq++].seq = (uint16_t)(v[0] << 8 | v[1]);
+}
+
+/* Arrivals up to now; feedback to the room. */
+static void links_run(lec_tstamp now)
+{
+    for (uint32_t id = 1; id <= NV; id++) {
+        link *l = links[id];
+        if (!l || !l->on)
+            continue;
+        unsigned keep = 0;
+        for (unsigned i = 0; i < l->nq; i++) {
+            if (l->q[i].at <= now)
+                lec_twcc_arrived(&l->rx, l->q[i].seq, l->q[i].at);
+            else
+                l->q[keep++] = l->q[i];
+        }
+        l->nq = keep;
+        uint8_t fb[1500];
+        size_t n;
+        while ((n = lec_twcc_feedback(&l->rx, 9, 0x6000 + id, fb, sizeof fb)) > 0)
+            lec_room_viewer_rtcp(&room, id, fb, n, now);
+    }
+}
+
 static int layer_of_ssrc(uint32_t ssrc)
 {
     for (int i = 0; i < 3; i++)
@@ -79,6 +142,8 @@ static void send_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len
         return;
     }
     assert_true(vid >= 1 && vid <= NV);
+    if (ud == &room && links[vid] && links[vid]->on)
+        link_send(links[vid], pkt, len);
     seen *s = &out.v[vid];
     if (h.pt == APT) {
         s->audio++;
@@ -149,8 +214,15 @@ static lec_sdp *pub_answer(const char *order)
     return s;
 }
 
-/* A viewer's answer: opus and VP8 (RTX with `rtx`). */
+/* A viewer's answer: opus and VP8 (RTX with `rtx`; transport-cc too with
+ * `twcc`). */
+static lec_sdp *viewer_answer_twcc(bool rtx, bool twcc);
 static lec_sdp *viewer_answer(bool rtx)
+{
+    return viewer_answer_twcc(rtx, false);
+}
+
+static lec_sdp *viewer_answer_twcc(bool rtx, bool twcc)
 {
     lec_sdp *s = calloc(1, sizeof *s);
     s->nmedia = 2;
@@ -161,6 +233,11 @@ static lec_sdp *viewer_answer(bool rtx)
     m->codecs[0] = (lec_sdp_codec){
         .pt = VPT, .name = "VP8", .clock_rate = 90000, .fb = LEC_FB_NACK | LEC_FB_PLI, .rtx_apt = -1};
     m->codecs[1] = (lec_sdp_codec){.pt = RTXPT, .name = "rtx", .clock_rate = 90000, .rtx_apt = VPT};
+    if (twcc) {
+        m->codecs[0].fb |= LEC_FB_TRANSPORT_CC;
+        m->nextmaps = 1;
+        m->extmaps[0] = (lec_sdp_extmap){.id = TWCC_ID, .uri = LEC_TWCC_URI};
+    }
     return s;
 }
 
@@ -219,6 +296,7 @@ static void run(lec_tstamp from, lec_tstamp to)
     for (lec_tstamp t = from; t < to; t += LEC_S / 30) {
         send_frame((unsigned)(t / (LEC_S / 30)), t);
         if ((t / (LEC_S / 30)) % 2 == 0) {
+            links_run(t);
             lec_room_tick(&room, t);
             if (out.edge)
                 lec_room_tick(out.edge, t);
@@ -347,28 +425,33 @@ static void test_estimate_and_audio_first(void **state)
     run(1200 * LEC_MS, 2000 * LEC_MS);
     assert_int_equal(cur_rank(&room, 1), 1);
     assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 60000), 0);
-    run(2000 * LEC_MS, 2500 * LEC_MS);
+    /* Too little for any layer: the smallest first, audio only once that
+     * has lasted LEC_ROOM_PAUSE_AFTER. */
+    run(2000 * LEC_MS, 2700 * LEC_MS);
     lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    assert_false(li.paused);
+    assert_int_equal(li.cur, 0);
+    run(2700 * LEC_MS, 4300 * LEC_MS);
     assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
     assert_true(li.paused);
     assert_int_equal(li.cur, -1);
     unsigned v = out.v[1].video, a = out.v[1].audio;
-    run(2500 * LEC_MS, 3500 * LEC_MS);
+    run(4300 * LEC_MS, 5300 * LEC_MS);
     assert_int_equal(out.v[1].video, v); /* no video at all */
     assert_true(out.v[1].audio >= a + 45);  /* the teacher stays audible */
-    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 5000000), 0);
-    run(3500 * LEC_MS, 4000 * LEC_MS);
-    assert_int_equal(cur_rank(&room, 1), 2);
-    /* Going up needs a margin: 1.05x the layer is not enough. */
-    lec_room_layer_info l2;
-    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &l2), 0);
-    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 60000), 0);
-    run(4000 * LEC_MS, 4500 * LEC_MS);
-    uint32_t tight = (uint32_t)((l2.layers[0].bps + 40000) * 105 / 100);
+    /* Going up from audio only needs a margin: 1.05x the smallest layer
+     * (with the audio) is not enough. */
+    uint32_t tight = (uint32_t)((li.layers[0].bps + 45000) * 105 / 100);
     assert_int_equal(lec_room_viewer_set_estimate(&room, 1, tight), 0);
-    run(4500 * LEC_MS, 5000 * LEC_MS);
+    run(5300 * LEC_MS, 5800 * LEC_MS);
     assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
     assert_true(li.paused);
+    assert_int_equal(out.v[1].video, v);
+    assert_int_equal(lec_room_viewer_set_estimate(&room, 1, 5000000), 0);
+    run(5800 * LEC_MS, 6300 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    assert_smooth(&out.v[1]);
     lec_room_free(&room);
 }
 
@@ -534,6 +617,100 @@ static void test_leg_carries_layers(void **state)
     lec_room_free(&room);
 }
 
+/* A failover to a source with another layout (one stream, then three
+ * layers): the viewer keeps its SSRC and numbering, and gets a layer. */
+static void test_layout_change_keeps_viewers(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    const lec_sdp_codec opus = room.tracks[0].codec, vp8 = room.tracks[1].codec;
+    lec_room_track_spec plain[2] = {{.kind = LEC_SDP_AUDIO, .codec = opus},
+                                    {.kind = LEC_SDP_VIDEO, .codec = vp8}};
+    assert_int_equal(lec_room_set_track_specs(&room, plain, 2), 0);
+    assert_int_equal(room.nlayers, 0);
+    layer_on[0] = layer_on[1] = false; /* one stream: h's SSRC */
+    run(0, 300 * LEC_MS);
+    add_viewer(&room, 1, 300 * LEC_MS);
+    run(300 * LEC_MS, 1000 * LEC_MS);
+    unsigned before = out.v[1].video;
+    assert_true(before > 50);
+    lec_room_track_spec layered[4] = {
+        {.kind = LEC_SDP_AUDIO, .codec = opus},
+        {.kind = LEC_SDP_VIDEO, .codec = vp8, .rid = "l", .ssrc = 0x10},
+        {.kind = LEC_SDP_VIDEO, .codec = vp8, .rid = "m", .ssrc = 0x20},
+        {.kind = LEC_SDP_VIDEO, .codec = vp8, .rid = "h", .ssrc = 0x30}};
+    assert_int_equal(lec_room_set_track_specs(&room, layered, 4), 0);
+    assert_int_equal(room.nlayers, 3);
+    layer_on[0] = layer_on[1] = true;
+    run(1000 * LEC_MS, 3000 * LEC_MS);
+    assert_true(out.v[1].video > before + 100);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    assert_int_equal(out.v[1].ssrcs_changed, 0);
+    assert_int_equal(out.v[1].gaps, 0);
+    assert_int_equal(out.v[1].backwards, 0);
+    lec_room_free(&room);
+}
+
+/* Viewers on shaped links, auto: each settles on the best layer its link
+ * carries (5 Mbit/s: h; 1 Mbit/s: m; 250 kbit/s: l), from its own
+ * transport-cc feedback; a link that drops to 500 kbit/s moves its
+ * viewer down within 3 s, and back up within 10 s once it lifts (a probe
+ * finds the room first). */
+static void test_estimates_from_feedback(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 1200 * LEC_MS);
+    const uint32_t rates[4] = {0, 5000000, 1000000, 250000};
+    for (uint32_t id = 1; id <= 3; id++) {
+        links[id] = calloc(1, sizeof *links[id]);
+        links[id]->on = true;
+        links[id]->bps = rates[id];
+        lec_twcc_init(&links[id]->rx);
+        lec_sdp *a = viewer_answer_twcc(true, true);
+        uint32_t ss[LEC_ROOM_MAX_TRACKS] = {0x5000 + id, 0x6000 + id, 0x7000 + id, 0x8000 + id};
+        assert_int_equal(lec_room_add_viewer(&room, id, a, ss, (uint16_t)(1000 * id), 0), 0);
+        free(a);
+        lec_room_viewer_ready(&room, id, 1200 * LEC_MS);
+    }
+    run(1200 * LEC_MS, 12 * LEC_S);
+    lec_room_layer_info li[4];
+    for (uint32_t id = 1; id <= 3; id++) {
+        assert_int_equal(lec_room_viewer_layer(&room, id, now_, &li[id]), 0);
+        print_message("  link %u kbit/s: layer %d, estimate %u kbit/s, switches %lu\n",
+                      (unsigned)(rates[id] / 1000), li[id].cur, (unsigned)(li[id].estimate_bps / 1000),
+                      (unsigned long)li[id].switches);
+    }
+    assert_int_equal(li[1].cur, 2);
+    assert_int_equal(li[2].cur, 1);
+    assert_int_equal(li[3].cur, 0);
+    /* Viewer 1's link drops to 500 kbit/s. */
+    links[1]->bps = 500000;
+    lec_tstamp t = 12 * LEC_S;
+    while (cur_rank(&room, 1) == 2 && t < 15 * LEC_S) {
+        run(t, t + 100 * LEC_MS);
+        t += 100 * LEC_MS;
+    }
+    print_message("  5 Mbit/s -> 500 kbit/s: down after %.1f s\n", (double)(t - 12 * LEC_S) / LEC_S);
+    assert_true(cur_rank(&room, 1) < 2);
+    run(t, 15 * LEC_S);
+    links[1]->bps = 5000000;
+    t = 15 * LEC_S;
+    while (cur_rank(&room, 1) != 2 && t < 26 * LEC_S) {
+        run(t, t + 100 * LEC_MS);
+        t += 100 * LEC_MS;
+    }
+    print_message("  500 kbit/s -> 5 Mbit/s: up after %.1f s (%lu probes)\n",
+                  (double)(t - 15 * LEC_S) / LEC_S, (unsigned long)room.stats.probes);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    assert_true(t - 15 * LEC_S <= 10 * LEC_S);
+    for (uint32_t id = 1; id <= 3; id++) {
+        free(links[id]);
+        links[id] = NULL;
+    }
+    lec_room_free(&room);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +723,8 @@ int main(void)
         cmocka_unit_test(test_nack_across_switch),
         cmocka_unit_test(test_unknown_and_rtx),
         cmocka_unit_test(test_leg_carries_layers),
+        cmocka_unit_test(test_layout_change_keeps_viewers),
+        cmocka_unit_test(test_estimates_from_feedback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

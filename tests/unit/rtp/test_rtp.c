@@ -286,6 +286,54 @@ static void test_rtcp_malformed(void **state)
     assert_int_equal(lec_rtcp_parse_remb(&p, &r), LEC_ERR_INVAL);
 }
 
+/* Setting a one-byte element: a block added, a value rewritten in place, an
+ * element of that id but another size replaced (the others kept), and a
+ * two-byte block or no room left alone. */
+static void test_ext_put(void **state)
+{
+    (void)state;
+    uint8_t b[64] = {0};
+    size_t len = lec_rtp_write_header(b, 96, true, 7, 9, 0x1234);
+    memcpy(b + len, "PAYLOAD", 7);
+    len += 7;
+    const uint8_t two[2] = {0xab, 0xcd}, three[3] = {1, 2, 3};
+    size_t n = lec_rtp_ext_put(b, len, sizeof b, 3, two, 2);
+    assert_int_equal(n, len + 8);
+    lec_rtp_hdr h;
+    const uint8_t *v;
+    size_t vl;
+    assert_int_equal(lec_rtp_parse(b, n, &h), 0);
+    assert_int_equal(lec_rtp_ext_find(b, &h, 3, &v, &vl), 0);
+    assert_int_equal(vl, 2);
+    assert_memory_equal(v, two, 2);
+    assert_memory_equal(b + h.header_len, "PAYLOAD", 7);
+    /* Another element: the block grows, 3 stays. */
+    size_t n2 = lec_rtp_ext_put(b, n, sizeof b, 5, three, 3);
+    assert_int_equal(n2, n + 4);
+    assert_int_equal(lec_rtp_parse(b, n2, &h), 0);
+    assert_int_equal(lec_rtp_ext_find(b, &h, 3, &v, &vl), 0);
+    assert_memory_equal(v, two, 2);
+    assert_int_equal(lec_rtp_ext_find(b, &h, 5, &v, &vl), 0);
+    assert_memory_equal(v, three, 3);
+    assert_memory_equal(b + h.header_len, "PAYLOAD", 7);
+    /* The same size: in place. */
+    const uint8_t other[2] = {0x01, 0x02};
+    assert_int_equal(lec_rtp_ext_put(b, n2, sizeof b, 3, other, 2), n2);
+    assert_int_equal(lec_rtp_ext_find(b, &h, 3, &v, &vl), 0);
+    assert_memory_equal(v, other, 2);
+    /* Id 5 with one byte: replaced, not doubled. */
+    size_t n3 = lec_rtp_ext_put(b, n2, sizeof b, 5, three, 1);
+    assert_int_equal(lec_rtp_parse(b, n3, &h), 0);
+    assert_int_equal(lec_rtp_ext_find(b, &h, 5, &v, &vl), 0);
+    assert_int_equal(vl, 1);
+    assert_memory_equal(b + h.header_len, "PAYLOAD", 7);
+    /* No room, a bad id, a two-byte block: unchanged. */
+    assert_int_equal(lec_rtp_ext_put(b, n3, n3 + 2, 7, three, 3), n3);
+    assert_int_equal(lec_rtp_ext_put(b, n3, sizeof b, 15, three, 3), n3);
+    b[12] = 0x10, b[13] = 0x00;
+    assert_int_equal(lec_rtp_ext_put(b, n3, sizeof b, 7, three, 3), n3);
+}
+
 static void test_keyframes(void **state)
 {
     (void)state;
@@ -349,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_unwrap),         cmocka_unit_test(test_ntp),
         cmocka_unit_test(test_rtcp_compound),  cmocka_unit_test(test_rtcp_feedback),
         cmocka_unit_test(test_rtcp_malformed), cmocka_unit_test(test_keyframes),
+        cmocka_unit_test(test_ext_put),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,7 @@
 
 static const char *const EXTS[] = {"urn:ietf:params:rtp-hdrext:sdes:mid",
                                    "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
-                                   NULL};
+                                   "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id", NULL};
 static const char *const CANDS[] = {"1 1 udp 2130706431 127.0.0.1 20000 typ host", NULL};
 #define FP                                                                                         \
     "sha-256 "                                                                                     \
@@ -100,9 +100,10 @@ static void test_answer_chrome_whip(void **state)
     assert_int_equal(v->codecs[0].fb, LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR);
     assert_int_equal(v->codecs[1].pt, 97);
     /* Only the extensions we implement, with the offer's ids. */
-    assert_int_equal(v->nextmaps, 2);
+    assert_int_equal(v->nextmaps, 3);
     assert_int_equal(v->extmaps[0].id, 2);
     assert_int_equal(v->extmaps[1].id, 4);
+    assert_int_equal(v->extmaps[2].id, 10); /* the rid: simulcast needs it */
     assert_string_equal(v->simulcast, "recv h;l");
     assert_false(v->rids[0].send);
 
@@ -205,7 +206,7 @@ static void test_answer_simulcast_syntax(void **state)
         "a=fingerprint:sha-256 "
         "A1:B2:C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90:A1:B2:C3:D4:E5:F6:07:18:29:3A:4B:5C:6D:7E:8F:90\r\n"
         "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\na=rtcp-mux\r\n"
-        "a=rtpmap:96 VP8/90000\r\n"
+        "a=rtpmap:96 VP8/90000\r\na=extmap:9 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
         "a=rid:lo send max-width=320\r\na=rid:mid send\r\na=rid:x recv\r\na=rid:hi send\r\n"
         "a=simulcast:send ~lo;x;mid,hi;hi;ghost recv z\r\n";
     lec_sdp *offer = parse_ok(sdp_text);
@@ -219,6 +220,13 @@ static void test_answer_simulcast_syntax(void **state)
     o.accept_simulcast = 2;
     assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
     assert_string_equal(ans->media[0].simulcast, "recv lo;mid");
+    /* Without the rid extension answered, layers could not be told
+     * apart: no simulcast. */
+    static const char *const no_rid[] = {"urn:ietf:params:rtp-hdrext:sdes:mid", NULL};
+    o.extmaps = no_rid;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, NULL, 0), 0);
+    assert_string_equal(ans->media[0].simulcast, "");
+    assert_int_equal(ans->media[0].nrids, 0);
     free(offer);
     free(ans);
 }

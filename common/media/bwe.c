@@ -1,0 +1,247 @@
+/* A viewer's available bandwidth from its transport-cc feedback (bwe.h). */
+#include "media/bwe.h"
+
+#include <math.h>
+#include <string.h>
+
+#define GROUP_SPAN   (5 * LEC_MS)   /* packets sent within this are one group */
+#define TREND        20             /* groups in the trendline */
+#define RATE_WINDOW  (500 * LEC_MS) /* received rate: arrivals over this long */
+#define DECREASE_GAP (200 * LEC_MS) /* at most one decrease per this */
+
+void lec_bwe_init(lec_bwe *b, uint32_t start_bps)
+{
+    memset(b, 0, sizeof *b);
+    b->estimate_bps = start_bps;
+    b->threshold = 12.5;
+}
+
+uint16_t lec_bwe_sent(lec_bwe *b, size_t bytes, bool probe, lec_tstamp now)
+{
+    uint16_t seq = b->next_seq++;
+    struct lec_bwe_sent *s = &b->sent[seq % LEC_BWE_HISTORY];
+    s->at = now ? now : 1;
+    s->seq = seq;
+    s->size = (uint16_t)(bytes > 65535 ? 65535 : bytes);
+    s->probe = probe || now < b->probe_until;
+    return seq;
+}
+
+void lec_bwe_probe(lec_bwe *b, lec_tstamp until)
+{
+    b->probe_until = until;
+    b->probe_bytes_acked = 0;
+    b->probe_first_arrival = b->probe_last_arrival = 0;
+}
+
+/* The trendline: least-squares slope of smoothed delay over arrival time. */
+static double slope(const lec_bwe *b)
+{
+    double mx = 0, my = 0;
+    for (unsigned i = 0; i < b->tn; i++)
+        mx += b->tx[i], my += b->ty[i];
+    mx /= b->tn, my /= b->tn;
+    double num = 0, den = 0;
+    for (unsigned i = 0; i < b->tn; i++) {
+        num += (b->tx[i] - mx) * (b->ty[i] - my);
+        den += (b->tx[i] - mx) * (b->tx[i] - mx);
+    }
+    return den > 0 ? num / den : 0;
+}
+
+/* One more group: its delay growth against the previous one (ms). */
+static void detect(lec_bwe *b, double delta_ms, double arrival_ms)
+{
+    if (!b->nsamples)
+        b->first_arrival_ms = arrival_ms;
+    b->nsamples++;
+    b->acc_delay += delta_ms;
+    b->smooth_delay = 0.9 * b->smooth_delay + 0.1 * b->acc_delay;
+    b->tx[b->tpos] = arrival_ms - b->first_arrival_ms;
+    b->ty[b->tpos] = b->smooth_delay;
+    b->tpos = (b->tpos + 1) % TREND;
+    if (b->tn < TREND)
+        b->tn++;
+    if (b->tn < TREND)
+        return;
+    double trend = slope(b);
+    double m = trend * (b->nsamples < 60 ? b->nsamples : 60) * 4.0;
+    lec_tstamp now = (lec_tstamp)(arrival_ms * LEC_MS);
+    if (m > b->threshold) {
+        if (!b->overuse_since)
+            b->overuse_since = now ? now : 1;
+        if (now - b->overuse_since >= 10 * LEC_MS && trend >= b->prev_trend)
+            b->usage = LEC_BWE_OVERUSE;
+    } else {
+        b->overuse_since = 0;
+        b->usage = m < -b->threshold ? LEC_BWE_UNDERUSE : LEC_BWE_NORMAL;
+    }
+    b->prev_trend = trend;
+    /* The threshold follows |m| slowly (up) or faster (down), so a path
+     * with steady jitter does not look congested (GCC 5.4). */
+    double am = fabs(m);
+    if (am <= b->threshold + 15.0) {
+        double dt = b->last_threshold_at ? (double)(now - b->last_threshold_at) / LEC_MS : 0;
+        if (dt > 100)
+            dt = 100;
+        b->threshold += (am < b->threshold ? 0.039 : 0.0087) * (am - b->threshold) * dt;
+        b->threshold = b->threshold < 6 ? 6 : b->threshold > 600 ? 600 : b->threshold;
+    }
+    b->last_threshold_at = now;
+}
+
+/* A packet sent at `send` arrived at `arrive` (the receiver's clock). */
+static void arrived(lec_bwe *b, lec_tstamp send, lec_tstamp arrive, unsigned size, bool probe)
+{
+    /* Received rate: a ring of arrivals. */
+    b->acked[b->acked_pos] = (struct lec_bwe_acked){arrive, size};
+    b->acked_pos = (b->acked_pos + 1) % 64;
+    if (b->nacked < 64)
+        b->nacked++;
+    if (probe) {
+        b->probe_bytes_acked += size;
+        if (!b->probe_first_arrival || arrive < b->probe_first_arrival)
+            b->probe_first_arrival = arrive;
+        if (arrive > b->probe_last_arrival)
+            b->probe_last_arrival = arrive;
+    }
+    if (!b->g_open) {
+        b->g_open = true;
+        b->g_send0 = b->g_send = send;
+        b->g_arrive = arrive;
+        return;
+    }
+    if (send < b->g_send0 + GROUP_SPAN && send >= b->g_send0) {
+        if (send > b->g_send)
+            b->g_send = send;
+        if (arrive > b->g_arrive)
+            b->g_arrive = arrive;
+        return;
+    }
+    if (b->have_prev && send > b->g_send0) {
+        double d = ((double)b->g_arrive - (double)b->p_arrive) - ((double)b->g_send - (double)b->p_send);
+        detect(b, d / LEC_MS, (double)b->g_arrive / LEC_MS);
+    }
+    b->have_prev = true;
+    b->p_send = b->g_send;
+    b->p_arrive = b->g_arrive;
+    b->g_send0 = b->g_send = send;
+    b->g_arrive = arrive;
+}
+
+/* What arrived over the last RATE_WINDOW of arrivals, in bits/s. */
+static uint32_t received_rate(const lec_bwe *b)
+{
+    if (b->nacked < 4)
+        return 0;
+    lec_tstamp newest = 0;
+    for (unsigned i = 0; i < b->nacked; i++)
+        if (b->acked[i].at > newest)
+            newest = b->acked[i].at;
+    uint64_t bytes = 0;
+    lec_tstamp oldest = newest;
+    for (unsigned i = 0; i < b->nacked; i++)
+        if (b->acked[i].at + RATE_WINDOW > newest) {
+            bytes += b->acked[i].bytes;
+            if (b->acked[i].at < oldest)
+                oldest = b->acked[i].at;
+        }
+    lec_tstamp span = newest - oldest;
+    if (span < 200 * LEC_MS) /* too few to tell a rate from a burst */
+        return 0;
+    return (uint32_t)(bytes * 8 * LEC_S / span);
+}
+
+static void clamp(lec_bwe *b)
+{
+    if (b->estimate_bps < LEC_BWE_MIN_BPS)
+        b->estimate_bps = LEC_BWE_MIN_BPS;
+    if (b->estimate_bps > LEC_BWE_MAX_BPS)
+        b->estimate_bps = LEC_BWE_MAX_BPS;
+}
+
+/* The controller: decrease on overuse, hold on underuse, else grow. */
+static void control(lec_bwe *b, lec_tstamp now)
+{
+    double dt = b->last_update ? (double)(now - b->last_update) / LEC_S : 0;
+    if (dt > 1)
+        dt = 1;
+    b->last_update = now;
+    uint32_t acked = received_rate(b);
+    if (acked)
+        b->acked_bps = acked;
+    if (b->usage == LEC_BWE_OVERUSE) {
+        if (b->acked_bps && now - b->last_decrease >= DECREASE_GAP) {
+            uint32_t down = (uint32_t)(0.85 * b->acked_bps);
+            if (down < b->estimate_bps)
+                b->estimate_bps = down;
+            b->last_decrease = now;
+            b->overuses++;
+        }
+    } else if (b->usage == LEC_BWE_NORMAL && b->loss < 0.02) {
+        double up = b->estimate_bps * pow(1.08, dt);
+        /* What went through without a queue, the link carries; never
+         * credited much beyond it. */
+        double cap = b->acked_bps ? 1.5 * b->acked_bps + 10000 : up;
+        if (up > cap)
+            up = cap > b->estimate_bps ? cap : b->estimate_bps;
+        if (up < b->acked_bps)
+            up = b->acked_bps;
+        b->estimate_bps = (uint32_t)up;
+    }
+    clamp(b);
+}
+
+/* A probe whose packets have all been reported: what it carried, by the
+ * spacing of its arrivals (a bottleneck spaces them at its rate, queue or
+ * not: a probe above the link measures the link). */
+static void probe_done(lec_bwe *b, lec_tstamp now)
+{
+    if (!b->probe_until || now < b->probe_until + 300 * LEC_MS)
+        return;
+    lec_tstamp span = b->probe_last_arrival - b->probe_first_arrival;
+    if (b->probe_bytes_acked > 4000 && span >= 20 * LEC_MS) {
+        uint32_t rate = (uint32_t)(b->probe_bytes_acked * 8 * LEC_S / span);
+        if (rate * 0.9 > b->estimate_bps)
+            b->estimate_bps = (uint32_t)(rate * 0.9);
+        clamp(b);
+    }
+    b->probe_until = 0;
+}
+
+void lec_bwe_feedback(lec_bwe *b, const lec_twcc_report *fb, lec_tstamp now)
+{
+    b->reports++;
+    /* Arrival times in the receiver's clock: its reference (64 ms units)
+     * plus the deltas (250 us units), kept positive by an offset. */
+    int64_t ticks = (int64_t)fb->reference * 256 + ((int64_t)1 << 32);
+    for (unsigned i = 0; i < fb->count && i < LEC_TWCC_PARSE_MAX; i++) {
+        uint16_t seq = (uint16_t)(fb->base_seq + i);
+        struct lec_bwe_sent *s = &b->sent[seq % LEC_BWE_HISTORY];
+        bool known = s->at && s->seq == seq;
+        if (!fb->received[i]) {
+            b->loss_lost += known;
+            continue;
+        }
+        ticks += fb->delta[i];
+        if (!known)
+            continue;
+        b->loss_got++;
+        arrived(b, s->at, (lec_tstamp)ticks * LEC_TWCC_TICK, s->size, s->probe);
+        s->at = 0; /* reported: a second report of it is not counted twice */
+    }
+    if (!b->loss_since)
+        b->loss_since = now;
+    if (now - b->loss_since >= LEC_S) {
+        uint32_t all = b->loss_got + b->loss_lost;
+        b->loss = all >= 10 ? (double)b->loss_lost / all : 0;
+        if (b->loss > 0.1) {
+            b->estimate_bps = (uint32_t)(b->estimate_bps * (1 - 0.5 * b->loss));
+            clamp(b);
+        }
+        b->loss_got = b->loss_lost = 0;
+        b->loss_since = now;
+    }
+    control(b, now);
+    probe_done(b, now);
+}
