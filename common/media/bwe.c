@@ -6,7 +6,7 @@
 
 #define GROUP_SPAN   (5 * LEC_MS)   /* packets sent within this are one group */
 #define TREND        20             /* groups in the trendline */
-#define RATE_WINDOW  (500 * LEC_MS) /* received rate: arrivals over this long */
+#define BIN          (50 * LEC_MS)  /* received rate: arrivals binned by this */
 #define DECREASE_GAP (200 * LEC_MS) /* at most one decrease per this */
 
 void lec_bwe_init(lec_bwe *b, uint32_t start_bps)
@@ -16,21 +16,32 @@ void lec_bwe_init(lec_bwe *b, uint32_t start_bps)
     b->threshold = 12.5;
 }
 
-uint16_t lec_bwe_sent(lec_bwe *b, size_t bytes, bool probe, lec_tstamp now)
+uint16_t lec_bwe_sent(lec_bwe *b, size_t bytes, int kind, lec_tstamp now)
 {
     uint16_t seq = b->next_seq++;
     struct lec_bwe_sent *s = &b->sent[seq % LEC_BWE_HISTORY];
     s->at = now ? now : 1;
     s->seq = seq;
     s->size = (uint16_t)(bytes > 65535 ? 65535 : bytes);
-    s->probe = probe || now < b->probe_until;
+    s->kind = (uint8_t)kind;
+    s->lost = false;
+    if (kind == LEC_BWE_PROBE) {
+        if (!b->probe_bytes_sent)
+            b->probe_first_send = s->at;
+        b->probe_last_send = s->at;
+        b->probe_bytes_sent += s->size;
+    }
     return seq;
 }
 
-void lec_bwe_probe(lec_bwe *b, lec_tstamp until)
+void lec_bwe_probe(lec_bwe *b, lec_tstamp until, uint32_t target_bps)
 {
     b->probe_until = until;
-    b->probe_bytes_acked = 0;
+    b->probe_target = target_bps;
+    b->probe_bytes_sent = b->probe_bytes_acked = 0;
+    b->probe_acked = 0;
+    b->probe_first_size = 0;
+    b->probe_first_send = b->probe_last_send = 0;
     b->probe_first_arrival = b->probe_last_arrival = 0;
 }
 
@@ -90,21 +101,41 @@ static void detect(lec_bwe *b, double delta_ms, double arrival_ms)
     b->last_threshold_at = now;
 }
 
-/* A packet sent at `send` arrived at `arrive` (the receiver's clock). */
-static void arrived(lec_bwe *b, lec_tstamp send, lec_tstamp arrive, unsigned size, bool probe)
+/* Received rate: bytes by arrival time, in bins. */
+static void bin_add(lec_bwe *b, lec_tstamp arrive, unsigned size)
 {
-    /* Received rate: a ring of arrivals. */
-    b->acked[b->acked_pos] = (struct lec_bwe_acked){arrive, size};
-    b->acked_pos = (b->acked_pos + 1) % 64;
-    if (b->nacked < 64)
-        b->nacked++;
-    if (probe) {
-        b->probe_bytes_acked += size;
-        if (!b->probe_first_arrival || arrive < b->probe_first_arrival)
+    uint64_t ep = arrive / BIN;
+    if (!b->first_arrival)
+        b->first_arrival = arrive;
+    if (ep + LEC_BWE_BINS <= b->newest_epoch)
+        return; /* older than the window */
+    if (ep > b->newest_epoch)
+        b->newest_epoch = ep;
+    struct lec_bwe_bin *x = &b->bins[ep % LEC_BWE_BINS];
+    if (x->epoch != ep) {
+        x->epoch = ep;
+        x->bytes = 0;
+    }
+    x->bytes += size;
+}
+
+/* A packet sent at `send` arrived at `arrive` (the receiver's clock). */
+static void arrived(lec_bwe *b, lec_tstamp send, lec_tstamp arrive, unsigned size, int kind)
+{
+    bin_add(b, arrive, size);
+    if (kind == LEC_BWE_PROBE) {
+        if (!b->probe_acked++ || arrive < b->probe_first_arrival) {
             b->probe_first_arrival = arrive;
+            b->probe_first_size = size;
+        }
+        b->probe_bytes_acked += size;
         if (arrive > b->probe_last_arrival)
             b->probe_last_arrival = arrive;
     }
+    if (kind == LEC_BWE_BURST)
+        return; /* sent at once: its spacing says nothing of a queue */
+    if (b->g_open && send < b->g_send0)
+        return; /* reordered from before the group: no sample (libwebrtc) */
     if (!b->g_open) {
         b->g_open = true;
         b->g_send0 = b->g_send = send;
@@ -118,7 +149,7 @@ static void arrived(lec_bwe *b, lec_tstamp send, lec_tstamp arrive, unsigned siz
             b->g_arrive = arrive;
         return;
     }
-    if (b->have_prev && send > b->g_send0) {
+    if (b->have_prev) {
         double d = ((double)b->g_arrive - (double)b->p_arrive) - ((double)b->g_send - (double)b->p_send);
         detect(b, d / LEC_MS, (double)b->g_arrive / LEC_MS);
     }
@@ -129,25 +160,19 @@ static void arrived(lec_bwe *b, lec_tstamp send, lec_tstamp arrive, unsigned siz
     b->g_arrive = arrive;
 }
 
-/* What arrived over the last RATE_WINDOW of arrivals, in bits/s. */
+/* What arrived over the last LEC_BWE_BINS bins (less while the first
+ * arrivals are younger), in bits/s; 0 before 200 ms of them. */
 static uint32_t received_rate(const lec_bwe *b)
 {
-    if (b->nacked < 4)
-        return 0;
-    lec_tstamp newest = 0;
-    for (unsigned i = 0; i < b->nacked; i++)
-        if (b->acked[i].at > newest)
-            newest = b->acked[i].at;
     uint64_t bytes = 0;
-    lec_tstamp oldest = newest;
-    for (unsigned i = 0; i < b->nacked; i++)
-        if (b->acked[i].at + RATE_WINDOW > newest) {
-            bytes += b->acked[i].bytes;
-            if (b->acked[i].at < oldest)
-                oldest = b->acked[i].at;
-        }
-    lec_tstamp span = newest - oldest;
-    if (span < 200 * LEC_MS) /* too few to tell a rate from a burst */
+    for (unsigned i = 0; i < LEC_BWE_BINS; i++)
+        if (b->bins[i].epoch + LEC_BWE_BINS > b->newest_epoch && b->bins[i].epoch <= b->newest_epoch)
+            bytes += b->bins[i].bytes;
+    lec_tstamp end = (b->newest_epoch + 1) * BIN;
+    lec_tstamp span = LEC_BWE_BINS * BIN;
+    if (b->first_arrival && end - b->first_arrival < span)
+        span = end - b->first_arrival;
+    if (!b->first_arrival || span < 200 * LEC_MS)
         return 0;
     return (uint32_t)(bytes * 8 * LEC_S / span);
 }
@@ -192,21 +217,33 @@ static void control(lec_bwe *b, lec_tstamp now)
     clamp(b);
 }
 
-/* A probe whose packets have all been reported: what it carried, by the
- * spacing of its arrivals (a bottleneck spaces them at its rate, queue or
- * not: a probe above the link measures the link). */
+/* A probe whose padding has been reported: the rate it carried, by the
+ * spacing of its arrivals (a bottleneck spaces them at its own rate) but
+ * never above how fast it was sent; the first packet's bytes left out
+ * (the spacing starts after it). */
 static void probe_done(lec_bwe *b, lec_tstamp now)
 {
     if (!b->probe_until || now < b->probe_until + 300 * LEC_MS)
         return;
-    lec_tstamp span = b->probe_last_arrival - b->probe_first_arrival;
-    if (b->probe_bytes_acked > 4000 && span >= 20 * LEC_MS) {
-        uint32_t rate = (uint32_t)(b->probe_bytes_acked * 8 * LEC_S / span);
-        if (rate * 0.9 > b->estimate_bps)
-            b->estimate_bps = (uint32_t)(rate * 0.9);
-        clamp(b);
-    }
     b->probe_until = 0;
+    b->probe_result = 0;
+    lec_tstamp aspan = b->probe_last_arrival - b->probe_first_arrival;
+    lec_tstamp sspan = b->probe_last_send - b->probe_first_send;
+    if (b->probe_acked < 5 || aspan < 5 * LEC_MS || b->probe_bytes_acked <= b->probe_first_size)
+        return;
+    uint64_t bits = (b->probe_bytes_acked - b->probe_first_size) * 8;
+    uint64_t rate = bits * LEC_S / aspan;
+    if (sspan >= 5 * LEC_MS) {
+        uint64_t sent = (b->probe_bytes_sent - b->probe_first_size) * 8 * LEC_S / sspan;
+        if (sent < rate)
+            rate = sent;
+    }
+    if (b->probe_target && rate > b->probe_target) /* one burst: no send spacing */
+        rate = b->probe_target;
+    b->probe_result = (uint32_t)(rate > UINT32_MAX ? UINT32_MAX : rate);
+    if (rate * 0.9 > b->estimate_bps)
+        b->estimate_bps = (uint32_t)(rate * 0.9);
+    clamp(b);
 }
 
 void lec_bwe_feedback(lec_bwe *b, const lec_twcc_report *fb, lec_tstamp now)
@@ -215,19 +252,26 @@ void lec_bwe_feedback(lec_bwe *b, const lec_twcc_report *fb, lec_tstamp now)
     /* Arrival times in the receiver's clock: its reference (64 ms units)
      * plus the deltas (250 us units), kept positive by an offset. */
     int64_t ticks = (int64_t)fb->reference * 256 + ((int64_t)1 << 32);
-    for (unsigned i = 0; i < fb->count && i < LEC_TWCC_PARSE_MAX; i++) {
+    for (unsigned i = 0; i < fb->count && i < LEC_BWE_HISTORY; i++) {
         uint16_t seq = (uint16_t)(fb->base_seq + i);
         struct lec_bwe_sent *s = &b->sent[seq % LEC_BWE_HISTORY];
         bool known = s->at && s->seq == seq;
         if (!fb->received[i]) {
-            b->loss_lost += known;
+            /* Missing: counted once (a later report may say it came). */
+            if (known && !s->lost && s->kind != LEC_BWE_PROBE) {
+                s->lost = true;
+                b->loss_lost++;
+            }
             continue;
         }
         ticks += fb->delta[i];
         if (!known)
             continue;
-        b->loss_got++;
-        arrived(b, s->at, (lec_tstamp)ticks * LEC_TWCC_TICK, s->size, s->probe);
+        if (s->lost && b->loss_lost)
+            b->loss_lost--;
+        if (s->kind != LEC_BWE_PROBE)
+            b->loss_got++;
+        arrived(b, s->at, (lec_tstamp)ticks * LEC_TWCC_TICK, s->size, s->kind);
         s->at = 0; /* reported: a second report of it is not counted twice */
     }
     if (!b->loss_since)

@@ -34,12 +34,20 @@
 
 typedef enum lec_bwe_usage { LEC_BWE_NORMAL = 0, LEC_BWE_OVERUSE, LEC_BWE_UNDERUSE } lec_bwe_usage;
 
+/* What a packet is to the estimator: media; a probe's padding (its rate
+ * tested, not counted as loss); or part of a burst sent at once (a GOP
+ * replay: counted in the rate, not a delay sample). */
+enum { LEC_BWE_MEDIA = 0, LEC_BWE_PROBE, LEC_BWE_BURST };
+
+#define LEC_BWE_BINS 10 /* the received rate: arrivals in 50 ms bins, 500 ms */
+
 typedef struct lec_bwe {
     /* What we sent, by sequence number mod HISTORY. */
     struct lec_bwe_sent {
         lec_tstamp at;
         uint16_t seq, size;
-        bool probe;
+        uint8_t kind;
+        bool lost; /* reported missing (counted once) */
     } sent[LEC_BWE_HISTORY];
     uint16_t next_seq;
     bool started;
@@ -54,12 +62,13 @@ typedef struct lec_bwe {
     double threshold, prev_trend;
     lec_tstamp last_threshold_at, overuse_since;
     lec_bwe_usage usage;
-    /* Received rate: bytes acknowledged over the last RATE_WINDOW of arrivals. */
-    struct lec_bwe_acked {
-        lec_tstamp at;
+    /* Received rate: bytes by arrival time in 50 ms bins, the last 500 ms. */
+    struct lec_bwe_bin {
+        uint64_t epoch; /* arrival / 50 ms */
         uint32_t bytes;
-    } acked[64];
-    unsigned nacked, acked_pos;
+    } bins[LEC_BWE_BINS];
+    uint64_t newest_epoch;
+    lec_tstamp first_arrival;
     uint32_t acked_bps;
     /* Loss over the current second of reports. */
     uint32_t loss_got, loss_lost;
@@ -69,21 +78,28 @@ typedef struct lec_bwe {
     uint32_t estimate_bps;
     lec_tstamp last_update, last_decrease;
     uint64_t overuses, reports;
-    /* Probing: packets sent as a probe, and what they showed. */
+    /* Probing: the padding sent as a probe, and what it showed. */
     lec_tstamp probe_until;
-    uint64_t probe_bytes_acked;
-    lec_tstamp probe_first_arrival, probe_last_arrival;
+    uint32_t probe_target;
+    uint64_t probe_bytes_sent, probe_bytes_acked;
+    unsigned probe_acked;
+    uint32_t probe_first_size; /* the first arrival's: before it, no spacing */
+    lec_tstamp probe_first_send, probe_last_send, probe_first_arrival, probe_last_arrival;
+    uint32_t probe_result; /* the last probe's rate, bits/s; 0: none or too small */
 } lec_bwe;
 
 void lec_bwe_init(lec_bwe *b, uint32_t start_bps);
-/* A packet of `bytes` goes out at `now`: the sequence number to stamp. */
-uint16_t lec_bwe_sent(lec_bwe *b, size_t bytes, bool probe, lec_tstamp now);
-/* The viewer's feedback, parsed; updates the estimate. */
+/* A packet of `bytes` and `kind` (LEC_BWE_*) goes out at `now`: the
+ * sequence number stamped on it (b->next_seq before the call). */
+uint16_t lec_bwe_sent(lec_bwe *b, size_t bytes, int kind, lec_tstamp now);
+/* The viewer's feedback, parsed; updates the estimate.  At most
+ * LEC_BWE_HISTORY numbers of a report are read. */
 void lec_bwe_feedback(lec_bwe *b, const lec_twcc_report *fb, lec_tstamp now);
-/* A probe starts now: what is sent as `probe` until `until` tests a higher
- * rate; when it arrives without a queue building, the estimate rises to
- * what it carried. */
-void lec_bwe_probe(lec_bwe *b, lec_tstamp until);
+/* A probe starts: the padding sent (LEC_BWE_PROBE) until `until` tests a
+ * higher rate.  Once reported, the lower of its send and arrival rates
+ * (the first packet's bytes left out: spacing starts after it), never
+ * more than the `target_bps` tested, raises the estimate to 90% of it. */
+void lec_bwe_probe(lec_bwe *b, lec_tstamp until, uint32_t target_bps);
 static inline uint32_t lec_bwe_estimate(const lec_bwe *b)
 {
     return b->estimate_bps;

@@ -261,6 +261,8 @@ int lec_room_add_viewer(lec_room *r, uint32_t id, const lec_sdp *ans,
             }
             lec_bwe_init(v->bwe, LEC_ROOM_BWE_START);
             v->twcc_id = tw;
+            v->estimate_bps = LEC_ROOM_BWE_START; /* until its feedback says */
+            v->probe_rank = -1;
         }
     }
     return 0;
@@ -513,7 +515,8 @@ static size_t add_playout_delay(uint8_t *b, size_t len, size_t cap, uint8_t id, 
     if (hi > 1000)
         hi = 1000;
     const uint8_t v[3] = {(uint8_t)(lo >> 4), (uint8_t)((lo & 0x0f) << 4 | hi >> 8), (uint8_t)hi};
-    return lec_rtp_ext_put(b, len, cap, id, v, sizeof v);
+    size_t n = lec_rtp_ext_put(b, len, cap, id, v, sizeof v);
+    return n ? n : len;
 }
 
 /* Rewrites a copy for viewer v and sends it. */
@@ -543,11 +546,21 @@ static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, c
 
 void lec__room_emit(lec_room *r, lec_room_viewer *v, size_t len, lec_tstamp now)
 {
+    lec__room_emit_as(r, v, len, LEC_BWE_MEDIA, now);
+}
+
+void lec__room_emit_as(lec_room *r, lec_room_viewer *v, size_t len, int kind, lec_tstamp now)
+{
     if (v->bwe) {
-        /* The element is 3 bytes with its header; a new block 4 more. */
-        uint16_t seq = lec_bwe_sent(v->bwe, len + 8, false, now);
+        /* Stamped within LEC_ROOM_PKT_MAX (SRTP's tag needs the rest);
+         * a number is used only when the stamp went in. */
+        uint16_t seq = v->bwe->next_seq;
         const uint8_t val[2] = {(uint8_t)(seq >> 8), (uint8_t)seq};
-        len = lec_rtp_ext_put(r->scratch, len, LEC_ROOM_PKT_MAX + 16, v->twcc_id, val, 2);
+        size_t n = lec_rtp_ext_put(r->scratch, len, LEC_ROOM_PKT_MAX, v->twcc_id, val, 2);
+        if (n) {
+            len = n;
+            lec_bwe_sent(v->bwe, len, kind, now);
+        }
     }
     r->io.send_rtp(r->io.ud, v->id, v->ud, r->scratch, len, sizeof r->scratch);
 }
@@ -556,13 +569,18 @@ bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8
                        const lec_rtp_hdr *h, bool repair, unsigned playout_ms, lec_tstamp now)
 {
     unsigned fs = lec__room_slot(r, v, ti);
+    /* A viewer whose packets are stamped gets repairs as RTX only: the
+     * same number again with another stamp would be other bytes under one
+     * SRTP index. */
+    if (repair && !v->rtx_pt[fs] && v->bwe)
+        return false;
     memcpy(r->scratch, pkt, len);
     if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
     if (repair && v->rtx_pt[fs]) /* the viewer negotiated RTX */
         len = to_rtx(r, v, fs, len, h);
     else if (v->pd_id && playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
-        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX + 16, v->pd_id, playout_ms);
+        len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX, v->pd_id, playout_ms);
     if (!len)
         return false;
     lec__room_emit(r, v, len, now);
@@ -680,7 +698,7 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti, lec_tstamp 
         uint32_t head_out = lec_fwd_out_ts(&v->fwd[fs], head_ts);
         if (!v->leg)
             lec_rtp_set_ts(r->scratch, head_out - (frames - 1 - frame) * step);
-        lec__room_emit(r, v, len, now);
+        lec__room_emit_as(r, v, len, LEC_BWE_BURST, now); /* all at once: no delay sample */
         v->replayed[ti] = v->leg ? 0 : e + 1;
         lec__room_earn(v);
         r->stats.rtp_out[1]++;

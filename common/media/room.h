@@ -200,6 +200,8 @@ typedef struct lec_room_viewer {
     uint8_t twcc_id;
     lec_tstamp probe_until, next_probe, probe_backoff;
     uint32_t probe_bps; /* the padding's rate while probing */
+    int8_t probe_rank;  /* its layer when it last probed */
+    uint8_t feedbacks;  /* transport-cc reports read this tick (at most 8) */
     struct lec_room_viewer *next;
 } lec_room_viewer;
 

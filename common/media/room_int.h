@@ -28,6 +28,8 @@ bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8
 /* Sends r->scratch (len bytes) to v: stamped with its transport-wide
  * sequence number when it has an estimator. */
 void lec__room_emit(lec_room *r, lec_room_viewer *v, size_t len, lec_tstamp now);
+/* The same, saying what it is to the estimator (LEC_BWE_*). */
+void lec__room_emit_as(lec_room *r, lec_room_viewer *v, size_t len, int kind, lec_tstamp now);
 /* A live packet went to v: it earns resend credit (room.h). */
 static inline void lec__room_earn(lec_room_viewer *v)
 {

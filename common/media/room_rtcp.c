@@ -198,7 +198,10 @@ void lec_room_viewer_rtcp(lec_room *r, uint32_t id, const uint8_t *pkt, size_t l
         } else if (rp.pt == LEC_RTCP_RR || rp.pt == LEC_RTCP_SR) {
             note_reports(r, v, &rp, now);
         } else if (rp.pt == LEC_RTCP_RTPFB && rp.fmt == 15 && v->bwe && r->twcc_rep &&
-                   !lec_twcc_parse(rp.data, rp.len, r->twcc_rep)) {
+                   v->feedbacks < 8 && !lec_twcc_parse(rp.data, rp.len, r->twcc_rep)) {
+            /* Chrome sends one every 50-100 ms: more is not read (each can
+             * name 4096 numbers; the room's loop is shared). */
+            v->feedbacks++;
             lec_bwe_feedback(v->bwe, r->twcc_rep, now);
         }
     }
@@ -221,7 +224,7 @@ static void pad(lec_room *r, lec_room_viewer *v, lec_tstamp now)
         memset(b + n, 0, 255);
         b[n + 254] = 255;
         n += 255;
-        lec__room_emit(r, v, n, now);
+        lec__room_emit_as(r, v, n, LEC_BWE_PROBE, now);
         due -= (int64_t)n;
     }
 }
@@ -231,6 +234,7 @@ void lec__room_bwe_tick(lec_room *r, lec_tstamp now)
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
         if (!v->bwe || !v->ready)
             continue;
+        v->feedbacks = 0;
         if (v->bwe->reports >= 10) /* half a second of its feedback */
             v->estimate_bps = lec_bwe_estimate(v->bwe);
         if (v->probe_until && now < v->probe_until) {
@@ -238,16 +242,24 @@ void lec__room_bwe_tick(lec_room *r, lec_tstamp now)
             continue;
         }
         v->probe_until = 0;
-        if (v->pref != LEC_LAYER_AUTO || (v->cur < 0 && !v->paused) || now < v->next_probe ||
-            v->bwe->usage != LEC_BWE_NORMAL || v->bwe->reports < 10)
+        /* Up a layer since the last probe: the next one may come soon. */
+        int rank = v->cur >= 0 ? r->tracks[v->cur].rank : -1;
+        if (rank > v->probe_rank)
+            v->probe_backoff = 0;
+        /* Only from a settled state: on its layer (or paused), its own
+         * choice, no loss, no decrease for 2 s, no queue building. */
+        const lec_bwe *b = v->bwe;
+        if (v->pref != LEC_LAYER_AUTO || (v->cur < 0 && !v->paused) ||
+            (!v->paused && v->cur != v->target) || now < v->next_probe ||
+            b->usage != LEC_BWE_NORMAL || b->reports < 10 || b->loss >= 0.02 ||
+            (b->last_decrease && now - b->last_decrease < 2 * LEC_S))
             continue;
         uint32_t need = lec__room_next_need(r, v, now);
         if (!need || need <= v->estimate_bps)
             continue;
         /* The layer above does not fit the estimate: try its rate (and
-         * half more) before moving; 2 s after the first try, then every
-         * 4 s (100 ms of padding: a link that was cut and then freed is
-         * found again within seconds). */
+         * half more) before moving; again 2, 4, then every 8 s while it
+         * does not (100 ms of padding each), at once after a move up. */
         uint64_t sending = v->cur >= 0 ? r->tracks[v->cur].bps : 0;
         for (unsigned k = 0; k < r->ntracks; k++)
             if (r->tracks[k].kind == LEC_SDP_AUDIO)
@@ -259,10 +271,14 @@ void lec__room_bwe_tick(lec_room *r, lec_tstamp now)
         if (!v->probe_bps)
             continue;
         v->probe_until = now + LEC_ROOM_PROBE;
-        lec_bwe_probe(v->bwe, v->probe_until);
+        lec_bwe_probe(v->bwe, v->probe_until, (uint32_t)(want > UINT32_MAX ? UINT32_MAX : want));
         r->stats.probes++;
-        v->probe_backoff = !v->probe_backoff ? 2 * LEC_S : 4 * LEC_S;
+        v->probe_rank = (int8_t)rank;
+        v->probe_backoff = !v->probe_backoff ? 2 * LEC_S
+                           : v->probe_backoff >= 4 * LEC_S ? 8 * LEC_S
+                                                           : 2 * v->probe_backoff;
         v->next_probe = v->probe_until + v->probe_backoff;
+        pad(r, v, now); /* the first burst now, the next at the next tick */
     }
 }
 

@@ -172,7 +172,7 @@ size_t lec_rtp_ext_put(uint8_t *b, size_t len, size_t cap, uint8_t id, const uin
     lec_rtp_hdr h;
     if (id < 1 || id > 14 || n < 1 || n > 16 || lec_rtp_parse(b, len, &h) ||
         (h.extension && h.ext_profile != 0xBEDE))
-        return len;
+        return 0;
     if (!lec_rtp_ext_rewrite(b, &h, id, val, n))
         return len; /* there, the same size: written in place */
     size_t at = LEC_RTP_HEADER_MIN + 4u * h.csrc_count;
@@ -202,7 +202,7 @@ size_t lec_rtp_ext_put(uint8_t *b, size_t len, size_t cap, uint8_t id, const uin
     size_t old = h.extension ? 4 + h.ext_len : 0, want = 4 + words * 4;
     size_t rest = len - at - old;
     if (len - old + want > cap || words > 0xffff)
-        return len;
+        return 0;
     memmove(b + at + want, b + at + old, rest);
     b[0] |= 0x10;
     b[at] = 0xBE, b[at + 1] = 0xDE;

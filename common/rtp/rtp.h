@@ -82,8 +82,9 @@ int lec_rtp_ext_rewrite(uint8_t *b, const lec_rtp_hdr *h, uint8_t id, const uint
  * val in the packet of len bytes in a buffer of cap: in place when it is
  * there with that size, else the block is rebuilt with it (added when the
  * packet has none; other elements kept, one of that id but another size
- * dropped).  Returns the new length, or len unchanged when it cannot (a
- * two-byte block, no room, not RTP). */
+ * dropped; elements past 232 bytes of them too).  Returns the new length,
+ * or 0 when it cannot (a two-byte block, no room, not RTP: the packet is
+ * unchanged). */
 size_t lec_rtp_ext_put(uint8_t *b, size_t len, size_t cap, uint8_t id, const uint8_t *val,
                        size_t n);
 

@@ -22,6 +22,9 @@
  * initial frame size only from a start bitrate its encoder deems enough);
  * feedback then finds the link's rate within a few seconds either way. */
 #define START_KBPS 1500
+/* Simulcast: every layer at once (the teacher page's add up to ~3.2
+ * Mbit/s; from 1.5 the top layer waits for the estimate to grow). */
+#define START_KBPS_SIMULCAST 2500
 
 struct pub_feedback {
     lec_twcc twcc;
@@ -57,11 +60,13 @@ void lec__feedback_setup(session *x, const lec_sdp *answer, uint32_t max_kbps)
 
 void lec__feedback_answer(lec_sdp *answer, uint32_t max_kbps)
 {
-    uint32_t start = max_kbps && max_kbps < START_KBPS ? max_kbps : START_KBPS;
     for (unsigned m = 0; m < answer->nmedia; m++) {
         lec_sdp_media *md = &answer->media[m];
         if (md->kind != LEC_SDP_VIDEO || !md->ncodecs || !md->nextmaps)
             continue;
+        uint32_t start = md->nrids > 1 ? START_KBPS_SIMULCAST : START_KBPS;
+        if (max_kbps && max_kbps < start)
+            start = max_kbps;
         bool tcc = (md->codecs[0].fb & LEC_FB_TRANSPORT_CC) != 0;
         lec_sdp_codec *c = &md->codecs[0];
         char extra[96];
