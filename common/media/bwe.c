@@ -122,7 +122,8 @@ static void bin_add(lec_bwe *b, lec_tstamp arrive, unsigned size)
 /* A packet sent at `send` arrived at `arrive` (the receiver's clock). */
 static void arrived(lec_bwe *b, lec_tstamp send, lec_tstamp arrive, unsigned size, int kind)
 {
-    bin_add(b, arrive, size);
+    if (kind != LEC_BWE_BURST) /* a GOP replay comes at once: not the link's rate */
+        bin_add(b, arrive, size);
     if (kind == LEC_BWE_PROBE) {
         if (!b->probe_acked++ || arrive < b->probe_first_arrival) {
             b->probe_first_arrival = arrive;
@@ -196,7 +197,9 @@ static void control(lec_bwe *b, lec_tstamp now)
     if (acked)
         b->acked_bps = acked;
     if (b->usage == LEC_BWE_OVERUSE) {
-        if (b->acked_bps && now - b->last_decrease >= DECREASE_GAP) {
+        /* Not for the queue a probe itself built while it drains. */
+        bool probe_queue = b->probe_end && now < b->probe_end + 500 * LEC_MS;
+        if (b->acked_bps && now - b->last_decrease >= DECREASE_GAP && !probe_queue) {
             uint32_t down = (uint32_t)(0.85 * b->acked_bps);
             if (down < b->estimate_bps)
                 b->estimate_bps = down;
@@ -225,6 +228,7 @@ static void probe_done(lec_bwe *b, lec_tstamp now)
 {
     if (!b->probe_until || now < b->probe_until + 300 * LEC_MS)
         return;
+    b->probe_end = b->probe_until;
     b->probe_until = 0;
     b->probe_result = 0;
     lec_tstamp aspan = b->probe_last_arrival - b->probe_first_arrival;

@@ -79,7 +79,7 @@ typedef struct lec_bwe {
     lec_tstamp last_update, last_decrease;
     uint64_t overuses, reports;
     /* Probing: the padding sent as a probe, and what it showed. */
-    lec_tstamp probe_until;
+    lec_tstamp probe_until, probe_end; /* the window; when the last one ended */
     uint32_t probe_target;
     uint64_t probe_bytes_sent, probe_bytes_acked;
     unsigned probe_acked;
