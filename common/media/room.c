@@ -523,9 +523,8 @@ static size_t add_playout_delay(uint8_t *b, size_t len, size_t cap, uint8_t id, 
 /* Turns the viewer's rewritten packet in r->scratch into an RTX packet
  * (RFC 4588 4): the RTX payload type, SSRC and sequence number, and the
  * original (viewer's) sequence number ahead of the payload. */
-static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, const lec_rtp_hdr *h)
+static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, size_t hl)
 {
-    size_t hl = h->header_len;
     if (len + 2 > LEC_ROOM_PKT_MAX)
         return 0;
     uint8_t *b = r->scratch;
@@ -542,6 +541,28 @@ static size_t to_rtx(lec_room *r, lec_room_viewer *v, unsigned ti, size_t len, c
     b[10] = (uint8_t)(ssrc >> 8);
     b[11] = (uint8_t)ssrc;
     return len + 2;
+}
+
+/* The packet into r->scratch for v, and its header's length.  A viewer
+ * gets none of the publisher's header extensions: their ids are the
+ * publisher's, not the ones the viewer negotiated (a rid or a
+ * transport-wide number under the id of its MID would misroute the
+ * packet), and what it did negotiate is added after (the playout delay,
+ * its own transport-wide number).  A leg carries them as they came. */
+static size_t copy_for(lec_room *r, const lec_room_viewer *v, const uint8_t *pkt, size_t len,
+                       const lec_rtp_hdr *h, size_t *hl)
+{
+    size_t at = LEC_RTP_HEADER_MIN + 4u * h->csrc_count;
+    if (v->leg || !h->extension || h->header_len < at || h->header_len > len) {
+        memcpy(r->scratch, pkt, len);
+        *hl = h->header_len;
+        return len;
+    }
+    memcpy(r->scratch, pkt, at);
+    r->scratch[0] &= (uint8_t)~0x10;
+    memcpy(r->scratch + at, pkt + h->header_len, len - h->header_len);
+    *hl = at;
+    return len - (h->header_len - at);
 }
 
 void lec__room_emit(lec_room *r, lec_room_viewer *v, size_t len, lec_tstamp now)
@@ -574,11 +595,12 @@ bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8
      * SRTP index. */
     if (repair && !v->rtx_pt[fs] && v->bwe)
         return false;
-    memcpy(r->scratch, pkt, len);
+    size_t hl;
+    len = copy_for(r, v, pkt, len, h, &hl);
     if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
     if (repair && v->rtx_pt[fs]) /* the viewer negotiated RTX */
-        len = to_rtx(r, v, fs, len, h);
+        len = to_rtx(r, v, fs, len, hl);
     else if (v->pd_id && playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
         len = add_playout_delay(r->scratch, len, LEC_ROOM_PKT_MAX, v->pd_id, playout_ms);
     if (!len)
@@ -689,7 +711,8 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti, lec_tstamp 
         if (e > t->kf_ext && h.ts != last_ts)
             frame++;
         last_ts = h.ts;
-        memcpy(r->scratch, pkt, len);
+        size_t hl;
+        len = copy_for(r, v, pkt, len, &h, &hl);
         if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h.ssrc, h.seq, h.ts, len))
             return false;
         /* The head frame maps as live packets will; earlier ones squeeze.

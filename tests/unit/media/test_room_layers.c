@@ -142,6 +142,10 @@ static void send_rtp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t len
         return;
     }
     assert_true(vid >= 1 && vid <= NV);
+    /* A viewer gets none of the publisher's extensions (its rid). */
+    const uint8_t *xv;
+    size_t xn;
+    assert_int_not_equal(lec_rtp_ext_find(pkt, &h, RID_ID, &xv, &xn), 0);
     if (ud == &room && links[vid] && links[vid]->on)
         link_send(links[vid], pkt, len);
     seen *s = &out.v[vid];
