@@ -118,21 +118,46 @@ test('Chromium simulcast: a layer per student, at the origin and over a leg', { 
   const eHigh = await widthIn(edgeHigh, 900, 1280, 10000, 'the high viewer at the edge');
   console.log(`  at the edge: low ${eLow}px, high ${eHigh}px`);
 
+  // The teacher's frames of one layer so far (its encoder's count).
+  const encoded = (rid) => pub.evaluate(async (r) => {
+    let n = 0;
+    (await window.lectern.session.pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid === r) n = s.framesEncoded || 0;
+    });
+    return n;
+  }, rid);
+
+  // Frames the student's jitter buffer assembled (what the node delivered,
+  // before its decoder, which a starved Chromium may fall behind on).
+  const received = (page) => page.evaluate(async () => {
+    let n = 0;
+    (await window.lectern.session.pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') n = s.framesReceived || 0;
+    });
+    return n;
+  });
+
   // The low student at the origin switches to high from the menu.
   const before = await vstats(low);
+  const enc0 = await encoded('h');
+  const rx0 = await received(low);
   const t0 = Date.now();
   await low.selectOption('#quality', 'high');
   const w = await widthIn(low, 900, 1280, 3000, 'the picture to grow within 3 s');
   const switchMs = Date.now() - t0;
   await sleep(3000);
   const after = await vstats(low);
+  const enc = (await encoded('h')) - enc0;
+  const rx = (await received(low)) - rx0;
   console.log(`  low -> high: ${w}px after ${switchMs} ms; freezes ${after.freezeCount - before.freezeCount}, ` +
-    `frames ${after.framesDecoded - before.framesDecoded} in the ${((Date.now() - t0) / 1000).toFixed(1)} s since`);
+    `frames ${after.framesDecoded - before.framesDecoded} in the ${((Date.now() - t0) / 1000).toFixed(1)} s since ` +
+    `(received ${rx}; the teacher encoded ${enc} of h)`);
   assert.equal(after.freezeCount, before.freezeCount, 'no freeze across the switch');
-  // Decoding goes on (the frame rate is the teacher's: with two cores for
-  // five Chromiums and three encoders, the 'detail' hint keeps the size
-  // and drops frames, to 5 fps at times).
-  assert.ok(after.framesDecoded - before.framesDecoded >= 10, 'decoding went on');
+  // The node delivers the teacher's frames of h after the switch (at
+  // least half of those encoded since; a starved Chromium may decode
+  // fewer, its own frames dropped), and decoding goes on.
+  assert.ok(rx >= enc / 2, `received ${rx} of the ${enc} frames of h encoded since the switch`);
+  assert.ok(after.framesDecoded > before.framesDecoded, 'decoding went on');
   const s2 = await vsession(low);
   assert.equal(s2.simulcast.current, 'h');
   assert.ok(s2.simulcast.switches >= 1);
