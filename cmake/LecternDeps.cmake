@@ -9,6 +9,7 @@ pkg_check_modules(PROTOBUF_C REQUIRED IMPORTED_TARGET libprotobuf-c)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
 pkg_check_modules(SRTP REQUIRED IMPORTED_TARGET libsrtp2)
 pkg_check_modules(MMDB REQUIRED IMPORTED_TARGET libmaxminddb)
+pkg_check_modules(USRSCTP REQUIRED IMPORTED_TARGET usrsctp>=0.9.5)
 pkg_check_modules(NICE REQUIRED IMPORTED_TARGET nice glib-2.0 gobject-2.0)
 
 # http-parser ships no .pc file.

@@ -15,7 +15,7 @@ pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libuv1-dev libnice-dev libsrtp2-dev libssl-dev libnats-dev
   libprotobuf-c-dev protobuf-c-compiler libyaml-dev libhttp-parser-dev
-  libcmocka-dev libmaxminddb-dev libmaxmind-db-writer-perl
+  libcmocka-dev libmaxminddb-dev libmaxmind-db-writer-perl libusrsctp-dev
   nats-server curl iproute2 procps valgrind openssl
   chromium
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad

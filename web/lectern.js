@@ -13,6 +13,34 @@ function gathered(pc, timeoutMs = 2000) {
   });
 }
 
+// The classroom channel (issue 18): one data channel labelled 'lectern'
+// carrying JSON objects with a `type`.  Each message received is kept
+// (the last 200, with `at`: performance.now() when it came) and
+// dispatched as an event of its type and as 'message'.
+export function classroom(pc) {
+  const dc = pc.createDataChannel('lectern');
+  const ch = new EventTarget();
+  ch.dc = dc;
+  ch.messages = [];
+  ch.opened = new Promise((resolve) => { dc.onopen = () => resolve(true); dc.onclose = () => resolve(false); });
+  dc.onmessage = (e) => {
+    let m;
+    try { m = JSON.parse(e.data); } catch { return; }
+    if (!m || typeof m.type !== 'string') return;
+    m.at = performance.now();
+    ch.messages.push(m);
+    if (ch.messages.length > 200) ch.messages.shift();
+    ch.dispatchEvent(new CustomEvent(m.type, { detail: m }));
+    ch.dispatchEvent(new CustomEvent('message', { detail: m }));
+  };
+  ch.send = (obj) => {
+    if (dc.readyState !== 'open') return false;
+    dc.send(JSON.stringify(obj));
+    return true;
+  };
+  return ch;
+}
+
 export class HttpError extends Error {
   constructor(status, message, retryAfter) {
     super(message);
@@ -53,8 +81,10 @@ export const LAYERS = [
 // picture's sharpness, for slides and whiteboards, by dropping frames;
 // 'motion': the frame rate, by lowering resolution).  simulcast: send
 // LAYERS instead of one stream.
-export async function publish({ stream, token, media, codec, hint = 'detail', simulcast = false }) {
+export async function publish({ stream, token, media, codec, hint = 'detail', simulcast = false,
+  channel = true }) {
   const pc = new RTCPeerConnection();
+  const ch = channel ? classroom(pc) : null;
   for (const track of media.getVideoTracks()) track.contentHint = hint;
   for (const track of media.getTracks()) {
     const init = { direction: 'sendonly', streams: [media] };
@@ -68,13 +98,14 @@ export async function publish({ stream, token, media, codec, hint = 'detail', si
     }
   }
   const location = await exchange(pc, `/whip/${encodeURIComponent(stream)}`, token);
-  return { pc, location, stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
+  return { pc, location, channel: ch, stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
 }
 
 // region: a hint for steering ("us-east-1"); the cluster may send the
 // offer on to a nearer node with a 307, which fetch follows.
-export async function play({ stream, token, region }) {
+export async function play({ stream, token, region, channel = true }) {
   const pc = new RTCPeerConnection();
+  const ch = channel ? classroom(pc) : null;
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
   const media = new MediaStream();
@@ -89,7 +120,7 @@ export async function play({ stream, token, region }) {
     const r = await fetch(`${u.origin}/v1/sessions/${u.pathname.split('/').pop()}`).catch(() => null);
     if (r && r.ok) notServed = (await r.json()).not_served || '';
   }
-  return { pc, media, location, notServed,
+  return { pc, media, location, notServed, channel: ch,
     stop: async () => { pc.close(); await fetch(location, { method: 'DELETE' }); } };
 }
 

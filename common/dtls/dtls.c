@@ -23,6 +23,7 @@
 #include <string.h>
 
 #define MAX_QUEUE 32 /* datagrams waiting to be sent */
+#define MAX_APP   16 /* application records read, waiting for lec_dtls_read */
 #define MAX_DGRAM 1500
 
 struct lec_dtls_cert {
@@ -52,6 +53,9 @@ struct lec_dtls {
     dgram queue[MAX_QUEUE];
     unsigned qhead, qcount;
     bool overflow;
+    /* application records read (a data channel's SCTP packets) */
+    dgram app[MAX_APP];
+    unsigned ahead, acount;
 };
 
 /* ---- certificate ------------------------------------------------------ */
@@ -304,44 +308,58 @@ void lec_dtls_free(lec_dtls *d)
     free(d);
 }
 
+/* After the handshake: application records (SCTP for data channels) are
+ * kept for lec_dtls_read; alerts change the state. */
+static void read_records(lec_dtls *d)
+{
+    for (int guard = 0; guard <= MAX_APP; guard++) {
+        uint8_t buf[MAX_DGRAM];
+        int rc = SSL_read(d->ssl, buf, sizeof buf);
+        if (rc > 0) {
+            if (d->acount == MAX_APP)
+                continue; /* dropped: SCTP retransmits */
+            dgram *g = &d->app[(d->ahead + d->acount++) % MAX_APP];
+            g->len = (uint16_t)rc;
+            memcpy(g->data, buf, (size_t)rc);
+            continue;
+        }
+        int e = SSL_get_error(d->ssl, rc);
+        if (e == SSL_ERROR_ZERO_RETURN)
+            d->state = LEC_DTLS_CLOSED;
+        else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+            d->state = LEC_DTLS_FAILED;
+            set_error(d, "connection failed");
+        }
+        break;
+    }
+    ERR_clear_error();
+}
+
 static void step(lec_dtls *d)
 {
     if (d->state == LEC_DTLS_HANDSHAKING) {
         int rc = SSL_do_handshake(d->ssl);
-        if (rc == 1) {
-            if (!SSL_get_selected_srtp_profile(d->ssl)) {
+        if (rc != 1) {
+            int e = SSL_get_error(d->ssl, rc);
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
                 d->state = LEC_DTLS_FAILED;
-                snprintf(d->error, sizeof d->error, "no SRTP profile in common");
-                return;
+                if (!d->error[0])
+                    set_error(d, "handshake failed");
+                ERR_clear_error();
             }
-            d->state = LEC_DTLS_CONNECTED;
             return;
         }
-        int e = SSL_get_error(d->ssl, rc);
-        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+        if (!SSL_get_selected_srtp_profile(d->ssl)) {
             d->state = LEC_DTLS_FAILED;
-            if (!d->error[0])
-                set_error(d, "handshake failed");
-            ERR_clear_error();
+            snprintf(d->error, sizeof d->error, "no SRTP profile in common");
+            return;
         }
-        return;
+        d->state = LEC_DTLS_CONNECTED;
+        /* Records of the new epoch that came with the peer's last flight
+         * (its first SCTP packet) are read now. */
     }
-    if (d->state == LEC_DTLS_CONNECTED) {
-        /* After the handshake only alerts matter (DTLS-SRTP carries no
-         * application data): read them out. */
-        char buf[256];
-        int rc = SSL_read(d->ssl, buf, sizeof buf);
-        if (rc <= 0) {
-            int e = SSL_get_error(d->ssl, rc);
-            if (e == SSL_ERROR_ZERO_RETURN)
-                d->state = LEC_DTLS_CLOSED;
-            else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-                d->state = LEC_DTLS_FAILED;
-                set_error(d, "connection failed");
-            }
-        }
-        ERR_clear_error();
-    }
+    if (d->state == LEC_DTLS_CONNECTED)
+        read_records(d);
 }
 
 void lec_dtls_set_peer_fp(lec_dtls *d, const uint8_t fp[32])
@@ -380,6 +398,33 @@ int lec_dtls_pop(lec_dtls *d, uint8_t *out, size_t cap)
         return LEC_ERR_RANGE;
     memcpy(out, g->data, g->len);
     return g->len;
+}
+
+int lec_dtls_read(lec_dtls *d, uint8_t *out, size_t cap)
+{
+    if (!d->acount)
+        return 0;
+    dgram *g = &d->app[d->ahead];
+    d->ahead = (d->ahead + 1) % MAX_APP;
+    d->acount--;
+    if (g->len > cap)
+        return LEC_ERR_RANGE;
+    memcpy(out, g->data, g->len);
+    return g->len;
+}
+
+int lec_dtls_write(lec_dtls *d, const uint8_t *data, size_t len)
+{
+    if (d->state != LEC_DTLS_CONNECTED)
+        return LEC_ERR_STATE;
+    if (!len || len > MAX_DGRAM - 64)
+        return LEC_ERR_RANGE;
+    int rc = SSL_write(d->ssl, data, (int)len);
+    if (rc <= 0) {
+        ERR_clear_error();
+        return LEC_ERR_IO;
+    }
+    return 0;
 }
 
 lec_tstamp lec_dtls_deadline(lec_dtls *d, lec_tstamp now)

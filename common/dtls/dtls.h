@@ -68,7 +68,8 @@ int lec_dtls_handle(lec_dtls *d, const uint8_t *data, size_t len);
 
 /* Datagrams to send, oldest first: copies one into out (cap bytes) and
  * returns its length, or 0 when none is queued.  A datagram larger than
- * cap is dropped and LEC_ERR_RANGE returned. */
+ * cap is dropped and LEC_ERR_RANGE returned.  At most 32 wait; later ones
+ * are dropped (DTLS and SCTP retransmit). */
 int lec_dtls_pop(lec_dtls *d, uint8_t *out, size_t cap);
 
 /* When to call lec_dtls_on_timeout next (relative to `now`), or
@@ -79,6 +80,16 @@ void lec_dtls_on_timeout(lec_dtls *d);
 
 lec_dtls_state lec_dtls_get_state(const lec_dtls *d);
 const char *lec_dtls_error(const lec_dtls *d);
+
+/* After CONNECTED: application data (SCTP for data channels, RFC 8261).
+ * lec_dtls_read copies the oldest record received into out and returns
+ * its length, or 0 when none is waiting (one larger than cap is dropped:
+ * LEC_ERR_RANGE); at most 16 wait, later ones are dropped (SCTP
+ * retransmits).  lec_dtls_write queues one record for lec_dtls_pop: 0,
+ * LEC_ERR_STATE when not CONNECTED, LEC_ERR_RANGE when empty or longer
+ * than a datagram holds, LEC_ERR_IO. */
+int lec_dtls_read(lec_dtls *d, uint8_t *out, size_t cap);
+int lec_dtls_write(lec_dtls *d, const uint8_t *data, size_t len);
 
 /* After CONNECTED: the negotiated SRTP profile and the keying material
  * (RFC 5764 4.2), each side's master key || salt.  key_len + salt_len per

@@ -264,6 +264,20 @@ static void stats_done(job *j)
     }
     if (st->layer.nlayers)
         simulcast_json(&w, st);
+    if (st->data.negotiated) {
+        /* Its lectern data channel (issue 18). */
+        lec_jw_key(&w, "data_channel");
+        lec_jw_obj_open(&w);
+        lec_jw_key(&w, "open");
+        lec_jw_bool(&w, st->data.open);
+        if (st->data.rtt_ms >= 0)
+            num(&w, "rtt_ms", (uint64_t)st->data.rtt_ms);
+        num(&w, "messages_in", st->data.messages_in);
+        num(&w, "messages_out", st->data.messages_out);
+        num(&w, "refused", st->data.refused);
+        num(&w, "undelivered", st->data.undelivered);
+        lec_jw_obj_close(&w);
+    }
     if (st->publisher) {
         /* Congestion feedback to the publisher (issue 17). */
         lec_jw_key(&w, "feedback");

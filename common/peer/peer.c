@@ -2,6 +2,8 @@
 #include "peer/peer.h"
 #include "base/err.h"
 #include "rtp/rtp.h"
+#include "sctp/dcep.h"
+#include "sctp/sctp.h"
 #include "srtp/srtp_session.h"
 #include "sys/sys.h"
 
@@ -22,6 +24,11 @@ struct lec_peer {
     lec_tstamp created;
     lec_peer_stats stats;
     bool closing;
+    /* data channels (lec_peer_enable_data) */
+    bool data;
+    lec_peer_data_cfg dc;
+    lec_sctp *sctp;
+    lec_dcep dcep;
     uint8_t buf[1500 + LEC_SRTP_MAX_TRAILER];
 };
 
@@ -51,6 +58,8 @@ static void flush_dtls(lec_peer *p)
 }
 
 static void arm_timer(lec_peer *p);
+static void data_start(lec_peer *p);
+static void data_records(lec_peer *p);
 
 static void keyed(lec_peer *p)
 {
@@ -67,6 +76,8 @@ static void keyed(lec_peer *p)
     memset(local, 0, sizeof local);
     memset(remote, 0, sizeof remote);
     set_state(p, LEC_PEER_CONNECTED);
+    if (p->data && !p->closing)
+        data_start(p);
 }
 
 static void on_dtls(lec_peer *p, const uint8_t *data, size_t len)
@@ -85,6 +96,8 @@ static void on_dtls(lec_peer *p, const uint8_t *data, size_t len)
         } else if (after == LEC_DTLS_CLOSED)
             set_state(p, LEC_PEER_CLOSED);
     }
+    if (p->sctp && !p->closing)
+        data_records(p);
     arm_timer(p);
 }
 
@@ -231,6 +244,8 @@ void lec_peer_close(lec_peer *p)
     if (!p || p->closing)
         return;
     p->closing = true;
+    lec_sctp_free(p->sctp); /* its ABORT goes out while ICE and DTLS still can */
+    p->sctp = NULL;
     lec_ice_free(p->ice);
     lec_dtls_free(p->dtls);
     lec_srtp_free(p->srtp_in);
@@ -293,4 +308,158 @@ int lec_peer_send_rtp(lec_peer *p, uint8_t *buf, size_t len, size_t cap)
 int lec_peer_send_rtcp(lec_peer *p, uint8_t *buf, size_t len, size_t cap)
 {
     return send_protected(p, buf, len, cap, true);
+}
+
+/* ---- data channels ---------------------------------------------------- */
+
+/* An SCTP packet out: one DTLS record. */
+static void sctp_output(void *ud, const uint8_t *pkt, size_t len)
+{
+    lec_peer *p = ud;
+    if (p->ice && lec_dtls_write(p->dtls, pkt, len) == 0)
+        flush_dtls(p);
+}
+
+static void sctp_message(void *ud, uint16_t sid, uint32_t ppid, const uint8_t *data, size_t len)
+{
+    lec_peer *p = ud;
+    lec_dcep_event ev;
+    lec_dcep_input(&p->dcep, sid, ppid, data, len, &ev);
+    switch (ev.kind) {
+    case LEC_DCEP_OPENED:
+        lec_sctp_send(p->sctp, sid, LEC_PPID_DCEP, ev.reply, ev.reply_len, false, -1);
+        LEC_INFO(p->cfg.log, MOD, "data channel '%s' open (stream %u)",
+                 p->dcep.chans[ev.chan].label, sid);
+        if (p->cbs.channel && !p->closing)
+            p->cbs.channel(p->cbs.ud, p, ev.chan, true);
+        break;
+    case LEC_DCEP_REFUSED:
+        LEC_INFO(p->cfg.log, MOD, "data channel on stream %u refused: %s", sid, ev.reason);
+        lec_sctp_reset_stream(p->sctp, sid);
+        break;
+    case LEC_DCEP_MESSAGE:
+        if (p->cbs.message && !p->closing)
+            p->cbs.message(p->cbs.ud, p, ev.chan, ev.binary, ev.data, ev.len);
+        break;
+    default:
+        break;
+    }
+}
+
+static void sctp_reset(void *ud, uint16_t sid)
+{
+    lec_peer *p = ud;
+    int chan = lec_dcep_closed(&p->dcep, sid);
+    if (chan >= 0 && p->cbs.channel && !p->closing)
+        p->cbs.channel(p->cbs.ud, p, chan, false);
+}
+
+static void sctp_state(void *ud, lec_sctp_state st)
+{
+    lec_peer *p = ud;
+    if (st != LEC_SCTP_CLOSED)
+        return;
+    for (int i = 0; i < LEC_DCEP_MAX_CHANNELS; i++)
+        if (p->dcep.chans[i].open) {
+            p->dcep.chans[i].open = false;
+            if (p->cbs.channel && !p->closing)
+                p->cbs.channel(p->cbs.ud, p, i, false);
+        }
+}
+
+static void data_start(lec_peer *p)
+{
+    lec_sctp_cfg sc = {.local_port = p->dc.local_port,
+                       .remote_port = p->dc.remote_port,
+                       .max_message = p->dc.max_message};
+    lec_sctp_cbs cbs = {sctp_output, sctp_message, sctp_state, sctp_reset, p};
+    if (lec_sctp_new(&p->sctp, &sc, &cbs) || lec_sctp_connect(p->sctp)) {
+        LEC_WARN(p->cfg.log, MOD, "SCTP setup failed: no data channels on this peer");
+        lec_sctp_free(p->sctp);
+        p->sctp = NULL;
+        return;
+    }
+    lec_sctp_set_peer_max_message(p->sctp, p->dc.peer_max_message ? p->dc.peer_max_message : 65536);
+    data_records(p); /* what came with the last handshake flight */
+}
+
+/* SCTP packets in DTLS records that were read. */
+static void data_records(lec_peer *p)
+{
+    uint8_t rec[1500];
+    int n;
+    while (p->sctp && (n = lec_dtls_read(p->dtls, rec, sizeof rec)) != 0)
+        if (n > 0)
+            lec_sctp_input(p->sctp, rec, (size_t)n);
+}
+
+int lec_peer_enable_data(lec_peer *p, const lec_peer_data_cfg *dc)
+{
+    if (p->data || p->state != LEC_PEER_CONNECTING)
+        return LEC_ERR_STATE;
+    p->data = true;
+    p->dc = *dc;
+    if (!p->dc.local_port)
+        p->dc.local_port = 5000;
+    if (!p->dc.remote_port)
+        p->dc.remote_port = 5000;
+    lec_dcep_init(&p->dcep, p->cfg.dtls_server, dc->label);
+    return 0;
+}
+
+int lec_peer_open_channel(lec_peer *p, const char *label)
+{
+    if (!p->sctp || lec_sctp_get_state(p->sctp) != LEC_SCTP_OPEN)
+        return LEC_ERR_STATE;
+    uint8_t msg[128];
+    size_t len;
+    uint16_t sid;
+    int chan = lec_dcep_open(&p->dcep, label, &sid, msg, sizeof msg, &len);
+    if (chan < 0)
+        return LEC_ERR_FULL;
+    int rc = lec_sctp_send(p->sctp, sid, LEC_PPID_DCEP, msg, len, false, -1);
+    if (rc) {
+        lec_dcep_closed(&p->dcep, sid);
+        return rc;
+    }
+    return chan;
+}
+
+int lec_peer_send_message(lec_peer *p, int chan, bool binary, const void *data, size_t len)
+{
+    if (!p->sctp || p->closing || chan < 0 || chan >= LEC_DCEP_MAX_CHANNELS ||
+        !p->dcep.chans[chan].open)
+        return LEC_ERR_STATE;
+    const lec_dcep_chan *c = &p->dcep.chans[chan];
+    /* The channel's type, as its opener asked (RFC 8832 5.1). */
+    int max_rtx = (c->type & 0x7f) == LEC_DCEP_REXMIT ? (int)c->reliability : -1;
+    return lec_sctp_send(p->sctp, c->sid, lec_dcep_ppid(binary, len), data, len,
+                         (c->type & 0x80) != 0, max_rtx);
+}
+
+void lec_peer_poll_data(lec_peer *p)
+{
+    if (p->sctp && !p->closing && lec_sctp_wants_poll(p->sctp))
+        lec_sctp_poll(p->sctp);
+}
+
+void lec_peer_data_stats_get(lec_peer *p, lec_peer_data_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->channel = -1;
+    out->rtt_ms = -1;
+    out->enabled = p->data;
+    if (!p->sctp)
+        return;
+    const lec_sctp_stats *st = lec_sctp_stats_get(p->sctp);
+    out->open = lec_sctp_get_state(p->sctp) == LEC_SCTP_OPEN;
+    out->channel = p->dc.label ? lec_dcep_find(&p->dcep, p->dc.label) : -1;
+    out->rtt_ms = lec_sctp_rtt_ms(p->sctp);
+    out->messages_in = st->messages_in;
+    out->messages_out = st->messages_out;
+    out->bytes_in = st->bytes_in;
+    out->bytes_out = st->bytes_out;
+    out->dropped = st->oversized + p->dcep.dropped;
+    out->refused = p->dcep.refused;
+    out->send_failed = st->send_failed;
 }

@@ -8,6 +8,12 @@
  * the peer's SRTCP reports (every second or so from a browser) and media
  * are its consent; junk from its address, which anyone holding the
  * address can send, is not.
+ *
+ * Data channels (RFC 8831), when lec_peer_enable_data was called: once
+ * DTLS is up, an SCTP association (sctp/sctp.h) runs in its application
+ * records, and DCEP (sctp/dcep.h) opens the channels the peer asks for
+ * with the one label served.  The worker ticks SCTP's timers
+ * (lec_sctp_tick) and calls lec_peer_poll_data when it asks.
  */
 #ifndef LEC_PEER_PEER_H
 #define LEC_PEER_PEER_H
@@ -38,6 +44,10 @@ typedef struct lec_peer_cbs {
      * modified in place) and has LEC_SRTP_MAX_TRAILER bytes spare. */
     void (*rtp)(void *ud, lec_peer *p, uint8_t *pkt, size_t len);
     void (*rtcp)(void *ud, lec_peer *p, uint8_t *pkt, size_t len);
+    /* Data channels: channel `chan` opened or closed; a message on it
+     * (the buffer is the callee's for the call only). */
+    void (*channel)(void *ud, lec_peer *p, int chan, bool open);
+    void (*message)(void *ud, lec_peer *p, int chan, bool binary, const uint8_t *data, size_t len);
     void *ud;
 } lec_peer_cbs;
 
@@ -65,6 +75,36 @@ void lec_peer_set_remote_fingerprint(lec_peer *p, const uint8_t fp[32]);
 
 /* Changes how long the peer may stay silent before it is failed. */
 void lec_peer_set_silence_timeout(lec_peer *p, lec_tstamp t);
+
+/* Data channels on this peer (its offer's m=application section). */
+typedef struct lec_peer_data_cfg {
+    uint16_t local_port, remote_port; /* a=sctp-port: ours, the peer's */
+    size_t max_message;               /* ours (a=max-message-size in our answer) */
+    size_t peer_max_message;          /* the peer's; 0: 64 KiB (RFC 8841 6.1) */
+    const char *label;                /* the one channel served (static storage) */
+} lec_peer_data_cfg;
+/* Before CONNECTED.  0, LEC_ERR_STATE (already enabled or connected). */
+int lec_peer_enable_data(lec_peer *p, const lec_peer_data_cfg *dc);
+/* Opens channel `label` ourselves (a client's side; tests).  Its index,
+ * or LEC_ERR_STATE (no association open yet), LEC_ERR_FULL. */
+int lec_peer_open_channel(lec_peer *p, const char *label);
+/* Sends a message on channel `chan`.  0; LEC_ERR_STATE (no such open
+ * channel); LEC_ERR_RANGE (past the peer's max-message-size); LEC_ERR_FULL
+ * (SCTP's send buffer is full: the peer is not reading). */
+int lec_peer_send_message(lec_peer *p, int chan, bool binary, const void *data, size_t len);
+/* Runs what SCTP queued (its timers may have run on another thread). */
+void lec_peer_poll_data(lec_peer *p);
+
+typedef struct lec_peer_data_stats {
+    bool enabled, open; /* negotiated; the association is up */
+    int channel;        /* the served channel's index, or -1 */
+    int rtt_ms;         /* SCTP's smoothed RTT, or -1 */
+    uint64_t messages_in, messages_out, bytes_in, bytes_out;
+    uint64_t dropped; /* malformed, oversized or on no channel */
+    uint64_t refused; /* channels refused (another label, too many) */
+    uint64_t send_failed;
+} lec_peer_data_stats;
+void lec_peer_data_stats_get(lec_peer *p, lec_peer_data_stats *out);
 
 lec_ice *lec_peer_ice(lec_peer *p);
 lec_peer_state lec_peer_get_state(const lec_peer *p);

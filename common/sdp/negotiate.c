@@ -40,7 +40,6 @@ static const struct {
     {0xF4, "00000000", LEC_H264_HIGH_444},
 };
 
-
 lec_h264_profile lec_sdp_h264_profile(const char *fmtp, uint8_t *level)
 {
     char v[16] = "420010"; /* absent: Baseline, level 1.0 (RFC 6184 8.1) */
@@ -186,8 +185,7 @@ static void no_codec(lec_sdp_media *a, const lec_sdp_media *m, const lec_sdp_ans
         lec_sdp_fmtp_get(source->fmtp, "profile-level-id", plid, sizeof plid);
         reject(a, m, "no codec in common: offered %s; the stream is H264 (profile-level-id=%s)",
                names[0] ? names : "none", plid);
-    }
-    else if (source)
+    } else if (source)
         reject(a, m, "no codec in common: offered %s; the stream is %s", names[0] ? names : "none",
                source->name);
     else
@@ -256,8 +254,9 @@ static void pick_simulcast(const lec_sdp_media *m, const lec_sdp_answer_opts *o,
      * (a one-byte id), no simulcast. */
     bool rid_ext = false;
     for (unsigned i = 0; i < a->nextmaps; i++)
-        rid_ext = rid_ext || (!strcmp(a->extmaps[i].uri, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id") &&
-                              a->extmaps[i].id >= 1 && a->extmaps[i].id <= 14);
+        rid_ext = rid_ext ||
+                  (!strcmp(a->extmaps[i].uri, "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id") &&
+                   a->extmaps[i].id >= 1 && a->extmaps[i].id <= 14);
     if (!rid_ext)
         return;
     char list[sizeof m->simulcast] = "recv ";
@@ -288,6 +287,29 @@ static void pick_simulcast(const lec_sdp_media *m, const lec_sdp_answer_opts *o,
         snprintf(a->simulcast, sizeof a->simulcast, "%s", list);
 }
 
+/* Why an m=application section is not served, or NULL. */
+static const char *data_refusal(const lec_sdp_media *m, const lec_sdp_answer_opts *o, bool taken)
+{
+    if (!o->data_max_message)
+        return "data channels are not served here";
+    if (strcmp(m->proto, "UDP/DTLS/SCTP") && strcmp(m->proto, "TCP/DTLS/SCTP"))
+        return "only SCTP over DTLS as RFC 8841 writes it (UDP/DTLS/SCTP webrtc-datachannel) "
+               "is served";
+    if (taken)
+        return "one data channel section per session";
+    return NULL;
+}
+
+/* Our side of the data channel section (RFC 8841): port 5000 and our
+ * largest message. */
+static void answer_data(const lec_sdp_media *m, const lec_sdp_answer_opts *o, lec_sdp_media *a)
+{
+    (void)m;
+    snprintf(a->sctp_port, sizeof a->sctp_port, "5000");
+    a->max_message = o->data_max_message;
+    a->has_max_message = true;
+}
+
 int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *answer, char *err,
                    size_t errcap)
 {
@@ -302,21 +324,26 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
     answer->sess_version = 1;
     answer->ice_lite = true;
     char offered[256] = "", video_refused[160] = "";
-    size_t accepted = 0;
     unsigned video_offered = 0, video_accepted = 0;
-    bool simulcast_taken = false;
+    bool simulcast_taken = false, data_taken = false;
+    size_t media_accepted = 0;
     for (unsigned i = 0; i < offer->nmedia; i++) {
         const lec_sdp_media *m = &offer->media[i];
         lec_sdp_media *a = &answer->media[answer->nmedia++];
         /* Port 0 with a=bundle-only is not a rejection (RFC 8843 7.3): the
          * section shares the BUNDLE transport (max-bundle offers). */
-        if (m->kind == LEC_SDP_APPLICATION || (m->port == 0 && !m->bundle_only) || !m->mid[0] ||
-            !in_bundle(offer, m->mid)) {
+        if ((m->port == 0 && !m->bundle_only) || !m->mid[0] || !in_bundle(offer, m->mid)) {
             reject(a, m, "%s",
-                   m->kind == LEC_SDP_APPLICATION ? "data channels are not served"
-                   : m->port == 0                  ? "the offerer disabled it (port 0)"
-                                                   : "not in the offer's BUNDLE group");
+                   m->port == 0 ? "the offerer disabled it (port 0)"
+                                : "not in the offer's BUNDLE group");
             continue;
+        }
+        if (m->kind == LEC_SDP_APPLICATION) {
+            const char *why = data_refusal(m, o, data_taken);
+            if (why) {
+                reject(a, m, "%s", why);
+                continue;
+            }
         }
         if (!*lec_sdp_ufrag(offer, m) || !*lec_sdp_pwd(offer, m))
             return fail(err, errcap, LEC_ERR_INVAL, "m= section %s has no ICE credentials", m->mid);
@@ -324,11 +351,15 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
         if (lec_sdp_fingerprint_parse(lec_sdp_fingerprint(offer, m), fp, sizeof fp) < 0)
             return fail(err, errcap, LEC_ERR_INVAL,
                         "m= section %s has no usable DTLS fingerprint (need sha-256)", m->mid);
-        if (!m->rtcp_mux)
+        if (m->kind == LEC_SDP_APPLICATION) {
+            answer_data(m, o, a);
+            data_taken = true;
+        } else if (!m->rtcp_mux) {
             return fail(err, errcap, LEC_ERR_INVAL, "m= section %s lacks a=rtcp-mux", m->mid);
+        }
         lec_sdp_dir dir = answer_dir(m->dir, o->dir);
         video_offered += m->kind == LEC_SDP_VIDEO;
-        if (dir == LEC_SDP_INACTIVE || !pick_codecs(m, o, a)) {
+        if (m->kind != LEC_SDP_APPLICATION && (dir == LEC_SDP_INACTIVE || !pick_codecs(m, o, a))) {
             char names[96];
             offered_names(m, names, sizeof names);
             if (names[0] && strlen(offered) + strlen(names) + 3 < sizeof offered)
@@ -346,6 +377,7 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
             continue;
         }
         video_accepted += m->kind == LEC_SDP_VIDEO;
+        media_accepted += m->kind != LEC_SDP_APPLICATION;
         a->kind = m->kind;
         a->port = 9;
         memcpy(a->proto, m->proto, sizeof a->proto);
@@ -368,9 +400,8 @@ int lec_sdp_answer(const lec_sdp *offer, const lec_sdp_answer_opts *o, lec_sdp *
             snprintf(a->candidates[a->ncandidates++], sizeof a->candidates[0], "%s", *c);
         a->end_of_candidates = true;
         memcpy(answer->bundle[answer->nbundle++], m->mid, sizeof answer->bundle[0]);
-        accepted++;
     }
-    if (!accepted)
+    if (!media_accepted)
         return fail(err, errcap, LEC_ERR_UNSUPPORTED,
                     "no codec in common: offered %s; accepted are opus, VP8, H264 "
                     "(packetization-mode=1)%s%s",

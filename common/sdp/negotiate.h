@@ -27,6 +27,9 @@ typedef struct lec_sdp_answer_opts {
      * (RFC 8853); 0 declines it (the sender then sends one stream). */
     unsigned accept_simulcast;
     bool no_rtx; /* leave RTX out of the answer */
+    /* Data channels (RFC 8841): answer one m=application section with this
+     * a=max-message-size (ours); 0: refuse data channels. */
+    uint32_t data_max_message;
     /* WHEP: the publisher's codec per kind (NULL: any we accept). */
     const lec_sdp_codec *source_audio, *source_video;
     uint64_t sess_id;

@@ -427,8 +427,20 @@ static int parse_attr(parser *p, const char *s, const char *end)
         return copy(p, m->msid, sizeof m->msid, v, vl, "a=msid");
     if (IS("simulcast"))
         return copy(p, m->simulcast, sizeof m->simulcast, v, vl, "a=simulcast");
-    if (IS("sctp-port"))
+    if (IS("sctp-port")) {
+        uint64_t port;
+        if (!parse_uint(v, vl, 65535, &port) || !port)
+            return fail(p, LEC_ERR_INVAL, "a=sctp-port: not a port");
         return copy(p, m->sctp_port, sizeof m->sctp_port, v, vl, "a=sctp-port");
+    }
+    if (IS("max-message-size")) {
+        uint64_t mms;
+        if (!parse_uint(v, vl, UINT32_MAX, &mms))
+            return fail(p, LEC_ERR_INVAL, "a=max-message-size: not a size");
+        m->max_message = (uint32_t)mms;
+        m->has_max_message = true;
+        return 0;
+    }
     if (IS("candidate")) {
         if (m->ncandidates == LEC_SDP_MAX_CANDIDATES)
             return fail(p, LEC_ERR_RANGE, "more than %d a=candidate", LEC_SDP_MAX_CANDIDATES);
@@ -644,6 +656,8 @@ static void write_media(const lec_sdp *sdp, const lec_sdp_media *m, lec_sbuf *o)
     if (m->kind == LEC_SDP_APPLICATION) {
         if (m->sctp_port[0])
             lec_sbuf_printf(o, "a=sctp-port:%s\r\n", m->sctp_port);
+        if (m->has_max_message)
+            lec_sbuf_printf(o, "a=max-message-size:%u\r\n", m->max_message);
     } else {
         for (unsigned i = 0; i < m->nextmaps; i++)
             lec_sbuf_printf(o, "a=extmap:%u %s\r\n", m->extmaps[i].id, m->extmaps[i].uri);

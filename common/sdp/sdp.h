@@ -109,7 +109,9 @@ typedef struct lec_sdp_media {
     char simulcast[128];                          /* the a=simulcast value as written */
     char candidates[LEC_SDP_MAX_CANDIDATES][160]; /* a=candidate values */
     uint8_t ncandidates;
-    char sctp_port[8]; /* data channels: kept, never negotiated by us */
+    char sctp_port[8];    /* data channels (RFC 8841): a=sctp-port */
+    uint32_t max_message; /* a=max-message-size; 0 when absent */
+    bool has_max_message;
 } lec_sdp_media;
 
 typedef struct lec_sdp {

@@ -285,6 +285,7 @@ static void reap(uv_timer_t *t)
                 *pp = x->next;
                 break;
             }
+        lec__class_gone(x);
         lec_peer_close(x->peer);
         stream_room *r = x->room;
         lec__feedback_free(x);
@@ -445,6 +446,8 @@ static int session_peer(lec_sfu *s, session *x, const lec_sdp *offer, bool publi
     lec_peer_cbs cbs = {.state = on_state,
                         .rtp = publisher ? on_pub_rtp : NULL,
                         .rtcp = publisher ? on_pub_rtcp : on_viewer_rtcp,
+                        .channel = lec__class_channel,
+                        .message = lec__class_message,
                         .ud = x};
     int rc = lec_peer_new(&x->peer, &pc, &cbs);
     if (rc)
@@ -517,6 +520,7 @@ static session *session_new(lec_sfu *s, const char *id, bool publisher)
     snprintf(x->id, sizeof x->id, "%s", id);
     x->publisher = publisher;
     x->sfu = s;
+    x->chan = -1;
     x->created = now(s);
     return x;
 }
@@ -556,8 +560,12 @@ static session *offer_session(lec_sfu *s, const char *id, bool publisher, const 
         fail(out, rc == LEC_ERR_INVAL ? LEC_ERR_INVAL : LEC_ERR_FULL, "%s",
              rc == LEC_ERR_INVAL ? "the offer has no usable media section or fingerprint"
                                  : "no media port available");
-    } else if (!answer(s, x, offer, o, ans, out)) {
-        return x;
+    } else {
+        lec__class_offer(o);
+        if (!answer(s, x, offer, o, ans, out)) {
+            lec__class_setup(x, offer, ans);
+            return x;
+        }
     }
     if (x->peer)
         lec_peer_close(x->peer);
@@ -733,6 +741,7 @@ lec_sfu *lec_sfu_new(const lec_sfu_env *env)
     s->env = *env;
     uv_timer_init(env->loop, &s->reaper);
     s->reaper.data = s;
+    lec__class_init(s);
     if (lec__sfu_relay_attach(s))
         LEC_ERROR(env->log, MOD, "worker %u cannot receive relay legs or pipes", env->worker);
     return s;
@@ -755,8 +764,10 @@ void lec_sfu_free(lec_sfu *s)
         end_session(x, false);
     s->freeing = true;
     reap(&s->reaper);
-    s->open_handles++;
+    s->open_handles += 2;
     uv_close((uv_handle_t *)&s->reaper, reaper_closed);
+    lec__class_free(s);
+    uv_close((uv_handle_t *)&s->dc_timer, reaper_closed);
     lec__leg_free_all(s);
     while (s->rooms) /* rooms that never had a session left to reap */
         room_maybe_free(s->rooms);

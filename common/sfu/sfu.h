@@ -142,6 +142,14 @@ typedef struct lec_sfu_session_stats {
     uint64_t feedback_packets, feedback_late;
     /* Simulcast (layer.nlayers > 0): the layers; a viewer's choice too. */
     lec_room_layer_info layer;
+    /* Its lectern data channel. */
+    struct {
+        bool negotiated, open;
+        int rtt_ms; /* SCTP's, or -1 */
+        uint64_t messages_in, messages_out;
+        uint64_t refused;     /* malformed, oversized, over the rate, refused channels */
+        uint64_t undelivered; /* ours it could not take (buffer full, closed) */
+    } data;
 } lec_sfu_session_stats;
 
 /* 0 or LEC_ERR_NOTFOUND. */

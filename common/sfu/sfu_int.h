@@ -8,6 +8,7 @@
 #include "media/leg_proto.h"
 #include "media/room.h"
 #include "peer/peer.h"
+#include "sdp/negotiate.h"
 #include "sfu/sfu.h"
 #include "srtp/srtp_session.h"
 
@@ -23,10 +24,10 @@ typedef struct pub_feedback pub_feedback;
 typedef struct stream_room {
     char stream[65];
     lec_room core;
-    lec_room_stats counted; /* what has gone into the metrics already */
+    lec_room_stats counted;    /* what has gone into the metrics already */
     unsigned layer_counted[3]; /* its viewers on the low, medium, high layer, as counted */
     lec_tstamp estimates_at;   /* viewers' estimates last observed */
-    lec_tstamp last_report; /* the last repair summary in the log */
+    lec_tstamp last_report;    /* the last repair summary in the log */
     lec_room_stats reported;
     session *pub;
     session *viewers;
@@ -48,17 +49,23 @@ struct session {
     uint32_t vid; /* the room's id for a viewer */
     bool publisher;
     bool dying;
-    bool connected; /* ICE and DTLS were done once */
+    bool connected;       /* ICE and DTLS were done once */
     unsigned ncandidates; /* remote ICE candidates given to the agent */
     char refused[400];    /* offer sections not served, and why */
     stream_room *room;
     lec_peer *peer;
     struct lec_sfu *sfu;
     char remote_ufrag[64];
-    lec_tstamp created;   /* for the join time: request to first media */
-    session *next;        /* all sessions of the sfu */
-    session *next_viewer; /* the room's viewers */
+    lec_tstamp created;     /* for the join time: request to first media */
+    session *next;          /* all sessions of the sfu */
+    session *next_viewer;   /* the room's viewers */
     pub_feedback *feedback; /* a publisher's congestion feedback (feedback.c), or NULL */
+    /* its lectern data channel (classroom.c) */
+    bool data;         /* negotiated */
+    int chan;          /* the open channel, or -1 */
+    double msg_tokens; /* what it may still send now */
+    lec_tstamp msg_at; /* tokens counted up to */
+    uint64_t msg_in, msg_refused, msg_undelivered;
     session *next_dying;
 };
 
@@ -68,6 +75,8 @@ struct lec_sfu {
     session *sessions;
     session *dying;
     uv_timer_t reaper;
+    uv_timer_t dc_timer; /* SCTP's timers and polls while ndata > 0 (classroom.c) */
+    unsigned ndata;      /* sessions with a data channel negotiated */
     uint32_t next_vid;
     leg *legs[LEG_BUCKETS]; /* every leg of this worker, hashed by rx tag */
     bool freeing;
@@ -93,7 +102,7 @@ struct leg {
     unsigned peer_worker; /* pipe: that worker */
     lec_srtp *tx, *rx;
     stream_room *room;
-    uint32_t vid; /* downstream: its id in the room */
+    uint32_t vid;        /* downstream: its id in the room */
     lec_leg_proto proto; /* keepalive, start, silence, BYE (media/leg_proto.h) */
     uint64_t auth_failures;
     char peer_node[65];
@@ -114,6 +123,25 @@ void lec__sfu_end_viewers(stream_room *r);
 
 /* A downstream leg's pointer for lec_room_viewer_bind (tagged: a leg). */
 void *lec__sfu_leg_ud(leg *l);
+
+/* classroom.c: the lectern data channel of a session. */
+#define LEC_CLASS_LABEL       "lectern"
+#define LEC_CLASS_MAX_MESSAGE 16384 /* our a=max-message-size */
+#define LEC_CLASS_MAX_IN      4096  /* a client's message, longest taken */
+#define LEC_CLASS_RATE        5     /* a client's messages a second, sustained */
+#define LEC_CLASS_BURST       20    /* and at once */
+void lec__class_init(lec_sfu *s);
+void lec__class_free(lec_sfu *s);
+void lec__class_offer(lec_sdp_answer_opts *o);
+/* After the answer: data channels on the peer if a section was accepted. */
+void lec__class_setup(session *x, const lec_sdp *offer, const lec_sdp *ans);
+void lec__class_gone(session *x);
+void lec__class_channel(void *ud, lec_peer *p, int chan, bool open);
+void lec__class_message(void *ud, lec_peer *p, int chan, bool binary, const uint8_t *data,
+                        size_t len);
+/* 0, or LEC_ERR_STATE (no open channel), LEC_ERR_FULL, LEC_ERR_RANGE. */
+int lec__class_send(session *x, const char *json, size_t len);
+void lec__class_stats(session *x, lec_sfu_session_stats *out);
 
 /* leg.c */
 void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap);

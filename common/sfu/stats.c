@@ -32,6 +32,7 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
     out->srtp_fail = ps->srtp_fail;
     out->rtt_ms = -1;
     lec__feedback_stats(x, out);
+    lec__class_stats(x, out);
     if (x->room && x->publisher)
         lec_room_layers(&x->room->core, lec__sfu_now(x->sfu), &out->layer);
     lec_room_viewer_stats vs;

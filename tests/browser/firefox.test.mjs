@@ -46,8 +46,12 @@ async function firefoxPage(url) {
 }
 
 // A page's state, for a failure's message.
-const pageState = (page) => page.evaluate(() => JSON.stringify({ state: window.lectern?.state,
-  stats: window.lectern?.stats })).catch((e) => `${e}`);
+const pageState = (page) => page.evaluate(() => {
+  const pc = window.lectern?.session?.pc;
+  const lines = (d) => (d?.sdp || '').split('\r\n').filter((l) => /^(m=|a=mid|a=group|a=setup|a=sctp|a=max-m)/.test(l));
+  return JSON.stringify({ state: window.lectern?.state, stats: window.lectern?.stats,
+    offer: lines(pc?.localDescription), answer: lines(pc?.remoteDescription), ice: pc?.iceConnectionState });
+}).catch((e) => `${e}`);
 
 test('Firefox ESR plays a VP8 teacher, publishes to Chromium viewers, and is told why an H.264 teacher has no picture',
   { timeout: 150000 }, async () => {

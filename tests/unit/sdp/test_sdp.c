@@ -457,6 +457,117 @@ static void test_rejects(void **state)
     free(ans);
 }
 
+/* Chrome's WHEP offer with a data channel, as Chromium 156 writes it: the
+ * application section last, in the BUNDLE group. */
+static char *chrome_dc_offer(const char *proto_line)
+{
+    static const char app[] =
+        "m=application 9 %s\r\n"
+        "c=IN IP4 0.0.0.0\r\n"
+        "a=ice-ufrag:v1ew\r\n"
+        "a=ice-pwd:Ab3dE6fG9hIj2kLm5nOp8qRs\r\n"
+        "a=ice-options:trickle\r\n"
+        "a=fingerprint:sha-256 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:"
+        "77:88:99:AA:BB:CC:DD:EE:FF:00\r\n"
+        "a=setup:actpass\r\n"
+        "a=mid:2\r\n"
+        "a=sctp-port:5000\r\n"
+        "a=max-message-size:262144\r\n";
+    size_t cap = sizeof CHROME_WHEP_OFFER + sizeof app + 64;
+    char *s = malloc(cap);
+    const char *b = strstr(CHROME_WHEP_OFFER, "a=group:BUNDLE 0 1\r\n");
+    assert_non_null(b);
+    int n = snprintf(s, cap, "%.*sa=group:BUNDLE 0 1 2\r\n%s", (int)(b - CHROME_WHEP_OFFER),
+                     CHROME_WHEP_OFFER, b + strlen("a=group:BUNDLE 0 1\r\n"));
+    snprintf(s + n, cap - (size_t)n, app, proto_line);
+    return s;
+}
+
+static void test_answer_data_channel(void **state)
+{
+    (void)state;
+    char *text = chrome_dc_offer("UDP/DTLS/SCTP webrtc-datachannel");
+    lec_sdp *offer = parse_ok(text), *ans = calloc(1, sizeof *ans);
+    assert_int_equal(offer->nmedia, 3);
+    assert_int_equal(offer->media[2].kind, LEC_SDP_APPLICATION);
+    assert_string_equal(offer->media[2].sctp_port, "5000");
+    assert_true(offer->media[2].has_max_message);
+    assert_int_equal(offer->media[2].max_message, 262144);
+    lec_sdp_answer_opts o = whip_opts();
+    o.dir = LEC_SDP_SENDONLY;
+    o.data_max_message = 16384;
+    char err[256];
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_int_equal(ans->nbundle, 3);
+    lec_sdp_media *d = &ans->media[2];
+    assert_int_equal(d->port, 9);
+    assert_string_equal(d->sctp_port, "5000");
+    assert_int_equal(d->max_message, 16384);
+    lec_sbuf out;
+    lec_sbuf_init(&out, NULL);
+    lec_sdp_write(ans, &out);
+    assert_contains(out.data, "a=group:BUNDLE 0 1 2\r\n");
+    assert_contains(out.data, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n");
+    assert_contains(out.data, "a=mid:2\r\na=sctp-port:5000\r\na=max-message-size:16384\r\n");
+    assert_contains(out.data, "a=setup:passive\r\n");
+    lec_sdp *again = parse_ok(out.data);
+    assert_int_equal(again->media[2].max_message, 16384);
+    lec_sbuf_free(&out);
+    free(again);
+
+    /* Not served here: refused with why, the media still answered. */
+    o.data_max_message = 0;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_int_equal(ans->media[2].port, 0);
+    assert_contains(ans->media[2].reason, "not served");
+    assert_int_equal(ans->nbundle, 2);
+    free(offer);
+    free(text);
+
+    /* The old draft syntax (DTLS/SCTP with a=sctpmap) is refused. */
+    text = chrome_dc_offer("DTLS/SCTP 5000");
+    offer = parse_ok(text);
+    o.data_max_message = 16384;
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), 0);
+    assert_int_equal(ans->media[2].port, 0);
+    assert_contains(ans->media[2].reason, "RFC 8841");
+    free(offer);
+    free(text);
+    /* A bad port or size is a malformed offer. */
+    text = chrome_dc_offer("UDP/DTLS/SCTP webrtc-datachannel");
+    char *at = strstr(text, "a=sctp-port:5000");
+    memcpy(at, "a=sctp-port:0   ", 16);
+    lec_sdp *bad = calloc(1, sizeof *bad);
+    assert_int_equal(lec_sdp_parse(text, strlen(text), bad, err, sizeof err), LEC_ERR_INVAL);
+    free(text);
+    text = chrome_dc_offer("UDP/DTLS/SCTP webrtc-datachannel");
+    at = strstr(text, "a=max-message-size:262144");
+    memcpy(at, "a=max-message-size:-26214", 25);
+    assert_int_equal(lec_sdp_parse(text, strlen(text), bad, err, sizeof err), LEC_ERR_INVAL);
+    free(text);
+    free(bad);
+    free(ans);
+}
+
+/* A data channel alone is not a session: there is nothing to watch. */
+static void test_answer_data_channel_alone(void **state)
+{
+    (void)state;
+    static const char only[] =
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+        "a=ice-ufrag:v1ew\r\na=ice-pwd:Ab3dE6fG9hIj2kLm5nOp8qRs\r\n"
+        "a=fingerprint:sha-256 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:"
+        "77:88:99:AA:BB:CC:DD:EE:FF:00\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n";
+    lec_sdp *offer = parse_ok(only), *ans = calloc(1, sizeof *ans);
+    lec_sdp_answer_opts o = whip_opts();
+    o.data_max_message = 16384;
+    char err[256];
+    assert_int_equal(lec_sdp_answer(offer, &o, ans, err, sizeof err), LEC_ERR_UNSUPPORTED);
+    free(offer);
+    free(ans);
+}
+
 static void expect_parse_error(const char *text, int code, const char *msg)
 {
     lec_sdp *s = calloc(1, sizeof *s);
@@ -566,6 +677,8 @@ int main(void)
         cmocka_unit_test(test_answer_bundle_only),
         cmocka_unit_test(test_answer_firefox),
         cmocka_unit_test(test_answer_safari),
+        cmocka_unit_test(test_answer_data_channel),
+        cmocka_unit_test(test_answer_data_channel_alone),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_fmtp_and_fingerprint),
