@@ -108,6 +108,7 @@ static lec_config *config_new(const char *name, lec_role role)
     c->limits.max_pending_per_address = 32;
     c->limits.connect_timeout = 10 * LEC_S;
     c->steering.origin_viewers = LEC_ORIGIN_VIEWERS_OWN_REGION;
+    c->classroom.quiz_lead = 500 * LEC_MS;
     c->log.level = LEC_LOG_INFO;
     c->log.format = LEC_LOG_TEXT;
     char *star = lec__arena_strdup(c, "*");

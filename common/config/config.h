@@ -151,6 +151,12 @@ typedef struct lec_config {
         uint32_t origin_viewers; /* lec_origin_viewers (cluster/steer.h); "own_region" */
     } steering;
     struct {
+        /* A quiz is released this long after the teacher starts it, at one
+         * wall-clock instant on every node: longer than the cascade's
+         * deepest path takes to carry it (classroom/class.h). */
+        lec_tstamp quiz_lead;
+    } classroom;
+    struct {
         lec_log_level level;
         lec_log_format format;
     } log;

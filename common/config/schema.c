@@ -118,6 +118,11 @@ static const lec_field steering_fields[] = {
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 
+static const lec_field classroom_fields[] = {
+    {"quiz_lead", F_DURATION, RST, OFF(classroom.quiz_lead), NULL, 50 * LEC_MS, 10 * LEC_S, NULL},
+    {NULL, 0, 0, 0, NULL, 0, 0, NULL},
+};
+
 static const lec_field log_fields[] = {
     {"level", F_LEVEL, 0, OFF(log.level), NULL, 0, 0, NULL},
     {"format", F_FORMAT, 0, OFF(log.format), NULL, 0, 0, NULL},
@@ -138,6 +143,7 @@ const lec_field lec__config_schema[] = {
     {"regions", F_REGIONS, 0, OFF(regions), NULL, 0, 0, NULL},
     {"limits", F_SECTION, 0, 0, limits_fields, 0, 0, NULL},
     {"steering", F_SECTION, 0, 0, steering_fields, 0, 0, NULL},
+    {"classroom", F_SECTION, 0, 0, classroom_fields, 0, 0, NULL},
     {"log", F_SECTION, 0, 0, log_fields, 0, 0, NULL},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };

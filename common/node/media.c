@@ -70,6 +70,10 @@ static void init_run(job *j, lec_sfu *unused)
                        .public_ip = cfg->ice.public_ip,
                        .rand = lec_sys_rand(),
                        .clock = m->node->clock,
+                       .wall = lec_sys_wall_clock(),
+                       .node_id = cfg->node.id,
+                       .region = cfg->node.region,
+                       .quiz_lead = cfg->classroom.quiz_lead,
                        .connect_timeout = cfg->limits.connect_timeout,
                        .publish_max_kbps = cfg->limits.publish_max_kbps,
                        .event = sfu_event,
@@ -306,7 +310,7 @@ static void on_sfu_event_main(void *arg)
  * steering 307 to another node, so the redirect carries it there. */
 /* Viewing without view tokens is open; publishing without publish tokens
  * only when the config says auth.open_publish: true (secure by default). */
-static bool authorized(lec_http_ex *ex, const lec_media *m, bool publish)
+bool lec__media_authorized(lec_http_ex *ex, const lec_media *m, bool publish)
 {
     const lec_tokens *t = publish ? &m->publish_tokens : &m->view_tokens;
     if (!t->n && (!publish || m->node->cfg->auth.open_publish))
@@ -376,7 +380,7 @@ static void offer(lec_http_ex *ex, bool publish)
 {
     lec_media *m = ex->ud;
     const char *stream = lec_http_req_param(ex->req, "stream");
-    if (!authorized(ex, m, publish))
+    if (!lec__media_authorized(ex, m, publish))
         return;
     if (!stream || !lec_codec_valid_token(stream)) {
         lec_http_resp_error(&ex->resp, 400, "a stream name is 1-64 of A-Z a-z 0-9 _ -");
@@ -683,6 +687,8 @@ lec_media *lec_media_start(lec_node *node, bool whip)
         rc = lec_http_router_add(&node->router, &vs);
     if (!rc)
         rc = lec__media_status_routes(m);
+    if (!rc)
+        rc = lec__media_quiz_routes(m);
     if (!rc)
         rc = lec_node_route(node, "stream_end", LEC_HTTP_DELETE, "/v1/streams/:stream", stream_end,
                             m);

@@ -174,6 +174,11 @@ void lec__admit_free(lec_media *m);
 
 /* status.c: GET /v1/streams, /v1/streams/<stream>, /v1/sessions/<id>. */
 int lec__media_status_routes(lec_media *m);
+/* quiz.c: POST /v1/streams/<s>/quiz, GET /v1/streams/<s>/quiz/<id>. */
+int lec__media_quiz_routes(lec_media *m);
+/* A bearer token check (publish: the teacher's tokens); false when it
+ * answered 401/403 and finished the exchange. */
+bool lec__media_authorized(lec_http_ex *ex, const lec_media *m, bool publish);
 
 /* pages.c: GET /, /watch/<stream>, /publish, /static/<file>. */
 void lec__media_page_viewer(lec_http_ex *ex);

@@ -328,14 +328,19 @@ static void sctp_message(void *ud, uint16_t sid, uint32_t ppid, const uint8_t *d
     switch (ev.kind) {
     case LEC_DCEP_OPENED:
         lec_sctp_send(p->sctp, sid, LEC_PPID_DCEP, ev.reply, ev.reply_len, false, -1);
-        LEC_INFO(p->cfg.log, MOD, "data channel '%s' open (stream %u)",
-                 p->dcep.chans[ev.chan].label, sid);
+        LEC_DEBUG(p->cfg.log, MOD, "data channel '%s' open (stream %u)",
+                  p->dcep.chans[ev.chan].label, sid);
         if (p->cbs.channel && !p->closing)
             p->cbs.channel(p->cbs.ud, p, ev.chan, true);
         break;
     case LEC_DCEP_REFUSED:
-        LEC_INFO(p->cfg.log, MOD, "data channel on stream %u refused: %s", sid, ev.reason);
-        lec_sctp_reset_stream(p->sctp, sid);
+        /* A peer that keeps opening what we refuse is not answered past
+         * 32: no more resets, no more log lines (one peer must not flood
+         * the node's log). */
+        if (p->dcep.refused <= 32) {
+            LEC_DEBUG(p->cfg.log, MOD, "data channel on stream %u refused: %s", sid, ev.reason);
+            lec_sctp_reset_stream(p->sctp, sid);
+        }
         break;
     case LEC_DCEP_MESSAGE:
         if (p->cbs.message && !p->closing)
@@ -349,9 +354,14 @@ static void sctp_message(void *ud, uint16_t sid, uint32_t ppid, const uint8_t *d
 static void sctp_reset(void *ud, uint16_t sid)
 {
     lec_peer *p = ud;
-    int chan = lec_dcep_closed(&p->dcep, sid);
-    if (chan >= 0 && p->cbs.channel && !p->closing)
-        p->cbs.channel(p->cbs.ud, p, chan, false);
+    for (int i = 0; i < LEC_DCEP_MAX_CHANNELS; i++) {
+        const lec_dcep_chan *c = &p->dcep.chans[i];
+        if (!c->open || (sid != LEC_SCTP_ALL_STREAMS && c->sid != sid))
+            continue;
+        int chan = lec_dcep_closed(&p->dcep, c->sid);
+        if (chan >= 0 && p->cbs.channel && !p->closing)
+            p->cbs.channel(p->cbs.ud, p, chan, false);
+    }
 }
 
 static void sctp_state(void *ud, lec_sctp_state st)

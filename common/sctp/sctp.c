@@ -5,8 +5,10 @@
  * this file has the one table it needs: association id -> lec_sctp, under
  * a lock, for the output and readiness callbacks that libusrsctp may run
  * on any thread.  Those callbacks only queue and flag; the owner does the
- * rest in lec_sctp_poll.  Lock order: libusrsctp's own locks, then ours;
- * we never call into libusrsctp while holding ours.
+ * rest in lec_sctp_poll.  Lock order: libusrsctp's own locks, then g_mu;
+ * we never call into libusrsctp while holding g_mu.  (g_tick_mu is held
+ * across usrsctp_handle_timers, before libusrsctp's locks, and only tried:
+ * a worker that finds another advancing the timers goes on.)
  */
 #include "sctp/sctp.h"
 #include "base/err.h"
@@ -43,6 +45,7 @@ struct lec_sctp {
     /* a message being reassembled (libusrsctp may hand it in parts) */
     uint8_t *msg;
     size_t msg_len;
+    uint16_t msg_sid;
     bool msg_skip;                    /* past max_message: drop the rest up to its end */
     uint8_t reset_by_us[STREAMS / 8]; /* streams we reset: the peer's reset back ends it */
     /* under g_mu */
@@ -212,7 +215,6 @@ static void flush(lec_sctp *s)
     s->qhead = s->qtail = NULL;
     s->qlen = 0;
     s->st.queue_drops = s->qdrops;
-    atomic_store(&s->pending, false);
     pthread_mutex_unlock(&g_mu);
     while (q) {
         qpkt *next = q->next;
@@ -242,21 +244,35 @@ static bool was_reset_by_us(lec_sctp *s, uint16_t sid, bool clear)
     return set;
 }
 
+static void reset_out(lec_sctp *s, uint16_t sid, bool ours);
+
+static void one_reset(lec_sctp *s, uint16_t sid)
+{
+    /* RFC 8831 6.7: the peer closed its side; we close ours, unless this
+     * is its answer to our own reset. */
+    if (!was_reset_by_us(s, sid, true))
+        reset_out(s, sid, false);
+    if (s->cbs.reset && !s->freeing)
+        s->cbs.reset(s->cbs.ud, sid);
+}
+
 static void on_stream_reset(lec_sctp *s, const struct sctp_stream_reset_event *e, size_t len)
 {
-    if (len < sizeof *e || !(e->strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) ||
-        (e->strreset_flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)))
+    if (len < sizeof *e)
         return;
+    uint16_t fl = e->strreset_flags;
     size_t n = (len - sizeof *e) / sizeof e->strreset_stream_list[0];
-    for (size_t i = 0; i < n; i++) {
-        uint16_t sid = e->strreset_stream_list[i];
-        /* RFC 8831 6.7: the peer closed its side; we close ours, unless
-         * this is its answer to our own reset. */
-        if (!was_reset_by_us(s, sid, true))
-            lec_sctp_reset_stream(s, sid);
-        if (s->cbs.reset && !s->freeing)
-            s->cbs.reset(s->cbs.ud, sid);
+    if (fl & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)) {
+        for (size_t i = 0; i < n; i++) /* ours did not happen: no answer is coming */
+            was_reset_by_us(s, e->strreset_stream_list[i], true);
+        return;
     }
+    if (!(fl & SCTP_STREAM_RESET_INCOMING_SSN))
+        return;
+    for (size_t i = 0; i < n; i++)
+        one_reset(s, e->strreset_stream_list[i]);
+    if (!n && s->cbs.reset && !s->freeing) /* an empty list: every stream */
+        s->cbs.reset(s->cbs.ud, LEC_SCTP_ALL_STREAMS);
 }
 
 static void on_notification(lec_sctp *s, const union sctp_notification *n, size_t len)
@@ -300,7 +316,7 @@ static bool read_some(lec_sctp *s)
     unsigned infotype = 0;
     int flags = 0;
     size_t room = s->cfg.max_message - s->msg_len;
-    uint8_t spill[2048]; /* a message past max_message is read here and dropped */
+    uint8_t spill[2304]; /* a message past max_message is read here and dropped */
     uint8_t *into = s->msg_skip || !room ? spill : s->msg + s->msg_len;
     size_t cap = s->msg_skip || !room ? sizeof spill : room;
     ssize_t n = usrsctp_recvv(s->sock, into, cap, (struct sockaddr *)&from, &fromlen, &info,
@@ -313,7 +329,7 @@ static bool read_some(lec_sctp *s)
     }
     if (flags & MSG_NOTIFICATION) {
         /* Notifications are small and come whole; copied to be aligned. */
-        _Alignas(8) uint8_t nb[512];
+        _Alignas(8) uint8_t nb[2304]; /* a stream reset lists up to 1024 streams */
         if ((size_t)n <= sizeof nb) {
             memcpy(nb, into, (size_t)n);
             on_notification(s, (const union sctp_notification *)(void *)nb, (size_t)n);
@@ -321,6 +337,22 @@ static bool read_some(lec_sctp *s)
         return true;
     }
     bool eor = flags & MSG_EOR;
+    if (infotype == SCTP_RECVV_RCVINFO) {
+        if ((s->msg_len || s->msg_skip) && info.rcv_sid != s->msg_sid) {
+            /* The one before was abandoned part way (partial reliability):
+             * what came starts the next message. */
+            s->msg_skip = false;
+            if ((size_t)n > s->cfg.max_message) {
+                into = spill;
+            } else {
+                memmove(s->msg, into, (size_t)n);
+                into = s->msg;
+            }
+            s->msg_len = 0;
+        }
+        s->msg_sid = info.rcv_sid;
+        was_reset_by_us(s, info.rcv_sid, true); /* the stream is in use again */
+    }
     if (into == spill) {
         if (!s->msg_skip) {
             s->msg_skip = true;
@@ -347,12 +379,18 @@ void lec_sctp_poll(lec_sctp *s)
     if (s->polling)
         return; /* a callback sent: the outer loop flushes it */
     s->polling = true;
-    for (int round = 0; round < POLL_ROUNDS; round++) {
+    /* Cleared before reading: what another thread flags from here on
+     * calls for the next poll. */
+    atomic_store(&s->pending, false);
+    int round = 0;
+    for (; round < POLL_ROUNDS; round++) {
         flush(s);
         if (!s->sock || !read_some(s))
             break;
     }
     flush(s);
+    if (round == POLL_ROUNDS) /* more may wait: the next tick reads on */
+        atomic_store(&s->pending, true);
     s->polling = false;
 }
 
@@ -405,6 +443,13 @@ int lec_sctp_send(lec_sctp *s, uint16_t sid, uint32_t ppid, const void *data, si
 
 void lec_sctp_reset_stream(lec_sctp *s, uint16_t sid)
 {
+    reset_out(s, sid, true);
+}
+
+/* Resets our outgoing stream.  `ours`: we close it first, so the peer's
+ * reset back is its answer (not a close to answer). */
+static void reset_out(lec_sctp *s, uint16_t sid, bool ours)
+{
     if (!s->sock || s->state != LEC_SCTP_OPEN)
         return;
     size_t sz = sizeof(struct sctp_reset_streams) + sizeof(uint16_t);
@@ -415,7 +460,7 @@ void lec_sctp_reset_stream(lec_sctp *s, uint16_t sid)
     r->srs_flags = SCTP_STREAM_RESET_OUTGOING;
     r->srs_number_streams = 1;
     r->srs_stream_list[0] = sid;
-    if (!usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, r, (socklen_t)sz) &&
+    if (!usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, r, (socklen_t)sz) && ours &&
         sid < STREAMS)
         s->reset_by_us[sid / 8] |= (uint8_t)(1u << (sid % 8));
     free(r);
@@ -481,7 +526,8 @@ void lec_sctp_tick(lec_tstamp now)
 {
     pthread_once(&g_once, init_once);
     uint64_t ms = now / LEC_MS;
-    pthread_mutex_lock(&g_tick_mu);
+    if (pthread_mutex_trylock(&g_tick_mu))
+        return; /* another worker is running them: not ours to wait on */
     if (!g_ticked) {
         g_ticked = true;
         g_last_ms = ms;

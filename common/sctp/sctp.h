@@ -28,6 +28,8 @@
 
 typedef struct lec_sctp lec_sctp;
 
+#define LEC_SCTP_ALL_STREAMS 0xffff
+
 typedef enum lec_sctp_state {
     LEC_SCTP_CONNECTING,
     LEC_SCTP_OPEN,
@@ -40,7 +42,8 @@ typedef struct lec_sctp_cbs {
     /* A whole message on stream sid with payload protocol ppid. */
     void (*message)(void *ud, uint16_t sid, uint32_t ppid, const uint8_t *data, size_t len);
     void (*state)(void *ud, lec_sctp_state st);
-    /* The peer reset its outgoing stream sid (the channel closed). */
+    /* The peer reset its outgoing stream sid (the channel closed);
+     * LEC_SCTP_ALL_STREAMS: every stream. */
     void (*reset)(void *ud, uint16_t sid);
     void *ud;
 } lec_sctp_cbs;

@@ -435,9 +435,13 @@ static int parse_attr(parser *p, const char *s, const char *end)
     }
     if (IS("max-message-size")) {
         uint64_t mms;
-        if (!parse_uint(v, vl, UINT32_MAX, &mms))
+        /* RFC 8841 6: any number of digits; past 4 GiB is as good as none. */
+        size_t digits = 0;
+        while (digits < vl && v[digits] >= '0' && v[digits] <= '9')
+            digits++;
+        if (!digits || digits != vl)
             return fail(p, LEC_ERR_INVAL, "a=max-message-size: not a size");
-        m->max_message = (uint32_t)mms;
+        m->max_message = parse_uint(v, vl, UINT32_MAX, &mms) ? (uint32_t)mms : UINT32_MAX;
         m->has_max_message = true;
         return 0;
     }

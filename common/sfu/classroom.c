@@ -8,7 +8,10 @@
  *
  * On open the client gets {"type":"welcome","session","role","stream"};
  * {"type":"ping","t":x} is answered {"type":"pong","t":x} at once (a
- * page's own round trip to its node).
+ * page's own round trip to its node).  The rest is the room's classroom
+ * (classroom/class.h): a student's answer, ask or hand; a teacher's quiz,
+ * reply or block.  Its events go to this worker's students, to the
+ * teacher, and along the cascade.
  *
  * SCTP's timers are process-wide (sctp/sctp.h): every worker with data
  * channels ticks them every 10 ms and then runs what its peers queued.
@@ -30,13 +33,146 @@ static lec_tstamp now(const session *x)
     return lec__sfu_now(x->sfu);
 }
 
+static int64_t wall_ms(const lec_sfu *s)
+{
+    return s->env.wall ? (int64_t)(lec_clock_now(s->env.wall) / LEC_MS) : 0;
+}
+
+static void class_due(stream_room *r, lec_tstamp t);
+
 static void on_dc_tick(uv_timer_t *t)
 {
     lec_sfu *s = t->data;
-    lec_sctp_tick(lec__sfu_now(s));
+    lec_tstamp now = lec__sfu_now(s);
+    lec_sctp_tick(now);
     for (session *x = s->sessions; x; x = x->next)
         if (x->data && !x->dying && x->peer)
             lec_peer_poll_data(x->peer);
+    bool pending = false;
+    for (stream_room *r = s->rooms; r; r = r->next) {
+        class_due(r, now);
+        pending = pending || lec_class_deadline(&r->cls) != LEC_TSTAMP_NEVER;
+    }
+    if (!s->ndata && !pending)
+        uv_timer_stop(&s->dc_timer);
+}
+
+void lec__class_kick(lec_sfu *s)
+{
+    if (!uv_is_active((uv_handle_t *)&s->dc_timer))
+        uv_timer_start(&s->dc_timer, on_dc_tick, DC_TICK_MS, DC_TICK_MS);
+}
+
+void lec__class_room_init(stream_room *r)
+{
+    lec_class_init(&r->cls, false, r->sfu->env.quiz_lead ? r->sfu->env.quiz_lead : 500 * LEC_MS);
+}
+
+void lec__class_room_free(stream_room *r)
+{
+    lec_class_free(&r->cls);
+}
+
+void lec__class_room_home(stream_room *r)
+{
+    r->cls.home = true;
+}
+
+/* ---- where the classroom's messages go ---- */
+
+static void to_students(stream_room *r, const lec_sbuf *msg)
+{
+    for (session *v = r->viewers; v; v = v->next_viewer)
+        if (v->chan >= 0)
+            lec__class_send(v, msg->data, msg->len);
+}
+
+static void to_teacher(stream_room *r, const lec_sbuf *msg)
+{
+    if (r->pub && r->pub->chan >= 0)
+        lec__class_send(r->pub, msg->data, msg->len);
+}
+
+/* What the classroom asked for after a call. */
+static void handle(stream_room *r, const lec_class_event *ev, lec_tstamp now)
+{
+    const lec_sbuf *msg = ev->msg;
+    if (lec_sbuf_status(msg))
+        return;
+    switch (ev->kind) {
+    case LEC_CLASS_TO_STUDENTS:
+        to_students(r, msg);
+        lec__legs_class_down(r, msg->data, msg->len);
+        break;
+    case LEC_CLASS_RELEASE:
+        for (session *v = r->viewers; v; v = v->next_viewer)
+            if (v->chan >= 0 && !lec__class_send(v, msg->data, msg->len))
+                lec_class_show(&r->cls, ev->quiz, v->vid, now);
+        break;
+    case LEC_CLASS_TO_TEACHER:
+        to_teacher(r, msg);
+        break;
+    case LEC_CLASS_UP:
+        lec__legs_class_up(r, msg->data, msg->len);
+        break;
+    case LEC_CLASS_CLOSED:
+        to_students(r, msg);
+        to_teacher(r, msg);
+        lec__legs_class_down(r, msg->data, msg->len);
+        break;
+    case LEC_CLASS_NONE:
+        break;
+    }
+}
+
+static void class_due(stream_room *r, lec_tstamp t)
+{
+    for (int guard = 0; guard < LEC_CLASS_QUIZZES * 2; guard++) {
+        if (lec_class_deadline(&r->cls) > t)
+            return;
+        lec_sbuf msg;
+        lec_sbuf_init(&msg, NULL);
+        lec_class_event ev;
+        lec_class_tick(&r->cls, t, wall_ms(r->sfu), &msg, &ev);
+        handle(r, &ev, t);
+        lec_sbuf_free(&msg);
+        if (ev.kind == LEC_CLASS_NONE)
+            return;
+    }
+}
+
+void lec__class_down(stream_room *r, const uint8_t *data, size_t len)
+{
+    lec_sfu *s = r->sfu;
+    lec_tstamp t = lec__sfu_now(s);
+    lec_sbuf msg;
+    lec_sbuf_init(&msg, NULL);
+    lec_class_event ev;
+    if (lec_class_down(&r->cls, (const char *)data, len, t, wall_ms(s), &msg, &ev) == 0) {
+        /* On down the cascade: the quiz too (each node schedules its own). */
+        if (ev.kind == LEC_CLASS_TO_STUDENTS)
+            handle(r, &ev, t);
+        else
+            lec__legs_class_down(r, (const char *)data, len);
+        lec__class_kick(s);
+        class_due(r, t);
+    }
+    lec_sbuf_free(&msg);
+}
+
+void lec__class_up(stream_room *r, const uint8_t *data, size_t len)
+{
+    lec_tstamp t = lec__sfu_now(r->sfu);
+    if (!r->cls.home) { /* not ours to rank: on up */
+        lec__legs_class_up(r, (const char *)data, len);
+        return;
+    }
+    lec_sbuf msg;
+    lec_sbuf_init(&msg, NULL);
+    lec_class_event ev;
+    if (lec_class_up(&r->cls, (const char *)data, len, t, &msg, &ev) == 0)
+        handle(r, &ev, t);
+    lec_sbuf_free(&msg);
 }
 
 void lec__class_init(lec_sfu *s)
@@ -138,6 +274,15 @@ void lec__class_channel(void *ud, lec_peer *p, int chan, bool open)
     lec_jw_str(&w, x->room ? x->room->stream : "");
     lec_jw_obj_close(&w);
     send_jw(x, &sb);
+    /* A student who comes in while a quiz is open gets it now. */
+    stream_room *r = x->room;
+    lec_tstamp t = now(x);
+    lec_sbuf msg;
+    lec_sbuf_init(&msg, NULL);
+    lec_quiz *q = r && !x->publisher ? lec_class_open_quiz(&r->cls, t, &msg) : NULL;
+    if (q && !lec_sbuf_status(&msg) && !lec__class_send(x, msg.data, msg.len))
+        lec_class_show(&r->cls, q, x->vid, t);
+    lec_sbuf_free(&msg);
 }
 
 /* The client's budget: LEC_CLASS_RATE messages a second, LEC_CLASS_BURST
@@ -158,6 +303,80 @@ static void refuse(session *x, const char *why)
 {
     x->msg_refused++;
     LEC_DEBUG(x->sfu->env.log, MOD, "%s: message dropped: %s", x->id, why);
+}
+
+/* A student's round trip: from its RTCP reports (exact: the report says
+ * how long it held our Sender Report), else SCTP's estimate. */
+static lec_tstamp student_rtt(session *x)
+{
+    lec_room_viewer_stats vs;
+    if (x->room && !lec_room_viewer_get_stats(&x->room->core, x->vid, &vs) && vs.rtt)
+        return vs.rtt;
+    lec_peer_data_stats ds;
+    lec_peer_data_stats_get(x->peer, &ds);
+    return ds.rtt_ms > 0 ? (lec_tstamp)ds.rtt_ms * LEC_MS : 0;
+}
+
+static void from_student(session *x, const uint8_t *data, size_t len, lec_tstamp t)
+{
+    stream_room *r = x->room;
+    lec_sfu *s = x->sfu;
+    lec_class_who who = {x->vid, x->id, s->env.node_id ? s->env.node_id : "",
+                         s->env.region ? s->env.region : "", student_rtt(x)};
+    lec_sbuf reply, msg;
+    lec_sbuf_init(&reply, NULL);
+    lec_sbuf_init(&msg, NULL);
+    lec_class_event ev;
+    if (lec_class_from_student(&r->cls, &who, (const char *)data, len, t, &x->asks, &reply, &msg,
+                               &ev))
+        x->msg_refused++;
+    if (reply.len && !lec_sbuf_status(&reply))
+        lec__class_send(x, reply.data, reply.len);
+    handle(r, &ev, t);
+    lec_sbuf_free(&reply);
+    lec_sbuf_free(&msg);
+}
+
+/* The teacher's quiz, reply or block; a quiz gets its id back. */
+static void from_teacher(session *x, const uint8_t *data, size_t len, lec_tstamp t)
+{
+    stream_room *r = x->room;
+    lec_sfu *s = x->sfu;
+    char id[17], err[160] = "";
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)lec_rand_u64(s->env.rand));
+    lec_sbuf down;
+    lec_sbuf_init(&down, NULL);
+    lec_class_event ev;
+    unsigned before = r->cls.stats.quizzes;
+    int rc = lec_class_from_teacher(&r->cls, (const char *)data, len, id, t, wall_ms(s), &down, &ev,
+                                    err, sizeof err);
+    char buf[256];
+    lec_sbuf sb;
+    lec_sbuf_init_fixed(&sb, buf, sizeof buf);
+    lec_jw w;
+    lec_jw_init(&w, &sb);
+    lec_jw_obj_open(&w);
+    if (rc) {
+        x->msg_refused++;
+        lec_jw_key(&w, "type");
+        lec_jw_str(&w, "error");
+        lec_jw_key(&w, "error");
+        lec_jw_str(&w, err[0] ? err : "refused");
+    } else if (r->cls.stats.quizzes != before) {
+        lec__legs_class_down(r, down.data, down.len);
+        lec__class_kick(s);
+        lec_jw_key(&w, "type");
+        lec_jw_str(&w, "quiz_started");
+        lec_jw_key(&w, "id");
+        lec_jw_str(&w, id);
+    } else {
+        handle(r, &ev, t);
+        lec_jw_key(&w, "type");
+        lec_jw_str(&w, "ok");
+    }
+    lec_jw_obj_close(&w);
+    send_jw(x, &sb);
+    lec_sbuf_free(&down);
 }
 
 static void on_ping(session *x, const lec_json *msg)
@@ -200,8 +419,12 @@ void lec__class_message(void *ud, lec_peer *p, int chan, bool binary, const uint
         refuse(x, "no type");
     else if (!strcmp(type, "ping"))
         on_ping(x, msg);
+    else if (!x->room)
+        refuse(x, "no room");
+    else if (x->publisher)
+        from_teacher(x, data, len, t);
     else
-        refuse(x, "unknown type");
+        from_student(x, data, len, t);
     lec_json_free(NULL, msg);
 }
 
@@ -216,4 +439,51 @@ void lec__class_stats(session *x, lec_sfu_session_stats *out)
     out->data.messages_out = ds.messages_out;
     out->data.refused = x->msg_refused + ds.dropped + ds.refused;
     out->data.undelivered = x->msg_undelivered;
+}
+
+/* ---- the API (node/quiz.c) ---- */
+
+int lec_sfu_quiz_start(lec_sfu *s, const char *stream, const char *json, size_t len, const char *id,
+                       char *err, size_t errcap)
+{
+    stream_room *r = lec__sfu_find_room(s, stream);
+    if (!r || !r->live)
+        return LEC_ERR_NOTFOUND;
+    if (!r->cls.home)
+        return LEC_ERR_STATE;
+    lec_quiz_spec spec;
+    lec_json *o;
+    int rc = lec_class_quiz_parse(json, len, &spec, &o, err, errcap);
+    lec_sbuf down;
+    lec_sbuf_init(&down, NULL);
+    if (!rc)
+        rc = lec_class_quiz_start(&r->cls, &spec, id, lec__sfu_now(s), wall_ms(s), &down, err,
+                                  errcap);
+    lec_json_free(NULL, o);
+    if (!rc) {
+        lec__legs_class_down(r, down.data, down.len);
+        lec__class_kick(s);
+        /* The teacher's page hears of it, to rank the answers it gets. */
+        char buf[96];
+        int n = snprintf(buf, sizeof buf, "{\"type\":\"quiz_started\",\"id\":\"%s\"}", id);
+        if (r->pub && r->pub->chan >= 0)
+            lec__class_send(r->pub, buf, (size_t)n);
+    }
+    lec_sbuf_free(&down);
+    return rc;
+}
+
+int lec_sfu_quiz_ranking(lec_sfu *s, const char *stream, const char *id, char **out)
+{
+    *out = NULL;
+    stream_room *r = lec__sfu_find_room(s, stream);
+    if (!r || !r->cls.home)
+        return LEC_ERR_NOTFOUND;
+    lec_sbuf sb;
+    lec_sbuf_init(&sb, NULL);
+    int rc = lec_class_ranking(&r->cls, id, lec__sfu_now(s), &sb);
+    if (!rc && !lec_sbuf_status(&sb))
+        *out = lec_sbuf_steal(&sb, NULL);
+    lec_sbuf_free(&sb);
+    return rc ? rc : *out ? 0 : LEC_ERR_NOMEM;
 }

@@ -534,3 +534,13 @@ void lec__sfu_relay_detach(lec_sfu *s)
     lec_relay_detach(s->env.relay, s->env.worker);
     lec_pipes_detach(s->env.pipes, s->env.worker);
 }
+
+void lec__legs_class_down(stream_room *r, const char *msg, size_t len)
+{
+    (void)r, (void)msg, (void)len;
+}
+
+void lec__legs_class_up(stream_room *r, const char *msg, size_t len)
+{
+    (void)r, (void)msg, (void)len;
+}

@@ -215,6 +215,7 @@ static void room_closed(uv_handle_t *h)
     stream_room *r = h->data;
     lec_sfu *s = r->sfu;
     lec_room_free(&r->core);
+    lec__class_room_free(r);
     free(r);
     if (s->freeing && --s->open_handles == 0)
         free(s);
@@ -392,6 +393,7 @@ static stream_room *room_new(lec_sfu *s, const char *stream)
     r->sfu = s;
     lec_room_io io = {io_send_rtp, io_send_rtcp, io_first_media, r};
     lec_room_init(&r->core, &io, lec_rand_u32(s->env.rand) | 1, KF_INTERVAL);
+    lec__class_room_init(r);
     uv_timer_init(s->env.loop, &r->timer);
     r->timer.data = r;
     uv_timer_start(&r->timer, on_room_tick, TICK_MS, TICK_MS);
@@ -604,6 +606,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
         r = room_new(s, stream);
     if (x && (!r || lec_room_set_tracks(&r->core, ans))) {
         fail(out, LEC_ERR_NOMEM, "out of memory");
+        lec__class_gone(x);
         lec_peer_close(x->peer);
         free(x);
         x = NULL;
@@ -612,6 +615,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
         x->room = r;
         r->sessions++;
         r->pub = x;
+        lec__class_room_home(r);
         lec__feedback_setup(x, ans, s->env.publish_max_kbps);
         lec__feedback_answer(ans, s->env.publish_max_kbps);
         finish(s, x, ans, out);
@@ -647,6 +651,7 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
         if (lec_room_add_viewer(&r->core, x->vid, ans, ssrcs, (uint16_t)lec_rand_u32(s->env.rand),
                                 lec_rand_u32(s->env.rand))) {
             fail(out, LEC_ERR_NOMEM, "out of memory");
+            lec__class_gone(x);
             lec_peer_close(x->peer);
             free(x);
             x = NULL;

@@ -29,12 +29,12 @@ typedef struct lec_sfu lec_sfu;
 #define LEC_SFU_MAX_REMOTE_CANDIDATES 32 /* per session: offered and trickled */
 
 typedef enum lec_sfu_event_kind {
-    LEC_SFU_STREAM_LIVE,  /* a publisher's media flows */
-    LEC_SFU_STREAM_ENDED, /* the publisher left */
-    LEC_SFU_SESSION_GONE, /* a session ended by itself (failure, silence, publisher gone) */
-    LEC_SFU_VIEWERS,      /* a stream's viewer or downstream leg count changed */
-    LEC_SFU_LEG_SILENT,   /* the leg feeding a stream went quiet (1 s): re-source it */
-    LEC_SFU_LEG_GONE,     /* a leg this node fed was closed or its requester went quiet */
+    LEC_SFU_STREAM_LIVE,       /* a publisher's media flows */
+    LEC_SFU_STREAM_ENDED,      /* the publisher left */
+    LEC_SFU_SESSION_GONE,      /* a session ended by itself (failure, silence, publisher gone) */
+    LEC_SFU_VIEWERS,           /* a stream's viewer or downstream leg count changed */
+    LEC_SFU_LEG_SILENT,        /* the leg feeding a stream went quiet (1 s): re-source it */
+    LEC_SFU_LEG_GONE,          /* a leg this node fed was closed or its requester went quiet */
     LEC_SFU_SESSION_CONNECTED, /* a session's ICE and DTLS are done */
 } lec_sfu_event_kind;
 
@@ -56,11 +56,11 @@ typedef struct lec_sfu_metrics {
     lec_metric rtp_in[2], rtp_out[2], bytes_in[2], bytes_out[2]; /* [0] audio, [1] video */
     lec_metric nack_in, nack_out, repaired, unrepaired, retransmits, pli_in, pli_out, lost_in, join;
     lec_metric resend_refused, resend_repeated, keyframe_refused; /* viewers' budgets */
-    lec_metric never_connected; /* sessions that failed before ICE and DTLS were done */
+    lec_metric never_connected;        /* sessions that failed before ICE and DTLS were done */
     lec_metric viewer_never_connected; /* the viewers among them (a join failure) */
-    lec_metric candidates_refused; /* remote candidates past LEC_SFU_MAX_REMOTE_CANDIDATES */
-    lec_metric feedback[2]; /* to publishers: [0] transport-cc, [1] REMB packets */
-    lec_metric layer_viewers[3]; /* viewers on the low, medium and high simulcast layer */
+    lec_metric candidates_refused;     /* remote candidates past LEC_SFU_MAX_REMOTE_CANDIDATES */
+    lec_metric feedback[2];            /* to publishers: [0] transport-cc, [1] REMB packets */
+    lec_metric layer_viewers[3];       /* viewers on the low, medium and high simulcast layer */
     lec_metric layer_switches, unknown_layer, probes;
     lec_metric estimate; /* histogram: viewers' bandwidth estimates, every 5 s */
 } lec_sfu_metrics;
@@ -82,8 +82,11 @@ typedef struct lec_sfu_env {
     lec_ip public_ip;
     const lec_rand *rand;
     const lec_clock *clock; /* monotonic; required (the node's system clock) */
-    lec_tstamp connect_timeout; /* a session not connected by then fails; 0: none */
-    uint32_t publish_max_kbps;  /* a REMB ceiling for publishers that offer goog-remb; 0: none */
+    const lec_clock *wall;  /* the wall clock (Unix ns): quizzes' release instants; NULL: none */
+    const char *node_id, *region; /* this node's, for the classroom's answers (static storage) */
+    lec_tstamp quiz_lead;         /* classroom.quiz_lead */
+    lec_tstamp connect_timeout;   /* a session not connected by then fails; 0: none */
+    uint32_t publish_max_kbps;    /* a REMB ceiling for publishers that offer goog-remb; 0: none */
     lec_sfu_metrics metrics;
     void (*event)(void *ud, const lec_sfu_event *ev);
     void *ud;
@@ -158,6 +161,17 @@ int lec_sfu_session_stats_get(lec_sfu *s, const char *id, lec_sfu_session_stats 
 /* A viewer pins a simulcast layer (or auto).  0, LEC_ERR_NOTFOUND, or
  * LEC_ERR_INVAL for a publisher's session. */
 int lec_sfu_session_set_layer(lec_sfu *s, const char *id, lec_room_layer_pref pref);
+
+/* ---- the classroom (classroom.c) ------------------------------------- */
+
+/* Starts a quiz in `stream`'s room, whose publisher is here (the teacher's
+ * {"question", "options", "answer", "open_ms"}), with id `id` (16 hex
+ * digits).  0; LEC_ERR_NOTFOUND (no such room here); LEC_ERR_STATE (the
+ * stream is relayed here, not published); LEC_ERR_INVAL (why in err). */
+int lec_sfu_quiz_start(lec_sfu *s, const char *stream, const char *json, size_t len, const char *id,
+                       char *err, size_t errcap);
+/* The ranking of quiz `id` (malloc'd JSON in *out).  0, LEC_ERR_NOTFOUND. */
+int lec_sfu_quiz_ranking(lec_sfu *s, const char *stream, const char *id, char **out);
 
 /* ---- relay legs (leg.c) ------------------------------------------------ */
 

@@ -5,6 +5,7 @@
 #ifndef LEC_SFU_SFU_INT_H
 #define LEC_SFU_SFU_INT_H
 
+#include "classroom/class.h"
 #include "media/leg_proto.h"
 #include "media/room.h"
 #include "peer/peer.h"
@@ -29,6 +30,7 @@ typedef struct stream_room {
     lec_tstamp estimates_at;   /* viewers' estimates last observed */
     lec_tstamp last_report;    /* the last repair summary in the log */
     lec_room_stats reported;
+    lec_class cls; /* its classroom: quizzes, answers, questions (classroom.c) */
     session *pub;
     session *viewers;
     leg *up;         /* the relay leg that feeds it, when not a local publisher */
@@ -61,10 +63,11 @@ struct session {
     session *next_viewer;   /* the room's viewers */
     pub_feedback *feedback; /* a publisher's congestion feedback (feedback.c), or NULL */
     /* its lectern data channel (classroom.c) */
-    bool data;         /* negotiated */
-    int chan;          /* the open channel, or -1 */
-    double msg_tokens; /* what it may still send now */
-    lec_tstamp msg_at; /* tokens counted up to */
+    bool data;                 /* negotiated */
+    int chan;                  /* the open channel, or -1 */
+    double msg_tokens;         /* what it may still send now */
+    lec_tstamp msg_at;         /* tokens counted up to */
+    lec_class_ask_budget asks; /* its questions and hands */
     uint64_t msg_in, msg_refused, msg_undelivered;
     session *next_dying;
 };
@@ -136,6 +139,12 @@ void lec__class_offer(lec_sdp_answer_opts *o);
 /* After the answer: data channels on the peer if a section was accepted. */
 void lec__class_setup(session *x, const lec_sdp *offer, const lec_sdp *ans);
 void lec__class_gone(session *x);
+void lec__class_room_init(stream_room *r);
+void lec__class_room_free(stream_room *r);
+/* The room's publisher is here: its classroom is the home. */
+void lec__class_room_home(stream_room *r);
+/* The worker's SCTP and classroom tick must run (a quiz is scheduled). */
+void lec__class_kick(lec_sfu *s);
 void lec__class_channel(void *ud, lec_peer *p, int chan, bool open);
 void lec__class_message(void *ud, lec_peer *p, int chan, bool binary, const uint8_t *data,
                         size_t len);
@@ -143,7 +152,16 @@ void lec__class_message(void *ud, lec_peer *p, int chan, bool binary, const uint
 int lec__class_send(session *x, const char *json, size_t len);
 void lec__class_stats(session *x, lec_sfu_session_stats *out);
 
+/* Classroom messages from the cascade (leg.c, pipes): down from the home,
+ * up to it. */
+void lec__class_down(stream_room *r, const uint8_t *data, size_t len);
+void lec__class_up(stream_room *r, const uint8_t *data, size_t len);
+
 /* leg.c */
+/* Classroom messages onto the room's downstream legs and pipes, or its
+ * upstream leg (in order, repaired per hop). */
+void lec__legs_class_down(stream_room *r, const char *msg, size_t len);
+void lec__legs_class_up(stream_room *r, const char *msg, size_t len);
 void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 void lec__leg_send_rtcp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 /* The room's publisher left or its upstream ended: BYE to and drop its

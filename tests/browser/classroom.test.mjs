@@ -23,8 +23,14 @@ after(async () => {
   for (const n of nodes) await n.stop('SIGKILL').catch(() => {});
 });
 
+const contexts = [];
+async function closeAll() {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+}
+
 async function newPage() {
   const ctx = await browser.newContext();
+  contexts.push(ctx);
   const page = await ctx.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error' && !/favicon|404|409/.test(m.text())) console.log(`  [page] ${m.text()}`);
@@ -129,4 +135,128 @@ test('the lectern data channel on WHIP and WHEP sessions', { timeout: 180000 }, 
   gs = await sessionOf(origin, good);
   assert.equal(gs.data_channel.refused, 0);
   assert.equal(gs.data_channel.open, true);
+  await closeAll(); // the next test's timing wants the CPU
+  await origin.stop('SIGKILL');
+});
+
+// Arms a student page to answer `option` `delay` ms after its quiz is on
+// screen, by clicking the page's own button; resolves with what the page
+// saw (when it showed the quiz, on the wall clock; its reaction time).
+// (Event-driven: this listener runs after the page's own, and its frame
+// callback after the one that marks the quiz shown.)
+const armAnswer = (page, option, delay) => page.evaluate(([opt, ms]) => new Promise((resolve) => {
+  window.lectern.channel.addEventListener('quiz', () => requestAnimationFrame(() => {
+    const q = window.lectern.quiz;
+    setTimeout(() => {
+      document.querySelector(`#quiz-opts button[data-option="${opt}"]`).click();
+      resolve({ id: q.id, shownWall: q.shownWall, reaction: q.reaction });
+    }, ms);
+  }), { once: true });
+}), [option, delay]);
+
+test('a quiz at one node: released together, answered, ranked; questions and replies', { timeout: 180000 }, async () => {
+  browser ??= await launch();
+  const origin = new Node('origin', 'origin-quiz', 'eu-central-1', null, 'ice: {addresses: [127.0.0.1]}\n');
+  nodes.push(origin);
+  await origin.start();
+  const teacher = await newPage();
+  // 360p: five Chromiums share two cores; the pages' timers and frames
+  // must not wait on video decoding.
+  await teacher.goto(`${origin.url}/publish?stream=quiz&codec=VP8&simulcast=0&res=640x360`);
+  await teacher.evaluate(() => window.lectern.start());
+  await waitFor(() => got(teacher, 'welcome'), 10000, "the teacher's channel");
+  const students = [];
+  for (let i = 0; i < 3; i++) {
+    const p = await newPage();
+    await p.goto(`${origin.url}/watch/quiz`);
+    students.push(p);
+  }
+  for (const p of students) await waitFor(() => got(p, 'welcome'), 15000, "a student's channel");
+
+  // The teacher's API: 201 with an id; a bad quiz is 400 with why.
+  const bad = await fetch(`${origin.url}/v1/streams/quiz/quiz`, { method: 'POST',
+    body: JSON.stringify({ question: 'q', options: ['a'], answer: 0 }) });
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).error, /options/);
+  const delays = [700, 300, 500];
+  const options = [1, 1, 0];
+  const armed = students.map((p, i) => armAnswer(p, options[i], delays[i]));
+  const res = await fetch(`${origin.url}/v1/streams/quiz/quiz`, { method: 'POST',
+    body: JSON.stringify({ question: 'What is 2+2?', options: ['3', '4', '5'], answer: 1, open_ms: 4000 }) });
+  assert.equal(res.status, 201);
+  const { id } = await res.json();
+  assert.match(id, /^[0-9a-f]{16}$/);
+  const seen = await Promise.all(armed);
+  const shown = seen.map((s) => s.shownWall);
+  const spread = Math.max(...shown) - Math.min(...shown);
+  console.log(`  one node: shown within ${spread.toFixed(1)} ms; reactions ${seen.map((s) => s.reaction.toFixed(1)).join(', ')}`);
+  assert.ok(spread < 50, `display instants within ${spread} ms (< 50)`);
+  for (const s of seen) assert.equal(s.id, id);
+  // A second answer is refused, and the page is told.
+  await students[0].evaluate((qid) => window.lectern.channel.send({ type: 'answer', id: qid, option: 2 }), id);
+  await waitFor(() => students[0].evaluate(() => window.lectern.channel.messages.some((m) => m.type === 'error' && /already/.test(m.error))),
+    3000, 'the repeat refused');
+  await sleep(300);
+  const rk = await (await fetch(`${origin.url}/v1/streams/quiz/quiz/${id}`)).json();
+  console.log(`  ranking: ${JSON.stringify(rk.ranking.map((a) => [a.right, a.reaction_ms, a.claimed_ms, a.elapsed_ms, a.rtt_ms, a.adjusted]))}`);
+  assert.equal(rk.ranking.length, 3);
+  const me = await Promise.all(students.map((p) => p.evaluate(() => window.lectern.me)));
+  // Right answers first, by reaction: student 1 (300 ms), student 0 (700 ms); then student 2.
+  assert.deepEqual(rk.ranking.map((a) => a.session), [me[1], me[0], me[2]]);
+  assert.deepEqual(rk.ranking.map((a) => a.right), [true, true, false]);
+  // Each ranked reaction is what that student's page measured (the
+  // scripted delay, plus its timer's lateness), within 20 ms; and the
+  // node's own view (elapsed less the round trip) agrees within its slack.
+  rk.ranking.forEach((a, i) => {
+    const page = seen[[1, 0, 2][i]];
+    assert.ok(Math.abs(a.reaction_ms - page.reaction) < 20, `reaction ${a.reaction_ms} ms, the page measured ${page.reaction}`);
+    assert.ok(page.reaction >= delays[[1, 0, 2][i]], 'no earlier than scripted');
+    assert.ok(a.reaction_ms <= a.elapsed_ms && a.reaction_ms >= a.elapsed_ms - a.rtt_ms - 150, JSON.stringify(a));
+    assert.equal(a.adjusted, false);
+    assert.equal(a.region, 'eu-central-1');
+    assert.equal(a.node, 'origin-quiz');
+  });
+  // The close: every student gets the result; the fastest right one is told.
+  await waitFor(() => Promise.all(students.map((p) => got(p, 'quiz_result'))).then((r) => r.every(Boolean)),
+    8000, 'the result at every student');
+  assert.match(await students[1].evaluate(() => document.getElementById('quiz-res').textContent), /number 1/);
+  const result = await got(students[2], 'quiz_result');
+  assert.equal(result.answer, 1);
+  assert.equal(result.winners[0].tag, me[1].slice(0, 8));
+  assert.ok(!JSON.stringify(result).includes(me[1]), 'no student learns another one\'s session id');
+  assert.equal(await teacher.evaluate(() => document.querySelectorAll('#ranking tr').length), 3);
+
+  // Questions: text stays text on the teacher's page; a reply reaches all.
+  await students[0].evaluate(() => { document.getElementById('ask').value = '<b>why 4?</b>'; document.getElementById('ask-send').click(); });
+  await waitFor(() => got(teacher, 'ask'), 3000, 'the ask at the teacher');
+  const li = await teacher.evaluate(() => ({ text: document.querySelector('#asks li').textContent,
+    bold: document.querySelectorAll('#asks b').length }));
+  assert.match(li.text, /<b>why 4\?<\/b>/);
+  assert.equal(li.bold, 0, 'no HTML rendered');
+  await students[2].evaluate(() => document.getElementById('hand').click());
+  await waitFor(() => teacher.evaluate(() => /1 hand/.test(document.getElementById('hands').textContent)), 3000, 'a raised hand');
+  await teacher.evaluate(() => window.lectern.channel.send({ type: 'reply', question: 'why 4?', text: 'two and two' }));
+  for (const p of students)
+    await waitFor(() => p.evaluate(() => /two and two/.test(document.getElementById('replies').textContent)), 3000, 'the reply');
+  // Blocked: that student's next question never reaches the teacher.
+  const asker = (await got(teacher, 'ask')).session;
+  await teacher.evaluate((s) => window.lectern.channel.send({ type: 'block', session: s }), asker);
+  await sleep(6000); // past the ask budget
+  await students[0].evaluate(() => window.lectern.channel.send({ type: 'ask', text: 'again' }));
+  await students[1].evaluate(() => window.lectern.channel.send({ type: 'ask', text: 'other' }));
+  await waitFor(() => teacher.evaluate(() => window.lectern.asks.some((a) => a.text === 'other')), 3000, 'the other ask');
+  assert.ok(!(await teacher.evaluate(() => window.lectern.asks.some((a) => a.text === 'again'))), 'the blocked ask was dropped');
+
+  // The teacher's own page starts a quiz.
+  await teacher.evaluate(() => {
+    document.getElementById('q-text').value = 'Capital of France?';
+    const rows = document.querySelectorAll('#q-opts .opt');
+    rows[0].querySelector('input[type=text]').value = 'Lyon';
+    rows[1].querySelector('input[type=text]').value = 'Paris';
+    rows[1].querySelector('input[type=radio]').checked = true;
+    document.getElementById('q-start').click();
+  });
+  await waitFor(() => got(teacher, 'quiz_started'), 3000, 'quiz_started');
+  await waitFor(() => students[0].evaluate(() => window.lectern.quiz?.shownAt > 0 &&
+    document.getElementById('quiz-q').textContent === 'Capital of France?'), 3000, 'the page quiz at a student');
 });
