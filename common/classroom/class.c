@@ -1,5 +1,5 @@
 /* One stream's classroom (class.h): quizzes, answers, questions. */
-#include "classroom/class.h"
+#include "classroom/class_int.h"
 #include "base/err.h"
 #include "base/json.h"
 
@@ -9,12 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SEEN    (1u << 20) /* viewers a worker shows one quiz to */
-#define MAX_ANSWERS (1u << 20) /* answers a quiz ranks */
-#define OPEN_DFLT   20000
+#define MAX_SEEN  (1u << 20) /* viewers a worker shows one quiz to */
+#define OPEN_DFLT 20000
 
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t cap, const char *fmt, ...)
+/* A JSON object with its `type`, opened on `out`. */
+void lec__class_begin(lec_jw *w, lec_sbuf *out, const char *type)
+{
+    lec_jw_init(w, out);
+    lec_jw_obj_open(w);
+    lec_jw_key(w, "type");
+    lec_jw_str(w, type);
+}
+
+int lec__class_fail(char *err, size_t cap, const char *fmt, ...)
 {
     if (err && cap) {
         va_list ap;
@@ -74,7 +81,7 @@ static lec_quiz *quiz_new(lec_class *c)
 
 /* Printable text with no control characters (tabs and newlines allowed in
  * questions): what a page shows as text. */
-static bool text_ok(const char *s, size_t n, size_t max, bool lines)
+bool lec__class_text_ok(const char *s, size_t n, size_t max, bool lines)
 {
     if (!s || n == 0 || n > max)
         return false;
@@ -89,7 +96,7 @@ static bool text_ok(const char *s, size_t n, size_t max, bool lines)
 }
 
 /* Node, region and session names as the cluster writes them. */
-static bool name_ok(const char *s, size_t max)
+bool lec__class_name_ok(const char *s, size_t max)
 {
     size_t n = s ? strlen(s) : 0;
     if (!n || n > max)
@@ -101,7 +108,7 @@ static bool name_ok(const char *s, size_t max)
     return true;
 }
 
-static bool int_of(const lec_json *v, double lo, double hi, int64_t *out)
+bool lec__class_int_of(const lec_json *v, double lo, double hi, int64_t *out)
 {
     if (!v || v->type != LEC_JSON_NUMBER || v->number != floor(v->number) || v->number < lo ||
         v->number > hi)
@@ -111,34 +118,39 @@ static bool int_of(const lec_json *v, double lo, double hi, int64_t *out)
 }
 
 /* The fields of a quiz, from the teacher or from upstream. */
-static int spec_of(const lec_json *o, lec_quiz_spec *spec, bool need_answer, char *err,
-                   size_t errcap)
+int lec__class_spec_of(const lec_json *o, lec_quiz_spec *spec, bool need_answer, char *err,
+                       size_t errcap)
 {
     memset(spec, 0, sizeof *spec);
     const lec_json *q = lec_json_get(o, "question"), *opts = lec_json_get(o, "options");
     if (!q || q->type != LEC_JSON_STRING ||
-        !text_ok(q->str, q->len, LEC_CLASS_QUESTION_MAX, true) || strlen(q->str) != q->len)
-        return fail(err, errcap, "question: a text of 1 to %d bytes", LEC_CLASS_QUESTION_MAX);
+        !lec__class_text_ok(q->str, q->len, LEC_CLASS_QUESTION_MAX, true) ||
+        strlen(q->str) != q->len)
+        return lec__class_fail(err, errcap, "question: a text of 1 to %d bytes",
+                               LEC_CLASS_QUESTION_MAX);
     spec->question = q->str;
     size_t n = lec_json_count(opts);
     if (!opts || opts->type != LEC_JSON_ARRAY || n < 2 || n > LEC_CLASS_OPTIONS)
-        return fail(err, errcap, "options: 2 to %d texts", LEC_CLASS_OPTIONS);
+        return lec__class_fail(err, errcap, "options: 2 to %d texts", LEC_CLASS_OPTIONS);
     for (size_t i = 0; i < n; i++) {
         const lec_json *v = lec_json_at(opts, i);
-        if (v->type != LEC_JSON_STRING || !text_ok(v->str, v->len, LEC_CLASS_OPTION_MAX, false) ||
+        if (v->type != LEC_JSON_STRING ||
+            !lec__class_text_ok(v->str, v->len, LEC_CLASS_OPTION_MAX, false) ||
             strlen(v->str) != v->len)
-            return fail(err, errcap, "options[%zu]: a text of 1 to %d bytes", i,
-                        LEC_CLASS_OPTION_MAX);
+            return lec__class_fail(err, errcap, "options[%zu]: a text of 1 to %d bytes", i,
+                                   LEC_CLASS_OPTION_MAX);
         spec->options[i] = v->str;
     }
     spec->noptions = (unsigned)n;
     int64_t a = -1, ms = OPEN_DFLT;
-    if (need_answer && !int_of(lec_json_get(o, "answer"), 0, (double)n - 1, &a))
-        return fail(err, errcap, "answer: the index of the right option, 0 to %zu", n - 1);
+    if (need_answer && !lec__class_int_of(lec_json_get(o, "answer"), 0, (double)n - 1, &a))
+        return lec__class_fail(err, errcap, "answer: the index of the right option, 0 to %zu",
+                               n - 1);
     spec->answer = (int)a;
     const lec_json *om = lec_json_get(o, "open_ms");
-    if (om && !int_of(om, LEC_CLASS_OPEN_MIN, LEC_CLASS_OPEN_MAX, &ms))
-        return fail(err, errcap, "open_ms: %d to %d", LEC_CLASS_OPEN_MIN, LEC_CLASS_OPEN_MAX);
+    if (om && !lec__class_int_of(om, LEC_CLASS_OPEN_MIN, LEC_CLASS_OPEN_MAX, &ms))
+        return lec__class_fail(err, errcap, "open_ms: %d to %d", LEC_CLASS_OPEN_MIN,
+                               LEC_CLASS_OPEN_MAX);
     spec->open_ms = (uint32_t)ms;
     return 0;
 }
@@ -151,9 +163,9 @@ int lec_class_quiz_parse(const char *json, size_t len, lec_quiz_spec *spec, lec_
     char perr[96];
     if (lec_json_parse(NULL, json, len, &o, perr, sizeof perr) || o->type != LEC_JSON_OBJECT) {
         lec_json_free(NULL, o);
-        return fail(err, errcap, "not a JSON object");
+        return lec__class_fail(err, errcap, "not a JSON object");
     }
-    int rc = spec_of(o, spec, true, err, errcap);
+    int rc = lec__class_spec_of(o, spec, true, err, errcap);
     if (rc) {
         lec_json_free(NULL, o);
         return rc;
@@ -201,7 +213,7 @@ static void down_json(const lec_quiz *q, lec_sbuf *out)
     lec_jw_obj_close(&w);
 }
 
-static lec_tstamp closes_at(const lec_quiz *q)
+lec_tstamp lec__class_closes_at(const lec_quiz *q)
 {
     return q->release_at + (lec_tstamp)q->open_ms * LEC_MS;
 }
@@ -214,7 +226,7 @@ static void student_json(const lec_quiz *q, lec_tstamp now, lec_sbuf *out)
     lec_jw_obj_open(&w);
     put_quiz_body(&w, q);
     lec_jw_key(&w, "closes_in_ms");
-    lec_tstamp end = closes_at(q);
+    lec_tstamp end = lec__class_closes_at(q);
     lec_jw_uint(&w, end > now ? (end - now) / LEC_MS : 0);
     lec_jw_obj_close(&w);
 }
@@ -235,9 +247,9 @@ int lec_class_quiz_start(lec_class *c, const lec_quiz_spec *spec, const char *id
     if (!c->home)
         return LEC_ERR_STATE;
     if (!id_ok(id) || lec_class_find(c, id))
-        return fail(err, errcap, "bad quiz id");
+        return lec__class_fail(err, errcap, "bad quiz id");
     if (spec->answer < 0 || (unsigned)spec->answer >= spec->noptions)
-        return fail(err, errcap, "answer: out of range");
+        return lec__class_fail(err, errcap, "answer: out of range");
     lec_quiz *q = quiz_new(c);
     if (!q)
         return LEC_ERR_NOMEM;
@@ -252,7 +264,7 @@ int lec_class_quiz_start(lec_class *c, const lec_quiz_spec *spec, const char *id
 
 /* ---- from upstream ---- */
 
-static int parse_obj(const char *json, size_t len, lec_json **o, const char **type)
+int lec__class_parse_obj(const char *json, size_t len, lec_json **o, const char **type)
 {
     *o = NULL;
     char perr[64];
@@ -265,7 +277,7 @@ static int parse_obj(const char *json, size_t len, lec_json **o, const char **ty
     return 0;
 }
 
-static void none(lec_class_event *ev, lec_sbuf *msg)
+void lec__class_none(lec_class_event *ev, lec_sbuf *msg)
 {
     memset(ev, 0, sizeof *ev);
     ev->msg = msg;
@@ -276,8 +288,8 @@ static int down_quiz(lec_class *c, const lec_json *o, lec_tstamp now, int64_t wa
     const char *id = lec_json_string(lec_json_get(o, "id"), NULL);
     int64_t rel;
     lec_quiz_spec spec;
-    if (!id_ok(id) || spec_of(o, &spec, false, NULL, 0) ||
-        !int_of(lec_json_get(o, "release_at"), 0, 9e15, &rel))
+    if (!id_ok(id) || lec__class_spec_of(o, &spec, false, NULL, 0) ||
+        !lec__class_int_of(lec_json_get(o, "release_at"), 0, 9e15, &rel))
         return LEC_ERR_INVAL;
     if (lec_class_find(c, id))
         return 0; /* a copy (the home's own, or a repeat) */
@@ -300,10 +312,10 @@ static int down_quiz(lec_class *c, const lec_json *o, lec_tstamp now, int64_t wa
 int lec_class_down(lec_class *c, const char *json, size_t len, lec_tstamp now, int64_t wall,
                    lec_sbuf *msg, lec_class_event *ev)
 {
-    none(ev, msg);
+    lec__class_none(ev, msg);
     lec_json *o;
     const char *type;
-    if (parse_obj(json, len, &o, &type))
+    if (lec__class_parse_obj(json, len, &o, &type))
         return LEC_ERR_INVAL;
     int rc = 0;
     if (!strcmp(type, "quiz")) {
@@ -328,7 +340,7 @@ static lec_tstamp due(const lec_class *c, const lec_quiz *q)
     if (!q->released)
         return q->release_at;
     if (c->home && !q->closed)
-        return closes_at(q) + LEC_CLASS_GRACE;
+        return lec__class_closes_at(q) + LEC_CLASS_GRACE;
     return LEC_TSTAMP_NEVER;
 }
 
@@ -355,9 +367,8 @@ static int by_rank(const void *a, const void *b)
  * session) or among the winners every student sees: only a tag, the first
  * 8 of its session's 32 hex digits (the session id is what ends the
  * session: it stays with its page and the teacher). */
-static void put_answer(lec_jw *w, const lec_class_answer *a, bool full)
+void lec__class_answer_fields(lec_jw *w, const lec_class_answer *a, bool full)
 {
-    lec_jw_obj_open(w);
     if (full) {
         lec_jw_key(w, "session");
         lec_jw_str(w, a->session);
@@ -388,6 +399,12 @@ static void put_answer(lec_jw *w, const lec_class_answer *a, bool full)
         lec_jw_key(w, "adjusted");
         lec_jw_bool(w, a->adjusted);
     }
+}
+
+static void put_answer(lec_jw *w, const lec_class_answer *a, bool full)
+{
+    lec_jw_obj_open(w);
+    lec__class_answer_fields(w, a, full);
     lec_jw_obj_close(w);
 }
 
@@ -400,10 +417,7 @@ static void result_json(lec_quiz *q, lec_sbuf *out)
     for (size_t i = 0; i < q->nanswers; i++)
         right += q->answers[i].right;
     lec_jw w;
-    lec_jw_init(&w, out);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "type");
-    lec_jw_str(&w, "quiz_result");
+    lec__class_begin(&w, out, "quiz_result");
     lec_jw_key(&w, "id");
     lec_jw_str(&w, q->id);
     lec_jw_key(&w, "answer");
@@ -423,7 +437,7 @@ static void result_json(lec_quiz *q, lec_sbuf *out)
 void lec_class_tick(lec_class *c, lec_tstamp now, int64_t wall, lec_sbuf *msg, lec_class_event *ev)
 {
     (void)wall;
-    none(ev, msg);
+    lec__class_none(ev, msg);
     for (unsigned i = 0; i < c->nquizzes; i++) {
         lec_quiz *q = c->quizzes[i];
         if (due(c, q) > now)
@@ -463,7 +477,7 @@ lec_quiz *lec_class_open_quiz(lec_class *c, lec_tstamp now, lec_sbuf *msg)
 {
     for (unsigned i = c->nquizzes; i-- > 0;) {
         lec_quiz *q = c->quizzes[i];
-        if (q->released && !q->closed && now < closes_at(q)) {
+        if (q->released && !q->closed && now < lec__class_closes_at(q)) {
             student_json(q, now, msg);
             return q;
         }
@@ -471,413 +485,14 @@ lec_quiz *lec_class_open_quiz(lec_class *c, lec_tstamp now, lec_sbuf *msg)
     return NULL;
 }
 
-/* ---- from students ---- */
-
-static void error_json(lec_sbuf *out, const char *what, const char *id)
+bool lec_class_open_down(const lec_class *c, unsigned i, lec_tstamp now, lec_sbuf *down)
 {
-    lec_jw w;
-    lec_jw_init(&w, out);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "type");
-    lec_jw_str(&w, "error");
-    lec_jw_key(&w, "error");
-    lec_jw_str(&w, what);
-    if (id) {
-        lec_jw_key(&w, "id");
-        lec_jw_str(&w, id);
-    }
-    lec_jw_obj_close(&w);
-}
-
-static void answer_record_json(const lec_quiz *q, const lec_class_answer *a, lec_sbuf *out)
-{
-    lec_jw w;
-    lec_jw_init(&w, out);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "type");
-    lec_jw_str(&w, "answer");
-    lec_jw_key(&w, "quiz");
-    lec_jw_str(&w, q->id);
-    lec_jw_key(&w, "session");
-    lec_jw_str(&w, a->session);
-    lec_jw_key(&w, "node");
-    lec_jw_str(&w, a->node);
-    lec_jw_key(&w, "region");
-    lec_jw_str(&w, a->region);
-    lec_jw_key(&w, "option");
-    lec_jw_int(&w, a->option);
-    lec_jw_key(&w, "right");
-    lec_jw_bool(&w, a->right);
-    lec_jw_key(&w, "reaction_ms");
-    lec_jw_double(&w, a->reaction_ms);
-    lec_jw_key(&w, "claimed_ms");
-    lec_jw_double(&w, a->claimed_ms);
-    lec_jw_key(&w, "elapsed_ms");
-    lec_jw_double(&w, a->elapsed_ms);
-    lec_jw_key(&w, "rtt_ms");
-    lec_jw_double(&w, a->rtt_ms);
-    lec_jw_key(&w, "adjusted");
-    lec_jw_bool(&w, a->adjusted);
-    lec_jw_obj_close(&w);
-}
-
-/* At the home: an answer joins the ranking once per session. */
-static int rank_add(lec_class *c, lec_quiz *q, lec_class_answer *a, lec_tstamp now, lec_sbuf *msg,
-                    lec_class_event *ev)
-{
-    if (q->closed || now > closes_at(q) + LEC_CLASS_GRACE) {
-        c->stats.answers_refused++;
-        return LEC_ERR_INVAL;
-    }
-    for (size_t i = 0; i < q->nanswers; i++)
-        if (!strcmp(q->answers[i].session, a->session)) {
-            c->stats.answers_refused++;
-            return LEC_ERR_INVAL;
-        }
-    if (q->nanswers == q->capanswers) {
-        size_t cap = q->capanswers ? q->capanswers * 2 : 64;
-        lec_class_answer *n = cap <= MAX_ANSWERS ? realloc(q->answers, cap * sizeof *n) : NULL;
-        if (!n) {
-            c->stats.answers_refused++;
-            return LEC_ERR_NOMEM;
-        }
-        q->answers = n;
-        q->capanswers = cap;
-    }
-    a->right = a->option == q->answer;
-    q->answers[q->nanswers++] = *a;
-    c->stats.answers++;
-    c->stats.answers_adjusted += a->adjusted;
-    answer_record_json(q, a, msg);
-    ev->kind = LEC_CLASS_TO_TEACHER;
-    ev->quiz = q;
-    return 0;
-}
-
-/* The node's bounds on a student's reaction time (class.h). */
-static void bound(lec_class_answer *a, lec_tstamp elapsed, lec_tstamp rtt, double claim)
-{
-    if (rtt > elapsed)
-        rtt = elapsed;
-    /* An overestimated round trip only widens the bounds; the upper one is
-     * the node's own elapsed time, which no path delay can exceed. */
-    double base = (double)(elapsed - rtt) / LEC_MS;
-    double lo = base - (double)LEC_CLASS_SHOW_SLACK / LEC_MS;
-    double hi = (double)elapsed / LEC_MS;
-    if (lo < 0)
-        lo = 0;
-    a->elapsed_ms = (double)elapsed / LEC_MS;
-    a->rtt_ms = (double)rtt / LEC_MS;
-    a->claimed_ms = claim;
-    if (claim < 0) {
-        a->reaction_ms = base;
-    } else if (claim < lo || claim > hi) {
-        a->reaction_ms = claim < lo ? lo : hi;
-        a->adjusted = true;
-    } else {
-        a->reaction_ms = claim;
-    }
-}
-
-static int student_answer(lec_class *c, const lec_class_who *who, const lec_json *o, lec_tstamp now,
-                          lec_sbuf *reply, lec_sbuf *msg, lec_class_event *ev)
-{
-    const char *id = lec_json_string(lec_json_get(o, "id"), "");
-    lec_quiz *q = lec_class_find(c, id);
-    lec_class_seen *s = NULL;
-    for (size_t i = 0; q && i < q->nseen && !s; i++)
-        if (q->seen[i].vid == who->vid)
-            s = &q->seen[i];
-    int64_t opt;
-    const char *why = !q                                ? "no such quiz"
-                      : !s                              ? "this quiz was not shown to you"
-                      : s->answered                     ? "you have answered already"
-                      : q->closed || now > closes_at(q) ? "the quiz is closed"
-                      : !int_of(lec_json_get(o, "option"), 0, (double)q->noptions - 1, &opt)
-                          ? "option: the index of one of the options"
-                          : NULL;
-    if (why) {
-        c->stats.answers_refused++;
-        error_json(reply, why, q ? q->id : NULL);
-        return LEC_ERR_INVAL;
-    }
-    s->answered = true;
-    lec_class_answer a = {.option = (int)opt};
-    snprintf(a.session, sizeof a.session, "%s", who->session);
-    snprintf(a.node, sizeof a.node, "%s", who->node);
-    snprintf(a.region, sizeof a.region, "%s", who->region);
-    const lec_json *cl = lec_json_get(o, "reaction_ms");
-    double claim = cl && cl->type == LEC_JSON_NUMBER && isfinite(cl->number) && cl->number >= 0
-                       ? cl->number
-                       : -1;
-    bound(&a, now - s->shown, who->rtt, claim);
-    lec_jw w;
-    lec_jw_init(&w, reply);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "type");
-    lec_jw_str(&w, "answered");
-    lec_jw_key(&w, "id");
-    lec_jw_str(&w, q->id);
-    lec_jw_key(&w, "option");
-    lec_jw_int(&w, a.option);
-    lec_jw_key(&w, "reaction_ms");
-    lec_jw_double(&w, round(a.reaction_ms * 10) / 10);
-    lec_jw_key(&w, "adjusted");
-    lec_jw_bool(&w, a.adjusted);
-    lec_jw_obj_close(&w);
-    if (c->home)
-        return rank_add(c, q, &a, now, msg, ev) == LEC_ERR_NOMEM ? LEC_ERR_NOMEM : 0;
-    answer_record_json(q, &a, msg);
-    ev->kind = LEC_CLASS_UP;
-    ev->quiz = q;
-    return 0;
-}
-
-static bool take(lec_class_ask_budget *b, lec_tstamp now)
-{
-    if (!b->at) {
-        b->at = now;
-        b->tokens = LEC_CLASS_ASK_BURST;
-    }
-    b->tokens += (double)(now - b->at) / (double)LEC_CLASS_ASK_EVERY;
-    if (b->tokens > LEC_CLASS_ASK_BURST)
-        b->tokens = LEC_CLASS_ASK_BURST;
-    b->at = now;
-    if (b->tokens < 1)
+    if (i >= c->nquizzes)
         return false;
-    b->tokens -= 1;
+    const lec_quiz *q = c->quizzes[i];
+    if (!q->closed && now < lec__class_closes_at(q))
+        down_json(q, down);
     return true;
-}
-
-static bool blocked(const lec_class *c, const char *session)
-{
-    for (unsigned i = 0; i < c->nblocked; i++)
-        if (!strcmp(c->blocked[i], session))
-            return true;
-    return false;
-}
-
-/* An ask or a hand, as it goes up: who, and what. */
-static void who_json(lec_jw *w, const char *type, const char *session, const char *node,
-                     const char *region)
-{
-    lec_jw_key(w, "type");
-    lec_jw_str(w, type);
-    lec_jw_key(w, "session");
-    lec_jw_str(w, session);
-    lec_jw_key(w, "node");
-    lec_jw_str(w, node);
-    lec_jw_key(w, "region");
-    lec_jw_str(w, region);
-}
-
-/* At the home, an ask gets its id and goes to the teacher; a blocked
- * asker's is dropped there. */
-static int ask_home(lec_class *c, const char *session, const char *node, const char *region,
-                    const char *text, lec_sbuf *msg, lec_class_event *ev)
-{
-    if (blocked(c, session)) {
-        c->stats.asks_refused++;
-        return LEC_ERR_INVAL;
-    }
-    c->stats.asks++;
-    lec_jw w;
-    lec_jw_init(&w, msg);
-    lec_jw_obj_open(&w);
-    who_json(&w, "ask", session, node, region);
-    lec_jw_key(&w, "id");
-    lec_jw_uint(&w, ++c->next_ask);
-    lec_jw_key(&w, "text");
-    lec_jw_str(&w, text);
-    lec_jw_obj_close(&w);
-    ev->kind = LEC_CLASS_TO_TEACHER;
-    return 0;
-}
-
-int lec_class_from_student(lec_class *c, const lec_class_who *who, const char *json, size_t len,
-                           lec_tstamp now, lec_class_ask_budget *budget, lec_sbuf *reply,
-                           lec_sbuf *msg, lec_class_event *ev)
-{
-    none(ev, msg);
-    lec_json *o;
-    const char *type;
-    if (parse_obj(json, len, &o, &type))
-        return LEC_ERR_INVAL;
-    int rc = 0;
-    if (!strcmp(type, "answer")) {
-        rc = student_answer(c, who, o, now, reply, msg, ev);
-    } else if (!strcmp(type, "ask")) {
-        const lec_json *t = lec_json_get(o, "text");
-        if (!t || t->type != LEC_JSON_STRING || strlen(t->str) != t->len ||
-            !text_ok(t->str, t->len, LEC_CLASS_ASK_MAX, true)) {
-            error_json(reply, "text: 1 to 500 bytes of text", NULL);
-            rc = LEC_ERR_INVAL;
-        } else if (!take(budget, now)) {
-            error_json(reply, "one question every 5 seconds, please", NULL);
-            rc = LEC_ERR_INVAL;
-        } else if (c->home) {
-            rc = ask_home(c, who->session, who->node, who->region, t->str, msg, ev);
-        } else {
-            lec_jw w;
-            lec_jw_init(&w, msg);
-            lec_jw_obj_open(&w);
-            who_json(&w, "ask", who->session, who->node, who->region);
-            lec_jw_key(&w, "text");
-            lec_jw_str(&w, t->str);
-            lec_jw_obj_close(&w);
-            ev->kind = LEC_CLASS_UP;
-        }
-        if (rc)
-            c->stats.asks_refused++;
-    } else if (!strcmp(type, "hand")) {
-        if (!take(budget, now)) {
-            rc = LEC_ERR_INVAL;
-        } else {
-            c->stats.hands++;
-            lec_jw w;
-            lec_jw_init(&w, msg);
-            lec_jw_obj_open(&w);
-            who_json(&w, "hand", who->session, who->node, who->region);
-            lec_jw_key(&w, "up");
-            lec_jw_bool(&w, lec_json_true(lec_json_get(o, "up")));
-            lec_jw_obj_close(&w);
-            ev->kind = c->home ? LEC_CLASS_TO_TEACHER : LEC_CLASS_UP;
-        }
-    } else {
-        error_json(reply, "unknown message type", NULL);
-        rc = LEC_ERR_INVAL;
-    }
-    lec_json_free(NULL, o);
-    return rc;
-}
-
-/* ---- at the home, from below ---- */
-
-static bool num_of(const lec_json *v, double lo, double hi, double *out)
-{
-    if (!v || v->type != LEC_JSON_NUMBER || !isfinite(v->number) || v->number < lo ||
-        v->number > hi)
-        return false;
-    *out = v->number;
-    return true;
-}
-
-static int up_answer(lec_class *c, const lec_json *o, lec_tstamp now, lec_sbuf *msg,
-                     lec_class_event *ev)
-{
-    lec_quiz *q = lec_class_find(c, lec_json_string(lec_json_get(o, "quiz"), ""));
-    lec_class_answer a = {0};
-    const char *s = lec_json_string(lec_json_get(o, "session"), NULL),
-               *n = lec_json_string(lec_json_get(o, "node"), NULL),
-               *r = lec_json_string(lec_json_get(o, "region"), NULL);
-    int64_t opt;
-    if (!q || !name_ok(s, 32) || !name_ok(n, 64) || !name_ok(r, 32) ||
-        !int_of(lec_json_get(o, "option"), 0, (double)q->noptions - 1, &opt) ||
-        !num_of(lec_json_get(o, "reaction_ms"), 0, 1e9, &a.reaction_ms) ||
-        !num_of(lec_json_get(o, "claimed_ms"), -1, 1e9, &a.claimed_ms) ||
-        !num_of(lec_json_get(o, "elapsed_ms"), 0, 1e9, &a.elapsed_ms) ||
-        !num_of(lec_json_get(o, "rtt_ms"), 0, 1e9, &a.rtt_ms)) {
-        c->stats.answers_refused++;
-        return LEC_ERR_INVAL;
-    }
-    snprintf(a.session, sizeof a.session, "%s", s);
-    snprintf(a.node, sizeof a.node, "%s", n);
-    snprintf(a.region, sizeof a.region, "%s", r);
-    a.option = (int)opt;
-    a.adjusted = lec_json_true(lec_json_get(o, "adjusted"));
-    return rank_add(c, q, &a, now, msg, ev);
-}
-
-int lec_class_up(lec_class *c, const char *json, size_t len, lec_tstamp now, lec_sbuf *msg,
-                 lec_class_event *ev)
-{
-    none(ev, msg);
-    if (!c->home)
-        return LEC_ERR_STATE;
-    lec_json *o;
-    const char *type;
-    if (parse_obj(json, len, &o, &type))
-        return LEC_ERR_INVAL;
-    int rc = LEC_ERR_INVAL;
-    const char *s = lec_json_string(lec_json_get(o, "session"), NULL),
-               *n = lec_json_string(lec_json_get(o, "node"), NULL),
-               *r = lec_json_string(lec_json_get(o, "region"), NULL);
-    bool who = name_ok(s, 32) && name_ok(n, 64) && name_ok(r, 32);
-    if (!strcmp(type, "answer")) {
-        rc = up_answer(c, o, now, msg, ev);
-    } else if (!strcmp(type, "ask") && who) {
-        const lec_json *t = lec_json_get(o, "text");
-        if (t && t->type == LEC_JSON_STRING && strlen(t->str) == t->len &&
-            text_ok(t->str, t->len, LEC_CLASS_ASK_MAX, true))
-            rc = ask_home(c, s, n, r, t->str, msg, ev);
-    } else if (!strcmp(type, "hand") && who) {
-        c->stats.hands++;
-        lec_jw w;
-        lec_jw_init(&w, msg);
-        lec_jw_obj_open(&w);
-        who_json(&w, "hand", s, n, r);
-        lec_jw_key(&w, "up");
-        lec_jw_bool(&w, lec_json_true(lec_json_get(o, "up")));
-        lec_jw_obj_close(&w);
-        ev->kind = LEC_CLASS_TO_TEACHER;
-        rc = 0;
-    }
-    lec_json_free(NULL, o);
-    return rc;
-}
-
-/* ---- the teacher ---- */
-
-int lec_class_from_teacher(lec_class *c, const char *json, size_t len, const char *new_id,
-                           lec_tstamp now, int64_t wall, lec_sbuf *down, lec_class_event *ev,
-                           char *err, size_t errcap)
-{
-    none(ev, down);
-    if (!c->home)
-        return LEC_ERR_STATE;
-    lec_json *o;
-    const char *type;
-    if (parse_obj(json, len, &o, &type))
-        return fail(err, errcap, "not a JSON object");
-    int rc = 0;
-    if (!strcmp(type, "quiz")) {
-        lec_quiz_spec spec;
-        rc = spec_of(o, &spec, true, err, errcap);
-        if (!rc)
-            rc = lec_class_quiz_start(c, &spec, new_id, now, wall, down, err, errcap);
-    } else if (!strcmp(type, "reply")) {
-        const lec_json *t = lec_json_get(o, "text"), *q = lec_json_get(o, "question");
-        if (!t || t->type != LEC_JSON_STRING || strlen(t->str) != t->len ||
-            !text_ok(t->str, t->len, 1000, true) ||
-            (q && (q->type != LEC_JSON_STRING || strlen(q->str) != q->len ||
-                   !text_ok(q->str, q->len, LEC_CLASS_ASK_MAX, true)))) {
-            rc = fail(err, errcap, "reply: a text of 1 to 1000 bytes (and its question)");
-        } else {
-            lec_jw w;
-            lec_jw_init(&w, down);
-            lec_jw_obj_open(&w);
-            lec_jw_key(&w, "type");
-            lec_jw_str(&w, "reply");
-            if (q) {
-                lec_jw_key(&w, "question");
-                lec_jw_str(&w, q->str);
-            }
-            lec_jw_key(&w, "text");
-            lec_jw_str(&w, t->str);
-            lec_jw_obj_close(&w);
-            ev->kind = LEC_CLASS_TO_STUDENTS;
-        }
-    } else if (!strcmp(type, "block")) {
-        const char *s = lec_json_string(lec_json_get(o, "session"), NULL);
-        if (!name_ok(s, 32))
-            rc = fail(err, errcap, "block: a session id");
-        else if (!blocked(c, s) && c->nblocked < LEC_CLASS_BLOCKED)
-            snprintf(c->blocked[c->nblocked++], sizeof c->blocked[0], "%s", s);
-    } else {
-        rc = fail(err, errcap, "unknown message type");
-    }
-    lec_json_free(NULL, o);
-    return rc;
 }
 
 int lec_class_ranking(const lec_class *c, const char *id, lec_tstamp now, lec_sbuf *out)
@@ -906,10 +521,10 @@ int lec_class_ranking(const lec_class *c, const char *id, lec_tstamp now, lec_sb
     lec_jw_key(&w, "open_ms");
     lec_jw_uint(&w, q->open_ms);
     lec_jw_key(&w, "state");
-    lec_jw_str(&w, !q->released         ? "scheduled"
-                   : q->closed          ? "closed"
-                   : now < closes_at(q) ? "open"
-                                        : "closing");
+    lec_jw_str(&w, !q->released                    ? "scheduled"
+                   : q->closed                     ? "closed"
+                   : now < lec__class_closes_at(q) ? "open"
+                                                   : "closing");
     lec_jw_key(&w, "ranking");
     lec_jw_arr_open(&w);
     for (size_t i = 0; i < q->nanswers; i++)

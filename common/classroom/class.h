@@ -91,6 +91,11 @@ typedef struct lec_class_ask_budget {
     lec_tstamp at;
 } lec_class_ask_budget;
 
+typedef struct lec_class_stats {
+    uint64_t quizzes, released_late, answers, answers_adjusted, answers_refused;
+    uint64_t asks, asks_refused, hands;
+} lec_class_stats;
+
 typedef struct lec_class {
     bool home; /* the teacher publishes here: quizzes start and rank here */
     lec_tstamp lead;
@@ -99,10 +104,7 @@ typedef struct lec_class {
     uint64_t next_ask;
     char blocked[LEC_CLASS_BLOCKED][33]; /* sessions whose asks the teacher blocked */
     unsigned nblocked;
-    struct {
-        uint64_t quizzes, released_late, answers, answers_adjusted, answers_refused;
-        uint64_t asks, asks_refused, hands;
-    } stats;
+    lec_class_stats stats;
 } lec_class;
 
 void lec_class_init(lec_class *c, bool home, lec_tstamp lead);
@@ -204,5 +206,10 @@ int lec_class_from_teacher(lec_class *c, const char *json, size_t len, const cha
 int lec_class_ranking(const lec_class *c, const char *id, lec_tstamp now, lec_sbuf *out);
 
 lec_quiz *lec_class_find(const lec_class *c, const char *id);
+
+/* For a new leg down the cascade: the i-th quiz's message, if it is still
+ * open (written to `down`; nothing written for a closed one).  False once
+ * i is past the last quiz. */
+bool lec_class_open_down(const lec_class *c, unsigned i, lec_tstamp now, lec_sbuf *down);
 
 #endif

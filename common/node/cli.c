@@ -28,7 +28,9 @@ static void usage(FILE *f, const lec_node_role *role)
             "Signals: SIGTERM or SIGINT drain and stop (twice: stop at once);\n"
             "SIGHUP re-reads the config and applies what can change live.\n"
             "HTTP: /healthz (alive), /readyz (ready; 503 while draining), /v1/cluster,\n"
-            "/metrics; operators: lectern-ctl --help (nodes, streams, drain, end).\n",
+            "/metrics; WHIP /whip/<stream>, WHEP /whep/<stream>, the quiz\n"
+            "/v1/streams/<stream>/quiz; pages /publish and /watch/<stream>;\n"
+            "operators: lectern-ctl --help (nodes, streams, drain, end).\n",
             role->binary, role->summary, lec_role_name(role->role));
 }
 

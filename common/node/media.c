@@ -170,7 +170,7 @@ static void offer_done(job *j)
         lec__streams_get(m, j->stream); /* its record, for the events to come */
     }
     lec__admit_job_end(j, s); /* a session in progress until it connects */
-    if (!j->ex) /* the worker was gone: answered 503 already */
+    if (!j->ex)               /* the worker was gone: answered 503 already */
         return;
     lec_http_resp *r = &j->ex->resp;
     if (status == 201) {
@@ -303,37 +303,6 @@ static void on_sfu_event_main(void *arg)
         lec__cascade_event(m, ev);
     lec__streams_gc(m);
     free(ev);
-}
-
-/* Bearer check against a token set; an empty set means open.  A ?token=
- * query also counts: browsers drop Authorization when they follow a
- * steering 307 to another node, so the redirect carries it there. */
-/* Viewing without view tokens is open; publishing without publish tokens
- * only when the config says auth.open_publish: true (secure by default). */
-bool lec__media_authorized(lec_http_ex *ex, const lec_media *m, bool publish)
-{
-    const lec_tokens *t = publish ? &m->publish_tokens : &m->view_tokens;
-    if (!t->n && (!publish || m->node->cfg->auth.open_publish))
-        return true;
-    if (!t->n) {
-        lec_http_resp_error(&ex->resp, 403,
-                            "publishing is closed: this node has no auth.publish_tokens_file "
-                            "(set one, or auth.open_publish: true)");
-        lec_http_ex_finish(ex);
-        return false;
-    }
-    size_t len = 0;
-    const char *tok = lec_http_req_bearer(ex->req, &len);
-    if (tok && lec_tokens_check(t, tok, len))
-        return true;
-    char q[256];
-    int qn = lec_http_req_query(ex->req, "token", q, sizeof q);
-    if (qn > 0 && (size_t)qn < sizeof q && lec_tokens_check(t, q, (size_t)qn))
-        return true;
-    lec_http_resp_error(&ex->resp, 401, "a valid bearer token is required");
-    lec_http_resp_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"lectern\"");
-    lec_http_ex_finish(ex);
-    return false;
 }
 
 /* Admission: offers in flight count against the limits, and one client
@@ -476,7 +445,8 @@ static void session_req(lec_http_ex *ex)
     }
     /* The session id is the bearer of the resource URL (RFC 9725 4.3). */
     bool end = ex->req->method == LEC_HTTP_DELETE;
-    job *j = lec__job_new(m, ex, stream, end ? end_run : trickle_run, end ? end_done : trickle_done);
+    job *j =
+        lec__job_new(m, ex, stream, end ? end_run : trickle_run, end ? end_done : trickle_done);
     if (!j) {
         lec_http_resp_error(&ex->resp, 500, "out of memory");
         lec_http_ex_finish(ex);
@@ -489,8 +459,7 @@ static void session_req(lec_http_ex *ex)
     char etag[48];
     session_etag(s, etag, sizeof etag);
     if (im && strcmp(im, "*") && strcmp(im, etag)) {
-        lec_http_resp_error(&ex->resp, 412, "If-Match does not match this session's ETag %s",
-                            etag);
+        lec_http_resp_error(&ex->resp, 412, "If-Match does not match this session's ETag %s", etag);
         lec_http_ex_finish(ex);
         lec__job_free(j);
         return;
@@ -538,10 +507,13 @@ static void stream_end(lec_http_ex *ex)
         if (pub)
             lec_http_resp_error(&ex->resp, 500, "out of memory");
         else if (e && e->pulled)
-            lec_http_resp_error(&ex->resp, 409, "stream %s is relayed here from %s: end it where "
-                                "it is published", name, e->source);
+            lec_http_resp_error(&ex->resp, 409,
+                                "stream %s is relayed here from %s: end it where "
+                                "it is published",
+                                name, e->source);
         else
-            lec_http_resp_error(&ex->resp, 404, "nobody publishes stream %s here", name ? name : "");
+            lec_http_resp_error(&ex->resp, 404, "nobody publishes stream %s here",
+                                name ? name : "");
         lec_http_ex_finish(ex);
         return;
     }
@@ -584,8 +556,10 @@ static void media_drain(lec_node *node, void *ud)
     for (const sess_ent *s = m->sessions; s; s = s->next)
         n++;
     if (n) {
-        LEC_INFO(&node->log, MOD, "draining: %u session(s) keep playing until they leave or "
-                 "node.drain_timeout", n);
+        LEC_INFO(&node->log, MOD,
+                 "draining: %u session(s) keep playing until they leave or "
+                 "node.drain_timeout",
+                 n);
         m->drain_waiting = true;
         return;
     }
@@ -634,7 +608,8 @@ lec_media *lec_media_start(lec_node *node, bool whip)
     if (!m->sfus || lec_dtls_cert_new(&m->cert) || lec_media_load_tokens(m) || lec__shards_start(m))
         return start_failed(m);
     if (whip && !m->publish_tokens.n)
-        LEC_WARN(&node->log, MOD, "%s", node->cfg->auth.open_publish
+        LEC_WARN(&node->log, MOD, "%s",
+                 node->cfg->auth.open_publish
                      ? "no auth.publish_tokens_file and auth.open_publish: anyone may publish"
                      : "no auth.publish_tokens_file: publishing is refused (403) until one is "
                        "set or auth.open_publish: true");

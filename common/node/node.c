@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "cluster/cluster.h"
 #include "node/loadmeter.h"
+#include "sctp/sctp.h"
 #include "sfu/sfu.h"
 #include "sys/sys.h"
 
@@ -222,8 +223,8 @@ static void stop_workers(lec_node *node)
     node->workers = NULL;
 }
 
-#define JOIN_FAILURES_HELP                                                              \
-    "Viewers who did not get to play: the offer refused (bad_offer, unauthorized, not_live, " \
+#define JOIN_FAILURES_HELP                                                                         \
+    "Viewers who did not get to play: the offer refused (bad_offer, unauthorized, not_live, "      \
     "busy, full or draining, upstream, error) or ICE and DTLS never completed"
 
 /* The media engine's series, one set shared by every worker (each records
@@ -261,7 +262,7 @@ static void register_media_metrics(lec_node *node)
                                    "Keyframe requests (PLI/FIR)");
     t.pli_out = lec_metrics_counter(m, "lectern_rtcp_pli_total", "direction=\"out\"",
                                     "Keyframe requests (PLI/FIR)");
-#define REFUSED(reason) \
+#define REFUSED(reason)                                                                            \
     lec_metrics_counter(m, LEC_METRICS_REFUSED, "reason=\"" reason "\"", LEC_METRICS_REFUSED_HELP)
     t.resend_refused = REFUSED("resend_budget");
     t.resend_repeated = REFUSED("resend_repeated");
@@ -270,8 +271,9 @@ static void register_media_metrics(lec_node *node)
     t.viewer_never_connected = lec_metrics_counter(
         m, "lectern_join_failures_total", "reason=\"never_connected\"", JOIN_FAILURES_HELP);
     t.candidates_refused = REFUSED("remote_candidates");
-    t.feedback[0] = lec_metrics_counter(m, "lectern_publisher_feedback_total", "kind=\"transport_cc\"",
-                                        "Congestion feedback packets sent to publishers");
+    t.feedback[0] =
+        lec_metrics_counter(m, "lectern_publisher_feedback_total", "kind=\"transport_cc\"",
+                            "Congestion feedback packets sent to publishers");
     t.feedback[1] = lec_metrics_counter(m, "lectern_publisher_feedback_total", "kind=\"remb\"",
                                         "Congestion feedback packets sent to publishers");
     static const char *const layers[] = {"low", "medium", "high"};
@@ -285,8 +287,25 @@ static void register_media_metrics(lec_node *node)
     t.unknown_layer = REFUSED("unknown_layer");
     t.probes = lec_metrics_counter(m, "lectern_bandwidth_probes_total", "",
                                    "Probes of a viewer's link before a move to a bigger layer");
-    static const uint64_t bps_bounds[] = {100000, 250000, 500000, 1000000, 2000000,
-                                          5000000, 10000000, 20000000};
+    t.quizzes = lec_metrics_counter(m, "lectern_quizzes_total", "",
+                                    "Quizzes started by teachers publishing here");
+    t.quiz_late = lec_metrics_counter(m, "lectern_quiz_released_late_total", "",
+                                      "Quizzes that reached this node after their release instant");
+    static const char *const ans[] = {"ranked", "adjusted", "refused"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(labels, sizeof labels, "result=\"%s\"", ans[k]);
+        t.quiz_answers[k] = lec_metrics_counter(
+            m, "lectern_quiz_answers_total", labels,
+            "Quiz answers: ranked here (the home), of which adjusted to the node's bounds, and "
+            "refused (twice, late, not shown, malformed)");
+    }
+    t.asks = lec_metrics_counter(m, "lectern_audience_questions_total", "result=\"taken\"",
+                                 "Questions from the audience");
+    t.asks_refused = lec_metrics_counter(m, "lectern_audience_questions_total",
+                                         "result=\"refused\"", "Questions from the audience");
+    t.class_refused = REFUSED("classroom_message");
+    static const uint64_t bps_bounds[] = {100000,  250000,  500000,   1000000,
+                                          2000000, 5000000, 10000000, 20000000};
     t.estimate = lec_metrics_histogram(m, "lectern_viewer_estimate_bytes_per_second", "",
                                        "Viewers' link estimates (transport-cc), each every 5 s",
                                        bps_bounds, 8, 8); /* recorded in bits/s */
@@ -385,7 +404,6 @@ static void register_metrics(lec_node *node)
         }
     }
 }
-
 
 /* ---- wiring: the control plane asks the media plane through hooks ------ */
 
@@ -512,6 +530,8 @@ static int node_run(lec_node *node)
     stop_workers(node);
     lec_media_free(node->media);
     node->media = NULL;
+    if (lec_sctp_library_shutdown()) /* every session is gone: SCTP's last timers */
+        LEC_DEBUG(&node->log, MOD, "libusrsctp did not stop cleanly");
     lec_steering_free(node->steering);
     node->steering = NULL;
     lec_loadmeter_free(node->loadmeter);

@@ -522,6 +522,23 @@ int lec_sctp_rtt_ms(lec_sctp *s)
     return (int)st.sstat_primary.spinfo_srtt;
 }
 
+int lec_sctp_library_shutdown(void)
+{
+    pthread_mutex_lock(&g_tick_mu);
+    int rc = 0;
+    if (g_ticked || g_next_id > 1) {
+        /* Freed sockets go on the wheel's last timers (their PCBs are
+         * killed by a timer); a few virtual seconds let them run. */
+        rc = LEC_ERR_STATE;
+        for (int i = 0; i < 100 && rc; i++) {
+            usrsctp_handle_timers(100);
+            rc = usrsctp_finish() == 0 ? 0 : LEC_ERR_STATE;
+        }
+    }
+    pthread_mutex_unlock(&g_tick_mu);
+    return rc;
+}
+
 void lec_sctp_tick(lec_tstamp now)
 {
     pthread_once(&g_once, init_once);

@@ -98,6 +98,12 @@ const lec_sctp_stats *lec_sctp_stats_get(const lec_sctp *s);
  * under a millisecond), or -1 when the association is not open. */
 int lec_sctp_rtt_ms(lec_sctp *s);
 
+/* At exit, once every association is freed: runs libusrsctp's last
+ * timers and stops it (its iterator thread too).  0, or LEC_ERR_STATE if
+ * it would not stop (an association is still open).  Nothing of this
+ * file may be used afterwards. */
+int lec_sctp_library_shutdown(void);
+
 /* Advances libusrsctp's timers to `now` (a monotonic clock shared by all
  * callers).  Any thread; calls are serialized. */
 void lec_sctp_tick(lec_tstamp now);

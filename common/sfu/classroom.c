@@ -28,9 +28,24 @@
 #define MOD        "class"
 #define DC_TICK_MS 10
 
+/* The worker's clock, and a room by name: from the engine's own state
+ * (sfu_int.h), not through sfu.c, which calls in here. */
+static lec_tstamp clock_now(const lec_sfu *s)
+{
+    return lec_clock_now(s->env.clock);
+}
+
+static stream_room *room_of(lec_sfu *s, const char *stream)
+{
+    for (stream_room *r = s->rooms; r; r = r->next)
+        if (!strcmp(r->stream, stream))
+            return r;
+    return NULL;
+}
+
 static lec_tstamp now(const session *x)
 {
-    return lec__sfu_now(x->sfu);
+    return clock_now(x->sfu);
 }
 
 static int64_t wall_ms(const lec_sfu *s)
@@ -40,10 +55,19 @@ static int64_t wall_ms(const lec_sfu *s)
 
 static void class_due(stream_room *r, lec_tstamp t);
 
+/* A JSON object with its `type`, opened on `out`. */
+static void begin(lec_jw *w, lec_sbuf *out, const char *type)
+{
+    lec_jw_init(w, out);
+    lec_jw_obj_open(w);
+    lec_jw_key(w, "type");
+    lec_jw_str(w, type);
+}
+
 static void on_dc_tick(uv_timer_t *t)
 {
     lec_sfu *s = t->data;
-    lec_tstamp now = lec__sfu_now(s);
+    lec_tstamp now = clock_now(s);
     lec_sctp_tick(now);
     for (session *x = s->sessions; x; x = x->next)
         if (x->data && !x->dying && x->peer)
@@ -63,8 +87,21 @@ void lec__class_kick(lec_sfu *s)
         uv_timer_start(&s->dc_timer, on_dc_tick, DC_TICK_MS, DC_TICK_MS);
 }
 
+static void class_down(stream_room *r, const uint8_t *data, size_t len);
+static void class_up(stream_room *r, const uint8_t *data, size_t len);
+
+/* A message from a leg (leg.c calls it through the room, not by name). */
+static void class_in(stream_room *r, bool from_upstream, const uint8_t *data, size_t len)
+{
+    if (from_upstream)
+        class_down(r, data, len);
+    else
+        class_up(r, data, len);
+}
+
 void lec__class_room_init(stream_room *r)
 {
+    r->class_in = class_in;
     lec_class_init(&r->cls, false, r->sfu->env.quiz_lead ? r->sfu->env.quiz_lead : 500 * LEC_MS);
 }
 
@@ -102,7 +139,7 @@ static void handle(stream_room *r, const lec_class_event *ev, lec_tstamp now)
     switch (ev->kind) {
     case LEC_CLASS_TO_STUDENTS:
         to_students(r, msg);
-        lec__legs_class_down(r, msg->data, msg->len);
+        r->class_out(r, true, msg->data, msg->len);
         break;
     case LEC_CLASS_RELEASE:
         for (session *v = r->viewers; v; v = v->next_viewer)
@@ -113,12 +150,12 @@ static void handle(stream_room *r, const lec_class_event *ev, lec_tstamp now)
         to_teacher(r, msg);
         break;
     case LEC_CLASS_UP:
-        lec__legs_class_up(r, msg->data, msg->len);
+        r->class_out(r, false, msg->data, msg->len);
         break;
     case LEC_CLASS_CLOSED:
         to_students(r, msg);
         to_teacher(r, msg);
-        lec__legs_class_down(r, msg->data, msg->len);
+        r->class_out(r, true, msg->data, msg->len);
         break;
     case LEC_CLASS_NONE:
         break;
@@ -141,10 +178,10 @@ static void class_due(stream_room *r, lec_tstamp t)
     }
 }
 
-void lec__class_down(stream_room *r, const uint8_t *data, size_t len)
+static void class_down(stream_room *r, const uint8_t *data, size_t len)
 {
     lec_sfu *s = r->sfu;
-    lec_tstamp t = lec__sfu_now(s);
+    lec_tstamp t = clock_now(s);
     lec_sbuf msg;
     lec_sbuf_init(&msg, NULL);
     lec_class_event ev;
@@ -153,18 +190,18 @@ void lec__class_down(stream_room *r, const uint8_t *data, size_t len)
         if (ev.kind == LEC_CLASS_TO_STUDENTS)
             handle(r, &ev, t);
         else
-            lec__legs_class_down(r, (const char *)data, len);
+            r->class_out(r, true, (const char *)data, len);
         lec__class_kick(s);
         class_due(r, t);
     }
     lec_sbuf_free(&msg);
 }
 
-void lec__class_up(stream_room *r, const uint8_t *data, size_t len)
+static void class_up(stream_room *r, const uint8_t *data, size_t len)
 {
-    lec_tstamp t = lec__sfu_now(r->sfu);
+    lec_tstamp t = clock_now(r->sfu);
     if (!r->cls.home) { /* not ours to rank: on up */
-        lec__legs_class_up(r, (const char *)data, len);
+        r->class_out(r, false, (const char *)data, len);
         return;
     }
     lec_sbuf msg;
@@ -262,10 +299,7 @@ void lec__class_channel(void *ud, lec_peer *p, int chan, bool open)
     lec_sbuf sb;
     lec_sbuf_init_fixed(&sb, buf, sizeof buf);
     lec_jw w;
-    lec_jw_init(&w, &sb);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "type");
-    lec_jw_str(&w, "welcome");
+    begin(&w, &sb, "welcome");
     lec_jw_key(&w, "session");
     lec_jw_str(&w, x->id);
     lec_jw_key(&w, "role");
@@ -302,6 +336,9 @@ static bool take_token(session *x, lec_tstamp t)
 static void refuse(session *x, const char *why)
 {
     x->msg_refused++;
+    const lec_sfu_metrics *mt = &x->sfu->env.metrics;
+    if (mt->m)
+        lec_metric_add(mt->m, mt->slot, mt->class_refused, 1);
     LEC_DEBUG(x->sfu->env.log, MOD, "%s: message dropped: %s", x->id, why);
 }
 
@@ -363,7 +400,7 @@ static void from_teacher(session *x, const uint8_t *data, size_t len, lec_tstamp
         lec_jw_key(&w, "error");
         lec_jw_str(&w, err[0] ? err : "refused");
     } else if (r->cls.stats.quizzes != before) {
-        lec__legs_class_down(r, down.data, down.len);
+        r->class_out(r, true, down.data, down.len);
         lec__class_kick(s);
         lec_jw_key(&w, "type");
         lec_jw_str(&w, "quiz_started");
@@ -385,10 +422,7 @@ static void on_ping(session *x, const lec_json *msg)
     lec_sbuf sb;
     lec_sbuf_init_fixed(&sb, buf, sizeof buf);
     lec_jw w;
-    lec_jw_init(&w, &sb);
-    lec_jw_obj_open(&w);
-    lec_jw_key(&w, "type");
-    lec_jw_str(&w, "pong");
+    begin(&w, &sb, "pong");
     lec_jw_key(&w, "t");
     lec_jw_double(&w, lec_json_number(lec_json_get(msg, "t"), 0));
     lec_jw_obj_close(&w);
@@ -446,7 +480,7 @@ void lec__class_stats(session *x, lec_sfu_session_stats *out)
 int lec_sfu_quiz_start(lec_sfu *s, const char *stream, const char *json, size_t len, const char *id,
                        char *err, size_t errcap)
 {
-    stream_room *r = lec__sfu_find_room(s, stream);
+    stream_room *r = room_of(s, stream);
     if (!r || !r->live)
         return LEC_ERR_NOTFOUND;
     if (!r->cls.home)
@@ -457,11 +491,10 @@ int lec_sfu_quiz_start(lec_sfu *s, const char *stream, const char *json, size_t 
     lec_sbuf down;
     lec_sbuf_init(&down, NULL);
     if (!rc)
-        rc = lec_class_quiz_start(&r->cls, &spec, id, lec__sfu_now(s), wall_ms(s), &down, err,
-                                  errcap);
+        rc = lec_class_quiz_start(&r->cls, &spec, id, clock_now(s), wall_ms(s), &down, err, errcap);
     lec_json_free(NULL, o);
     if (!rc) {
-        lec__legs_class_down(r, down.data, down.len);
+        r->class_out(r, true, down.data, down.len);
         lec__class_kick(s);
         /* The teacher's page hears of it, to rank the answers it gets. */
         char buf[96];
@@ -476,14 +509,33 @@ int lec_sfu_quiz_start(lec_sfu *s, const char *stream, const char *json, size_t 
 int lec_sfu_quiz_ranking(lec_sfu *s, const char *stream, const char *id, char **out)
 {
     *out = NULL;
-    stream_room *r = lec__sfu_find_room(s, stream);
+    stream_room *r = room_of(s, stream);
     if (!r || !r->cls.home)
         return LEC_ERR_NOTFOUND;
     lec_sbuf sb;
     lec_sbuf_init(&sb, NULL);
-    int rc = lec_class_ranking(&r->cls, id, lec__sfu_now(s), &sb);
+    int rc = lec_class_ranking(&r->cls, id, clock_now(s), &sb);
     if (!rc && !lec_sbuf_status(&sb))
         *out = lec_sbuf_steal(&sb, NULL);
     lec_sbuf_free(&sb);
     return rc ? rc : *out ? 0 : LEC_ERR_NOMEM;
+}
+
+void lec__class_count(stream_room *r)
+{
+    const lec_sfu_metrics *mt = &r->sfu->env.metrics;
+    if (!mt->m)
+        return;
+    const lec_class_stats *a = &r->cls.stats;
+    lec_class_stats *b = &r->cls_counted;
+#define DELTA(id, field) lec_metric_add(mt->m, mt->slot, (id), a->field - b->field)
+    DELTA(mt->quizzes, quizzes);
+    DELTA(mt->quiz_late, released_late);
+    DELTA(mt->quiz_answers[0], answers);
+    DELTA(mt->quiz_answers[1], answers_adjusted);
+    DELTA(mt->quiz_answers[2], answers_refused);
+    DELTA(mt->asks, asks);
+    DELTA(mt->asks_refused, asks_refused);
+#undef DELTA
+    *b = *a;
 }

@@ -28,8 +28,8 @@
 
 struct pub_feedback {
     lec_twcc twcc;
-    uint8_t ext_id;  /* 0: no transport-cc */
-    bool remb;       /* goog-remb negotiated */
+    uint8_t ext_id; /* 0: no transport-cc */
+    bool remb;      /* goog-remb negotiated */
     uint32_t media_ssrc;
     lec_tstamp last_remb;
 };
@@ -73,8 +73,8 @@ void lec__feedback_answer(lec_sdp *answer, uint32_t max_kbps)
         int n = snprintf(extra, sizeof extra, "%sx-google-start-bitrate=%u", c->fmtp[0] ? ";" : "",
                          start);
         if (max_kbps)
-            n += snprintf(extra + n, sizeof extra - (size_t)n, ";x-google-max-bitrate=%u",
-                          max_kbps);
+            n +=
+                snprintf(extra + n, sizeof extra - (size_t)n, ";x-google-max-bitrate=%u", max_kbps);
         if (tcc && strlen(c->fmtp) + (size_t)n < sizeof c->fmtp)
             strcat(c->fmtp, extra);
     }
@@ -123,7 +123,7 @@ void lec__feedback_tick(stream_room *r, lec_tstamp now)
     uint8_t buf[1200];
     size_t len;
     while (f->ext_id && (len = lec_twcc_feedback(&f->twcc, r->core.rtcp_ssrc, f->media_ssrc, buf,
-                                                  sizeof buf - 16)) > 0) {
+                                                 sizeof buf - 16)) > 0) {
         lec_peer_send_rtcp(x->peer, buf, len, sizeof buf);
         if (mt->m)
             lec_metric_add(mt->m, mt->slot, mt->feedback[0], 1);

@@ -120,6 +120,7 @@ static void leg_unlink(leg *l)
 
 static void leg_free(leg *l)
 {
+    lec_msgline_free(&l->ml);
     lec_srtp_free(l->tx);
     lec_srtp_free(l->rx);
     free(l);
@@ -190,6 +191,69 @@ static bool has_bye(const uint8_t *pkt, size_t len)
 
 static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_class c);
 
+/* ---- the classroom's messages on legs (media/msgline.h) ---- */
+
+static void ml_send(void *ud, uint8_t *pkt, size_t len)
+{
+    leg_send(ud, pkt, len, len + LEC_ML_TRAILER, true);
+}
+
+/* A whole message from the far end: down from the home on our upstream
+ * leg, up to it on a downstream one. */
+static void ml_deliver(void *ud, const uint8_t *msg, size_t len)
+{
+    leg *l = ud;
+    if (l->dead)
+        return;
+    if (l->room->class_in)
+        l->room->class_in(l->room, l->upstream, msg, len);
+}
+
+static lec_ml_io ml_io(leg *l)
+{
+    return (lec_ml_io){ml_send, ml_deliver, l};
+}
+
+static void ml_out(leg *l, const char *msg, size_t len)
+{
+    if (l->dead)
+        return;
+    lec_ml_io io = ml_io(l);
+    if (lec_msgline_send(&l->ml, (const uint8_t *)msg, len, lec__sfu_now(l->room->sfu), &io))
+        LEC_WARN(l->room->sfu->env.log, MOD,
+                 "stream %s: leg %s: a classroom message dropped "
+                 "(%zu bytes; %u fragments unacknowledged)",
+                 l->room->stream, l->peer_node, len, lec_msgline_in_flight(&l->ml));
+}
+
+void lec__legs_class_out(stream_room *r, bool down, const char *msg, size_t len)
+{
+    if (!down) {
+        if (r->up)
+            ml_out(r->up, msg, len);
+        return;
+    }
+    for (leg *l = r->downs; l; l = l->next_down)
+        ml_out(l, msg, len);
+}
+
+/* A new downstream leg gets the quizzes still open, as a late joiner gets
+ * the GOP: its node releases them at once (counted late). */
+static void ml_replay(leg *l)
+{
+    stream_room *r = l->room;
+    for (unsigned i = 0;; i++) {
+        lec_sbuf sb;
+        lec_sbuf_init(&sb, NULL);
+        bool more = lec_class_open_down(&r->cls, i, lec__sfu_now(r->sfu), &sb);
+        if (more && sb.len && !lec_sbuf_status(&sb))
+            ml_out(l, sb.data, sb.len);
+        lec_sbuf_free(&sb);
+        if (!more)
+            return;
+    }
+}
+
 /* The relay socket's callback on this worker. */
 static void deliver(void *ud, uint64_t tag, uint8_t *pkt, size_t len, size_t cap)
 {
@@ -231,6 +295,15 @@ static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_
     stream_room *r = l->room;
     bool rtcp = c == LEC_PKT_RTCP;
     unsigned ev = lec_leg_proto_rx(&l->proto, rtcp && has_bye(pkt, len), now);
+    if (rtcp && lec_msgline_is(pkt, len)) {
+        if (ev & LEC_LEG_STARTED) {
+            lec_room_viewer_ready(&r->core, l->vid, now);
+            ml_replay(l);
+        }
+        lec_ml_io io = ml_io(l);
+        lec_msgline_input(&l->ml, pkt, len, now, &io);
+        return;
+    }
     if (l->upstream) {
         if (ev & LEC_LEG_HEARD)
             LEC_INFO(s->env.log, MOD, "stream %s: the leg from %s is heard again", r->stream,
@@ -252,8 +325,10 @@ static void deliver_clear(lec_sfu *s, leg *l, uint8_t *pkt, size_t len, lec_pkt_
         down_close(l, "the requester closed it");
         return;
     }
-    if (ev & LEC_LEG_STARTED) /* its first packet: the far end listens */
+    if (ev & LEC_LEG_STARTED) { /* its first packet: the far end listens */
         lec_room_viewer_ready(&r->core, l->vid, now);
+        ml_replay(l);
+    }
     if (rtcp) /* a requester sends no media */
         lec_room_viewer_rtcp(&r->core, l->vid, pkt, len, now);
 }
@@ -273,13 +348,21 @@ void lec__legs_tick(stream_room *r, lec_tstamp now)
     }
     if (ev & LEC_LEG_KEEPALIVE)
         leg_send_small(u, false);
+    if (u) {
+        lec_ml_io io = ml_io(u);
+        lec_msgline_tick(&u->ml, now, &io);
+    }
     for (leg *l = r->downs, *next; l; l = next) {
         next = l->next_down;
         ev = lec_leg_proto_tick(&l->proto, now, NULL);
-        if (ev & LEC_LEG_CLOSED)
+        if (ev & LEC_LEG_CLOSED) {
             down_close(l, "the requester went quiet");
-        else if (ev & LEC_LEG_KEEPALIVE)
+            continue;
+        }
+        if (ev & LEC_LEG_KEEPALIVE)
             leg_send_small(l, false);
+        lec_ml_io io = ml_io(l);
+        lec_msgline_tick(&l->ml, now, &io);
     }
 }
 
@@ -309,6 +392,7 @@ static leg *leg_new(lec_sfu *s, stream_room *r, bool upstream, const leg_ident *
     l->upstream = upstream;
     /* Pipes report no silence: the node closes an idle shard itself. */
     lec_leg_proto_init(&l->proto, NULL, upstream, !id->pipe, lec__sfu_now(s));
+    lec_msgline_init(&l->ml, r->core.rtcp_ssrc);
     l->rx_tag = id->rx_tag;
     l->tx_tag = id->tx_tag;
     l->leg_id = id->leg_id;
@@ -533,14 +617,4 @@ void lec__sfu_relay_detach(lec_sfu *s)
 {
     lec_relay_detach(s->env.relay, s->env.worker);
     lec_pipes_detach(s->env.pipes, s->env.worker);
-}
-
-void lec__legs_class_down(stream_room *r, const char *msg, size_t len)
-{
-    (void)r, (void)msg, (void)len;
-}
-
-void lec__legs_class_up(stream_room *r, const char *msg, size_t len)
-{
-    (void)r, (void)msg, (void)len;
 }

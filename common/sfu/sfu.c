@@ -161,6 +161,7 @@ static void count(stream_room *r)
     DELTA(mt->probes, probes);
 #undef DELTA
     *b = *a;
+    lec__class_count(r);
     /* Viewers per layer, named by rank: the top is high, the bottom low. */
     unsigned by_rank[LEC_ROOM_MAX_LAYERS], by_name[3] = {0};
     lec_room_layer_viewers(&r->core, by_rank);
@@ -393,6 +394,7 @@ static stream_room *room_new(lec_sfu *s, const char *stream)
     r->sfu = s;
     lec_room_io io = {io_send_rtp, io_send_rtcp, io_first_media, r};
     lec_room_init(&r->core, &io, lec_rand_u32(s->env.rand) | 1, KF_INTERVAL);
+    r->class_out = lec__legs_class_out;
     lec__class_room_init(r);
     uv_timer_init(s->env.loop, &r->timer);
     r->timer.data = r;
@@ -634,8 +636,8 @@ void lec_sfu_view(lec_sfu *s, const char *stream, const char *id, const lec_sdp 
     }
     lec_sdp *ans = calloc(1, sizeof *ans);
     lec_sdp_answer_opts o = {.dir = LEC_SDP_SENDONLY,
-                             .fb_allowed = LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR |
-                                           LEC_FB_TRANSPORT_CC,
+                             .fb_allowed =
+                                 LEC_FB_NACK | LEC_FB_PLI | LEC_FB_FIR | LEC_FB_TRANSPORT_CC,
                              .extmaps = VIEWER_EXTMAPS,
                              .source_audio = lec_room_codec(&r->core, LEC_SDP_AUDIO),
                              .source_video = lec_room_codec(&r->core, LEC_SDP_VIDEO),

@@ -63,6 +63,8 @@ typedef struct lec_sfu_metrics {
     lec_metric layer_viewers[3];       /* viewers on the low, medium and high simulcast layer */
     lec_metric layer_switches, unknown_layer, probes;
     lec_metric estimate; /* histogram: viewers' bandwidth estimates, every 5 s */
+    /* The classroom (classroom.c). */
+    lec_metric quizzes, quiz_late, quiz_answers[3], asks, asks_refused, class_refused;
 } lec_sfu_metrics;
 
 struct lec_relay;

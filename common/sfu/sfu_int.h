@@ -7,6 +7,7 @@
 
 #include "classroom/class.h"
 #include "media/leg_proto.h"
+#include "media/msgline.h"
 #include "media/room.h"
 #include "peer/peer.h"
 #include "sdp/negotiate.h"
@@ -30,7 +31,14 @@ typedef struct stream_room {
     lec_tstamp estimates_at;   /* viewers' estimates last observed */
     lec_tstamp last_report;    /* the last repair summary in the log */
     lec_room_stats reported;
-    lec_class cls; /* its classroom: quizzes, answers, questions (classroom.c) */
+    lec_class cls;               /* its classroom: quizzes, answers, questions (classroom.c) */
+    lec_class_stats cls_counted; /* its classroom's stats as they went into the metrics */
+    /* A classroom message from a leg or pipe (classroom.c sets it): down
+     * from the home when from its upstream leg, else up to it. */
+    void (*class_in)(struct stream_room *r, bool from_upstream, const uint8_t *data, size_t len);
+    /* Onto its downstream legs and pipes, or its upstream leg (leg.c; sfu.c
+     * sets it): classroom.c names no function of leg.c. */
+    void (*class_out)(struct stream_room *r, bool down, const char *msg, size_t len);
     session *pub;
     session *viewers;
     leg *up;         /* the relay leg that feeds it, when not a local publisher */
@@ -107,6 +115,7 @@ struct leg {
     stream_room *room;
     uint32_t vid;        /* downstream: its id in the room */
     lec_leg_proto proto; /* keepalive, start, silence, BYE (media/leg_proto.h) */
+    lec_msgline ml;      /* the classroom's messages, both ways (media/msgline.h) */
     uint64_t auth_failures;
     char peer_node[65];
     leg *next;      /* in the sfu's bucket for rx_tag */
@@ -151,17 +160,13 @@ void lec__class_message(void *ud, lec_peer *p, int chan, bool binary, const uint
 /* 0, or LEC_ERR_STATE (no open channel), LEC_ERR_FULL, LEC_ERR_RANGE. */
 int lec__class_send(session *x, const char *json, size_t len);
 void lec__class_stats(session *x, lec_sfu_session_stats *out);
-
-/* Classroom messages from the cascade (leg.c, pipes): down from the home,
- * up to it. */
-void lec__class_down(stream_room *r, const uint8_t *data, size_t len);
-void lec__class_up(stream_room *r, const uint8_t *data, size_t len);
+/* Adds what the room's classroom counted since last time to the metrics. */
+void lec__class_count(stream_room *r);
 
 /* leg.c */
 /* Classroom messages onto the room's downstream legs and pipes, or its
  * upstream leg (in order, repaired per hop). */
-void lec__legs_class_down(stream_room *r, const char *msg, size_t len);
-void lec__legs_class_up(stream_room *r, const char *msg, size_t len);
+void lec__legs_class_out(stream_room *r, bool down, const char *msg, size_t len);
 void lec__leg_send_rtp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 void lec__leg_send_rtcp(leg *l, uint8_t *pkt, size_t len, size_t cap);
 /* The room's publisher left or its upstream ended: BYE to and drop its

@@ -14,7 +14,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
-import { launch } from './lib.mjs';
+import { launch, armAnswer } from './lib.mjs';
 
 let browser;
 const nodes = [];
@@ -138,21 +138,6 @@ test('the lectern data channel on WHIP and WHEP sessions', { timeout: 180000 }, 
   await closeAll(); // the next test's timing wants the CPU
   await origin.stop('SIGKILL');
 });
-
-// Arms a student page to answer `option` `delay` ms after its quiz is on
-// screen, by clicking the page's own button; resolves with what the page
-// saw (when it showed the quiz, on the wall clock; its reaction time).
-// (Event-driven: this listener runs after the page's own, and its frame
-// callback after the one that marks the quiz shown.)
-const armAnswer = (page, option, delay) => page.evaluate(([opt, ms]) => new Promise((resolve) => {
-  window.lectern.channel.addEventListener('quiz', () => requestAnimationFrame(() => {
-    const q = window.lectern.quiz;
-    setTimeout(() => {
-      document.querySelector(`#quiz-opts button[data-option="${opt}"]`).click();
-      resolve({ id: q.id, shownWall: q.shownWall, reaction: q.reaction });
-    }, ms);
-  }), { once: true });
-}), [option, delay]);
 
 test('a quiz at one node: released together, answered, ranked; questions and replies', { timeout: 180000 }, async () => {
   browser ??= await launch();

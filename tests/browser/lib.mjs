@@ -16,3 +16,18 @@ export const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disa
 export function launch(extraArgs = []) {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, ...extraArgs], headless: true });
 }
+
+// Arms a student page to answer `option` `delay` ms after its quiz is on
+// screen, by clicking the page's own button; resolves with what the page
+// saw (when it showed the quiz, on the wall clock; its reaction time).
+// Event-driven: this listener runs after the page's own, and its frame
+// callback after the one that marks the quiz shown.
+export const armAnswer = (page, option, delay) => page.evaluate(([opt, ms]) => new Promise((resolve) => {
+  window.lectern.channel.addEventListener('quiz', () => requestAnimationFrame(() => {
+    const q = window.lectern.quiz;
+    setTimeout(() => {
+      document.querySelector(`#quiz-opts button[data-option="${opt}"]`).click();
+      resolve({ id: q.id, shownWall: q.shownWall, reaction: q.reaction });
+    }, ms);
+  }), { once: true });
+}), [option, delay]);

@@ -112,6 +112,14 @@ static void test_release_at_one_instant(void **state)
     lec_json_free(NULL, s);
     lec_sbuf_reset(&msg);
     assert_null(lec_class_open_quiz(&edge, e0 + LEAD + 11 * LEC_S, &msg));
+    /* A new leg down from the edge gets it while it is open, not after. */
+    lec_sbuf_reset(&msg);
+    assert_true(lec_class_open_down(&edge, 0, e0 + LEAD + LEC_S, &msg));
+    assert_contains(msg.data, "\"release_at\":1700000000400");
+    lec_sbuf_reset(&msg);
+    assert_true(lec_class_open_down(&edge, 0, e0 + LEAD + 11 * LEC_S, &msg));
+    assert_int_equal(msg.len, 0);
+    assert_false(lec_class_open_down(&edge, 1, e0, &msg));
     lec_class_free(&late);
     lec_class_free(&edge);
     lec_class_free(&home);

@@ -363,5 +363,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_connect_and_carry_media),
                                        cmocka_unit_test(test_data_channels)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed ? failed : lec_sctp_library_shutdown() ? 1 : 0;
 }

@@ -279,5 +279,6 @@ int main(void)
         cmocka_unit_test(test_stream_reset_closes_both_ends_once),
         cmocka_unit_test(test_freeing_one_end_aborts_the_other),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    return failed ? failed : lec_sctp_library_shutdown() ? 1 : 0;
 }
