@@ -145,7 +145,8 @@ export async function stats(pc) {
   const out = { framesDecoded: 0, framesEncoded: 0, audioPackets: 0, videoPackets: 0,
     width: 0, height: 0, fps: 0, bytesSent: 0, bytesReceived: 0, dtlsState: '', srtpCipher: '',
     freezeCount: 0, codec: '', nacksSent: 0, retransmitsReceived: 0,
-    targetBitrate: 0, qualityLimitationReason: '', availableOutgoingBitrate: 0 };
+    targetBitrate: 0, qualityLimitationReason: '', availableOutgoingBitrate: 0,
+    rttMs: 0, bufferMs: 0 };
   const report = await pc.getStats();
   const codecs = {};
   report.forEach((s) => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
@@ -161,6 +162,8 @@ export async function stats(pc) {
       out.retransmitsReceived = s.retransmittedPacketsReceived || 0;
       out.bytesReceived += s.bytesReceived || 0;
       out.codec = codecs[s.codecId] || out.codec;
+      // The jitter buffer's hold per frame: the player's share of the delay.
+      if (s.jitterBufferEmittedCount) out.bufferMs = (1000 * s.jitterBufferDelay) / s.jitterBufferEmittedCount;
     } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
       out.audioPackets = s.packetsReceived || 0;
       out.bytesReceived += s.bytesReceived || 0;
@@ -173,8 +176,9 @@ export async function stats(pc) {
       out.codec = codecs[s.codecId] || out.codec;
       out.targetBitrate += s.targetBitrate || 0;
       out.qualityLimitationReason = s.qualityLimitationReason || out.qualityLimitationReason;
-    } else if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) {
-      out.availableOutgoingBitrate = s.availableOutgoingBitrate;
+    } else if (s.type === 'candidate-pair' && s.nominated) {
+      out.availableOutgoingBitrate = s.availableOutgoingBitrate || out.availableOutgoingBitrate;
+      out.rttMs = 1000 * (s.currentRoundTripTime || 0) || out.rttMs;
     } else if (s.type === 'outbound-rtp') {
       out.bytesSent += s.bytesSent || 0;
     } else if (s.type === 'transport') {

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ANSWERS (1u << 20) /* answers a quiz ranks */
-
 /* ---- from students ---- */
 
 static void error_json(lec_sbuf *out, const char *what, const char *id)
@@ -45,23 +43,15 @@ static int rank_add(lec_class *c, lec_quiz *q, lec_class_answer *a, lec_tstamp n
         c->stats.answers_refused++;
         return LEC_ERR_INVAL;
     }
-    for (size_t i = 0; i < q->nanswers; i++)
-        if (!strcmp(q->answers[i].session, a->session)) {
-            c->stats.answers_refused++;
-            return LEC_ERR_INVAL;
-        }
-    if (q->nanswers == q->capanswers) {
-        size_t cap = q->capanswers ? q->capanswers * 2 : 64;
-        lec_class_answer *n = cap <= MAX_ANSWERS ? realloc(q->answers, cap * sizeof *n) : NULL;
-        if (!n) {
-            c->stats.answers_refused++;
-            return LEC_ERR_NOMEM;
-        }
-        q->answers = n;
-        q->capanswers = cap;
+    if (lec__class_answer_find(q, a->session)) {
+        c->stats.answers_refused++;
+        return LEC_ERR_INVAL;
     }
     a->right = a->option == q->answer;
-    q->answers[q->nanswers++] = *a;
+    if (lec__class_answer_push(q, a)) {
+        c->stats.answers_refused++;
+        return LEC_ERR_NOMEM;
+    }
     c->stats.answers++;
     c->stats.answers_adjusted += a->adjusted;
     answer_record_json(q, a, msg);
@@ -73,6 +63,8 @@ static int rank_add(lec_class *c, lec_quiz *q, lec_class_answer *a, lec_tstamp n
 /* The node's bounds on a student's reaction time (class.h). */
 static void bound(lec_class_answer *a, lec_tstamp elapsed, lec_tstamp rtt, double claim)
 {
+    if (rtt > LEC_CLASS_RTT_MAX)
+        rtt = LEC_CLASS_RTT_MAX;
     if (rtt > elapsed)
         rtt = elapsed;
     /* An overestimated round trip only widens the bounds; the upper one is
@@ -100,10 +92,7 @@ static int student_answer(lec_class *c, const lec_class_who *who, const lec_json
 {
     const char *id = lec_json_string(lec_json_get(o, "id"), "");
     lec_quiz *q = lec_class_find(c, id);
-    lec_class_seen *s = NULL;
-    for (size_t i = 0; q && i < q->nseen && !s; i++)
-        if (q->seen[i].vid == who->vid)
-            s = &q->seen[i];
+    lec_class_seen *s = q ? lec__class_seen_find(q, who->vid) : NULL;
     int64_t opt;
     const char *why =
         !q                                           ? "no such quiz"
@@ -127,7 +116,10 @@ static int student_answer(lec_class *c, const lec_class_who *who, const lec_json
     double claim = cl && cl->type == LEC_JSON_NUMBER && isfinite(cl->number) && cl->number >= 0
                        ? cl->number
                        : -1;
-    bound(&a, now - s->shown, who->rtt, claim);
+    /* Timed from this node's release, not from when this session was shown
+     * it: a second session opened after reading the question would
+     * otherwise start a fresh clock. */
+    bound(&a, now - q->released_at, who->rtt, claim);
     lec_jw w;
     lec__class_begin(&w, reply, "answered");
     lec_jw_key(&w, "id");
@@ -145,22 +137,6 @@ static int student_answer(lec_class *c, const lec_class_who *who, const lec_json
     ev->kind = LEC_CLASS_UP;
     ev->quiz = q;
     return 0;
-}
-
-static bool take(lec_class_ask_budget *b, lec_tstamp now)
-{
-    if (!b->at) {
-        b->at = now;
-        b->tokens = LEC_CLASS_ASK_BURST;
-    }
-    b->tokens += (double)(now - b->at) / (double)LEC_CLASS_ASK_EVERY;
-    if (b->tokens > LEC_CLASS_ASK_BURST)
-        b->tokens = LEC_CLASS_ASK_BURST;
-    b->at = now;
-    if (b->tokens < 1)
-        return false;
-    b->tokens -= 1;
-    return true;
 }
 
 static bool blocked(const lec_class *c, const char *session)
@@ -188,9 +164,10 @@ static void who_json(lec_jw *w, const char *type, const char *session, const cha
 /* At the home, an ask gets its id and goes to the teacher; a blocked
  * asker's is dropped there. */
 static int ask_home(lec_class *c, const char *session, const char *node, const char *region,
-                    const char *text, lec_sbuf *msg, lec_class_event *ev)
+                    const char *text, lec_tstamp now, lec_sbuf *msg, lec_class_event *ev)
 {
-    if (blocked(c, session)) {
+    if (blocked(c, session) ||
+        !lec__class_take(&c->room_budget, now, LEC_CLASS_ROOM_RATE, LEC_CLASS_ROOM_BURST)) {
         c->stats.asks_refused++;
         return LEC_ERR_INVAL;
     }
@@ -205,6 +182,28 @@ static int ask_home(lec_class *c, const char *session, const char *node, const c
     lec_jw_str(&w, text);
     lec_jw_obj_close(&w);
     ev->kind = LEC_CLASS_TO_TEACHER;
+    return 0;
+}
+
+/* A raised (or lowered) hand: on up the cascade, or at the home to the
+ * teacher, unless its student is blocked or the audience's budget is
+ * spent. */
+static int hand(lec_class *c, const char *session, const char *node, const char *region, bool up,
+                lec_tstamp now, lec_sbuf *msg, lec_class_event *ev)
+{
+    if (c->home &&
+        (blocked(c, session) ||
+         !lec__class_take(&c->room_budget, now, LEC_CLASS_ROOM_RATE, LEC_CLASS_ROOM_BURST)))
+        return LEC_ERR_INVAL;
+    c->stats.hands++;
+    lec_jw w;
+    lec_jw_init(&w, msg);
+    lec_jw_obj_open(&w);
+    who_json(&w, "hand", session, node, region);
+    lec_jw_key(&w, "up");
+    lec_jw_bool(&w, up);
+    lec_jw_obj_close(&w);
+    ev->kind = c->home ? LEC_CLASS_TO_TEACHER : LEC_CLASS_UP;
     return 0;
 }
 
@@ -226,11 +225,12 @@ int lec_class_from_student(lec_class *c, const lec_class_who *who, const char *j
             !lec__class_text_ok(t->str, t->len, LEC_CLASS_ASK_MAX, true)) {
             error_json(reply, "text: 1 to 500 bytes of text", NULL);
             rc = LEC_ERR_INVAL;
-        } else if (!take(budget, now)) {
+        } else if (!lec__class_take(budget, now, (double)LEC_S / LEC_CLASS_ASK_EVERY,
+                                    LEC_CLASS_ASK_BURST)) {
             error_json(reply, "one question every 5 seconds, please", NULL);
             rc = LEC_ERR_INVAL;
         } else if (c->home) {
-            rc = ask_home(c, who->session, who->node, who->region, t->str, msg, ev);
+            rc = ask_home(c, who->session, who->node, who->region, t->str, now, msg, ev);
         } else {
             lec_jw w;
             lec_jw_init(&w, msg);
@@ -244,18 +244,12 @@ int lec_class_from_student(lec_class *c, const lec_class_who *who, const char *j
         if (rc)
             c->stats.asks_refused++;
     } else if (!strcmp(type, "hand")) {
-        if (!take(budget, now)) {
+        if (!lec__class_take(budget, now, (double)LEC_S / LEC_CLASS_ASK_EVERY,
+                             LEC_CLASS_ASK_BURST)) {
             rc = LEC_ERR_INVAL;
         } else {
-            c->stats.hands++;
-            lec_jw w;
-            lec_jw_init(&w, msg);
-            lec_jw_obj_open(&w);
-            who_json(&w, "hand", who->session, who->node, who->region);
-            lec_jw_key(&w, "up");
-            lec_jw_bool(&w, lec_json_true(lec_json_get(o, "up")));
-            lec_jw_obj_close(&w);
-            ev->kind = c->home ? LEC_CLASS_TO_TEACHER : LEC_CLASS_UP;
+            rc = hand(c, who->session, who->node, who->region, lec_json_true(lec_json_get(o, "up")),
+                      now, msg, ev);
         }
     } else {
         error_json(reply, "unknown message type", NULL);
@@ -326,18 +320,9 @@ int lec_class_up(lec_class *c, const char *json, size_t len, lec_tstamp now, lec
         const lec_json *t = lec_json_get(o, "text");
         if (t && t->type == LEC_JSON_STRING && strlen(t->str) == t->len &&
             lec__class_text_ok(t->str, t->len, LEC_CLASS_ASK_MAX, true))
-            rc = ask_home(c, s, n, r, t->str, msg, ev);
+            rc = ask_home(c, s, n, r, t->str, now, msg, ev);
     } else if (!strcmp(type, "hand") && who) {
-        c->stats.hands++;
-        lec_jw w;
-        lec_jw_init(&w, msg);
-        lec_jw_obj_open(&w);
-        who_json(&w, "hand", s, n, r);
-        lec_jw_key(&w, "up");
-        lec_jw_bool(&w, lec_json_true(lec_json_get(o, "up")));
-        lec_jw_obj_close(&w);
-        ev->kind = LEC_CLASS_TO_TEACHER;
-        rc = 0;
+        rc = hand(c, s, n, r, lec_json_true(lec_json_get(o, "up")), now, msg, ev);
     }
     lec_json_free(NULL, o);
     return rc;
@@ -389,7 +374,9 @@ int lec_class_from_teacher(lec_class *c, const char *json, size_t len, const cha
         const char *s = lec_json_string(lec_json_get(o, "session"), NULL);
         if (!lec__class_name_ok(s, 32))
             rc = lec__class_fail(err, errcap, "block: a session id");
-        else if (!blocked(c, s) && c->nblocked < LEC_CLASS_BLOCKED)
+        else if (!blocked(c, s) && c->nblocked == LEC_CLASS_BLOCKED)
+            rc = lec__class_fail(err, errcap, "block: the list is full (%d)", LEC_CLASS_BLOCKED);
+        else if (!blocked(c, s))
             snprintf(c->blocked[c->nblocked++], sizeof c->blocked[0], "%s", s);
     } else {
         rc = lec__class_fail(err, errcap, "unknown message type");

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SEEN  (1u << 20) /* viewers a worker shows one quiz to */
+#define MAX_SEEN  (1u << 17) /* viewers a worker shows one quiz to */
 #define OPEN_DFLT 20000
 
 /* A JSON object with its `type`, opened on `out`. */
@@ -44,6 +44,8 @@ static void quiz_free(lec_quiz *q)
     if (!q)
         return;
     free(q->seen);
+    free(q->seen_ix.slot);
+    free(q->answers_ix.slot);
     free(q->answers);
     free(q);
 }
@@ -213,8 +215,13 @@ static void down_json(const lec_quiz *q, lec_sbuf *out)
     lec_jw_obj_close(&w);
 }
 
+/* A late quiz closes when the home's does: its open time runs from its
+ * instant, not from its late arrival. */
 lec_tstamp lec__class_closes_at(const lec_quiz *q)
 {
+    lec_tstamp open = (lec_tstamp)q->open_ms * LEC_MS;
+    if (q->late)
+        return q->release_at + (q->late_by < open ? open - q->late_by : 0);
     return q->release_at + (lec_tstamp)q->open_ms * LEC_MS;
 }
 
@@ -289,7 +296,8 @@ static int down_quiz(lec_class *c, const lec_json *o, lec_tstamp now, int64_t wa
     int64_t rel;
     lec_quiz_spec spec;
     if (!id_ok(id) || lec__class_spec_of(o, &spec, false, NULL, 0) ||
-        !lec__class_int_of(lec_json_get(o, "release_at"), 0, 9e15, &rel))
+        !lec__class_int_of(lec_json_get(o, "release_at"), (double)wall - 86400000.0,
+                           (double)wall + 3600000.0, &rel))
         return LEC_ERR_INVAL;
     if (lec_class_find(c, id))
         return 0; /* a copy (the home's own, or a repeat) */
@@ -360,7 +368,9 @@ static int by_rank(const void *a, const void *b)
     const lec_class_answer *x = a, *y = b;
     if (x->right != y->right)
         return x->right ? -1 : 1;
-    return x->reaction_ms < y->reaction_ms ? -1 : x->reaction_ms > y->reaction_ms ? 1 : 0;
+    if (x->reaction_ms != y->reaction_ms)
+        return x->reaction_ms < y->reaction_ms ? -1 : 1;
+    return strcmp(x->session, y->session); /* ties: always the same order */
 }
 
 /* An answer in the ranking (full: the teacher's, with the student's
@@ -401,6 +411,134 @@ void lec__class_answer_fields(lec_jw *w, const lec_class_answer *a, bool full)
     }
 }
 
+/* ---- the indexes ---- */
+
+static uint32_t mix(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    return x ^ (x >> 16);
+}
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261U; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619U;
+    return mix(h);
+}
+
+static void put(lec_class_index *ix, uint32_t hash, size_t pos)
+{
+    size_t i = hash & (ix->cap - 1);
+    while (ix->slot[i])
+        i = (i + 1) & (ix->cap - 1);
+    ix->slot[i] = (uint32_t)(pos + 1);
+}
+
+/* Makes room for one more entry (rebuilding with `hash_of` when it
+ * grows).  0 or LEC_ERR_NOMEM. */
+static int ix_room(lec_class_index *ix, size_t entries, const lec_quiz *q,
+                   uint32_t (*hash_of)(const lec_quiz *q, size_t pos))
+{
+    if ((entries + 1) * 2 <= ix->cap)
+        return 0;
+    size_t cap = ix->cap ? ix->cap * 2 : 128;
+    uint32_t *slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        return LEC_ERR_NOMEM;
+    free(ix->slot);
+    ix->slot = slot;
+    ix->cap = cap;
+    for (size_t p = 0; p < entries; p++)
+        put(ix, hash_of(q, p), p);
+    return 0;
+}
+
+static uint32_t seen_hash(const lec_quiz *q, size_t pos)
+{
+    return mix(q->seen[pos].vid);
+}
+
+static uint32_t answer_hash(const lec_quiz *q, size_t pos)
+{
+    return hash_str(q->answers[pos].session);
+}
+
+lec_class_seen *lec__class_seen_find(lec_quiz *q, uint32_t vid)
+{
+    const lec_class_index *ix = &q->seen_ix;
+    for (size_t i = mix(vid) & (ix->cap - 1), n = 0; ix->cap && n < ix->cap;
+         i = (i + 1) & (ix->cap - 1), n++) {
+        if (!ix->slot[i])
+            return NULL;
+        if (q->seen[ix->slot[i] - 1].vid == vid)
+            return &q->seen[ix->slot[i] - 1];
+    }
+    return NULL;
+}
+
+lec_class_answer *lec__class_answer_find(lec_quiz *q, const char *session)
+{
+    const lec_class_index *ix = &q->answers_ix;
+    for (size_t i = hash_str(session) & (ix->cap - 1), n = 0; ix->cap && n < ix->cap;
+         i = (i + 1) & (ix->cap - 1), n++) {
+        if (!ix->slot[i])
+            return NULL;
+        if (!strcmp(q->answers[ix->slot[i] - 1].session, session))
+            return &q->answers[ix->slot[i] - 1];
+    }
+    return NULL;
+}
+
+int lec__class_answer_push(lec_quiz *q, const lec_class_answer *a)
+{
+    if (q->nanswers == q->capanswers) {
+        size_t cap = q->capanswers ? q->capanswers * 2 : 64;
+        lec_class_answer *n =
+            cap <= LEC_CLASS_MAX_ANSWERS ? realloc(q->answers, cap * sizeof *n) : NULL;
+        if (!n)
+            return LEC_ERR_NOMEM;
+        q->answers = n;
+        q->capanswers = cap;
+    }
+    if (ix_room(&q->answers_ix, q->nanswers, q, answer_hash))
+        return LEC_ERR_NOMEM;
+    q->answers[q->nanswers] = *a;
+    put(&q->answers_ix, hash_str(a->session), q->nanswers);
+    q->nanswers++;
+    return 0;
+}
+
+bool lec__class_take(lec_class_ask_budget *b, lec_tstamp now, double rate, double burst)
+{
+    if (!b->at) {
+        b->at = now;
+        b->tokens = burst;
+    }
+    b->tokens += (double)(now - b->at) / LEC_S * rate;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->at = now;
+    if (b->tokens < 1)
+        return false;
+    b->tokens -= 1;
+    return true;
+}
+
+/* Sorts the answers into their ranking (the index follows them). */
+static void rank(lec_quiz *q)
+{
+    if (q->nanswers < 2)
+        return;
+    qsort(q->answers, q->nanswers, sizeof q->answers[0], by_rank);
+    memset(q->answers_ix.slot, 0, q->answers_ix.cap * sizeof *q->answers_ix.slot);
+    for (size_t p = 0; p < q->nanswers; p++)
+        put(&q->answers_ix, answer_hash(q, p), p);
+}
+
 static void put_answer(lec_jw *w, const lec_class_answer *a, bool full)
 {
     lec_jw_obj_open(w);
@@ -411,8 +549,7 @@ static void put_answer(lec_jw *w, const lec_class_answer *a, bool full)
 /* The home's closing word: the right option, the count, the first three. */
 static void result_json(lec_quiz *q, lec_sbuf *out)
 {
-    if (q->nanswers)
-        qsort(q->answers, q->nanswers, sizeof q->answers[0], by_rank);
+    rank(q);
     size_t right = 0;
     for (size_t i = 0; i < q->nanswers; i++)
         right += q->answers[i].right;
@@ -444,6 +581,7 @@ void lec_class_tick(lec_class *c, lec_tstamp now, int64_t wall, lec_sbuf *msg, l
             continue;
         if (!q->released) {
             q->released = true;
+            q->released_at = now;
             student_json(q, now, msg);
             ev->kind = LEC_CLASS_RELEASE;
         } else {
@@ -459,9 +597,8 @@ void lec_class_tick(lec_class *c, lec_tstamp now, int64_t wall, lec_sbuf *msg, l
 void lec_class_show(lec_class *c, lec_quiz *q, uint32_t vid, lec_tstamp now)
 {
     (void)c;
-    for (size_t i = 0; i < q->nseen; i++)
-        if (q->seen[i].vid == vid)
-            return;
+    if (lec__class_seen_find(q, vid) || ix_room(&q->seen_ix, q->nseen, q, seen_hash))
+        return;
     if (q->nseen == q->capseen) {
         size_t cap = q->capseen ? q->capseen * 2 : 64;
         lec_class_seen *n = cap <= MAX_SEEN ? realloc(q->seen, cap * sizeof *n) : NULL;
@@ -470,7 +607,9 @@ void lec_class_show(lec_class *c, lec_quiz *q, uint32_t vid, lec_tstamp now)
         q->seen = n;
         q->capseen = cap;
     }
-    q->seen[q->nseen++] = (lec_class_seen){.vid = vid, .shown = now};
+    q->seen[q->nseen] = (lec_class_seen){.vid = vid, .shown = now};
+    put(&q->seen_ix, mix(vid), q->nseen);
+    q->nseen++;
 }
 
 lec_quiz *lec_class_open_quiz(lec_class *c, lec_tstamp now, lec_sbuf *msg)
@@ -500,8 +639,7 @@ int lec_class_ranking(const lec_class *c, const char *id, lec_tstamp now, lec_sb
     lec_quiz *q = lec_class_find(c, id);
     if (!q)
         return LEC_ERR_NOTFOUND;
-    if (q->nanswers)
-        qsort(q->answers, q->nanswers, sizeof q->answers[0], by_rank);
+    rank(q);
     lec_jw w;
     lec_jw_init(&w, out);
     lec_jw_obj_open(&w);

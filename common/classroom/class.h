@@ -17,12 +17,16 @@
  * wall clock, `lead` ahead (long enough for the question to reach every
  * edge); every node releases it to its viewers at that instant, so
  * students everywhere see it together.  A node that gets it late releases
- * it at once and counts it late.  A student's reaction time is what its
- * page measured from showing the question to sending the answer; the node
- * serving the student checks it against what it saw: the time from
- * sending the question to receiving the answer, less the student's round
- * trip (its path delay both ways), less at most LEC_CLASS_SHOW_SLACK for
- * the page to show it.  A claim outside [elapsed - rtt - slack, elapsed]
+ * it at once and counts it late (and closes it when the home does, not
+ * later).  A student's reaction time is what its page measured from
+ * showing the question to sending the answer; the node serving the student
+ * checks it against what it saw: the time from its release of the
+ * question (not the student's session's own showing: a second tab opened
+ * after reading the question must not restart the clock) to receiving the
+ * answer, less the student's round trip (its path delay both ways, the
+ * smallest seen lately, at most LEC_CLASS_RTT_MAX: a client that inflates
+ * one report gains nothing), less at most LEC_CLASS_SHOW_SLACK for the
+ * page to show it.  A claim outside [elapsed - rtt - slack, elapsed]
  * is clamped into it and marked adjusted: a modified page cannot answer
  * faster than its own path allows (nor slower than the node saw), and gains
  * at most LEC_CLASS_SHOW_SLACK by claiming it showed the question late
@@ -49,7 +53,12 @@
 #define LEC_CLASS_ASK_MAX      500             /* bytes of a question from the audience */
 #define LEC_CLASS_ASK_EVERY    (5 * LEC_S)     /* a student's asks: one per 5 s, 3 at once */
 #define LEC_CLASS_ASK_BURST    3
-#define LEC_CLASS_BLOCKED      256 /* askers a teacher may block per stream */
+#define LEC_CLASS_BLOCKED      256        /* askers a teacher may block per stream */
+#define LEC_CLASS_MAX_ANSWERS  (1u << 17) /* answers one quiz ranks */
+#define LEC_CLASS_ROOM_RATE    10 /* asks and hands reaching a teacher, a second (20 at once) */
+#define LEC_CLASS_ROOM_BURST   20
+#define LEC_CLASS_RTT_MAX                                                                          \
+    (1000 * LEC_MS) /* a student's round trip, at most, as the bounds take it */
 
 typedef struct lec_class_answer {
     char session[33], node[65], region[33];
@@ -69,6 +78,13 @@ typedef struct lec_class_seen {
     bool answered;
 } lec_class_seen;
 
+/* An open-addressed index over one of a quiz's arrays (position + 1 per
+ * slot; 0 is empty): a worker's viewers shown it, the home's answers. */
+typedef struct lec_class_index {
+    uint32_t *slot;
+    size_t cap; /* a power of two, at least twice the entries */
+} lec_class_index;
+
 typedef struct lec_quiz {
     char id[17];
     char question[LEC_CLASS_QUESTION_MAX + 1];
@@ -76,14 +92,17 @@ typedef struct lec_quiz {
     unsigned noptions;
     int answer; /* the home's only; -1 elsewhere (never sent down) */
     uint32_t open_ms;
-    int64_t release_wall;  /* Unix ms */
-    lec_tstamp release_at; /* on this worker's clock */
+    int64_t release_wall;   /* Unix ms */
+    lec_tstamp release_at;  /* on this worker's clock */
+    lec_tstamp released_at; /* when this worker showed it: every answer is timed from here */
     bool released, closed, late;
     lec_tstamp late_by;
     lec_class_seen *seen; /* this worker's viewers it was sent to */
     size_t nseen, capseen;
+    lec_class_index seen_ix;   /* by vid */
     lec_class_answer *answers; /* the home's: every node's answers */
     size_t nanswers, capanswers;
+    lec_class_index answers_ix; /* by session */
 } lec_quiz;
 
 typedef struct lec_class_ask_budget {
@@ -104,6 +123,7 @@ typedef struct lec_class {
     uint64_t next_ask;
     char blocked[LEC_CLASS_BLOCKED][33]; /* sessions whose asks the teacher blocked */
     unsigned nblocked;
+    lec_class_ask_budget room_budget; /* the home: asks and hands of the whole audience */
     lec_class_stats stats;
 } lec_class;
 

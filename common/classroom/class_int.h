@@ -24,6 +24,15 @@ bool lec__class_int_of(const lec_json *v, double lo, double hi, int64_t *out);
 int lec__class_spec_of(const lec_json *o, lec_quiz_spec *spec, bool need_answer, char *err,
                        size_t errcap);
 lec_tstamp lec__class_closes_at(const lec_quiz *q);
+
+/* The indexes (class.c): a viewer shown quiz q, the home's answer of a
+ * session, or NULL; an answer added to the ranking (LEC_ERR_NOMEM past
+ * LEC_CLASS_MAX_ANSWERS). */
+lec_class_seen *lec__class_seen_find(lec_quiz *q, uint32_t vid);
+lec_class_answer *lec__class_answer_find(lec_quiz *q, const char *session);
+int lec__class_answer_push(lec_quiz *q, const lec_class_answer *a);
+/* A budget of `rate` a second, `burst` at once (class.c). */
+bool lec__class_take(lec_class_ask_budget *b, lec_tstamp now, double rate, double burst);
 /* A JSON object and its `type` ("" when absent).  0 or LEC_ERR_INVAL. */
 int lec__class_parse_obj(const char *json, size_t len, lec_json **o, const char **type);
 /* *ev with nothing to do, its msg the caller's. */

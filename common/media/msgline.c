@@ -9,7 +9,6 @@
 #define RTO_MIN   (60 * LEC_MS)
 #define RTO_MAX   (2000 * LEC_MS)
 #define RTO_START (250 * LEC_MS)
-#define MAX_TRIES 40
 
 static const uint8_t NAME_DATA[4] = {'L', 'E', 'C', 'M'}, NAME_ACK[4] = {'L', 'E', 'C', 'A'};
 
@@ -20,8 +19,21 @@ void lec_msgline_init(lec_msgline *ml, uint32_t ssrc)
     ml->rto = RTO_START;
 }
 
+typedef struct lec_ml_wait {
+    struct lec_ml_wait *next;
+    size_t len;
+    uint8_t data[];
+} lec_ml_wait;
+
 void lec_msgline_free(lec_msgline *ml)
 {
+    while (ml->wait_head) {
+        lec_ml_wait *w = ml->wait_head;
+        ml->wait_head = w->next;
+        free(w);
+    }
+    ml->wait_tail = NULL;
+    ml->nwait = ml->wait_bytes = 0;
     free(ml->tx);
     free(ml->rx);
     free(ml->msg);
@@ -73,9 +85,38 @@ static void send_frag(lec_msgline *ml, lec_ml_frag *f, lec_tstamp now, const lec
     memcpy(pkt + 20, f->data, f->len);
     memset(pkt + 20 + f->len, 0, body - 8 - f->len);
     f->sent = now;
-    f->tries++;
+    if (f->tries < UINT8_MAX)
+        f->tries++;
     ml->st.packets_out++;
     io->send(io->ud, pkt, n);
+}
+
+static uint32_t frags_of(size_t len)
+{
+    return (uint32_t)((len + LEC_ML_FRAG - 1) / LEC_ML_FRAG);
+}
+
+static bool fits(const lec_msgline *ml, size_t len)
+{
+    return ml->next_seq - ml->acked + frags_of(len) <= LEC_ML_WINDOW;
+}
+
+static void send_now(lec_msgline *ml, const uint8_t *msg, size_t len, lec_tstamp now,
+                     const lec_ml_io *io);
+
+/* Sends what waited, in order, as far as the window allows. */
+static void send_waiting(lec_msgline *ml, lec_tstamp now, const lec_ml_io *io)
+{
+    while (ml->wait_head && fits(ml, ml->wait_head->len)) {
+        lec_ml_wait *w = ml->wait_head;
+        ml->wait_head = w->next;
+        if (!ml->wait_head)
+            ml->wait_tail = NULL;
+        ml->nwait--;
+        ml->wait_bytes -= w->len;
+        send_now(ml, w->data, w->len, now, io);
+        free(w);
+    }
 }
 
 int lec_msgline_send(lec_msgline *ml, const uint8_t *msg, size_t len, lec_tstamp now,
@@ -89,11 +130,37 @@ int lec_msgline_send(lec_msgline *ml, const uint8_t *msg, size_t len, lec_tstamp
         ml->st.refused++;
         return LEC_ERR_NOMEM;
     }
-    uint32_t frags = (uint32_t)((len + LEC_ML_FRAG - 1) / LEC_ML_FRAG);
-    if (ml->next_seq - ml->acked + frags > LEC_ML_WINDOW) {
+    if (!ml->wait_head && fits(ml, len)) {
+        send_now(ml, msg, len, now, io);
+        return 0;
+    }
+    if (ml->nwait >= LEC_ML_QUEUE || ml->wait_bytes + len > LEC_ML_QUEUE_BYTES) {
         ml->st.refused++;
         return LEC_ERR_FULL;
     }
+    lec_ml_wait *w = malloc(sizeof *w + len);
+    if (!w) {
+        ml->st.refused++;
+        return LEC_ERR_NOMEM;
+    }
+    w->next = NULL;
+    w->len = len;
+    memcpy(w->data, msg, len);
+    if (ml->wait_tail)
+        ml->wait_tail->next = w;
+    else
+        ml->wait_head = w;
+    ml->wait_tail = w;
+    ml->nwait++;
+    ml->wait_bytes += len;
+    ml->st.queued++;
+    return 0;
+}
+
+static void send_now(lec_msgline *ml, const uint8_t *msg, size_t len, lec_tstamp now,
+                     const lec_ml_io *io)
+{
+    uint32_t frags = frags_of(len);
     for (uint32_t i = 0; i < frags; i++) {
         lec_ml_frag *f = &ml->tx[ml->next_seq % LEC_ML_WINDOW];
         size_t off = (size_t)i * LEC_ML_FRAG, n = len - off < LEC_ML_FRAG ? len - off : LEC_ML_FRAG;
@@ -106,7 +173,6 @@ int lec_msgline_send(lec_msgline *ml, const uint8_t *msg, size_t len, lec_tstamp
         send_frag(ml, f, now, io);
     }
     ml->st.messages_out++;
-    return 0;
 }
 
 bool lec_msgline_is(const uint8_t *pkt, size_t len)
@@ -239,6 +305,8 @@ static void on_ack(lec_msgline *ml, const uint8_t *pkt, size_t len, lec_tstamp n
             f->used = false;
         ml->acked++;
     }
+    if (moved)
+        send_waiting(ml, now, io);
     if (moved) /* progress: the backoff is over */
         ml->rto = ml->srtt ? ml->srtt * 2 + 20 * LEC_MS : RTO_START;
     ml->rto = ml->rto < RTO_MIN ? RTO_MIN : ml->rto > RTO_MAX ? RTO_MAX : ml->rto;
@@ -276,7 +344,7 @@ void lec_msgline_tick(lec_msgline *ml, lec_tstamp now, const lec_ml_io *io)
     bool backoff = false;
     for (uint32_t s = ml->acked; before(s, ml->next_seq); s++) {
         lec_ml_frag *f = &ml->tx[s % LEC_ML_WINDOW];
-        if (!f->used || f->seq != s || now - f->sent < ml->rto || f->tries >= MAX_TRIES)
+        if (!f->used || f->seq != s || now - f->sent < ml->rto)
             continue;
         ml->st.resent++;
         send_frag(ml, f, now, io);
@@ -291,5 +359,5 @@ void lec_msgline_tick(lec_msgline *ml, lec_tstamp now, const lec_ml_io *io)
 
 uint32_t lec_msgline_in_flight(const lec_msgline *ml)
 {
-    return ml->next_seq - ml->acked;
+    return ml->next_seq - ml->acked + (uint32_t)ml->nwait;
 }

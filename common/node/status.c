@@ -6,6 +6,7 @@
  */
 #include "base/err.h"
 #include "base/json.h"
+#include "cluster/audience.h"
 #include "node/media_int.h"
 
 #include <stdio.h>
@@ -13,6 +14,23 @@
 
 /* GET /v1/streams/<stream>: what a playing viewer page polls, so small
  * and cheap: is the stream live here, is this node draining. */
+static uint64_t audience_of(const lec_media *m, const char *stream, uint64_t here)
+{
+    const lec_cluster *view = m->node->control ? lec_control_view(m->node->control) : NULL;
+    lec_audience a;
+    if (!view || lec_audience_of(view, &a))
+        return here;
+    uint64_t n = 0;
+    bool found = false;
+    for (size_t i = 0; i < a.nstreams; i++)
+        if (!strcmp(a.streams[i].name, stream)) {
+            n = a.streams[i].viewers;
+            found = true;
+        }
+    lec_audience_free(&a);
+    return found ? n : here;
+}
+
 static void stream_status_get(lec_http_ex *ex)
 {
     lec_media *m = ex->ud;
@@ -27,6 +45,10 @@ static void stream_status_get(lec_http_ex *ex)
     lec_jw_bool(&w, e && e->live);
     lec_jw_key(&w, "viewers");
     lec_jw_uint(&w, e ? e->viewers : 0);
+    /* The whole cluster's, from the heartbeats (a second or two behind);
+     * a node alone counts its own. */
+    lec_jw_key(&w, "audience");
+    lec_jw_uint(&w, name ? audience_of(m, name, e ? e->viewers : 0) : 0);
     lec_jw_key(&w, "node_draining");
     lec_jw_bool(&w, m->node->draining || m->closing);
     lec_jw_obj_close(&w);

@@ -55,6 +55,23 @@ static int64_t wall_ms(const lec_sfu *s)
 
 static void class_due(stream_room *r, lec_tstamp t);
 
+/* A student's round trip as its RTCP reports give it, the smallest of the
+ * last 15 to 30 s: a client that delays one report (or all, a while) to
+ * widen its bounds gains nothing from it (classroom/class.h). */
+static void sample_rtt(session *x, lec_tstamp now)
+{
+    lec_room_viewer_stats vs;
+    if (!x->room || lec_room_viewer_get_stats(&x->room->core, x->vid, &vs) || !vs.rtt)
+        return;
+    if (now - x->rtt_win_at >= 15 * LEC_S) {
+        x->rtt_min[1] = x->rtt_min[0];
+        x->rtt_min[0] = 0;
+        x->rtt_win_at = now;
+    }
+    if (!x->rtt_min[0] || vs.rtt < x->rtt_min[0])
+        x->rtt_min[0] = vs.rtt;
+}
+
 /* A JSON object with its `type`, opened on `out`. */
 static void begin(lec_jw *w, lec_sbuf *out, const char *type)
 {
@@ -69,9 +86,14 @@ static void on_dc_tick(uv_timer_t *t)
     lec_sfu *s = t->data;
     lec_tstamp now = clock_now(s);
     lec_sctp_tick(now);
-    for (session *x = s->sessions; x; x = x->next)
-        if (x->data && !x->dying && x->peer)
-            lec_peer_poll_data(x->peer);
+    bool sample = ++s->dc_ticks % 25 == 0; /* students' round trips, every 250 ms */
+    for (session *x = s->sessions; x; x = x->next) {
+        if (!x->data || x->dying || !x->peer)
+            continue;
+        lec_peer_poll_data(x->peer);
+        if (sample && !x->publisher)
+            sample_rtt(x, now);
+    }
     bool pending = false;
     for (stream_room *r = s->rooms; r; r = r->next) {
         class_due(r, now);
@@ -342,13 +364,14 @@ static void refuse(session *x, const char *why)
     LEC_DEBUG(x->sfu->env.log, MOD, "%s: message dropped: %s", x->id, why);
 }
 
-/* A student's round trip: from its RTCP reports (exact: the report says
- * how long it held our Sender Report), else SCTP's estimate. */
+/* A student's round trip: the smallest its RTCP reports gave lately
+ * (sample_rtt), else SCTP's estimate. */
 static lec_tstamp student_rtt(session *x)
 {
-    lec_room_viewer_stats vs;
-    if (x->room && !lec_room_viewer_get_stats(&x->room->core, x->vid, &vs) && vs.rtt)
-        return vs.rtt;
+    sample_rtt(x, now(x));
+    lec_tstamp a = x->rtt_min[0], b = x->rtt_min[1];
+    if (a || b)
+        return !a ? b : !b ? a : a < b ? a : b;
     lec_peer_data_stats ds;
     lec_peer_data_stats_get(x->peer, &ds);
     return ds.rtt_ms > 0 ? (lec_tstamp)ds.rtt_ms * LEC_MS : 0;

@@ -219,11 +219,13 @@ static void ml_out(leg *l, const char *msg, size_t len)
     if (l->dead)
         return;
     lec_ml_io io = ml_io(l);
-    if (lec_msgline_send(&l->ml, (const uint8_t *)msg, len, lec__sfu_now(l->room->sfu), &io))
+    if (lec_msgline_send(&l->ml, (const uint8_t *)msg, len, lec__sfu_now(l->room->sfu), &io) &&
+        l->ml.st.refused % 100 == 1) /* the first, then every hundredth */
         LEC_WARN(l->room->sfu->env.log, MOD,
-                 "stream %s: leg %s: a classroom message dropped "
-                 "(%zu bytes; %u fragments unacknowledged)",
-                 l->room->stream, l->peer_node, len, lec_msgline_in_flight(&l->ml));
+                 "stream %s: leg %s: classroom messages dropped (%llu so far; %u waiting "
+                 "or unacknowledged)",
+                 l->room->stream, l->peer_node, (unsigned long long)l->ml.st.refused,
+                 lec_msgline_in_flight(&l->ml));
 }
 
 void lec__legs_class_out(stream_room *r, bool down, const char *msg, size_t len)

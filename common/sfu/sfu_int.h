@@ -76,6 +76,8 @@ struct session {
     double msg_tokens;         /* what it may still send now */
     lec_tstamp msg_at;         /* tokens counted up to */
     lec_class_ask_budget asks; /* its questions and hands */
+    lec_tstamp rtt_min[2];     /* a student's smallest round trip: this window, the last */
+    lec_tstamp rtt_win_at;     /* when this window began (15 s each) */
     uint64_t msg_in, msg_refused, msg_undelivered;
     session *next_dying;
 };
@@ -88,6 +90,7 @@ struct lec_sfu {
     uv_timer_t reaper;
     uv_timer_t dc_timer; /* SCTP's timers and polls while ndata > 0 (classroom.c) */
     unsigned ndata;      /* sessions with a data channel negotiated */
+    unsigned dc_ticks;
     uint32_t next_vid;
     leg *legs[LEG_BUCKETS]; /* every leg of this worker, hashed by rx tag */
     bool freeing;

@@ -157,6 +157,13 @@ test('a quiz at one node: released together, answered, ranked; questions and rep
     students.push(p);
   }
   for (const p of students) await waitFor(() => got(p, 'welcome'), 15000, "a student's channel");
+  // The studio: the devices listed, the microphone's level moving (the
+  // fake mic beeps); a student's badge: picture height and delay.
+  await waitFor(() => teacher.evaluate(() => window.lectern.level > 0.01), 5000, 'the mic level meter to move');
+  assert.ok(await teacher.evaluate(() => document.querySelectorAll('#cam option').length >= 2), 'cameras listed');
+  assert.ok(await teacher.evaluate(() => document.querySelectorAll('#mic option').length >= 2), 'mics listed');
+  await waitFor(() => students[0].evaluate(() => /^\d+p · ≈\d+ ms$/.test(document.getElementById('badge').textContent)),
+    5000, "the student's quality and delay badge");
 
   // The teacher's API: 201 with an id; a bad quiz is 400 with why.
   const bad = await fetch(`${origin.url}/v1/streams/quiz/quiz`, { method: 'POST',

@@ -16,7 +16,9 @@
 //     node and region that served it;
 //   - the result reaches every student, and B's page says it won;
 //   - an edge that hears of a quiz after its instant (a 900 ms leg)
-//     releases it at once and counts it late.
+//     releases it at once and counts it late;
+//   - the audience, summed over the cluster, is 3 at the origin and on
+//     the teacher's page.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from '../integration/lib.mjs';
@@ -77,6 +79,12 @@ test('a fair quiz across the cascade: one instant everywhere, ranked by reaction
     assert.equal(await p.evaluate(() => window.lectern.node), node.url, `${node.id} serves its student`);
     at[name] = p;
   }
+  // The audience: the whole cluster's, from every node's heartbeat; on the
+  // teacher's page too.
+  const audience = async () => (await (await fetch(`${origin.url}/v1/streams/class`)).json()).audience;
+  await waitFor(async () => (await audience()) === 3, 6000, 'an audience of 3 at the origin');
+  await waitFor(() => teacher.evaluate(() => document.getElementById('audience').textContent === '3 watching'),
+    5000, "the teacher's page to say 3 watching");
   // The legs' extra one-way delay, toward each edge.
   a.imp.set({ delayMs: 80 });
   b.imp.set({ delayMs: 150 });

@@ -97,13 +97,23 @@ static void test_release_at_one_instant(void **state)
     lec_json_free(NULL, s);
     expect(&edge, e0 + LEAD + LEC_S, LEC_CLASS_NONE); /* once */
 
-    /* A third node that hears of it 500 ms after its instant: at once, late. */
+    /* A third node that hears of it 500 ms after its instant: at once,
+     * late, and it closes when everyone's does (9.5 s on). */
     lec_class late;
     lec_class_init(&late, false, LEAD);
     assert_int_equal(lec_class_down(&late, down.data, down.len, e0, wall + 900, &msg, &ev), 0);
     assert_int_equal(late.stats.released_late, 1);
     assert_true(lec_class_deadline(&late) == e0);
     expect(&late, e0, LEC_CLASS_RELEASE);
+    lec_sbuf_reset(&msg);
+    assert_non_null(lec_class_open_quiz(&late, e0 + 9400 * LEC_MS, &msg));
+    assert_null(lec_class_open_quiz(&late, e0 + 9600 * LEC_MS, &msg));
+    /* A release instant hours off the node's clock is refused. */
+    lec_class far;
+    lec_class_init(&far, false, LEAD);
+    assert_int_equal(lec_class_down(&far, down.data, down.len, e0, wall - 2 * 3600000LL, &msg, &ev),
+                     LEC_ERR_INVAL);
+    lec_class_free(&far);
     /* A joiner mid-quiz gets it with what time is left. */
     lec_sbuf_reset(&msg);
     assert_non_null(lec_class_open_quiz(&edge, e0 + LEAD + 4 * LEC_S, &msg));
@@ -191,6 +201,24 @@ static void test_answers_bounded_and_ranked(void **state)
     lec_json_free(NULL, r);
     char rec2[512];
     snprintf(rec2, sizeof rec2, "%.*s", (int)msg.len, msg.data);
+    /* A second tab opened 3 s after the release (the question read in the
+     * first) is timed from the release, not from its own showing: its
+     * 100 ms claim becomes 3200 - 80 - 150 = 2970, marked. */
+    lec_class_show(&edge, q, 6, shown + 3 * LEC_S);
+    snprintf(b, sizeof b, "{\"type\":\"answer\",\"id\":\"%s\",\"option\":1,\"reaction_ms\":100}",
+             ID1);
+    assert_int_equal(answer(&edge, 6, "s6", shown + 3200 * LEC_MS, rtt, b, &reply, &msg, &ev), 0);
+    r = parse(&msg);
+    assert_true(fabs(num(r, "reaction_ms") - 2970) < 1e-6);
+    assert_true(lec_json_true(lec_json_get(r, "adjusted")));
+    lec_json_free(NULL, r);
+    /* A round trip said to be 5 s counts as 1 s at most. */
+    lec_class_show(&edge, q, 7, shown);
+    assert_int_equal(answer(&edge, 7, "s7", shown + 2000 * LEC_MS, 5 * LEC_S, b, &reply, &msg, &ev),
+                     0);
+    r = parse(&msg);
+    assert_true(fabs(num(r, "reaction_ms") - 850) < 1e-6);
+    lec_json_free(NULL, r);
     /* One claims longer than the node saw pass: no more than 1580. */
     snprintf(b, sizeof b, "{\"type\":\"answer\",\"id\":\"%s\",\"option\":2,\"reaction_ms\":5000}",
              ID1);

@@ -3,7 +3,8 @@
  * 10 ms as the room timer does.  Covered: every message of a few hundred
  * (1 byte to 30 KB) arrives whole and in order through 20% loss; a lone
  * message whose every first copy is lost arrives after a timeout; the
- * window fills and frees; sequence numbers wrap; malformed packets are
+ * window fills, messages wait behind it in order, and the queue has a
+ * bound; sequence numbers wrap; malformed packets are
  * counted and change nothing. */
 #include "testdata.h"
 #include "base/err.h"
@@ -179,13 +180,18 @@ static void test_window_and_limits(void **state)
     lec_ml_io io = io_of(0);
     assert_int_equal(lec_msgline_send(&net.end[0], (const uint8_t *)"", 0, net.now, &io),
                      LEC_ERR_RANGE);
+    /* The window takes 4 of 30 KB; the rest wait, up to the queue's
+     * 2 MiB, and go out in order as acknowledgements free the window. */
     uint32_t id = 0;
     while (send_msg(id, 30000) == 0)
         id++;
-    assert_int_equal(id, LEC_ML_WINDOW / 30);
-    assert_true(lec_msgline_in_flight(&net.end[0]) <= LEC_ML_WINDOW);
-    run(LEC_S);
+    assert_int_equal(id, LEC_ML_WINDOW / 30 + LEC_ML_QUEUE_BYTES / 30000);
+    assert_int_equal(net.end[0].next_seq - net.end[0].acked, LEC_ML_WINDOW / 30 * 30);
+    assert_true(net.end[0].st.queued > 60);
+    run(20 * LEC_S);
     assert_int_equal(net.got, id);
+    assert_int_equal(net.order_errors, 0);
+    assert_int_equal(lec_msgline_in_flight(&net.end[0]), 0);
     assert_int_equal(send_msg(id, 30000), 0); /* room again */
     run(LEC_S);
     assert_int_equal(net.got, id + 1);
