@@ -125,7 +125,9 @@ async function round(codec) {
   assert.ok(value(/^lectern_refused_total\{reason="never_connected"\} (\d+)$/m) >= 1);
   assert.equal(value(/^lectern_publishers (\d+)$/m), 1);
   const one = (await origin.get('/v1/streams/class')).body;
-  assert.deepEqual(one, { stream: 'class', live: true, viewers: one.viewers, node_draining: false });
+  // A node alone: its audience is its own viewers.
+  assert.deepEqual(one, { stream: 'class', live: true, viewers: one.viewers, audience: one.viewers,
+    node_draining: false });
   assert.equal((await origin.get('/v1/streams/nope')).body.live, false);
   let streams = (await origin.get('/v1/streams')).body;
   assert.equal(streams.sessions.length, 4); /* teacher, three viewers (the half-open one ended) */
