@@ -34,7 +34,7 @@ static lec_json *parse(const lec_sbuf *sb)
 
 static double num(const lec_json *o, const char *k)
 {
-    return lec_json_number(lec_json_get(o, k), NAN);
+    return lec_json_number(lec_json_get(o, k), (double)NAN);
 }
 
 /* Starts quiz ID1 at the home at (now, wall); returns the cascade message. */
@@ -400,8 +400,8 @@ static void test_malformed(void **state)
         "{\"question\":\"q\",\"options\":[\"a\",\"b\"],\"answer\":0.5}",
         "{\"question\":\"q\",\"options\":[\"a\",1],\"answer\":0}",
         "{\"question\":\"q\",\"options\":[\"a\",\"b\"],\"answer\":0,\"open_ms\":10}",
-        "{\"question\":\"q\",\"options\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"],"
-        "\"answer\":0}",
+        ("{\"question\":\"q\",\"options\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"],"
+         "\"answer\":0}"),
         "[1,2]",
         "{\"question\":\"q\\u0001\",\"options\":[\"a\",\"b\"],\"answer\":0}",
         "not json",
