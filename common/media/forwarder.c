@@ -27,6 +27,7 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
         f->started = true;
         f->reanchor = false;
         f->floor_seq = (uint16_t)(f->last_out_seq + 1);
+        f->vp8_anchor = true;
     }
     uint16_t out_seq = (uint16_t)(seq + f->seq_offset);
     uint32_t out_ts = ts + f->ts_offset;
@@ -47,6 +48,74 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
     f->packets++;
     f->octets += len;
     return true;
+}
+
+/* One field of VP8's numbering, `mask` wide: its offset is set at an
+ * anchor (one after the newest out, or none before any went out), the
+ * value rewritten, and the newest out kept (ahead by less than half the
+ * range: a reordered packet does not move it back). */
+static unsigned vp8_field(lec_fwd *f, unsigned bit, unsigned in, unsigned mask, uint16_t *offset,
+                          uint16_t *last)
+{
+    if (f->vp8_anchor)
+        *offset = (f->vp8_have & bit) ? (uint16_t)((*last + 1u - in) & mask) : 0;
+    unsigned out = (in + *offset) & mask;
+    unsigned ahead = (out - *last) & mask;
+    if (!(f->vp8_have & bit) || (ahead && ahead <= mask / 2)) {
+        *last = (uint16_t)out;
+        f->vp8_have = (uint8_t)(f->vp8_have | bit);
+    }
+    return out;
+}
+
+void lec_fwd_vp8(lec_fwd *f, uint8_t *p, size_t len)
+{
+    /* X, then I (PictureID, M: 15 bits), L (TL0PICIDX), T/K (TID|Y|KEYIDX). */
+    if (len < 2 || !(p[0] & 0x80)) {
+        f->vp8_anchor = false;
+        return;
+    }
+    uint8_t x = p[1];
+    size_t at = 2;
+    size_t pid_at = 0, tl0_at = 0, tk_at = 0;
+    bool wide = false;
+    if (x & 0x80) {
+        pid_at = at;
+        wide = len > at && (p[at] & 0x80);
+        at += wide ? 2 : 1;
+    }
+    if (x & 0x40)
+        tl0_at = at++;
+    if (x & 0x30)
+        tk_at = at++;
+    if (at > len) {
+        f->vp8_anchor = false;
+        return;
+    }
+    if (pid_at) {
+        unsigned mask = wide ? 0x7fff : 0x7f;
+        unsigned in = wide ? (unsigned)(p[pid_at] & 0x7f) << 8 | p[pid_at + 1] : p[pid_at] & 0x7fu;
+        unsigned out = vp8_field(f, LEC_VP8_PID, in, mask, &f->pid_offset, &f->last_pid);
+        if (wide) {
+            p[pid_at] = (uint8_t)(0x80 | out >> 8);
+            p[pid_at + 1] = (uint8_t)out;
+        } else {
+            p[pid_at] = (uint8_t)out;
+        }
+    }
+    uint16_t off, last;
+    if (tl0_at) {
+        off = f->tl0_offset, last = f->last_tl0;
+        p[tl0_at] = (uint8_t)vp8_field(f, LEC_VP8_TL0, p[tl0_at], 0xff, &off, &last);
+        f->tl0_offset = (uint8_t)off, f->last_tl0 = (uint8_t)last;
+    }
+    if (tk_at && (x & 0x10)) {
+        off = f->kidx_offset, last = f->last_kidx;
+        unsigned k = vp8_field(f, LEC_VP8_KIDX, p[tk_at] & 0x1fu, 0x1f, &off, &last);
+        p[tk_at] = (uint8_t)((p[tk_at] & 0xe0) | k);
+        f->kidx_offset = (uint8_t)off, f->last_kidx = (uint8_t)last;
+    }
+    f->vp8_anchor = false;
 }
 
 void lec_kf_init(lec_kf *k, uint64_t interval)

@@ -6,6 +6,10 @@
  * publisher that reconnects), the next packet continues one after the last
  * one sent, and timestamps jump forward by a plausible frame interval
  * rather than backwards, so the viewer's jitter buffer never sees a reset.
+ * VP8's own numbering (RFC 7741 4.2: PictureID, TL0PICIDX, KEYIDX) is
+ * continued at the same anchors: a player chains frames by picture id, and
+ * a switch to another simulcast layer (its own numbering) would otherwise
+ * look like frames it never got, and freeze it until the next keyframe.
  */
 #ifndef LEC_MEDIA_FORWARDER_H
 #define LEC_MEDIA_FORWARDER_H
@@ -27,7 +31,15 @@ typedef struct lec_fwd {
     uint32_t clock_rate;
     bool reanchor; /* the next packet anchors anew, whatever its SSRC */
     uint64_t packets, octets;
+    /* VP8 (lec_fwd_vp8): out = in + offset in each field's width; the
+     * newest out value of each field, once one went out. */
+    bool vp8_anchor;
+    uint8_t vp8_have; /* LEC_VP8_PID | LEC_VP8_TL0 | LEC_VP8_KIDX */
+    uint16_t pid_offset, last_pid;
+    uint8_t tl0_offset, last_tl0, kidx_offset, last_kidx;
 } lec_fwd;
+
+enum { LEC_VP8_PID = 1, LEC_VP8_TL0 = 2, LEC_VP8_KIDX = 4 };
 
 /* `seq_base` and `ts_base` are where this viewer's numbering starts
  * (random, RFC 3550 5.1). */
@@ -44,6 +56,15 @@ void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_
  */
 bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts,
                      size_t len);
+
+/*
+ * After lec_fwd_rewrite of a VP8 packet: rewrites the payload descriptor at
+ * `payload` (`len` bytes) in place so that PictureID, TL0PICIDX and KEYIDX
+ * continue one after the newest this viewer had whenever the sequence
+ * numbers were anchored anew (a layer switch, a new source).  A descriptor
+ * without them, or too short, is left alone.
+ */
+void lec_fwd_vp8(lec_fwd *f, uint8_t *payload, size_t len);
 
 /* The next packet starts a new anchor even from the same SSRC (a viewer
  * moved to another simulcast layer, or back to one after a pause: what it

@@ -599,6 +599,8 @@ bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8
     len = copy_for(r, v, pkt, len, h, &hl);
     if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h->ssrc, h->seq, h->ts, len))
         return false;
+    if (r->tracks[ti].vcodec == LEC_VCODEC_VP8)
+        lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, len - hl);
     if (repair && v->rtx_pt[fs]) /* the viewer negotiated RTX */
         len = to_rtx(r, v, fs, len, hl);
     else if (v->pd_id && playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
@@ -655,10 +657,19 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     t->received++;
     if (t->has_ring)
         lec_ring_push(&t->ring, ext, pkt, len, r->playout_ms); /* a repair repeats it */
-    bool kf = t->vcodec && (!t->have_kf || ext > t->kf_ext) &&
-              lec_rtp_keyframe_start(t->vcodec, pkt + h.header_len, h.payload_len);
+    /* A keyframe's packets may each say so (H.264: a STAP-A with SPS and
+     * PPS, then the IDR's first fragment): the frame starts at the first. */
+    bool kf = t->vcodec && lec_rtp_keyframe_start(t->vcodec, pkt + h.header_len, h.payload_len);
+    if (kf && t->have_kf && h.ts == t->kf_ts) {
+        if (ext < t->kf_ext) /* an earlier packet of it, reordered */
+            t->kf_ext = ext;
+        kf = false;
+    } else if (kf && t->have_kf && ext < t->kf_ext) {
+        kf = false; /* an older keyframe's, late */
+    }
     if (kf) {
         t->kf_ext = ext;
+        t->kf_ts = h.ts;
         t->have_kf = true;
         unsigned w, ht;
         if (t->layer && t->vcodec == LEC_VCODEC_VP8 &&
@@ -715,6 +726,8 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti, lec_tstamp 
         len = copy_for(r, v, pkt, len, &h, &hl);
         if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h.ssrc, h.seq, h.ts, len))
             return false;
+        if (t->vcodec == LEC_VCODEC_VP8)
+            lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, len - hl);
         /* The head frame maps as live packets will; earlier ones squeeze.
          * Not on a leg: the next room keeps true times in its ring and
          * squeezes for its own joiners. */

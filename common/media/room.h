@@ -107,8 +107,10 @@ typedef struct lec_room_track {
     uint8_t rank;
     lec_kf kf;      /* keyframe requests to this track, coalesced */
     bool kf_wanted; /* a viewer's new layer: ask at the end of the tick */
-    /* GOP cache: where the newest keyframe starts in the ring. */
+    /* GOP cache: where the newest keyframe starts in the ring (its first
+     * packet: H.264's SPS and PPS before the IDR), and its timestamp. */
     uint64_t kf_ext;
+    uint32_t kf_ts;
     bool have_kf;
     /* Holes in the publisher's stream, asked for again (NACK) up to 3 times. */
     struct lec_room_miss {

@@ -13,8 +13,11 @@ export const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disa
   '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
   '--autoplay-policy=no-user-gesture-required'];
 
+// LECTERN_CHROMIUM_ARGS: more flags, for a look inside a failing run (e.g.
+// "--enable-logging --log-file=/tmp/chromium.log --vmodule=*/webrtc/*=1").
 export function launch(extraArgs = []) {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, ...extraArgs], headless: true });
+  const more = (process.env.LECTERN_CHROMIUM_ARGS || '').split(' ').filter(Boolean);
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...FLAGS, ...extraArgs, ...more], headless: true });
 }
 
 // Arms a student page to answer `option` `delay` ms after its quiz is on

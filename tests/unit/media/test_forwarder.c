@@ -64,6 +64,95 @@ static void test_rewrite_and_continuity(void **state)
     assert_int_equal(h.seq, 0);
 }
 
+/* A VP8 packet of `ssrc` whose descriptor has a 15-bit picture id, a
+ * TL0PICIDX and TID/KEYIDX; rewritten; the out values read back. */
+typedef struct {
+    unsigned pid, tl0, tid, kidx;
+} vp8_ids;
+
+static vp8_ids vp8_send(lec_fwd *f, uint32_t ssrc, uint16_t seq, unsigned pid, unsigned tl0, unsigned tid,
+                        unsigned kidx)
+{
+    uint8_t b[40] = {0};
+    lec_rtp_write_header(b, 96, false, seq, seq * 3000u, ssrc);
+    uint8_t *p = b + 12;
+    p[0] = 0x90; /* X, S */
+    p[1] = 0xf0; /* I, L, T, K */
+    p[2] = (uint8_t)(0x80 | pid >> 8);
+    p[3] = (uint8_t)pid;
+    p[4] = (uint8_t)tl0;
+    p[5] = (uint8_t)(tid << 6 | kidx);
+    assert_true(lec_fwd_rewrite(f, b, ssrc, seq, seq * 3000u, sizeof b));
+    lec_fwd_vp8(f, p, sizeof b - 12);
+    assert_int_equal(p[0], 0x90);
+    assert_int_equal(p[1], 0xf0);
+    assert_true(p[2] & 0x80); /* still 15 bits */
+    assert_int_equal(p[5] >> 6, tid);
+    return (vp8_ids){(unsigned)(p[2] & 0x7f) << 8 | p[3], p[4], p[5] >> 6, p[5] & 0x1fu};
+}
+
+/* A switch to another simulcast layer (another SSRC, its own numbering):
+ * the viewer's picture ids, TL0PICIDX and KEYIDX go on one after its
+ * newest, so its player sees no frames missing; within a source they keep
+ * their steps (temporal layers, reordering) and wrap. */
+static void test_vp8_numbering(void **state)
+{
+    (void)state;
+    lec_fwd f;
+    lec_fwd_init(&f, 0x5151, 96, 90000, 1000, 0);
+    vp8_ids o = vp8_send(&f, 0xaaaa, 100, 32760, 250, 0, 3); /* the first: as it came */
+    assert_int_equal(o.pid, 32760);
+    assert_int_equal(o.tl0, 250);
+    assert_int_equal(o.kidx, 3);
+    o = vp8_send(&f, 0xaaaa, 101, 32761, 250, 2, 3);
+    assert_int_equal(o.pid, 32761);
+    o = vp8_send(&f, 0xaaaa, 103, 32763, 250, 2, 3); /* 102 reordered, after */
+    o = vp8_send(&f, 0xaaaa, 102, 32762, 250, 1, 3);
+    assert_int_equal(o.pid, 32762);
+    assert_int_equal(f.last_pid, 32763);
+    /* Over the wraps of all three fields. */
+    for (unsigned i = 0; i < 12; i++)
+        o = vp8_send(&f, 0xaaaa, (uint16_t)(104 + i), (32764 + i) & 0x7fff, (254 + i / 4) & 0xff, i % 4 ? 2 : 0,
+                     3);
+    assert_int_equal(o.pid, 7);
+    assert_int_equal(o.tl0, 0);
+    /* The switch: layer b's keyframe (far away in every field) continues
+     * at 8, tl0 1, kidx 4; its next frames keep their steps. */
+    lec_fwd_reanchor(&f);
+    o = vp8_send(&f, 0xbbbb, 5000, 1234, 17, 0, 30);
+    assert_int_equal(o.pid, 8);
+    assert_int_equal(o.tl0, 1);
+    assert_int_equal(o.kidx, 4);
+    o = vp8_send(&f, 0xbbbb, 5001, 1234, 17, 0, 30); /* the keyframe's next packet */
+    assert_int_equal(o.pid, 8);
+    o = vp8_send(&f, 0xbbbb, 5002, 1235, 17, 2, 30);
+    assert_int_equal(o.pid, 9);
+    assert_int_equal(o.tl0, 1);
+    o = vp8_send(&f, 0xbbbb, 5003, 1236, 18, 0, 30);
+    assert_int_equal(o.pid, 10);
+    assert_int_equal(o.tl0, 2);
+    assert_int_equal(o.kidx, 4);
+    /* A new source without a reanchor call (a publisher back): the same. */
+    o = vp8_send(&f, 0xcccc, 9, 0x7ff0, 99, 0, 0);
+    assert_int_equal(o.pid, 11);
+    assert_int_equal(o.tl0, 3);
+    assert_int_equal(o.kidx, 5);
+    /* A 7-bit picture id keeps its width; a descriptor cut short is left
+     * alone, as is one without X. */
+    uint8_t b[20] = {0};
+    lec_rtp_write_header(b, 96, false, 10, 0, 0xcccc);
+    b[12] = 0x90, b[13] = 0x80, b[14] = 0x05;
+    assert_true(lec_fwd_rewrite(&f, b, 0xcccc, 10, 0, sizeof b));
+    lec_fwd_vp8(&f, b + 12, sizeof b - 12);
+    assert_int_equal(b[14] & 0x80, 0);
+    uint8_t s[3] = {0x90, 0xf0, 0x81};
+    lec_fwd_vp8(&f, s, sizeof s);
+    assert_int_equal(s[2], 0x81);
+    uint8_t n[4] = {0x10, 0x9d, 0x01, 0x2a};
+    lec_fwd_vp8(&f, n, sizeof n);
+    assert_int_equal(n[1], 0x9d);
+}
+
 static void test_keyframe_coalescing(void **state)
 {
     (void)state;
@@ -85,6 +174,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rewrite_and_continuity),
+        cmocka_unit_test(test_vp8_numbering),
         cmocka_unit_test(test_keyframe_coalescing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

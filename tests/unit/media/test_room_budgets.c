@@ -13,6 +13,9 @@
  *    nonce used twice): repairs of live packets repeat the playout-delay
  *    value they carried, squeezed GOP replays are never repaired without
  *    RTX, and a leg's replay keeps true timestamps.
+ *  - A late joiner's GOP starts at its keyframe's first packet: H.264's
+ *    SPS and PPS, not the IDR after them (a player without them asks for
+ *    another keyframe, and a viewer's ask is refused within a second).
  */
 #include "testdata.h"
 #include "base/time.h"
@@ -20,6 +23,7 @@
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,14 +85,16 @@ static void send_rtcp(void *ud, uint32_t vid, void *vud, uint8_t *pkt, size_t le
             out.plis++;
 }
 
+static const char *codec = "VP8";
+
 static lec_sdp *answer(bool rtx, bool playout)
 {
     lec_sdp *s = calloc(1, sizeof *s);
     s->nmedia = 1;
     lec_sdp_media *m = &s->media[0];
     *m = (lec_sdp_media){.kind = LEC_SDP_VIDEO, .port = 9, .ncodecs = 1};
-    m->codecs[0] = (lec_sdp_codec){.pt = VPT, .name = "VP8", .clock_rate = 90000,
-                                   .fb = LEC_FB_NACK | LEC_FB_PLI};
+    m->codecs[0] = (lec_sdp_codec){.pt = VPT, .clock_rate = 90000, .fb = LEC_FB_NACK | LEC_FB_PLI};
+    snprintf(m->codecs[0].name, sizeof m->codecs[0].name, "%s", codec);
     if (rtx) {
         m->codecs[1] = (lec_sdp_codec){.pt = 102, .name = "rtx", .clock_rate = 90000,
                                        .rtx_apt = VPT};
@@ -309,11 +315,54 @@ static void test_repairs_repeat_their_bytes(void **state)
     lec_room_free(&room);
 }
 
+/* H.264 as Chrome and x264 packetize a keyframe: SPS and PPS in a STAP-A,
+ * then the IDR in FU-A fragments (the first of which also says "IDR"),
+ * all at one timestamp; then P frames.  A joiner's replay starts at the
+ * STAP-A, also when the IDR's first fragment came before it. */
+static void h264(uint16_t seq, uint32_t ts, const uint8_t *nal, size_t n, lec_tstamp now)
+{
+    uint8_t b[200];
+    size_t hl = lec_rtp_write_header(b, VPT, false, seq, ts, 0xAAAA);
+    memcpy(b + hl, nal, n);
+    lec_room_publisher_rtp(&room, b, hl + n, now);
+}
+
+static void test_h264_gop_starts_with_sps(void **state)
+{
+    (void)state;
+    codec = "H264";
+    room_up();
+    static const uint8_t stap[] = {24, 0, 2, 0x67, 0x42, 0, 2, 0x68, 0xce};
+    static const uint8_t fu_start[] = {28, 0x85, 1, 2, 3}, fu_mid[] = {28, 0x05, 4}, fu_end[] = {28, 0x45, 5};
+    static const uint8_t p_slice[] = {0x41, 0x9a, 7};
+    for (unsigned k = 0; k < 2; k++) { /* two GOPs of 10 packets; the second's IDR start comes first */
+        uint16_t s = (uint16_t)(10 * k);
+        uint32_t ts = 90000u * k;
+        if (k == 0) {
+            h264(s, ts, stap, sizeof stap, 0);
+            h264(s + 1, ts, fu_start, sizeof fu_start, 0);
+        } else {
+            h264(s + 1, ts, fu_start, sizeof fu_start, 0);
+            h264(s, ts, stap, sizeof stap, 0);
+        }
+        h264(s + 2, ts, fu_mid, sizeof fu_mid, 0);
+        h264(s + 3, ts, fu_end, sizeof fu_end, 0);
+        for (uint16_t i = 4; i < 10; i++)
+            h264(s + i, ts + 3000u * i, p_slice, sizeof p_slice, 0);
+        add_viewer(1 + k, false, false, LEC_S * (k + 1));
+        assert_int_equal(out.v[1 + k].rtp, 10); /* the whole GOP, from the STAP-A */
+        assert_true(out.v[1 + k].seen[(uint16_t)(1000 * (1 + k))]);
+    }
+    codec = "VP8";
+    lec_room_free(&room);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_nack_flood_bounded),
                                        cmocka_unit_test(test_nack_dedupe_window),
                                        cmocka_unit_test(test_keyframe_budget),
-                                       cmocka_unit_test(test_repairs_repeat_their_bytes)};
+                                       cmocka_unit_test(test_repairs_repeat_their_bytes),
+                                       cmocka_unit_test(test_h264_gop_starts_with_sps)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
