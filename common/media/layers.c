@@ -187,7 +187,7 @@ int lec__room_start_layer(lec_room *r, lec_room_viewer *v, lec_tstamp now)
 }
 
 /* Whether lo (ranked below hi) is the bigger picture: by size where both
- * keyframes said (VP8), else by rate, clearly (a publisher's rids say
+ * keyframes said (VP8's header, H.264's SPS), else by rate, clearly (a publisher's rids say
  * nothing of size, and a layer's rate ramps for a while). */
 static bool ranked_wrong(const lec_room_track *lo, const lec_room_track *hi)
 {

@@ -672,8 +672,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->kf_ts = h.ts;
         t->have_kf = true;
         unsigned w, ht;
-        if (t->layer && t->vcodec == LEC_VCODEC_VP8 &&
-            lec_rtp_vp8_size(pkt + h.header_len, h.payload_len, &w, &ht))
+        if (t->layer && lec_rtp_picture_size(t->vcodec, pkt + h.header_len, h.payload_len, &w, &ht))
             t->area = w * ht;
     }
     kf = kf && ext == t->highest_ext; /* a layer switch: not on a late repair */

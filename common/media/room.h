@@ -103,7 +103,7 @@ typedef struct lec_room_track {
     uint64_t win_bytes;
     lec_tstamp win_start, last_at;
     uint32_t bps;
-    uint32_t area; /* its picture's width x height, where the codec says (VP8) */
+    uint32_t area; /* its picture's width x height, where the codec says (VP8, H.264) */
     uint8_t rank;
     lec_kf kf;      /* keyframe requests to this track, coalesced */
     bool kf_wanted; /* a viewer's new layer: ask at the end of the tick */

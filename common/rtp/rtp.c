@@ -294,6 +294,15 @@ bool lec_rtp_vp8_size(const uint8_t *p, size_t len, unsigned *width, unsigned *h
     return *width && *height;
 }
 
+bool lec_rtp_picture_size(lec_vcodec c, const uint8_t *p, size_t len, unsigned *width, unsigned *height)
+{
+    if (c == LEC_VCODEC_VP8)
+        return lec_rtp_vp8_size(p, len, width, height);
+    if (c == LEC_VCODEC_H264)
+        return lec_rtp_h264_size(p, len, width, height);
+    return false;
+}
+
 static bool vp8_keyframe_start(const uint8_t *p, size_t len)
 {
     size_t off = vp8_header_len(p, len);

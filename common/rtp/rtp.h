@@ -110,6 +110,18 @@ bool lec_rtp_keyframe_start(lec_vcodec c, const uint8_t *payload, size_t len);
  * payload, descriptor included).  False for anything else. */
 bool lec_rtp_vp8_size(const uint8_t *payload, size_t len, unsigned *width, unsigned *height);
 
+/* An H.264 SPS NAL unit's picture size (header byte first; cropping
+ * applied), and the same from a payload that is the SPS or a STAP-A
+ * holding it (common/rtp/h264.c).  False when there is none, or it is
+ * malformed. */
+bool lec_h264_sps_size(const uint8_t *nal, size_t len, unsigned *width, unsigned *height);
+bool lec_rtp_h264_size(const uint8_t *payload, size_t len, unsigned *width, unsigned *height);
+
+/* A keyframe's picture size from its first packet, where the codec says:
+ * VP8 and H.264 (above). */
+bool lec_rtp_picture_size(lec_vcodec c, const uint8_t *payload, size_t len, unsigned *width,
+                          unsigned *height);
+
 /* Writes a 12-byte header (no CSRC, no extension) into b; returns 12. */
 size_t lec_rtp_write_header(uint8_t *b, uint8_t pt, bool marker, uint16_t seq, uint32_t ts,
                             uint32_t ssrc);

@@ -1,6 +1,7 @@
 // Helpers for browser tests: Debian's Chromium through playwright-core,
 // with a fake camera and mic and no background throttling.
 import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 import path from 'node:path';
 
 const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
@@ -12,6 +13,20 @@ export const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disa
   '--allow-loopback-in-peer-connection', '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
   '--autoplay-policy=no-user-gesture-required'];
+
+// The sanitizer pass (scripts/test.sh's second) runs the nodes two to five
+// times slower beside the Chromiums on two cores, and a starved node slows
+// the teacher's own uplink estimate: a freeze or a stall of a few seconds
+// there says nothing of a release build.  What these tests measure of
+// smoothness is asserted in the release pass and printed in the sanitizer
+// pass; what must hold at any speed (who gets which layer, that decoding
+// goes on, every protocol check) is asserted in both.
+export const sanitized = process.env.LECTERN_SANITIZED === '1';
+export function smooth(ok, message) {
+  if (ok) return;
+  if (sanitized) console.log(`  [sanitizer build: measured, not asserted] ${message}`);
+  else assert.fail(message);
+}
 
 // LECTERN_CHROMIUM_ARGS: more flags, for a look inside a failing run (e.g.
 // "--enable-logging --log-file=/tmp/chromium.log --vmodule=*/webrtc/*=1").

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as lib from '../integration/lib.mjs';
 import { NatsServer, waitFor, sleep } from '../integration/lib.mjs';
-import { launch } from './lib.mjs';
+import { launch, smooth } from './lib.mjs';
 
 let browser, nats;
 const nodes = [];
@@ -140,7 +140,8 @@ test('each student gets the layer its link carries', { timeout: 240000, skip: !i
     const s = await vstats(students[i]);
     const sc = (await vsession(students[i])).simulcast;
     if (sc.switches !== got[i].switches) continue; // it moved: judged by the next check
-    assert.equal(s.freezeCount, before[i].freezeCount, `student ${i} froze on a steady layer`);
+    smooth(s.freezeCount === before[i].freezeCount,
+      `student ${i} froze on a steady layer: ${s.freezeCount - before[i].freezeCount} freezes`);
     assert.ok(s.framesDecoded > before[i].framesDecoded + 60, `student ${i} decodes`);
   }
 

@@ -21,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 __builtin_trap();
         }
     }
+    /* A payload's picture size (H.264's SPS reader, VP8's header). */
+    unsigned w, ht;
+    lec_rtp_picture_size(LEC_VCODEC_H264, data, size, &w, &ht);
+    lec_rtp_picture_size(LEC_VCODEC_VP8, data, size, &w, &ht);
     lec_rtcp_iter it;
     lec_rtcp_pkt p;
     /* Transport-cc feedback as a sender reads it; and the transport-wide

@@ -389,6 +389,52 @@ static void test_keyframes(void **state)
     assert_false(lec_rtp_keyframe_start(LEC_VCODEC_OTHER, sps, sizeof sps));
 }
 
+/* H.264 picture sizes from x264's SPS (gst-launch-1.0 videotestsrc !
+ * x264enc): High with cropping (320x180 is 12 macroblock rows cut by 12
+ * lines; 1080 is 1088 cut by 8), emulation prevention bytes in both, and
+ * Constrained Baseline 720p; alone and in a STAP-A; cut short or garbled:
+ * no size, and never a read past the end. */
+static void test_h264_sps_size(void **state)
+{
+    (void)state;
+    static const uint8_t s180[] = {0x67, 0x64, 0x00, 0x14, 0xac, 0xd9, 0x41, 0x41, 0x9f, 0x9f, 0x01, 0x6a,
+                                   0x0c, 0x0c, 0x0d, 0x4a, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03,
+                                   0x00, 0x79, 0x1e, 0x28, 0x53, 0x2c};
+    static const uint8_t s1080[] = {0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78, 0x02, 0x27, 0xe5, 0xc0,
+                                    0x5a, 0x80, 0x80, 0x80, 0xa0, 0x00, 0x00, 0x03, 0x00, 0x20, 0x00, 0x00,
+                                    0x07, 0x91, 0xe3, 0x06, 0x32, 0xc0};
+    static const uint8_t s720[] = {0x67, 0x42, 0xc0, 0x1f, 0xd9, 0x00, 0x50, 0x05, 0xbb, 0x01, 0x6a, 0x02,
+                                   0x02, 0x02, 0x80, 0x00, 0x00, 0x03, 0x00, 0x80, 0x00, 0x00, 0x1e, 0x47,
+                                   0x8c, 0x19, 0x24};
+    unsigned w = 0, h = 0;
+    assert_true(lec_h264_sps_size(s180, sizeof s180, &w, &h));
+    assert_int_equal(w, 320);
+    assert_int_equal(h, 180);
+    assert_true(lec_h264_sps_size(s1080, sizeof s1080, &w, &h));
+    assert_int_equal(w, 1920);
+    assert_int_equal(h, 1080);
+    assert_true(lec_rtp_picture_size(LEC_VCODEC_H264, s720, sizeof s720, &w, &h));
+    assert_int_equal(w, 1280);
+    assert_int_equal(h, 720);
+    uint8_t stap[64] = {0x78, 0x00, 0x02, 0x09, 0xf0, 0x00, (uint8_t)sizeof s720};
+    memcpy(stap + 7, s720, sizeof s720);
+    w = h = 0;
+    assert_true(lec_rtp_h264_size(stap, 7 + sizeof s720, &w, &h));
+    assert_int_equal(w * h, 1280 * 720);
+    assert_false(lec_rtp_h264_size(stap, 7 + 5, &w, &h)); /* its size says more */
+    for (size_t n = 0; n < 8; n++)                           /* cut short: no size */
+        assert_false(lec_h264_sps_size(s720, n, &w, &h));
+    uint8_t junk[sizeof s1080];
+    memcpy(junk, s1080, sizeof junk);
+    memset(junk + 4, 0, sizeof junk - 4); /* a run of zeros: Exp-Golomb past 31 bits */
+    assert_false(lec_h264_sps_size(junk, sizeof junk, &w, &h));
+    memset(junk + 4, 0xff, sizeof junk - 4);
+    lec_h264_sps_size(junk, sizeof junk, &w, &h); /* whatever it says, it stays inside */
+    assert_false(lec_rtp_picture_size(LEC_VCODEC_VP9, s720, sizeof s720, &w, &h));
+    static const uint8_t pps[] = {0x68, 0xce, 0x3c, 0x80};
+    assert_false(lec_rtp_h264_size(pps, sizeof pps, &w, &h));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,7 +443,7 @@ int main(void)
         cmocka_unit_test(test_unwrap),         cmocka_unit_test(test_ntp),
         cmocka_unit_test(test_rtcp_compound),  cmocka_unit_test(test_rtcp_feedback),
         cmocka_unit_test(test_rtcp_malformed), cmocka_unit_test(test_keyframes),
-        cmocka_unit_test(test_ext_put),
+        cmocka_unit_test(test_ext_put),        cmocka_unit_test(test_h264_sps_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
