@@ -15,14 +15,16 @@ export const FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disa
   '--autoplay-policy=no-user-gesture-required'];
 
 // The sanitizer pass (scripts/test.sh's second) runs the nodes two to five
-// times slower beside the Chromiums on two cores, and a starved node slows
-// the teacher's own uplink estimate: a freeze or a stall of a few seconds
-// there says nothing of a release build.  What these tests measure of
-// smoothness is asserted in the release pass and printed in the sanitizer
-// pass; what must hold at any speed (who gets which layer, that decoding
-// goes on, every protocol check) is asserted in both.
+// times slower beside the Chromiums on two cores: a starved worker sends in
+// bursts (on a shaped link, a queue: a low estimate) and slows the
+// teacher's own uplink estimate, so a freeze, a stall of a few seconds or
+// a layer below what the link carries there says nothing of a release
+// build.  What these tests measure of smoothness and of link estimates is
+// asserted in the release pass and printed in the sanitizer pass; what
+// must hold at any speed (every student gets video, decoding goes on, the
+// fibre student gets the top layer, every protocol check) in both.
 export const sanitized = process.env.LECTERN_SANITIZED === '1';
-export function smooth(ok, message) {
+export function measured(ok, message) {
   if (ok) return;
   if (sanitized) console.log(`  [sanitizer build: measured, not asserted] ${message}`);
   else assert.fail(message);

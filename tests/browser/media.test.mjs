@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
 import { UdpProxy } from '../integration/impair.mjs';
-import { launch, smooth } from './lib.mjs';
+import { launch, measured } from './lib.mjs';
 
 const TOKEN = 'teacher-secret-token-1234';
 const ADMIN = 'operator-secret-token-5678';
@@ -140,7 +140,7 @@ async function round(codec) {
   assert.equal(garbage.status, 400);
   assert.match((await garbage.json()).error, /payload type '300'/);
   // Decoding keeps going for 10 s on every viewer: no 2 s without a
-  // frame (smooth: asserted in the release pass), and on at the end.
+  // frame (asserted in the release pass: lib.mjs `measured`), and on at the end.
   const first = await Promise.all(viewers.map(st));
   let last = first;
   for (let s = 0; s < 5; s++) {
@@ -150,7 +150,7 @@ async function round(codec) {
       if (now[i].framesDecoded > last[i].framesDecoded) continue;
       console.log(`  viewer ${i} stalled at ${now[i].framesDecoded} frames (${s * 2 + 2} s in):\n  ${await stallReport(viewers[i])}`);
       for (const [j, o] of viewers.entries()) if (j !== i) console.log(`  viewer ${j}: ${(await stallReport(o)).split('\n')[0]}`);
-      smooth(false, `viewer ${i} stalled at ${now[i].framesDecoded} frames`);
+      measured(false, `viewer ${i} stalled at ${now[i].framesDecoded} frames`);
     }
     last = now;
   }
@@ -233,7 +233,7 @@ async function drainRound() {
   for (let i = 0; i < 2; i++) {
     await sleep(1500);
     const now = (await st(v)).framesDecoded;
-    smooth(now > last, `still playing while draining (${now} frames)`);
+    measured(now > last, `still playing while draining (${now} frames)`);
     last = now;
   }
   assert.ok(last > drained, `playing while draining (${last} frames)`);
@@ -253,7 +253,7 @@ async function drainRound() {
   let longest = 0;
   for (let i = 1; i < shown.length; i++) longest = Math.max(longest, shown[i] - shown[i - 1]);
   console.log(`  drain: ${shown.length - 1} frames shown across the drain and the swap; longest pause ${longest.toFixed(0)} ms`);
-  smooth(longest < 500, `the picture never stopped: longest pause ${longest.toFixed(0)} ms (to the end)`);
+  measured(longest < 500, `the picture never stopped: longest pause ${longest.toFixed(0)} ms (to the end)`);
   const f1 = (await fresh(v)).framesDecoded;
   if (!(f1 > f0)) console.log(`  the new session stalled at ${f1} frames:\n  ${await stallReport(v)}`);
   assert.ok(f1 > f0, 'the new session keeps decoding');
@@ -310,7 +310,7 @@ async function lossyViewerRound() {
   for (let s = 0; s < 4; s++) {
     await sleep(2000);
     const now = await vst();
-    smooth(now.framesDecoded > last.framesDecoded, `the lossy viewer stalled at ${now.framesDecoded} frames`);
+    measured(now.framesDecoded > last.framesDecoded, `the lossy viewer stalled at ${now.framesDecoded} frames`);
     last = now;
   }
   assert.ok(last.framesDecoded > start.framesDecoded + 60, `the lossy viewer decodes: ${last.framesDecoded} frames`);

@@ -14,7 +14,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from '../integration/lib.mjs';
 import { NatsServer, waitFor, sleep } from '../integration/lib.mjs';
-import { launch, smooth } from './lib.mjs';
+import { launch, measured } from './lib.mjs';
 
 let browser, nats;
 const nodes = [];
@@ -152,14 +152,14 @@ test('Chromium simulcast: a layer per student, at the origin and over a leg', { 
   console.log(`  low -> high: ${w}px after ${switchMs} ms; freezes ${after.freezeCount - before.freezeCount}, ` +
     `frames ${after.framesDecoded - before.framesDecoded} in the ${((Date.now() - t0) / 1000).toFixed(1)} s since ` +
     `(received ${rx}; the teacher encoded ${enc} of h)`);
-  smooth(after.freezeCount === before.freezeCount,
+  measured(after.freezeCount === before.freezeCount,
     `no freeze across the switch: ${after.freezeCount - before.freezeCount}`);
   // The node delivers the teacher's frames of h after the switch (at
   // least half of those encoded since; a starved Chromium may decode
   // fewer, its own frames dropped), and decoding goes on.
   if (rx < enc / 2) {
     const ss = await vsession(low);
-    smooth(false, `received ${rx} of the ${enc} frames of h encoded since the switch; its session: ` +
+    measured(false, `received ${rx} of the ${enc} frames of h encoded since the switch; its session: ` +
       JSON.stringify({ simulcast: ss.simulcast, nacks: ss.nacks, retransmits: ss.retransmits,
         keyframe_requests: ss.keyframe_requests, reported: ss.reported, video_packets: ss.video_packets }) +
       `; the player: ${JSON.stringify(after)}`);
