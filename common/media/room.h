@@ -204,6 +204,16 @@ typedef struct lec_room_viewer {
     uint32_t probe_bps; /* the padding's rate while probing */
     int8_t probe_rank;  /* its layer when it last probed */
     uint8_t feedbacks;  /* transport-cc reports read this tick (at most 8) */
+    /* Without transport-cc: its estimate from the loss its Receiver
+     * Reports say (room_rtcp.c, loss_estimate): when one last counted, and
+     * how much it had been sent by then. */
+    lec_tstamp rr_at;
+    uint64_t rr_octets;
+    /* The rate it lost more than 10% at: not tried again until rr_retry
+     * (15 s, doubled at each failure up to 2 min, back to 15 s after 2
+     * min without one). */
+    uint32_t rr_fail_bps;
+    lec_tstamp rr_retry, rr_backoff, rr_failed_at;
     struct lec_room_viewer *next;
 } lec_room_viewer;
 

@@ -86,6 +86,60 @@ static void answer_nack(lec_room *r, lec_room_viewer *v, uint32_t media_ssrc, co
     }
 }
 
+/* A viewer without transport-cc (or RTX): the loss its Receiver Reports
+ * say moves its estimate as GCC's loss-based controller does
+ * (draft-ietf-rmcat-gcc-02 section 6): more than 10% lost, down to what it
+ * was sent since the last report times (1 - loss/2); under 2%, up 5% a
+ * second; between, held.  Until a report says more than 10%, it has no
+ * estimate (it gets the highest layer), and once it has one, growing back
+ * past the top layer's need gets it the top layer again.  Without probes
+ * (no transport-cc to read them), going up is the probe: the rate it lost
+ * at is not reached again for RR_BACKOFF, doubled at each failure (a link
+ * that cannot carry a layer costs a second of loss every few minutes, not
+ * every few seconds).  Reports closer than 250 ms apart count as one. */
+#define RR_MIN_GAP     (250 * LEC_MS)
+#define RR_BACKOFF     (15 * LEC_S)
+#define RR_BACKOFF_MAX (120 * LEC_S)
+static void loss_estimate(lec_room_viewer *v, const lec_room *r, uint8_t fraction, lec_tstamp now)
+{
+    uint64_t octets = 0;
+    for (unsigned ti = 0; ti < r->ntracks; ti++)
+        if (v->has[ti] && lec__room_slot(r, v, ti) == ti)
+            octets += v->fwd[ti].octets;
+    lec_tstamp dt = now - v->rr_at;
+    if (v->rr_at && dt < RR_MIN_GAP)
+        return;
+    uint64_t sent = octets - v->rr_octets;
+    bool first = !v->rr_at;
+    v->rr_at = now ? now : 1;
+    v->rr_octets = octets;
+    if (first)
+        return;
+    double loss = fraction / 256.0;
+    if (loss > 0.10) {
+        uint64_t rate = sent * 8 * LEC_S / dt;
+        if (v->estimate_bps && v->estimate_bps < rate)
+            rate = v->estimate_bps;
+        uint64_t at = sent * 8 * LEC_S / dt; /* what it could not carry */
+        rate = (uint64_t)((double)rate * (1 - 0.5 * loss));
+        v->estimate_bps = (uint32_t)(rate < LEC_BWE_MIN_BPS ? LEC_BWE_MIN_BPS : rate);
+        if (now >= v->rr_retry) { /* a new failure, not the same one reported again */
+            bool calm = !v->rr_failed_at || now - v->rr_failed_at > RR_BACKOFF_MAX;
+            v->rr_backoff = calm || !v->rr_backoff ? RR_BACKOFF
+                            : v->rr_backoff * 2 > RR_BACKOFF_MAX ? RR_BACKOFF_MAX
+                                                                 : v->rr_backoff * 2;
+            v->rr_retry = now + v->rr_backoff;
+        }
+        v->rr_failed_at = now;
+        v->rr_fail_bps = (uint32_t)(at > UINT32_MAX ? UINT32_MAX : at);
+    } else if (loss < 0.02 && v->estimate_bps) {
+        double grown = v->estimate_bps * (1 + 0.05 * (double)(dt < 2 * LEC_S ? dt : 2 * LEC_S) / LEC_S);
+        if (now < v->rr_retry && grown > 0.85 * v->rr_fail_bps)
+            grown = v->estimate_bps > 0.85 * v->rr_fail_bps ? v->estimate_bps : 0.85 * v->rr_fail_bps;
+        v->estimate_bps = grown > LEC_BWE_MAX_BPS ? LEC_BWE_MAX_BPS : (uint32_t)grown;
+    }
+}
+
 /* A viewer's report blocks on our SSRCs: its loss and jitter (video
  * first), and the round trip from the Sender Report it echoes (we forward
  * the publisher's NTP time, so LSR names the SR we relayed at
@@ -119,6 +173,8 @@ static void note_reports(lec_room *r, lec_room_viewer *v, const lec_rtcp_pkt *rp
                 v->st.jitter = reps[i].jitter;
                 v->st.jitter_rate = t->codec.clock_rate;
             }
+            if (t->kind == LEC_SDP_VIDEO && r->nlayers && !v->bwe && !v->leg)
+                loss_estimate(v, r, reps[i].fraction_lost, now);
             if (reps[i].lsr && reps[i].lsr == t->last_sr_mid && t->last_sr_at) {
                 lec_tstamp dlsr = (lec_tstamp)reps[i].dlsr * LEC_S / 65536;
                 if (now > t->last_sr_at + dlsr)

@@ -54,10 +54,20 @@ async function stallReport(v) {
     });
     return out;
   }).catch((e) => ({ error: String(e) }));
+  // The teacher's encoder: which layers it sends, and what limits them.
+  const sent = await teacherPage?.evaluate(async () => {
+    const out = [];
+    (await window.lectern.session.pc.getStats()).forEach((r) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video')
+        out.push({ rid: r.rid, fps: r.framesPerSecond, frames: r.framesEncoded, kbps: Math.round((r.targetBitrate || 0) / 1000),
+          limit: r.qualityLimitationReason, active: r.active });
+    });
+    return out;
+  }).catch((e) => String(e));
   const admin = await (await fetch(`${origin.url}/v1/streams`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json();
   const sessions = [];
   for (const s of admin.sessions || []) sessions.push((await origin.get(`/v1/sessions/${s.id}`)).body);
-  return `player ${JSON.stringify(mine)}\n  server sessions ${JSON.stringify(sessions)}`;
+  return `player ${JSON.stringify(mine)}\n  teacher ${JSON.stringify(sent)}\n  server sessions ${JSON.stringify(sessions)}`;
 }
 
 // A failed round would leave its teacher's session holding the stream
@@ -78,8 +88,10 @@ const isolated = (fn) => async () => {
   }
 };
 
+let teacherPage = null;
 async function round(codec) {
   const pub = await newPage();
+  teacherPage = pub;
   await pub.goto(`${origin.url}/publish?stream=class&token=${TOKEN}&codec=${codec}`);
   await pub.evaluate(() => window.lectern.start());
   await waitFor(() => pub.evaluate(() => window.lectern.state === 'live'), 10000, 'the teacher to go live');

@@ -17,7 +17,10 @@
  *  - a failover to another layout keeps the viewers' SSRCs and numbering;
  *  - viewers behind simulated links (a bottleneck each, our own
  *    transport-cc receiver sending feedback) settle on the layer their
- *    link carries, move down after a cut and, after a probe, back up.
+ *    link carries, move down after a cut and, after a probe, back up;
+ *  - a viewer without transport-cc: the loss its Receiver Reports say
+ *    moves it down to a layer its link carries, and back up once the link
+ *    is lifted.
  */
 #include "testdata.h"
 #include "base/time.h"
@@ -81,6 +84,11 @@ typedef struct link {
     } q[8192];
     unsigned nq;
     uint64_t dropped;
+    /* A viewer without transport-cc: its video's arrivals and losses,
+     * reported every 500 ms as an RTCP Receiver Report. */
+    bool rr;
+    unsigned got, lost;
+    lec_tstamp rr_next;
 } link;
 static link *links[NV + 1];
 
@@ -90,16 +98,21 @@ static void link_send(link *l, const uint8_t *pkt, size_t len)
     const uint8_t *v;
     size_t n;
     assert_int_equal(lec_rtp_parse(pkt, len, &h), 0);
-    assert_int_equal(lec_rtp_ext_find(pkt, &h, TWCC_ID, &v, &n), 0); /* every packet stamped */
-    assert_int_equal(n, 2);
+    if (l->rr) { /* none stamped */
+        assert_int_not_equal(lec_rtp_ext_find(pkt, &h, TWCC_ID, &v, &n), 0);
+    } else { /* every packet stamped */
+        assert_int_equal(lec_rtp_ext_find(pkt, &h, TWCC_ID, &v, &n), 0);
+        assert_int_equal(n, 2);
+    }
     lec_tstamp start = now_ > l->free ? now_ : l->free;
     if (start - now_ > 300 * LEC_MS || l->nq == 8192) {
         l->dropped++;
+        l->lost += h.pt == VPT;
         return;
     }
     l->free = start + (lec_tstamp)len * 8 * LEC_S / l->bps;
     l->q[l->nq].at = l->free + 20 * LEC_MS;
-    l->q[l->nq++].seq = (uint16_t)(v[0] << 8 | v[1]);
+    l->q[l->nq++].seq = l->rr ? (uint16_t)(h.pt == VPT) : (uint16_t)(v[0] << 8 | v[1]);
 }
 
 /* Arrivals up to now; feedback to the room. */
@@ -111,12 +124,26 @@ static void links_run(lec_tstamp now)
             continue;
         unsigned keep = 0;
         for (unsigned i = 0; i < l->nq; i++) {
-            if (l->q[i].at <= now)
-                lec_twcc_arrived(&l->rx, l->q[i].seq, l->q[i].at);
-            else
+            if (l->q[i].at > now)
                 l->q[keep++] = l->q[i];
+            else if (l->rr)
+                l->got += l->q[i].seq;
+            else
+                lec_twcc_arrived(&l->rx, l->q[i].seq, l->q[i].at);
         }
         l->nq = keep;
+        if (l->rr) {
+            if (now >= l->rr_next && l->got + l->lost) {
+                l->rr_next = now + 500 * LEC_MS;
+                unsigned f = l->lost * 256 / (l->got + l->lost);
+                lec_rtcp_report rep = {.ssrc = 0x6000 + id, .fraction_lost = (uint8_t)(f > 255 ? 255 : f)};
+                uint8_t rr[64];
+                size_t rn = lec_rtcp_build_rr(rr, sizeof rr, 0xF000 + id, &rep, 1);
+                lec_room_viewer_rtcp(&room, id, rr, rn, now);
+                l->got = l->lost = 0;
+            }
+            continue;
+        }
         uint8_t fb[1500];
         size_t n;
         while ((n = lec_twcc_feedback(&l->rx, 9, 0x6000 + id, fb, sizeof fb)) > 0)
@@ -715,6 +742,51 @@ static void test_estimates_from_feedback(void **state)
     lec_room_free(&room);
 }
 
+/* A viewer without transport-cc behind 400 kbit/s: it starts on the top
+ * layer (no estimate yet), its reports say loss, and it moves down to a
+ * layer the link carries (m: ~300 kbit/s with audio, or l), and stays
+ * there without losing; the link lifted to 5 Mbit/s, it grows back and
+ * is on the top layer again within 40 s. */
+static void test_estimates_from_reports(void **state)
+{
+    (void)state;
+    room_up("lmh");
+    run(0, 1200 * LEC_MS);
+    links[1] = calloc(1, sizeof *links[1]);
+    links[1]->on = true;
+    links[1]->rr = true;
+    links[1]->bps = 400000;
+    add_viewer(&room, 1, 1200 * LEC_MS);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    run(1200 * LEC_MS, 12 * LEC_S);
+    lec_room_layer_info li;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li), 0);
+    print_message("  no transport-cc, 400 kbit/s: layer %d, estimate %u kbit/s, %lu switches\n", li.cur,
+                  (unsigned)(li.estimate_bps / 1000), (unsigned long)li.switches);
+    assert_true(li.cur >= 0 && li.cur < 2);
+    /* Below what the top layer needs (~1.2 Mbit/s with its margin): the
+     * loss said so; not the link's own rate (no loss on m says nothing of
+     * how much more the link would carry). */
+    assert_true(li.estimate_bps > 0 && li.estimate_bps < 1000000);
+    /* Settled: no more loss on its layer over 4 s. */
+    uint64_t dropped = links[1]->dropped;
+    run(12 * LEC_S, 16 * LEC_S);
+    print_message("  then %lu packets lost in 4 s\n", (unsigned long)(links[1]->dropped - dropped));
+    assert_true(links[1]->dropped - dropped < 10);
+    links[1]->bps = 5000000;
+    lec_tstamp t = 16 * LEC_S;
+    while (cur_rank(&room, 1) != 2 && t < 56 * LEC_S) {
+        run(t, t + 100 * LEC_MS);
+        t += 100 * LEC_MS;
+    }
+    print_message("  lifted to 5 Mbit/s: the top layer again after %.1f s\n", (double)(t - 16 * LEC_S) / LEC_S);
+    assert_int_equal(cur_rank(&room, 1), 2);
+    assert_smooth(&out.v[1]);
+    free(links[1]);
+    links[1] = NULL;
+    lec_room_free(&room);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -729,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_leg_carries_layers),
         cmocka_unit_test(test_layout_change_keeps_viewers),
         cmocka_unit_test(test_estimates_from_feedback),
+        cmocka_unit_test(test_estimates_from_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
