@@ -1,5 +1,6 @@
 /* Per-subscriber rewriting and keyframe request coalescing (forwarder.h). */
 #include "media/forwarder.h"
+#include "base/time.h"
 #include "rtp/rtp.h"
 
 #include <stdint.h>
@@ -15,12 +16,21 @@ void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_
     f->last_out_ts = ts_base;
 }
 
-bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts, size_t len)
+bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts, size_t len,
+                     uint64_t now)
 {
     if (!f->started || ssrc != f->src_ssrc || f->reanchor) {
         /* A new source: continue one after what the viewer last saw, and
-         * move time forward by one 30 fps frame (or 20 ms of audio). */
+         * move time forward by what passed since (at most 10 s), at least
+         * one 30 fps frame (or 20 ms of audio). */
         uint32_t step = f->clock_rate == 90000 ? 3000 : f->clock_rate / 50;
+        if (f->started && f->last_out_at && now > f->last_out_at) {
+            uint64_t gap = now - f->last_out_at;
+            gap = gap > 10 * LEC_S ? 10 * LEC_S : gap;
+            uint64_t ticks = gap * f->clock_rate / LEC_S;
+            if (ticks > step)
+                step = (uint32_t)ticks;
+        }
         f->seq_offset = (uint16_t)(f->last_out_seq + 1 - seq);
         f->ts_offset = f->started ? f->last_out_ts + step - ts : f->last_out_ts - ts;
         f->src_ssrc = ssrc;
@@ -42,6 +52,7 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
     if (lec_seq_newer(out_seq, f->last_out_seq)) {
         f->last_out_seq = out_seq;
         f->last_out_ts = out_ts;
+        f->last_out_at = now;
         if ((uint16_t)(out_seq - f->floor_seq) > 1000) /* inside the ring's 1024 */
             f->floor_seq = (uint16_t)(out_seq - 1000);
     }

@@ -3,9 +3,12 @@
  * gets its own SSRC, its own payload type numbers (from its SDP), and
  * sequence numbers and timestamps that continue smoothly whatever happens
  * upstream: when the source changes (a failover to another relay leg, a
- * publisher that reconnects), the next packet continues one after the last
- * one sent, and timestamps jump forward by a plausible frame interval
- * rather than backwards, so the viewer's jitter buffer never sees a reset.
+ * publisher that reconnects, a switch to another simulcast layer), the next
+ * packet continues one after the last one sent, and timestamps move
+ * forward by the time that passed since the last packet went out (at least
+ * a frame interval), never backwards: the viewer's jitter buffer sees
+ * neither a reset nor a frame that seems a second late, and its lip sync
+ * holds.
  * VP8's own numbering (RFC 7741 4.2: PictureID, TL0PICIDX, KEYIDX) is
  * continued at the same anchors: a player chains frames by picture id, and
  * a switch to another simulcast layer (its own numbering) would otherwise
@@ -28,6 +31,7 @@ typedef struct lec_fwd {
     uint16_t last_out_seq;
     uint16_t floor_seq; /* nothing older goes out: the anchor, or 1000 behind the newest */
     uint32_t last_out_ts;
+    uint64_t last_out_at; /* when the newest went out (lec_tstamp), 0: not known */
     uint32_t clock_rate;
     bool reanchor; /* the next packet anchors anew, whatever its SSRC */
     uint64_t packets, octets;
@@ -48,14 +52,14 @@ void lec_fwd_init(lec_fwd *f, uint32_t out_ssrc, uint8_t out_pt, uint32_t clock_
 
 /*
  * Rewrites an RTP packet (already parsed as `h`; ssrc, seq, ts, pt at the
- * usual offsets) in place for this viewer.  A packet from a new source
+ * usual offsets) in place for this viewer, at `now` (lec_tstamp).  A packet from a new source
  * SSRC re-anchors the offsets so numbering continues.  Returns false for a
  * packet that predates the current anchor (its number would be one the
  * viewer had from the old source: other bytes under one SRTP index) or
  * lies more than 1000 behind the newest (the ring holds 1024): drop it.
  */
 bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint32_t ts,
-                     size_t len);
+                     size_t len, uint64_t now);
 
 /*
  * After lec_fwd_rewrite of a VP8 packet: rewrites the payload descriptor at

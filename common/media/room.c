@@ -597,7 +597,7 @@ bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8
         return false;
     size_t hl;
     len = copy_for(r, v, pkt, len, h, &hl);
-    if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h->ssrc, h->seq, h->ts, len))
+    if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h->ssrc, h->seq, h->ts, len, now))
         return false;
     if (r->tracks[ti].vcodec == LEC_VCODEC_VP8)
         lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, len - hl);
@@ -723,7 +723,7 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti, lec_tstamp 
         last_ts = h.ts;
         size_t hl;
         len = copy_for(r, v, pkt, len, &h, &hl);
-        if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h.ssrc, h.seq, h.ts, len))
+        if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h.ssrc, h.seq, h.ts, len, now))
             return false;
         if (t->vcodec == LEC_VCODEC_VP8)
             lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, len - hl);

@@ -1,12 +1,13 @@
 /* Per-viewer rewriting and keyframe request coalescing, in virtual time. */
 #include "testdata.h"
+#include "base/time.h"
 #include "media/forwarder.h"
 #include "rtp/rtp.h"
 
 static void send(lec_fwd *f, uint8_t *b, uint32_t ssrc, uint16_t seq, uint32_t ts, lec_rtp_hdr *out)
 {
     lec_rtp_write_header(b, 96, false, seq, ts, ssrc);
-    assert_true(lec_fwd_rewrite(f, b, ssrc, seq, ts, 100));
+    assert_true(lec_fwd_rewrite(f, b, ssrc, seq, ts, 100, 0));
     assert_int_equal(lec_rtp_parse(b, 100, out), 0);
 }
 
@@ -43,18 +44,18 @@ static void test_rewrite_and_continuity(void **state)
     /* A packet from before the anchor (7 came first from 0xbbbb) would get
      * 1001, a number the viewer had from 0xaaaa: dropped. */
     lec_rtp_write_header(b, 96, false, 6, 0, 0xbbbb);
-    assert_false(lec_fwd_rewrite(&f, b, 0xbbbb, 6, 0, 100));
+    assert_false(lec_fwd_rewrite(&f, b, 0xbbbb, 6, 0, 100, 0));
     /* A simulcast switch back to the first source: its late packets from
      * before the switch are dropped too. */
     send(&f, b, 0xaaaa, 40100, 1, &h);
     assert_int_equal(h.seq, 1006);
     lec_rtp_write_header(b, 96, false, 40099, 0, 0xaaaa);
-    assert_false(lec_fwd_rewrite(&f, b, 0xaaaa, 40099, 0, 100));
+    assert_false(lec_fwd_rewrite(&f, b, 0xaaaa, 40099, 0, 100, 0));
     /* Far behind the newest (more than 1000): dropped; within: kept. */
     for (uint16_t s = 40101; s < 42200; s++)
         send(&f, b, 0xaaaa, s, 2, &h);
     lec_rtp_write_header(b, 96, false, 41000, 0, 0xaaaa);
-    assert_false(lec_fwd_rewrite(&f, b, 0xaaaa, 41000, 0, 100));
+    assert_false(lec_fwd_rewrite(&f, b, 0xaaaa, 41000, 0, 100, 0));
     send(&f, b, 0xaaaa, 41500, 2, &h);
     /* Wrap of the viewer's numbering is seamless. */
     lec_fwd_init(&f, 1, 96, 90000, 65535, 0);
@@ -62,6 +63,44 @@ static void test_rewrite_and_continuity(void **state)
     assert_int_equal(h.seq, 65535);
     send(&f, b, 2, 101, 3000, &h);
     assert_int_equal(h.seq, 0);
+}
+
+/* Time runs on across a gap: a switch after 1.2 s of silence (a layer the
+ * encoder stopped) moves the viewer's timestamps on by 1.2 s, not by one
+ * frame (its player would take every frame after for 1.2 s late); a
+ * switch with no gap by one frame; audio by its own clock; never more
+ * than 10 s. */
+static void test_time_runs_on(void **state)
+{
+    (void)state;
+    lec_fwd f;
+    lec_fwd_init(&f, 0x5151, 96, 90000, 1000, 0);
+    uint8_t b[100] = {0};
+    lec_rtp_write_header(b, 96, false, 10, 5000, 0xaaaa);
+    assert_true(lec_fwd_rewrite(&f, b, 0xaaaa, 10, 5000, 100, 1 * LEC_S));
+    lec_rtp_hdr h;
+    lec_rtp_write_header(b, 96, false, 20, 777, 0xbbbb);
+    assert_true(lec_fwd_rewrite(&f, b, 0xbbbb, 20, 777, 100, 2200 * LEC_MS));
+    assert_int_equal(lec_rtp_parse(b, 100, &h), 0);
+    assert_int_equal(h.ts, 108000); /* 1.2 s at 90 kHz */
+    lec_fwd_reanchor(&f);
+    lec_rtp_write_header(b, 96, false, 30, 99, 0xaaaa);
+    assert_true(lec_fwd_rewrite(&f, b, 0xaaaa, 30, 99, 100, 2200 * LEC_MS));
+    assert_int_equal(lec_rtp_parse(b, 100, &h), 0);
+    assert_int_equal(h.ts, 111000); /* no gap: one frame */
+    lec_fwd_reanchor(&f);
+    lec_rtp_write_header(b, 96, false, 40, 99, 0xbbbb);
+    assert_true(lec_fwd_rewrite(&f, b, 0xbbbb, 40, 99, 100, 3600 * LEC_S));
+    assert_int_equal(lec_rtp_parse(b, 100, &h), 0);
+    assert_int_equal(h.ts, 111000 + 900000); /* an hour: 10 s */
+    lec_fwd a;
+    lec_fwd_init(&a, 0x7777, 111, 48000, 1, 0);
+    lec_rtp_write_header(b, 111, false, 1, 960, 0xcccc);
+    assert_true(lec_fwd_rewrite(&a, b, 0xcccc, 1, 960, 100, LEC_S));
+    lec_rtp_write_header(b, 111, false, 1, 5, 0xdddd);
+    assert_true(lec_fwd_rewrite(&a, b, 0xdddd, 1, 5, 100, LEC_S + 500 * LEC_MS));
+    assert_int_equal(lec_rtp_parse(b, 100, &h), 0);
+    assert_int_equal(h.ts, 24000);
 }
 
 /* A VP8 packet of `ssrc` whose descriptor has a 15-bit picture id, a
@@ -82,7 +121,7 @@ static vp8_ids vp8_send(lec_fwd *f, uint32_t ssrc, uint16_t seq, unsigned pid, u
     p[3] = (uint8_t)pid;
     p[4] = (uint8_t)tl0;
     p[5] = (uint8_t)(tid << 6 | kidx);
-    assert_true(lec_fwd_rewrite(f, b, ssrc, seq, seq * 3000u, sizeof b));
+    assert_true(lec_fwd_rewrite(f, b, ssrc, seq, seq * 3000u, sizeof b, 0));
     lec_fwd_vp8(f, p, sizeof b - 12);
     assert_int_equal(p[0], 0x90);
     assert_int_equal(p[1], 0xf0);
@@ -142,7 +181,7 @@ static void test_vp8_numbering(void **state)
     uint8_t b[20] = {0};
     lec_rtp_write_header(b, 96, false, 10, 0, 0xcccc);
     b[12] = 0x90, b[13] = 0x80, b[14] = 0x05;
-    assert_true(lec_fwd_rewrite(&f, b, 0xcccc, 10, 0, sizeof b));
+    assert_true(lec_fwd_rewrite(&f, b, 0xcccc, 10, 0, sizeof b, 0));
     lec_fwd_vp8(&f, b + 12, sizeof b - 12);
     assert_int_equal(b[14] & 0x80, 0);
     uint8_t s[3] = {0x90, 0xf0, 0x81};
@@ -175,6 +214,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rewrite_and_continuity),
         cmocka_unit_test(test_vp8_numbering),
+        cmocka_unit_test(test_time_runs_on),
         cmocka_unit_test(test_keyframe_coalescing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
