@@ -82,10 +82,8 @@ static unsigned vp8_field(lec_fwd *f, unsigned bit, unsigned in, unsigned mask, 
 void lec_fwd_vp8(lec_fwd *f, uint8_t *p, size_t len)
 {
     /* X, then I (PictureID, M: 15 bits), L (TL0PICIDX), T/K (TID|Y|KEYIDX). */
-    if (len < 2 || !(p[0] & 0x80)) {
-        f->vp8_anchor = false;
-        return;
-    }
+    if (len < 2 || !(p[0] & 0x80))
+        return; /* no numbering here: the anchor waits for a packet with some */
     uint8_t x = p[1];
     size_t at = 2;
     size_t pid_at = 0, tl0_at = 0, tk_at = 0;
@@ -99,10 +97,8 @@ void lec_fwd_vp8(lec_fwd *f, uint8_t *p, size_t len)
         tl0_at = at++;
     if (x & 0x30)
         tk_at = at++;
-    if (at > len) {
-        f->vp8_anchor = false;
+    if (at > len)
         return;
-    }
     if (pid_at) {
         unsigned mask = wide ? 0x7fff : 0x7f;
         unsigned in = wide ? (unsigned)(p[pid_at] & 0x7f) << 8 | p[pid_at + 1] : p[pid_at] & 0x7fu;

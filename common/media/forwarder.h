@@ -66,7 +66,8 @@ bool lec_fwd_rewrite(lec_fwd *f, uint8_t *pkt, uint32_t ssrc, uint16_t seq, uint
  * `payload` (`len` bytes) in place so that PictureID, TL0PICIDX and KEYIDX
  * continue one after the newest this viewer had whenever the sequence
  * numbers were anchored anew (a layer switch, a new source).  A descriptor
- * without them, or too short, is left alone.
+ * without them, or too short, is left alone (an anchor then waits for the
+ * next packet that has them).
  */
 void lec_fwd_vp8(lec_fwd *f, uint8_t *payload, size_t len);
 

@@ -599,8 +599,8 @@ bool lec__room_send_to(lec_room *r, lec_room_viewer *v, unsigned ti, const uint8
     len = copy_for(r, v, pkt, len, h, &hl);
     if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h->ssrc, h->seq, h->ts, len, now))
         return false;
-    if (r->tracks[ti].vcodec == LEC_VCODEC_VP8)
-        lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, len - hl);
+    if (r->tracks[ti].vcodec == LEC_VCODEC_VP8 && h->payload_len)
+        lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, h->payload_len);
     if (repair && v->rtx_pt[fs]) /* the viewer negotiated RTX */
         len = to_rtx(r, v, fs, len, hl);
     else if (v->pd_id && playout_ms && r->tracks[ti].kind == LEC_SDP_VIDEO)
@@ -633,6 +633,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->have_seq = false;
         t->nmiss = 0;
         t->have_kf = false;
+        t->sps_inband = false;
         if (t->has_ring) {
             lec_ring_free(&t->ring);
             t->has_ring = lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX) == 0;
@@ -660,9 +661,12 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     /* A keyframe's packets may each say so (H.264: a STAP-A with SPS and
      * PPS, then the IDR's first fragment): the frame starts at the first. */
     bool kf = t->vcodec && lec_rtp_keyframe_start(t->vcodec, pkt + h.header_len, h.payload_len);
+    bool sps = kf && t->vcodec == LEC_VCODEC_H264 && lec_rtp_h264_has_sps(pkt + h.header_len, h.payload_len);
+    t->sps_inband = t->sps_inband || sps;
     if (kf && t->have_kf && h.ts == t->kf_ts) {
         if (ext < t->kf_ext) /* an earlier packet of it, reordered */
             t->kf_ext = ext;
+        t->kf_sps = t->kf_sps || sps;
         kf = false;
     } else if (kf && t->have_kf && ext < t->kf_ext) {
         kf = false; /* an older keyframe's, late */
@@ -670,12 +674,15 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
     if (kf) {
         t->kf_ext = ext;
         t->kf_ts = h.ts;
+        t->kf_sps = sps;
         t->have_kf = true;
         unsigned w, ht;
         if (t->layer && lec_rtp_picture_size(t->vcodec, pkt + h.header_len, h.payload_len, &w, &ht))
             t->area = w * ht;
     }
-    kf = kf && ext == t->highest_ext; /* a layer switch: not on a late repair */
+    /* A layer switch: not on a late repair, nor at an IDR whose SPS has
+     * not come. */
+    kf = kf && ext == t->highest_ext && (t->kf_sps || !t->sps_inband);
     for (lec_room_viewer *v = r->viewers; v; v = v->next) {
         if (!v->has[ti] || !v->ready ||
             (!lec__room_gets(r, v, ti) && !lec__room_follow(r, v, ti, kf)) ||
@@ -695,7 +702,8 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
 static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti, lec_tstamp now)
 {
     lec_room_track *t = &r->tracks[ti];
-    if (!t->have_kf || !t->has_ring || t->highest_ext - t->kf_ext >= LEC_ROOM_GOP_MAX)
+    if (!t->have_kf || !t->has_ring || t->highest_ext - t->kf_ext >= LEC_ROOM_GOP_MAX ||
+        (t->sps_inband && !t->kf_sps))
         return false;
     uint8_t pkt[LEC_ROOM_PKT_MAX];
     size_t len;
@@ -725,8 +733,8 @@ static bool replay_gop(lec_room *r, lec_room_viewer *v, unsigned ti, lec_tstamp 
         len = copy_for(r, v, pkt, len, &h, &hl);
         if (!lec_fwd_rewrite(&v->fwd[fs], r->scratch, h.ssrc, h.seq, h.ts, len, now))
             return false;
-        if (t->vcodec == LEC_VCODEC_VP8)
-            lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, len - hl);
+        if (t->vcodec == LEC_VCODEC_VP8 && h.payload_len)
+            lec_fwd_vp8(&v->fwd[fs], r->scratch + hl, h.payload_len);
         /* The head frame maps as live packets will; earlier ones squeeze.
          * Not on a leg: the next room keeps true times in its ring and
          * squeezes for its own joiners. */

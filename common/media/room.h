@@ -112,6 +112,11 @@ typedef struct lec_room_track {
     uint64_t kf_ext;
     uint32_t kf_ts;
     bool have_kf;
+    /* H.264 whose keyframes carry their SPS in band (as Chrome's, OBS's
+     * and x264's do): a keyframe is one to start at (a switch, a replay)
+     * only once its SPS is here (kf_sps); an IDR that came before it is
+     * not (a player without the SPS asks for another keyframe). */
+    bool sps_inband, kf_sps;
     /* Holes in the publisher's stream, asked for again (NACK) up to 3 times. */
     struct lec_room_miss {
         uint64_t ext;
@@ -211,7 +216,7 @@ typedef struct lec_room_viewer {
     uint64_t rr_octets;
     /* The rate it lost more than 10% at: not tried again until rr_retry
      * (15 s, doubled at each failure up to 2 min, back to 15 s after 2
-     * min without one). */
+     * min without one); its last decrease at rr_failed_at. */
     uint32_t rr_fail_bps;
     lec_tstamp rr_retry, rr_backoff, rr_failed_at;
     struct lec_room_viewer *next;

@@ -109,29 +109,35 @@ static void loss_estimate(lec_room_viewer *v, const lec_room *r, uint8_t fractio
     lec_tstamp dt = now - v->rr_at;
     if (v->rr_at && dt < RR_MIN_GAP)
         return;
+    /* The first report, one after a long silence or after its tracks
+     * changed: a new baseline, nothing to judge. */
+    bool fresh = !v->rr_at || dt > 5 * LEC_S || octets < v->rr_octets;
     uint64_t sent = octets - v->rr_octets;
-    bool first = !v->rr_at;
     v->rr_at = now ? now : 1;
     v->rr_octets = octets;
-    if (first)
+    if (fresh)
         return;
     double loss = fraction / 256.0;
-    if (loss > 0.10) {
-        uint64_t rate = sent * 8 * LEC_S / dt;
-        if (v->estimate_bps && v->estimate_bps < rate)
-            rate = v->estimate_bps;
-        uint64_t at = sent * 8 * LEC_S / dt; /* what it could not carry */
-        rate = (uint64_t)((double)rate * (1 - 0.5 * loss));
-        v->estimate_bps = (uint32_t)(rate < LEC_BWE_MIN_BPS ? LEC_BWE_MIN_BPS : rate);
-        if (now >= v->rr_retry) { /* a new failure, not the same one reported again */
-            bool calm = !v->rr_failed_at || now - v->rr_failed_at > RR_BACKOFF_MAX;
+    double sent_bps = (double)sent * 8 * LEC_S / (double)dt; /* what it could not carry, when lossy */
+    if (sent_bps > LEC_BWE_MAX_BPS)
+        sent_bps = LEC_BWE_MAX_BPS;
+    /* One decrease per half second (a report of the queue draining after
+     * the last one is the same loss). */
+    if (loss > 0.10 && (!v->rr_failed_at || now - v->rr_failed_at >= RR_MIN_GAP * 2)) {
+        double rate = v->estimate_bps && v->estimate_bps < sent_bps ? v->estimate_bps : sent_bps;
+        rate *= 1 - 0.5 * loss;
+        v->estimate_bps = rate < LEC_BWE_MIN_BPS ? LEC_BWE_MIN_BPS : (uint32_t)rate;
+        if (now >= v->rr_retry) { /* a new failure: back off longer if the last was lately */
+            bool calm = !v->rr_retry || now - v->rr_retry > RR_BACKOFF_MAX;
             v->rr_backoff = calm || !v->rr_backoff ? RR_BACKOFF
                             : v->rr_backoff * 2 > RR_BACKOFF_MAX ? RR_BACKOFF_MAX
                                                                  : v->rr_backoff * 2;
             v->rr_retry = now + v->rr_backoff;
+            v->rr_fail_bps = (uint32_t)sent_bps;
+        } else if (sent_bps > v->rr_fail_bps) { /* the same failure: its highest rate */
+            v->rr_fail_bps = (uint32_t)sent_bps;
         }
         v->rr_failed_at = now;
-        v->rr_fail_bps = (uint32_t)(at > UINT32_MAX ? UINT32_MAX : at);
     } else if (loss < 0.02 && v->estimate_bps) {
         double grown = v->estimate_bps * (1 + 0.05 * (double)(dt < 2 * LEC_S ? dt : 2 * LEC_S) / LEC_S);
         if (now < v->rr_retry && grown > 0.85 * v->rr_fail_bps)
@@ -173,7 +179,9 @@ static void note_reports(lec_room *r, lec_room_viewer *v, const lec_rtcp_pkt *rp
                 v->st.jitter = reps[i].jitter;
                 v->st.jitter_rate = t->codec.clock_rate;
             }
-            if (t->kind == LEC_SDP_VIDEO && r->nlayers && !v->bwe && !v->leg)
+            /* Paused (audio only), its audio's reports: the way back. */
+            if ((t->kind == LEC_SDP_VIDEO || (v->paused && t->kind == LEC_SDP_AUDIO)) && r->nlayers &&
+                !v->bwe && !v->leg)
                 loss_estimate(v, r, reps[i].fraction_lost, now);
             if (reps[i].lsr && reps[i].lsr == t->last_sr_mid && t->last_sr_at) {
                 lec_tstamp dlsr = (lec_tstamp)reps[i].dlsr * LEC_S / 65536;

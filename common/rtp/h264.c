@@ -152,19 +152,39 @@ bool lec_h264_sps_size(const uint8_t *nal, size_t len, unsigned *width, unsigned
     return true;
 }
 
-bool lec_rtp_h264_size(const uint8_t *p, size_t len, unsigned *width, unsigned *height)
+/* The SPS NAL unit in a payload (alone, or in a STAP-A), or NULL. */
+static const uint8_t *find_sps(const uint8_t *p, size_t len, size_t *n_out)
 {
     if (len < 1)
-        return false;
-    if ((p[0] & 0x1f) != 24) /* a single NAL unit */
-        return lec_h264_sps_size(p, len, width, height);
+        return NULL;
+    if ((p[0] & 0x1f) == 7) {
+        *n_out = len;
+        return p;
+    }
+    if ((p[0] & 0x1f) != 24)
+        return NULL;
     for (size_t off = 1; off + 2 < len;) { /* STAP-A: 16-bit sizes, each a NAL */
         size_t n = (size_t)p[off] << 8 | p[off + 1];
         if (!n || off + 2 + n > len)
-            return false;
-        if ((p[off + 2] & 0x1f) == 7)
-            return lec_h264_sps_size(p + off + 2, n, width, height);
+            return NULL;
+        if ((p[off + 2] & 0x1f) == 7) {
+            *n_out = n;
+            return p + off + 2;
+        }
         off += 2 + n;
     }
-    return false;
+    return NULL;
+}
+
+bool lec_rtp_h264_has_sps(const uint8_t *p, size_t len)
+{
+    size_t n;
+    return find_sps(p, len, &n) != NULL;
+}
+
+bool lec_rtp_h264_size(const uint8_t *p, size_t len, unsigned *width, unsigned *height)
+{
+    size_t n;
+    const uint8_t *sps = find_sps(p, len, &n);
+    return sps && lec_h264_sps_size(sps, n, width, height);
 }

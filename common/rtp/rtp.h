@@ -116,6 +116,8 @@ bool lec_rtp_vp8_size(const uint8_t *payload, size_t len, unsigned *width, unsig
  * malformed. */
 bool lec_h264_sps_size(const uint8_t *nal, size_t len, unsigned *width, unsigned *height);
 bool lec_rtp_h264_size(const uint8_t *payload, size_t len, unsigned *width, unsigned *height);
+/* Whether an H.264 payload is an SPS or a STAP-A holding one. */
+bool lec_rtp_h264_has_sps(const uint8_t *payload, size_t len);
 
 /* A keyframe's picture size from its first packet, where the codec says:
  * VP8 and H.264 (above). */

@@ -190,6 +190,18 @@ static void test_vp8_numbering(void **state)
     uint8_t n[4] = {0x10, 0x9d, 0x01, 0x2a};
     lec_fwd_vp8(&f, n, sizeof n);
     assert_int_equal(n[1], 0x9d);
+    /* An anchor waits past a packet without numbering (no X) for the next
+     * one that has it. */
+    lec_fwd_reanchor(&f);
+    unsigned want_pid = (f.last_pid + 1u) & 0x7fff, want_tl0 = (f.last_tl0 + 1u) & 0xff;
+    uint8_t bare[20] = {0};
+    lec_rtp_write_header(bare, 96, false, 11, 0, 0xdddd);
+    bare[12] = 0x10;
+    assert_true(lec_fwd_rewrite(&f, bare, 0xdddd, 11, 0, sizeof bare, 0));
+    lec_fwd_vp8(&f, bare + 12, sizeof bare - 12);
+    o = vp8_send(&f, 0xdddd, 12, 500, 7, 0, 9);
+    assert_int_equal(o.pid, want_pid);
+    assert_int_equal(o.tl0, want_tl0);
 }
 
 static void test_keyframe_coalescing(void **state)

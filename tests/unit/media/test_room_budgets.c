@@ -343,6 +343,13 @@ static void test_h264_gop_starts_with_sps(void **state)
             h264(s + 1, ts, fu_start, sizeof fu_start, 0);
         } else {
             h264(s + 1, ts, fu_start, sizeof fu_start, 0);
+            /* A joiner now: no replay from an IDR without its SPS (a
+             * keyframe is asked for instead). */
+            unsigned plis = out.plis;
+            add_viewer(3, false, false, LEC_S * 2);
+            assert_int_equal(out.v[3].rtp, 0);
+            assert_true(out.plis > plis);
+            lec_room_remove_viewer(&room, 3);
             h264(s, ts, stap, sizeof stap, 0);
         }
         h264(s + 2, ts, fu_mid, sizeof fu_mid, 0);

@@ -87,7 +87,7 @@ typedef struct link {
     /* A viewer without transport-cc: its video's arrivals and losses,
      * reported every 500 ms as an RTCP Receiver Report. */
     bool rr;
-    unsigned got, lost;
+    unsigned got, lost, agot, alost; /* video, audio */
     lec_tstamp rr_next;
 } link;
 static link *links[NV + 1];
@@ -108,11 +108,13 @@ static void link_send(link *l, const uint8_t *pkt, size_t len)
     if (start - now_ > 300 * LEC_MS || l->nq == 8192) {
         l->dropped++;
         l->lost += h.pt == VPT;
+        l->alost += h.pt == APT;
         return;
     }
     l->free = start + (lec_tstamp)len * 8 * LEC_S / l->bps;
     l->q[l->nq].at = l->free + 20 * LEC_MS;
-    l->q[l->nq++].seq = l->rr ? (uint16_t)(h.pt == VPT) : (uint16_t)(v[0] << 8 | v[1]);
+    l->q[l->nq++].seq = l->rr ? (uint16_t)(h.pt == VPT ? 1 : h.pt == APT ? 2 : 0)
+                              : (uint16_t)(v[0] << 8 | v[1]);
 }
 
 /* Arrivals up to now; feedback to the room. */
@@ -127,20 +129,27 @@ static void links_run(lec_tstamp now)
             if (l->q[i].at > now)
                 l->q[keep++] = l->q[i];
             else if (l->rr)
-                l->got += l->q[i].seq;
+                l->got += l->q[i].seq == 1, l->agot += l->q[i].seq == 2;
             else
                 lec_twcc_arrived(&l->rx, l->q[i].seq, l->q[i].at);
         }
         l->nq = keep;
         if (l->rr) {
-            if (now >= l->rr_next && l->got + l->lost) {
+            if (now >= l->rr_next && l->got + l->lost + l->agot + l->alost) {
                 l->rr_next = now + 500 * LEC_MS;
-                unsigned f = l->lost * 256 / (l->got + l->lost);
-                lec_rtcp_report rep = {.ssrc = 0x6000 + id, .fraction_lost = (uint8_t)(f > 255 ? 255 : f)};
-                uint8_t rr[64];
-                size_t rn = lec_rtcp_build_rr(rr, sizeof rr, 0xF000 + id, &rep, 1);
+                /* A block per source heard from: video, audio. */
+                lec_rtcp_report rep[2];
+                size_t nr = 0;
+                if (l->got + l->lost)
+                    rep[nr++] = (lec_rtcp_report){.ssrc = 0x6000 + id,
+                                                  .fraction_lost = (uint8_t)(l->lost * 255 / (l->got + l->lost))};
+                if (l->agot + l->alost)
+                    rep[nr++] = (lec_rtcp_report){.ssrc = 0x5000 + id,
+                                                  .fraction_lost = (uint8_t)(l->alost * 255 / (l->agot + l->alost))};
+                uint8_t rr[128];
+                size_t rn = lec_rtcp_build_rr(rr, sizeof rr, 0xF000 + id, rep, nr);
                 lec_room_viewer_rtcp(&room, id, rr, rn, now);
-                l->got = l->lost = 0;
+                l->got = l->lost = l->agot = l->alost = 0;
             }
             continue;
         }
@@ -782,6 +791,23 @@ static void test_estimates_from_reports(void **state)
     print_message("  lifted to 5 Mbit/s: the top layer again after %.1f s\n", (double)(t - 16 * LEC_S) / LEC_S);
     assert_int_equal(cur_rank(&room, 1), 2);
     assert_smooth(&out.v[1]);
+    /* Behind 30 kbit/s not even l fits: audio only; its audio's reports
+     * are the way back once the link is lifted. */
+    links[1]->bps = 30000;
+    run(t, t + 20 * LEC_S);
+    t += 20 * LEC_S;
+    lec_room_layer_info li2;
+    assert_int_equal(lec_room_viewer_layer(&room, 1, now_, &li2), 0);
+    print_message("  30 kbit/s: paused %d, layer %d, estimate %u kbit/s, dropped %lu\n", li2.paused, li2.cur, (unsigned)(li2.estimate_bps / 1000), (unsigned long)links[1]->dropped);
+    assert_true(li2.paused);
+    links[1]->bps = 5000000;
+    lec_tstamp t2 = t;
+    while (cur_rank(&room, 1) < 0 && t < t2 + 120 * LEC_S) {
+        run(t, t + 100 * LEC_MS);
+        t += 100 * LEC_MS;
+    }
+    print_message("  lifted again: video after %.1f s\n", (double)(t - t2) / LEC_S);
+    assert_true(cur_rank(&room, 1) >= 0);
     free(links[1]);
     links[1] = NULL;
     lec_room_free(&room);
