@@ -199,15 +199,28 @@ test('a quiz at one node: released together, answered, ranked; questions and rep
   // Each ranked reaction is what that student's page measured (the
   // scripted delay, plus its timer's lateness), within 20 ms; and the
   // node's own view (elapsed less the round trip) agrees within its slack.
+  // A page whose answer reached the node later than that slack allows (a
+  // renderer stalled a few hundred ms on two busy cores: seen once) is
+  // ranked at the node's bound instead, exactly, and says so (adjusted):
+  // the node cannot tell it from a page that claims too little.  At most
+  // one of the three.
+  let adjusted = 0;
   rk.ranking.forEach((a, i) => {
     const page = seen[[1, 0, 2][i]];
-    assert.ok(Math.abs(a.reaction_ms - page.reaction) < 20, `reaction ${a.reaction_ms} ms, the page measured ${page.reaction}`);
+    const bound = a.elapsed_ms - a.rtt_ms - 150;
     assert.ok(page.reaction >= delays[[1, 0, 2][i]], 'no earlier than scripted');
-    assert.ok(a.reaction_ms <= a.elapsed_ms && a.reaction_ms >= a.elapsed_ms - a.rtt_ms - 150, JSON.stringify(a));
-    assert.equal(a.adjusted, false);
+    assert.ok(a.reaction_ms <= a.elapsed_ms && a.reaction_ms >= bound - 0.5, JSON.stringify(a));
+    if (a.adjusted) {
+      adjusted++;
+      console.log(`  adjusted: the page measured ${page.reaction} ms, its answer came ${(a.elapsed_ms - page.reaction).toFixed(1)} ms after the release: ranked at the bound, ${a.reaction_ms} ms`);
+      assert.ok(page.reaction < bound && Math.abs(a.reaction_ms - bound) < 1, JSON.stringify(a));
+    } else {
+      assert.ok(Math.abs(a.reaction_ms - page.reaction) < 20, `reaction ${a.reaction_ms} ms, the page measured ${page.reaction}`);
+    }
     assert.equal(a.region, 'eu-central-1');
     assert.equal(a.node, 'origin-quiz');
   });
+  assert.ok(adjusted <= 1, `${adjusted} honest students adjusted`);
   // The close: every student gets the result; the fastest right one is told.
   await waitFor(() => Promise.all(students.map((p) => got(p, 'quiz_result'))).then((r) => r.every(Boolean)),
     8000, 'the result at every student');
