@@ -100,7 +100,7 @@ lec_metric lec_metrics_histogram(lec_metrics *m, const char *name, const char *l
 
 void lec_metric_observe(lec_metrics *m, unsigned slot, lec_metric id, uint64_t units)
 {
-    if (id == LEC_METRIC_NONE)
+    if (!m || id == LEC_METRIC_NONE)
         return;
     const lec_metric_series *s = &m->series[id];
     _Atomic uint64_t *c = &m->slots[slot].cells[s->cell];

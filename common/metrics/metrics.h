@@ -78,14 +78,15 @@ lec_metric lec_metrics_histogram(lec_metrics *m, const char *name, const char *l
 #define LEC_METRIC_NONE UINT32_MAX
 
 /* lectern_refused_total{reason}: every module's refusals, one help text. */
-#define LEC_METRICS_REFUSED      "lectern_refused_total"
-#define LEC_METRICS_REFUSED_HELP \
+#define LEC_METRICS_REFUSED "lectern_refused_total"
+#define LEC_METRICS_REFUSED_HELP                                                                   \
     "Requests refused: viewers' resend and keyframe budgets, admission limits (reason)"
 
-/* Recording: only the slot's owner thread calls these for that slot. */
+/* Recording: only the slot's owner thread calls these for that slot.  A
+ * NULL registry records nothing (an engine run without one, as in tests). */
 static inline void lec_metric_add(lec_metrics *m, unsigned slot, lec_metric id, uint64_t n)
 {
-    if (id == LEC_METRIC_NONE)
+    if (!m || id == LEC_METRIC_NONE)
         return;
     _Atomic uint64_t *c = &m->slots[slot].cells[m->series[id].cell];
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
@@ -95,7 +96,7 @@ static inline void lec_metric_add(lec_metrics *m, unsigned slot, lec_metric id, 
 /* Gauges: a slot's contribution (the scrape sums the slots). */
 static inline void lec_metric_set(lec_metrics *m, unsigned slot, lec_metric id, int64_t v)
 {
-    if (id == LEC_METRIC_NONE)
+    if (!m || id == LEC_METRIC_NONE)
         return;
     atomic_store_explicit(&m->slots[slot].cells[m->series[id].cell], (uint64_t)v,
                           memory_order_relaxed);

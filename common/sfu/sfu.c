@@ -211,6 +211,17 @@ static void on_room_tick(uv_timer_t *tm)
 
 static void schedule_reap(lec_sfu *s);
 
+/* Every handle of the engine's own that is being closed is counted in
+ * open_handles from its uv_close to its close callback, whether or not the
+ * engine is freeing yet: a room whose close was pending when
+ * lec_sfu_free ran is one of them, and the engine is freed only after the
+ * last of them (and only once it is freeing). */
+static void handle_closed(lec_sfu *s)
+{
+    if (--s->open_handles == 0 && s->freeing)
+        free(s);
+}
+
 static void room_closed(uv_handle_t *h)
 {
     stream_room *r = h->data;
@@ -218,8 +229,7 @@ static void room_closed(uv_handle_t *h)
     lec_room_free(&r->core);
     lec__class_room_free(r);
     free(r);
-    if (s->freeing && --s->open_handles == 0)
-        free(s);
+    handle_closed(s);
 }
 
 static void room_maybe_free(stream_room *r)
@@ -236,8 +246,7 @@ static void room_maybe_free(stream_room *r)
             break;
         }
     uv_timer_stop(&r->timer);
-    if (s->freeing)
-        s->open_handles++;
+    s->open_handles++;
     uv_close((uv_handle_t *)&r->timer, room_closed);
 }
 
@@ -756,9 +765,7 @@ lec_sfu *lec_sfu_new(const lec_sfu_env *env)
 
 static void reaper_closed(uv_handle_t *h)
 {
-    lec_sfu *s = h->data;
-    if (--s->open_handles == 0)
-        free(s);
+    handle_closed(h->data);
 }
 
 void lec_sfu_free(lec_sfu *s)

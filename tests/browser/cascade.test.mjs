@@ -25,10 +25,7 @@ let browser;
 const nodes = [];
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const n of nodes) {
-    await n.stop('SIGKILL').catch(() => {});
-    n.imp?.close();
-  }
+  await lib.teardown(nodes);
 });
 
 async function relayedNode(...args) {

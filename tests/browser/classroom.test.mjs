@@ -13,6 +13,7 @@
 //     video keeps decoding.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as lib from '../integration/lib.mjs';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
 import { launch, armAnswer } from './lib.mjs';
 
@@ -20,7 +21,7 @@ let browser;
 const nodes = [];
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const n of nodes) await n.stop('SIGKILL').catch(() => {});
+  await lib.teardown(nodes);
 });
 
 const contexts = [];
@@ -136,7 +137,7 @@ test('the lectern data channel on WHIP and WHEP sessions', { timeout: 180000 }, 
   assert.equal(gs.data_channel.refused, 0);
   assert.equal(gs.data_channel.open, true);
   await closeAll(); // the next test's timing wants the CPU
-  await origin.stop('SIGKILL');
+  await origin.finish();
 });
 
 test('a quiz at one node: released together, answered, ranked; questions and replies', { timeout: 180000 }, async () => {

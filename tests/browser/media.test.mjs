@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import * as lib from '../integration/lib.mjs';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
 import { UdpProxy } from '../integration/impair.mjs';
 import { launch, measured } from './lib.mjs';
@@ -20,7 +21,7 @@ const proxies = [];
 after(async () => {
   for (const p of proxies) p.close();
   await browser?.close().catch(() => {});
-  await origin?.stop('SIGKILL').catch(() => {});
+  await lib.teardown(origin ? [origin] : []);
 });
 
 async function newPage() {

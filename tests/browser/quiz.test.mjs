@@ -29,11 +29,7 @@ let browser, nats;
 const nodes = [];
 after(async () => {
   await browser?.close().catch(() => {});
-  await nats?.stop().catch(() => {});
-  for (const n of nodes) {
-    await n.stop('SIGKILL').catch(() => {});
-    n.imp?.close();
-  }
+  await lib.teardown([...nodes, ...(nats ? [nats] : [])]);
 });
 
 async function relayedNode(...args) {

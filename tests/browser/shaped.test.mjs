@@ -22,11 +22,7 @@ let browser, nats;
 const nodes = [];
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const n of nodes) {
-    await n.stop('SIGKILL').catch(() => {});
-    n.imp?.close();
-  }
-  await nats?.stop().catch(() => {});
+  await lib.teardown([...nodes, ...(nats ? [nats] : [])]);
 });
 
 // Only inside run.sh's namespace (LECTERN_NETNS=1): shaping the host's

@@ -20,11 +20,7 @@ let browser, nats;
 const nodes = [];
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const n of nodes) {
-    await n.stop('SIGKILL').catch(() => {});
-    n.imp?.close();
-  }
-  await nats?.stop().catch(() => {});
+  await lib.teardown([...nodes, ...(nats ? [nats] : [])]);
 });
 
 async function newPage() {

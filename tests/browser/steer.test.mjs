@@ -7,6 +7,7 @@
 // relay leg, and plays from it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as lib from '../integration/lib.mjs';
 import { NatsServer, Node, waitFor } from '../integration/lib.mjs';
 import { launch } from './lib.mjs';
 
@@ -14,7 +15,7 @@ const all = [];
 let browser;
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const x of all) await x.stop('SIGKILL').catch(() => {});
+  await lib.teardown(all);
 });
 
 test('a Chromium viewer at the origin follows the 307 and plays from its edge', { timeout: 120000 }, async () => {

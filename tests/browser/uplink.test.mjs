@@ -7,6 +7,7 @@
 // ceiling: with limits.publish_max_kbps a REMB caps what the teacher sends.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as lib from '../integration/lib.mjs';
 import { Node, waitFor, sleep } from '../integration/lib.mjs';
 import { launch } from './lib.mjs';
 
@@ -14,7 +15,7 @@ let browser;
 const nodes = [];
 after(async () => {
   await browser?.close().catch(() => {});
-  for (const n of nodes) await n.stop('SIGKILL').catch(() => {});
+  await lib.teardown(nodes);
 });
 
 // Publishes for `seconds` from a fresh page; returns the samples.

@@ -279,7 +279,7 @@ test('NATS over TLS: a server whose certificate does not carry the expected name
   // or it keeps retrying, disconnected).
   for (const [id, name, what] of [['edge-tls-wrong', 'nats.example.org', 'another name'],
     ['edge-tls-url', null, 'the URL host (127.0.0.1, not in the certificate)']]) {
-    const n = node(id, name);
+    const n = node(id, name).expectExit();
     await n.start().catch(() => null);
     await sleep(3000);
     const exited = n.proc.exitCode !== null;

@@ -1,11 +1,12 @@
 // The control plane with real processes and a real nats-server (issue 4):
 // membership, expiry, NATS outages, floods, late NATS, duplicate ids.
+import * as lib from './lib.mjs';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { NatsServer, Node, waitFor, flood, freePort, sleep } from './lib.mjs';
 
 const all = [];
-after(async () => { for (const x of all) await x.stop('SIGKILL').catch(() => {}); });
+after(() => lib.teardown(all));
 
 test('a cluster forms, survives kills, NATS restarts and floods', { timeout: 90000 }, async (t) => {
   const nats = await NatsServer.start();
@@ -163,8 +164,8 @@ test('a node whose NATS is unreachable serves alone, then joins when NATS appear
   await waitFor(async () => (await lonely.ids()).length === 2, 5000, 'the late join');
   c = await lonely.cluster();
   assert.equal(c.bus.connected, true);
-  await lonely.stop();
-  await other.stop();
+  await lonely.finish();
+  await other.finish();
   await nats.stop();
 });
 
@@ -180,7 +181,7 @@ test('two processes with one node id are reported loudly', { timeout: 30000 }, a
     'both twins to complain');
   const c = await a.cluster();
   assert.ok(c.bus.duplicate_ids > 0);
-  await a.stop();
-  await b.stop();
+  await a.finish();
+  await b.finish();
   await nats.stop();
 });

@@ -10,7 +10,6 @@
 //     last session is gone, not at the timeout.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
 import * as lib from './lib.mjs';
 import { Node, NatsServer, waitFor, sleep, load, videoPps } from './lib.mjs';
 
@@ -21,7 +20,7 @@ async function cluster(drainTimeout) {
   const nats = await NatsServer.start();
   const origin = new Node('origin', 'origin-d', 'eu-central-1', nats.url, 'ice: {addresses: [127.0.0.1]}\n');
   const edge = new Node('edge', 'edge-d', 'us-east-1', nats.url, 'ice: {addresses: [127.0.0.1]}\n');
-  writeDrainTimeout(edge, drainTimeout);
+  edge.setDrainTimeout(drainTimeout);
   procs.push(nats, origin, edge);
   await origin.start();
   await edge.start();
@@ -30,16 +29,10 @@ async function cluster(drainTimeout) {
   return { nats, origin, edge };
 }
 
-// node.drain_timeout in the edge's config (the Node helper writes node: {...} on one line).
-function writeDrainTimeout(node, t) {
-  const text = readFileSync(node.config, 'utf8').replace(/^node: \{(.*)\}$/m, `node: {$1, drain_timeout: ${t}}`);
-  writeFileSync(node.config, text);
-}
-
 const exited = (node) => new Promise((r) => node.proc.once('exit', (code, sig) => r({ code: code ?? sig, at: Date.now() })));
 
 test('SIGTERM: sessions keep their media until node.drain_timeout, then the node exits 0', async () => {
-  const { nats, origin, edge } = await cluster('3s');
+  const { nats, origin, edge } = await cluster(3);
   const run = load(['--url', origin.url, '--view-url', edge.url, '--stream', 'class', '--viewers', '3',
     '--seconds', '8']);
   await waitFor(async () => (await edge.get('/v1/streams/class')).body.viewers === 3, 10000, 'three viewers at the edge');
@@ -72,12 +65,12 @@ test('SIGTERM: sessions keep their media until node.drain_timeout, then the node
     assert.ok(v.last_video_ms >= until - 300, `viewer ${i} played until the exit at ${until} ms: ${JSON.stringify(v)}`);
     assert.ok(v.video >= want, `viewer ${i}: ${v.video} video packets before the exit, wants >= ${want}`);
   });
-  await origin.stop();
+  await origin.finish();
   await nats.stop();
 });
 
 test('SIGTERM: the node exits as soon as its last session leaves', async () => {
-  const { nats, origin, edge } = await cluster('30s');
+  const { nats, origin, edge } = await cluster(30);
   const run = load(['--url', origin.url, '--view-url', edge.url, '--stream', 'class', '--viewers', '2',
     '--seconds', '4']);
   await waitFor(async () => (await edge.get('/v1/streams/class')).body.viewers === 2, 10000, 'two viewers at the edge');
@@ -92,6 +85,6 @@ test('SIGTERM: the node exits as soon as its last session leaves', async () => {
   assert.equal(code, 0);
   assert.ok(at - left < 1000, 'not at drain_timeout (30 s)');
   assert.match(edge.log, /drained: every session has left/);
-  await origin.stop();
+  await origin.finish();
   await nats.stop();
 });

@@ -117,15 +117,20 @@ export class Node {
     if (role === 'origin' && !/publish_tokens_file|open_publish/.test(extra))
       extra = /^auth: \{/m.test(extra) ? extra.replace(/^auth: \{/m, 'auth: {open_publish: true, ')
         : `${extra}${extra && !extra.endsWith('\n') ? '\n' : ''}auth: {open_publish: true}\n`;
+    // node.drain_timeout: every test ends its nodes with SIGTERM (finish())
+    // and waits for the exit; a short drain keeps that wait short.
+    // setDrainTimeout() changes it.
     writeFileSync(this.config,
-      `node: {id: ${id}, role: ${role}, region: ${region}}\n` +
+      `node: {id: ${id}, role: ${role}, region: ${region}, drain_timeout: ${DRAIN_S}s}\n` +
       (/^workers:/m.test(extra) ? '' : 'workers: 1\n') + `http: {listen: 127.0.0.1:0${http ? `, ${http}` : ''}}\nrelay: {${relay || 'listen: 127.0.0.1:0'}}\n` +
       (natsUrl ? `nats: {urls: ['${natsUrl}']}\n` : '') +
       (natsUrl && !/^cluster:/m.test(extra) ? testCluster().yaml(id, this.dir) : '') + REGIONS + extra);
     this.log = '';
+    this.drainS = DRAIN_S;
   }
   async start() {
     this.log = '';
+    this.stopSignal = undefined;
     this.proc = spawn(BIN[this.role], ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(this.proc);
     this.proc.stderr.on('data', (d) => { this.log += d.toString(); });
@@ -134,9 +139,11 @@ export class Node {
     const proc = this.proc;
     proc.once('exit', (code, sig) => {
       writeFileSync(this.logFile, this.log);
-      if (!proc.stopping && code !== 0)
-        console.log(`# ${this.id} exited by itself (${code ?? sig}); its log ends:\n` +
-          this.log.split('\n').slice(-60).map((l) => `#   ${l}`).join('\n'));
+      if (!proc.stopping && !this.mayExit) {
+        // Nothing may end a node but the test: finish() fails on this.
+        this.unasked = `${this.id} exited by itself (${code ?? sig})`;
+        console.log(`# ${this.unasked}; its log ends:\n${tail(this.log)}`);
+      }
     });
     const { value } = await waitFor(() => {
       const m = /HTTP port (\d+)/.exec(this.log);
@@ -164,17 +171,69 @@ export class Node {
     return sum;
   }
   async ids() { return (await this.cluster()).nodes.map((n) => n.id).sort(); }
+  // Sends `signal` and resolves with the exit code (or signal name).  For a
+  // test that ends a node on purpose (SIGKILL for a crash); every other end
+  // goes through finish().
   async stop(signal = 'SIGTERM') {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null)
       return this.proc?.exitCode ?? this.proc?.signalCode;
     const done = new Promise((r) => this.proc.once('exit', (code, sig) => r(code ?? sig)));
     this.proc.stopping = true;
+    this.stopSignal = signal;
     this.proc.kill(signal);
     const code = await done;
     children.delete(this.proc);
     return code;
   }
+  // Ends the node as an operator does (SIGTERM: drain, then stop) and
+  // asserts that it went cleanly: it had not exited by itself before, it
+  // exits 0 within its drain time (plus a margin for the sanitizer
+  // build), and its log holds no sanitizer report nor allocator abort.  A
+  // node the test already stopped on purpose (stop()) is only checked for
+  // having exited unasked.  Throws with the log's end on any failure.
+  async finish() {
+    if (this.unasked) throw new Error(`${this.unasked}; its log ends:\n${tail(this.log)}`);
+    if (!this.proc) return;
+    const limit = (this.drainS + 20) * 1000;
+    const t0 = Date.now();
+    let timer;
+    const exited = this.proc.exitCode !== null || this.proc.signalCode !== null;
+    const code = exited ? this.proc.exitCode ?? this.proc.signalCode : await Promise.race([
+      this.proc.stopping ? new Promise((r) => this.proc.once('exit', (c, sig) => r(c ?? sig)))
+        : this.stop('SIGTERM'),
+      new Promise((r) => { timer = setTimeout(() => r('timeout'), limit); }),
+    ]);
+    clearTimeout(timer);
+    if (code === 'timeout') {
+      this.proc.kill('SIGKILL');
+      throw new Error(`${this.id} did not exit within ${limit} ms of SIGTERM; its log ends:\n${tail(this.log)}`);
+    }
+    if (this.stopSignal && this.stopSignal !== 'SIGTERM') return; // killed on purpose
+    if (exited && this.mayExit && !this.proc.stopping) return; // the test checks its exit
+    const report = SANITIZER.exec(this.log);
+    if (code !== 0 || report)
+      throw new Error(`${this.id} did not stop cleanly after SIGTERM (exit ${code} after ` +
+        `${Date.now() - t0} ms${report ? `; "${report[0]}"` : ''}); its log ends:\n${tail(this.log, 120)}`);
+  }
+  // A node that may refuse to run (a test of a bad setup): its own exit
+  // is not a failure; the test asserts it.
+  expectExit() {
+    this.mayExit = true;
+    return this;
+  }
+  // node.drain_timeout in this node's config (before start()).
+  setDrainTimeout(seconds) {
+    this.drainS = seconds;
+    writeFileSync(this.config, readFileSync(this.config, 'utf8')
+      .replace(/drain_timeout: [0-9.]+s\}/, `drain_timeout: ${seconds}s}`));
+  }
 }
+
+// What a node must never print: a sanitizer's report, glibc's allocator
+// checks, an assertion.
+const SANITIZER = /ERROR: (Address|Leak|Thread|Memory)Sanitizer[^\n]*|runtime error:[^\n]*|(double free|free\(\): |malloc\(\): |corrupted )[^\n]*|Assertion [^\n]* failed[^\n]*/;
+const DRAIN_S = 3;
+const tail = (log, n = 60) => log.split('\n').slice(-n).map((l) => `#   ${l}`).join('\n');
 
 // A rogue NATS client speaking the raw text protocol: publishes `count`
 // messages of garbage to each subject, then closes.
@@ -286,12 +345,21 @@ export function load(args, timeoutMs = 90000) {
 // After a test file, even after a failure: its loads, then its nodes,
 // their impairment relays and nats-servers (open sockets would keep the
 // runner alive).
+//
+// Every node ends with SIGTERM and must exit cleanly (Node.finish()); the
+// nodes are stopped together, then the nats-servers, and every failure is
+// reported.  Call it after the clients (browsers, loads) are closed, so
+// their sessions leave within the drain.
 export async function teardown(procs) {
   for (const c of children) if (c.spawnargs?.[0] === LOAD) c.kill('SIGKILL');
+  const nodes = procs.filter((p) => p instanceof Node);
+  const results = await Promise.allSettled(nodes.map((n) => n.finish()));
   for (const p of procs) {
-    await p.stop('SIGKILL');
+    if (!(p instanceof Node)) await p.stop?.('SIGKILL');
     p.imp?.close();
   }
+  const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
+  if (failed.length) assert.fail(`nodes did not end cleanly:\n${failed.join('\n')}`);
 }
 
 // lectern-load's publisher sends its video in packets of at most 1100
@@ -301,11 +369,15 @@ export const videoPps = (bitrate = 1500000) => Math.ceil(bitrate / 8 / 100 / 110
 // Asserts a lectern-load report viewer by viewer, never on an aggregate
 // that one silent viewer would hide: every viewer connected at the end,
 // got at least `share` of the video packets the publisher sent during the
-// window, and never went `maxGapMs` without video (a gap still open when
+// window (r.sent_video when the publisher was this lectern-load's own), and never went `maxGapMs` without video (a gap still open when
 // the window ended counts).
 export function assertEveryViewer(r, { viewers, seconds, bitrate = 1500000, share = 0.9,
   maxGapMs = 500, what = 'viewers' }) {
-  const want = Math.floor(share * videoPps(bitrate) * seconds);
+  // What the publisher really sent in the window when it is this report's
+  // own (its timer catches up when late, so this is the nominal rate on
+  // an idle machine), else the nominal rate.
+  const sent = r.sent_video || videoPps(bitrate) * seconds;
+  const want = Math.floor(share * sent);
   const all = JSON.stringify(r.per_viewer);
   if (viewers !== undefined) assert.equal(r.per_viewer.length, viewers, `${what}: count`);
   assert.equal(r.never_connected, 0, `${what}: every connection came up: ${all}`);

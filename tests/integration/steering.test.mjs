@@ -4,6 +4,7 @@
 // from a ?region= hint; drained edges get no viewers; /v1/steer explains.
 // The client addresses below are documentation ranges (RFC 5737) that
 // only ever appear in headers: no traffic goes anywhere but loopback.
+import * as lib from './lib.mjs';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { NatsServer, Node, waitFor } from './lib.mjs';
 
 const all = [];
-after(async () => { for (const x of all) await x.stop('SIGKILL').catch(() => {}); });
+after(() => lib.teardown(all));
 
 const US = '198.51.100.7';
 const AP = '203.0.113.9';

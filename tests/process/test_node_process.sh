@@ -14,6 +14,8 @@ work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
+# What a node must never print (as integration/lib.mjs checks).
+dirty='ERROR: [A-Za-z]+Sanitizer|runtime error:|double free|free\(\): |malloc\(\): |corrupted '
 fail() { echo "FAIL: $*" >&2; [ -f "$work/log" ] && sed 's/^/  log: /' "$work/log" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
@@ -190,6 +192,7 @@ pid=
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$rc" = 0 ] || fail "SIGTERM exit status $rc"
 grep -q '"msg":"stopped"' "$work/log" || fail "no clean stop logged"
+! grep -Eq "$dirty" "$work/log" || fail "a sanitizer or allocator report at exit"
 pass "SIGTERM: exit 0 in ${ms} ms"
 
 # --- a port already in use: a clear error and a non-zero exit
@@ -211,5 +214,6 @@ grep -q "cannot listen on 127.0.0.1:$port: address already in use" <<<"$out" \
   || fail "busy port message: $out"
 kill -TERM "$pid"; wait "$pid" || fail "edge exit status"
 pid=
+! grep -Eq "$dirty" "$work/log" || fail "a sanitizer or allocator report at exit"
 pass "busy port: clear error, exit $rc"
 echo "process tests passed"
