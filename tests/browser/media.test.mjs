@@ -103,8 +103,15 @@ async function round(codec) {
     viewers.push(v);
   }
   const t0 = Date.now();
-  for (const v of viewers)
-    await waitFor(async () => ((await st(v))?.framesDecoded || 0) > 0, 10000, 'the first decoded frame');
+  for (const [i, v] of viewers.entries()) {
+    try {
+      await waitFor(async () => ((await st(v))?.framesDecoded || 0) > 0, 10000, 'the first decoded frame');
+    } catch (e) {
+      // No frame ever came: what the player and the node say of it.
+      console.log(`  viewer ${i} decoded nothing in 10 s:\n  ${await stallReport(v)}`);
+      throw e;
+    }
+  }
   console.log(`  ${codec}: every viewer decodes after ${Date.now() - t0} ms`);
   if (codec === 'H264') {
     // A viewer that decodes only VP8 (a Firefox without OpenH264): its

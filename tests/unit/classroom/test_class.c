@@ -368,6 +368,17 @@ static void test_asks_hands_and_teacher(void **state)
                      0);
     assert_int_equal(ev.kind, LEC_CLASS_UP);
     assert_contains(msg.data, "\"up\":true");
+    /* At the home, the blocked student's hand is dropped; another
+     * student's reaches the teacher. */
+    snprintf(up, sizeof up, "%.*s", (int)msg.len, msg.data);
+    lec_sbuf_reset(&msg);
+    assert_int_equal(lec_class_up(&home, up, strlen(up), t + 60 * LEC_S, &msg, &ev), LEC_ERR_INVAL);
+    assert_int_equal(ev.kind, LEC_CLASS_NONE);
+    const char *other = "{\"type\":\"hand\",\"session\":\"s6\",\"node\":\"edge-a\","
+                        "\"region\":\"us-east-1\",\"up\":true}";
+    assert_int_equal(lec_class_up(&home, other, strlen(other), t + 60 * LEC_S, &msg, &ev), 0);
+    assert_int_equal(ev.kind, LEC_CLASS_TO_TEACHER);
+    assert_contains(msg.data, "\"session\":\"s6\"");
     /* The teacher's reply to all; a quiz from the teacher's channel. */
     const char *rep = "{\"type\":\"reply\",\"question\":\"why?\",\"text\":\"because\"}";
     lec_sbuf_reset(&msg);
@@ -388,6 +399,47 @@ static void test_asks_hands_and_teacher(void **state)
     lec_class_free(&home);
     lec_sbuf_free(&msg);
     lec_sbuf_free(&reply);
+}
+
+/* The whole audience's asks and hands reach the teacher at most
+ * LEC_CLASS_ROOM_RATE a second after a burst of LEC_CLASS_ROOM_BURST,
+ * however many students send them (each within its own budget). */
+static void test_audience_budget(void **state)
+{
+    (void)state;
+    lec_class home;
+    lec_class_init(&home, true, LEAD);
+    lec_sbuf msg;
+    lec_sbuf_init(&msg, NULL);
+    lec_class_event ev;
+    lec_tstamp t = 10 * LEC_S;
+    unsigned passed = 0;
+    for (unsigned i = 0; i < 100; i++) { /* 100 students at once, a hand or an ask each */
+        char m[200];
+        snprintf(m, sizeof m,
+                 i % 2 ? "{\"type\":\"hand\",\"session\":\"s%u\",\"node\":\"n\",\"region\":\"r\","
+                         "\"up\":true}"
+                       : "{\"type\":\"ask\",\"session\":\"s%u\",\"node\":\"n\",\"region\":\"r\","
+                         "\"text\":\"q\"}",
+                 i);
+        lec_sbuf_reset(&msg);
+        passed += lec_class_up(&home, m, strlen(m), t, &msg, &ev) == 0;
+    }
+    assert_int_equal(passed, LEC_CLASS_ROOM_BURST);
+    /* Then 10 a second: 100 more spread over 2 s, 20 get through. */
+    passed = 0;
+    for (unsigned i = 0; i < 100; i++) {
+        char m[200];
+        snprintf(m, sizeof m,
+                 "{\"type\":\"hand\",\"session\":\"t%u\",\"node\":\"n\",\"region\":\"r\","
+                 "\"up\":true}",
+                 i);
+        lec_sbuf_reset(&msg);
+        passed += lec_class_up(&home, m, strlen(m), t + (i + 1) * 20 * LEC_MS, &msg, &ev) == 0;
+    }
+    assert_int_equal(passed, 2 * LEC_CLASS_ROOM_RATE);
+    lec_class_free(&home);
+    lec_sbuf_free(&msg);
 }
 
 static void test_malformed(void **state)
@@ -470,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_release_at_one_instant),
         cmocka_unit_test(test_answers_bounded_and_ranked),
         cmocka_unit_test(test_asks_hands_and_teacher),
+        cmocka_unit_test(test_audience_budget),
         cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

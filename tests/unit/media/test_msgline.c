@@ -2,7 +2,8 @@
  * a simulated link with delay and seeded loss both ways, ticked every
  * 10 ms as the room timer does.  Covered: every message of a few hundred
  * (1 byte to 30 KB) arrives whole and in order through 20% loss; a lone
- * message whose every first copy is lost arrives after a timeout; the
+ * message whose every first copy is lost arrives after a timeout; a hole
+ * that an ACK names is sent again at once, before any timeout; the
  * window fills, messages wait behind it in order, and the queue has a
  * bound; sequence numbers wrap; malformed packets are
  * counted and change nothing. */
@@ -36,6 +37,7 @@ static struct {
     size_t got_bytes;
     uint32_t next_id;
     bool drop_all;
+    unsigned drop_next; /* end 0's next packets lost */
 } net;
 
 static uint32_t rnd(void)
@@ -49,6 +51,10 @@ static uint32_t rnd(void)
 static void send_from(void *ud, uint8_t *p, size_t len)
 {
     int from = (int)(intptr_t)ud;
+    if (from == 0 && net.drop_next) {
+        net.drop_next--;
+        return;
+    }
     if (net.drop_all || (double)(rnd() % 10000) / 10000 < net.loss)
         return;
     assert_true(net.nq < MAXQ);
@@ -172,6 +178,28 @@ static void test_tail_loss_repaired_by_timeout(void **state)
     assert_int_equal(net.end[0].st.resent, 1);
 }
 
+/* A hole that the far end's ACK names is sent again at once, not at the
+ * retransmission timeout: the first fragment of a three-fragment message
+ * is lost, the next two arrive, and their ACKs name it. */
+static void test_hole_resent_when_an_ack_names_it(void **state)
+{
+    (void)state;
+    reset(11, 0, 20 * LEC_MS);
+    assert_int_equal(send_msg(0, 100), 0);
+    run(200 * LEC_MS); /* a first round trip measured: 40 ms, so the timeout is 100 ms */
+    assert_int_equal(net.got, 1);
+    assert_true(net.end[0].rto >= 100 * LEC_MS);
+    net.drop_next = 1;
+    assert_int_equal(send_msg(1, 2500), 0); /* three fragments, the first lost */
+    /* Fragments 2 and 3 arrive at 20 ms, their ACKs name the hole at
+     * 40 ms, the copy arrives at 60 ms; the timeout would resend at 100. */
+    run(70 * LEC_MS);
+    assert_int_equal(net.got, 2);
+    assert_int_equal(net.end[0].st.resent, 1);
+    run(500 * LEC_MS);
+    assert_int_equal(net.end[0].st.resent, 1); /* once: the timeout found nothing left */
+}
+
 static void test_window_and_limits(void **state)
 {
     (void)state;
@@ -252,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_in_order_through_loss),
         cmocka_unit_test(test_tail_loss_repaired_by_timeout),
+        cmocka_unit_test(test_hole_resent_when_an_ack_names_it),
         cmocka_unit_test(test_window_and_limits),
         cmocka_unit_test(test_sequence_wraps),
         cmocka_unit_test(test_malformed),
