@@ -5,6 +5,7 @@
  * crosses to the loop owns nothing of protobuf-c.
  */
 #include "bus/codec.h"
+#include "base/url.h"
 #include "base/err.h"
 
 #include "lectern/v1/common.pb-c.h"
@@ -306,6 +307,7 @@ static int heartbeat_in(const Lectern__V1__Heartbeat *m, lec_node_info *o)
     if (copy_str(o->id, sizeof o->id, m->node_id) || !lec_codec_valid_token(o->id) ||
         copy_str(o->region, sizeof o->region, m->region) || !lec_codec_valid_token(o->region) ||
         copy_str(o->http_url, sizeof o->http_url, m->http_url) ||
+        (o->http_url[0] && lec_url_parse(o->http_url, &(lec_url){0}, NULL)) ||
         copy_str(o->relay_addr, sizeof o->relay_addr, m->relay_addr) ||
         copy_str(o->version, sizeof o->version, m->version) ||
         m->role > LECTERN__V1__ROLE__ROLE_EDGE || m->n_streams > LEC_MAX_HB_STREAMS ||

@@ -1,26 +1,25 @@
 /* Where a peer may send us (allow.h). */
 #include "cluster/allow.h"
+#include "base/url.h"
 
 #include <string.h>
 #include <strings.h>
 
 bool lec_allow_url(const char *url, char *const *hosts, size_t n)
 {
+    lec_url u;
+    if (lec_url_parse(url, &u, NULL))
+        return false; /* by its grammar or not at all (base/url.h) */
     if (!n)
         return true;
-    const char *h = !strncmp(url, "http://", 7) ? url + 7 : !strncmp(url, "https://", 8) ? url + 8 : NULL;
-    if (!h)
-        return false;
-    size_t hl = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/?#");
-    if (memchr(h, '@', hl) || !hl || hl > 253)
-        return false; /* userinfo: not a plain host */
+    size_t hl = strlen(u.host);
     for (size_t i = 0; i < n; i++) {
         size_t el = strlen(hosts[i]);
         if (!el || el > hl)
             continue;
-        if (el == hl && !strncasecmp(h, hosts[i], hl))
+        if (el == hl && !strcasecmp(u.host, hosts[i]))
             return true;
-        if (el < hl && h[hl - el - 1] == '.' && !strncasecmp(h + hl - el, hosts[i], el))
+        if (el < hl && u.host[hl - el - 1] == '.' && !strcasecmp(u.host + hl - el, hosts[i]))
             return true;
     }
     return false;

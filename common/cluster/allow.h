@@ -13,8 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* `url` is http(s)://host[:port][/...]; an entry matches its host and the
- * host's subdomains ("example.com" allows "edge-1.example.com"). */
+/* `url` is http(s)://host[:port][/path], read by base/url.h's grammar (a
+ * URL outside it is refused, whatever the list: a backslash, userinfo, a
+ * query); an entry matches its host and the host's subdomains
+ * ("example.com" allows "edge-1.example.com"). */
 bool lec_allow_url(const char *url, char *const *hosts, size_t n);
 /* `hostport` is an IP address with port, inside one of `nets`. */
 bool lec_allow_relay_addr(const char *hostport, const lec_cidr *nets, size_t n);

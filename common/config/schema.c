@@ -4,6 +4,7 @@
  * parsing, error messages, dump and reload behaviour follow from its type.
  */
 #include "config/config_internal.h"
+#include "base/url.h"
 #include "base/err.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define OFF(m) offsetof(lec_config, m)
 #define REQ    LEC_F_REQUIRED
@@ -573,11 +575,16 @@ static void parse_scalar_value(lec_parse *p, const lec_field *f, yaml_node_t *n,
         break;
     case F_URL: {
         size_t len = strlen(s);
-        const char *host = !strncmp(s, "http://", 7)    ? s + 7
-                           : !strncmp(s, "https://", 8) ? s + 8
-                                                        : NULL;
-        if (!host || !*host || *host == '/' || strpbrk(s, " \t\r\n\"<>") || len > 512) {
-            lec__config_error(p, line, key, "'%s' is not an absolute http:// or https:// URL", s);
+        const char *host = !strncasecmp(s, "http://", 7)    ? s + 7
+                           : !strncasecmp(s, "https://", 8) ? s + 8
+                                                            : NULL;
+        lec_url url;
+        const char *why = "";
+        if (!host || len > 512 || lec_url_parse(s, &url, &why)) {
+            lec__config_error(p, line, key,
+                              "'%s' is not an absolute http:// or https:// URL (%s): "
+                              "scheme://host[:port][/path]",
+                              s, host ? why : "not http:// or https://");
             break;
         }
         char *d = dup(p, s);

@@ -112,6 +112,7 @@ static void on_packet(void *ud, const uint8_t *data, size_t len)
     p->stats.bytes_in += len;
     switch (lec_pkt_classify(data, len)) {
     case LEC_PKT_DTLS:
+        p->stats.dtls_in++;
         on_dtls(p, data, len);
         return;
     case LEC_PKT_RTP:
@@ -173,8 +174,15 @@ static void on_timer(uv_timer_t *t)
     }
     lec_tstamp connect = p->cfg.connect_timeout;
     if (p->state == LEC_PEER_CONNECTING && connect && now(p) - p->created > connect) {
-        LEC_INFO(p->cfg.log, MOD, "not connected (ICE and DTLS) in %.0f s: closing",
-                 (double)connect / 1e9);
+        static const char *const ice[] = {"not started: no check came", "checking",
+                                          "connected", "failed"};
+        lec_ice_state is = lec_ice_get_state(p->ice);
+        LEC_INFO(p->cfg.log, MOD,
+                 "not connected (ICE and DTLS) in %.0f s: closing (ICE %s, DTLS %s, %llu "
+                 "DTLS datagrams in)",
+                 (double)connect / 1e9, is <= LEC_ICE_FAILED ? ice[is] : "?",
+                 lec_dtls_get_state(p->dtls) == LEC_DTLS_HANDSHAKING ? "handshaking" : "done",
+                 (unsigned long long)p->stats.dtls_in);
         set_state(p, LEC_PEER_FAILED);
     }
     lec_tstamp silence = p->cfg.silence_timeout ? p->cfg.silence_timeout : 30 * LEC_S;

@@ -36,6 +36,7 @@ typedef enum lec_peer_state {
 typedef struct lec_peer_stats {
     uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out, bytes_in, bytes_out;
     uint64_t srtp_fail, malformed, dropped_send;
+    uint64_t dtls_in; /* DTLS datagrams (handshake, alerts, data channels) */
 } lec_peer_stats;
 
 typedef struct lec_peer_cbs {

@@ -45,8 +45,13 @@ async function stallReport(v) {
   const mine = await v.evaluate(async () => {
     const s = window.lectern.session;
     if (!s) return { session: null };
-    const out = { state: window.lectern.state, location: s.location || s.url || null };
+    const out = { state: window.lectern.state, location: s.location || s.url || null,
+      pc: s.pc.connectionState, ice: s.pc.iceConnectionState, pairs: [] };
     (await s.pc.getStats()).forEach((r) => {
+      if (r.type === 'candidate-pair')
+        out.pairs.push({ state: r.state, nominated: r.nominated, sent: r.requestsSent, answered: r.responsesReceived,
+          got: r.requestsReceived, bytesIn: r.bytesReceived });
+      if (r.type === 'transport') out.dtls = r.dtlsState;
       if (r.type === 'inbound-rtp') {
         out[r.kind] = ['packetsReceived', 'packetsLost', 'framesReceived', 'framesDecoded', 'framesDropped',
           'keyFramesDecoded', 'pliCount', 'firCount', 'nackCount', 'freezeCount', 'totalFreezesDuration',

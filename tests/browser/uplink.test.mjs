@@ -96,3 +96,61 @@ test('limits.publish_max_kbps caps the teacher (REMB)', { timeout: 120000 }, asy
   assert.ok(await origin.metric('lectern_publisher_feedback_total', 'kind="remb"') >= 4);
   assert.equal(samples.feedback.remb, true);
 });
+
+// The answer with a ceiling also carries x-google-max-bitrate, which caps
+// Chrome by itself: here the page takes it out of the answer before
+// applying it, so only the node's REMB (each second, at the ceiling) can
+// hold the encoder.  Without REMB (or with a REMB that says more), the
+// same camera goes past 1 Mbit/s (the first test).
+test('REMB alone holds a Chromium publisher to limits.publish_max_kbps', { timeout: 120000 }, async () => {
+  const origin = new Node('origin', 'origin-remb', 'eu-central-1', null,
+    'ice: {addresses: [127.0.0.1]}\nlimits: {publish_max_kbps: 600}\n');
+  nodes.push(origin);
+  await origin.start();
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${origin.url}/publish?stream=class`);
+  const r = await page.evaluate(async () => {
+    const media = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+    const pc = new RTCPeerConnection();
+    const tr = pc.addTransceiver(media.getVideoTracks()[0], { direction: 'sendonly' });
+    tr.setCodecPreferences(RTCRtpSender.getCapabilities('video').codecs.filter((c) => /VP8|rtx/i.test(c.mimeType)));
+    await pc.setLocalDescription(await pc.createOffer());
+    const res = await fetch('/whip/class', { method: 'POST', headers: { 'Content-Type': 'application/sdp' },
+      body: pc.localDescription.sdp });
+    const answer = await res.text();
+    const stripped = answer.replace(/;?x-google-max-bitrate=\d+/g, '');
+    await pc.setRemoteDescription({ type: 'answer', sdp: stripped });
+    window.rembPc = pc;
+    window.rembLocation = res.headers.get('Location');
+    return { status: res.status, hadMax: /x-google-max-bitrate/.test(answer), stillMax: /x-google-max-bitrate/.test(stripped),
+      remb: /goog-remb/.test(answer) };
+  });
+  assert.equal(r.status, 201);
+  assert.ok(r.hadMax && !r.stillMax && r.remb, JSON.stringify(r));
+  const samples = [];
+  let last = null;
+  for (let i = 0; i < 40; i++) { // 10 s
+    await sleep(250);
+    const s = await page.evaluate(async () => {
+      let out = null;
+      (await window.rembPc.getStats()).forEach((x) => {
+        if (x.type === 'outbound-rtp' && x.kind === 'video')
+          out = { t: performance.now(), bytes: x.bytesSent, target: x.targetBitrate, width: x.frameWidth };
+      });
+      return out;
+    });
+    if (s && last) samples.push({ t: i / 4, target: s.target, sent: ((s.bytes - last.bytes) * 8) / ((s.t - last.t) / 1000), width: s.width });
+    last = s;
+  }
+  const late = samples.filter((s) => s.t >= 4);
+  const maxTarget = Math.max(...late.map((s) => s.target));
+  const meanSent = late.reduce((a, s) => a + s.sent, 0) / late.length;
+  console.log(`  REMB alone (x-google-max-bitrate taken out): target at most ${fmt(maxTarget)} Mbit/s, ` +
+    `sent ${fmt(meanSent)} Mbit/s on average after 4 s`);
+  assert.ok(maxTarget <= 660000, `target ${maxTarget} held by the REMB (600 kbit/s, 10% slack)`);
+  assert.ok(meanSent <= 700000, `sent ${meanSent} bit/s near the ceiling`);
+  assert.ok(meanSent >= 100000, `sending (${meanSent} bit/s)`);
+  await page.evaluate(async () => { window.rembPc.close(); await fetch(window.rembLocation, { method: 'DELETE' }); });
+  await ctx.close();
+});

@@ -58,6 +58,8 @@ test('SIGTERM: sessions keep their media until node.drain_timeout, then the node
   assert.match(edge.log, /draining: 3 session\(s\) keep playing/);
   assert.match(edge.log, /drain did not finish within 3 s/);
   const r = await run;
+  assert.equal(r.per_viewer.length, 3);
+  assert.equal(r.never_connected, 0, JSON.stringify(r.per_viewer));
   // Every viewer got video until the edge went away (and none after).
   const until = at - r.t0_unix_ms;
   const want = Math.floor(0.8 * videoPps() * (until / 1000));

@@ -104,6 +104,19 @@ static void test_heartbeat(void **state)
     lec_codec_encode_heartbeat(&h, &in, &sb);
     assert_int_equal(lec_codec_decode_heartbeat((const uint8_t *)sb.data, sb.len, &ho, &out),
                      LEC_ERR_INVAL);
+    /* A URL outside the grammar (base/url.h): a backslash that browsers
+     * take as the end of the host, userinfo, a query. */
+    snprintf(streams[0].stream, sizeof streams[0].stream, "class-1");
+    static const char *const urls[] = {"https://evil.tld\\.e.example.com/",
+                                       "https://e.example.com@evil.tld/",
+                                       "https://e.example.com/?x=1", "javascript:alert(1)"};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        snprintf(in.http_url, sizeof in.http_url, "%s", urls[i]);
+        lec_sbuf_reset(&sb);
+        lec_codec_encode_heartbeat(&h, &in, &sb);
+        assert_int_equal(lec_codec_decode_heartbeat((const uint8_t *)sb.data, sb.len, &ho, &out),
+                         LEC_ERR_INVAL);
+    }
     lec_sbuf_free(&sb);
 }
 
