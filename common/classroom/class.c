@@ -65,20 +65,30 @@ lec_quiz *lec_class_find(const lec_class *c, const char *id)
     return NULL;
 }
 
-/* A new quiz in the list; the oldest goes when it is full. */
-static lec_quiz *quiz_new(lec_class *c)
+/* A new quiz in the list.  When it is full, the oldest closed quiz goes;
+ * a quiz that is scheduled or open is never dropped (a release or a
+ * ranking may be walking it): with all of them so, none is added.
+ * LEC_ERR_FULL, LEC_ERR_NOMEM. */
+static int quiz_new(lec_class *c, lec_quiz **out)
 {
-    lec_quiz *q = calloc(1, sizeof *q);
-    if (!q)
-        return NULL;
     if (c->nquizzes == LEC_CLASS_QUIZZES) {
-        quiz_free(c->quizzes[0]);
-        memmove(c->quizzes, c->quizzes + 1, sizeof c->quizzes[0] * (LEC_CLASS_QUIZZES - 1));
+        unsigned i = 0;
+        while (i < c->nquizzes && !c->quizzes[i]->closed)
+            i++;
+        if (i == c->nquizzes)
+            return LEC_ERR_FULL;
+        quiz_free(c->quizzes[i]);
+        memmove(c->quizzes + i, c->quizzes + i + 1,
+                sizeof c->quizzes[0] * (LEC_CLASS_QUIZZES - 1 - i));
         c->nquizzes--;
     }
+    lec_quiz *q = calloc(1, sizeof *q);
+    if (!q)
+        return LEC_ERR_NOMEM;
     c->quizzes[c->nquizzes++] = q;
     q->answer = -1;
-    return q;
+    *out = q;
+    return 0;
 }
 
 /* Printable text with no control characters (tabs and newlines allowed in
@@ -257,9 +267,23 @@ int lec_class_quiz_start(lec_class *c, const lec_quiz_spec *spec, const char *id
         return lec__class_fail(err, errcap, "bad quiz id");
     if (spec->answer < 0 || (unsigned)spec->answer >= spec->noptions)
         return lec__class_fail(err, errcap, "answer: out of range");
-    lec_quiz *q = quiz_new(c);
-    if (!q)
-        return LEC_ERR_NOMEM;
+    /* The API and the teacher's channel alike: a few quizzes at once, then
+     * one a second. */
+    if (!lec__class_take(&c->quiz_budget, now, LEC_CLASS_QUIZ_RATE, LEC_CLASS_QUIZ_BURST)) {
+        c->stats.quizzes_refused++;
+        snprintf(err, errcap, "too many quizzes: at most %d at once, then one a second",
+                 LEC_CLASS_QUIZ_BURST);
+        return LEC_ERR_FULL;
+    }
+    lec_quiz *q = NULL;
+    int rc = quiz_new(c, &q);
+    if (rc == LEC_ERR_FULL) {
+        c->stats.quizzes_refused++;
+        snprintf(err, errcap, "%d quizzes are scheduled or open: wait for one to close",
+                 LEC_CLASS_QUIZZES);
+    }
+    if (rc)
+        return rc;
     fill(q, spec, id);
     q->answer = spec->answer;
     q->release_at = now + c->lead;
@@ -301,9 +325,10 @@ static int down_quiz(lec_class *c, const lec_json *o, lec_tstamp now, int64_t wa
         return LEC_ERR_INVAL;
     if (lec_class_find(c, id))
         return 0; /* a copy (the home's own, or a repeat) */
-    lec_quiz *q = quiz_new(c);
-    if (!q)
-        return LEC_ERR_NOMEM;
+    lec_quiz *q = NULL;
+    int rc = quiz_new(c, &q);
+    if (rc)
+        return rc; /* the home keeps at most as many open: not an honest one */
     fill(q, &spec, id);
     q->release_wall = rel;
     if (rel > wall) {

@@ -45,7 +45,9 @@
 #define LEC_CLASS_OPTIONS      8    /* a quiz's options, at most */
 #define LEC_CLASS_QUESTION_MAX 500  /* bytes */
 #define LEC_CLASS_OPTION_MAX   200  /* bytes */
-#define LEC_CLASS_QUIZZES      16   /* kept per stream (the oldest goes) */
+#define LEC_CLASS_QUIZZES      16   /* kept per stream (the oldest closed one goes) */
+#define LEC_CLASS_QUIZ_RATE    1    /* quizzes started a second, after a burst of */
+#define LEC_CLASS_QUIZ_BURST   5
 #define LEC_CLASS_OPEN_MIN     1000 /* ms a quiz stays open */
 #define LEC_CLASS_OPEN_MAX     600000
 #define LEC_CLASS_GRACE        (1500 * LEC_MS) /* answers still in flight at closing */
@@ -111,7 +113,7 @@ typedef struct lec_class_ask_budget {
 } lec_class_ask_budget;
 
 typedef struct lec_class_stats {
-    uint64_t quizzes, released_late, answers, answers_adjusted, answers_refused;
+    uint64_t quizzes, quizzes_refused, released_late, answers, answers_adjusted, answers_refused;
     uint64_t asks, asks_refused, hands;
 } lec_class_stats;
 
@@ -124,6 +126,7 @@ typedef struct lec_class {
     char blocked[LEC_CLASS_BLOCKED][33]; /* sessions whose asks the teacher blocked */
     unsigned nblocked;
     lec_class_ask_budget room_budget; /* the home: asks and hands of the whole audience */
+    lec_class_ask_budget quiz_budget; /* the home: quizzes started */
     lec_class_stats stats;
 } lec_class;
 
@@ -151,7 +154,9 @@ int lec_class_quiz_parse(const char *json, size_t len, lec_quiz_spec *spec,
 /* Starts a quiz with id `id` (16 hex digits, the shell's random), to be
  * released at wall + lead.  Writes the node-to-node message for the
  * cascade into `down` and schedules it here.  0, LEC_ERR_INVAL (why in
- * err), LEC_ERR_STATE (not the home), LEC_ERR_NOMEM. */
+ * err), LEC_ERR_FULL (why in err: past LEC_CLASS_QUIZ_BURST, then
+ * LEC_CLASS_QUIZ_RATE a second; or LEC_CLASS_QUIZZES scheduled or open),
+ * LEC_ERR_STATE (not the home), LEC_ERR_NOMEM. */
 int lec_class_quiz_start(lec_class *c, const lec_quiz_spec *spec, const char *id, lec_tstamp now,
                          int64_t wall, lec_sbuf *down, char *err, size_t errcap);
 

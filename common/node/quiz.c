@@ -33,6 +33,9 @@ static void start_done(job *j)
         lec_http_resp_error(&ex->resp, 400, "%s", j->res.reason);
     } else if (j->rc == LEC_ERR_STATE) {
         lec_http_resp_error(&ex->resp, 409, "the quiz starts where the teacher publishes");
+    } else if (j->rc == LEC_ERR_FULL) {
+        lec_http_resp_header(&ex->resp, "Retry-After", "1");
+        lec_http_resp_error(&ex->resp, 429, "%s", j->res.reason);
     } else if (j->rc) {
         lec_http_resp_error(&ex->resp, j->rc == LEC_ERR_NOTFOUND ? 404 : 500, "%s",
                             j->rc == LEC_ERR_NOTFOUND ? "the stream is not live here"

@@ -437,7 +437,13 @@ int lec_sctp_send(lec_sctp *s, uint16_t sid, uint32_t ppid, const void *data, si
     }
     s->st.messages_out++;
     s->st.bytes_out += len;
-    lec_sctp_poll(s);
+    /* Out only: sending never reads and dispatches what came in (a
+     * caller that sends to many sessions in a loop, as a quiz's release
+     * does, must not have a message callback run in between: it could
+     * free what the loop walks).  Input is read in lec_sctp_input and
+     * the tick's poll. */
+    if (!s->polling)
+        flush(s);
     return 0;
 }
 

@@ -497,23 +497,75 @@ static void test_malformed(void **state)
         assert_int_equal(lec_class_up(&home, bad_up[i], strlen(bad_up[i]), 0, &msg, &ev),
                          LEC_ERR_INVAL);
     assert_int_equal(lec_class_up(&edge, "{}", 2, 0, &msg, &ev), LEC_ERR_STATE);
-    /* Sixteen quizzes are kept; the oldest goes. */
-    for (int i = 0; i < LEC_CLASS_QUIZZES + 3; i++) {
-        char id[17], err[64];
-        snprintf(id, sizeof id, "%016x", i);
-        lec_quiz_spec spec;
-        lec_json *j;
-        assert_int_equal(lec_class_quiz_parse(QUIZ, strlen(QUIZ), &spec, &j, err, sizeof err), 0);
-        lec_sbuf_reset(&msg);
-        assert_int_equal(lec_class_quiz_start(&home, &spec, id, 0, 0, &msg, err, sizeof err), 0);
-        lec_json_free(NULL, j);
-    }
-    assert_int_equal(home.nquizzes, LEC_CLASS_QUIZZES);
-    assert_null(lec_class_find(&home, "0000000000000000"));
-    assert_non_null(lec_class_find(&home, "0000000000000012"));
     lec_class_free(&edge);
     lec_class_free(&home);
     lec_sbuf_free(&msg);
+}
+
+/* Starts quiz number i at the home at `now`; the return code, why in err. */
+static int start_nth(lec_class *home, int i, lec_tstamp now, char *err, size_t errcap)
+{
+    char id[17];
+    snprintf(id, sizeof id, "%016x", i);
+    lec_quiz_spec spec;
+    lec_json *j;
+    assert_int_equal(lec_class_quiz_parse(QUIZ, strlen(QUIZ), &spec, &j, err, errcap), 0);
+    lec_sbuf down;
+    lec_sbuf_init(&down, NULL);
+    int rc = lec_class_quiz_start(home, &spec, id, now, 0, &down, err, errcap);
+    lec_json_free(NULL, j);
+    lec_sbuf_free(&down);
+    return rc;
+}
+
+/* Quizzes at the home: five at once, then one a second (the API and the
+ * teacher's channel both start them here); sixteen kept, and a quiz that
+ * is scheduled or open is never dropped for a new one (a release may be
+ * walking it): the new one is refused with why; once they close, the
+ * oldest closed one makes room. */
+static void test_quiz_limits(void **state)
+{
+    (void)state;
+    lec_class home;
+    lec_class_init(&home, true, LEAD);
+    char err[128];
+    lec_tstamp t = 10 * LEC_S;
+    int n = 0;
+    for (; n < LEC_CLASS_QUIZ_BURST; n++)
+        assert_int_equal(start_nth(&home, n, t, err, sizeof err), 0);
+    assert_int_equal(start_nth(&home, n, t, err, sizeof err), LEC_ERR_FULL);
+    assert_contains(err, "too many quizzes");
+    assert_int_equal(start_nth(&home, n, t + 500 * LEC_MS, err, sizeof err), LEC_ERR_FULL);
+    for (; n < LEC_CLASS_QUIZZES; n++) {
+        t += LEC_S;
+        assert_int_equal(start_nth(&home, n, t, err, sizeof err), 0);
+    }
+    /* Sixteen scheduled or open (20 s each): the seventeenth is refused,
+     * and every one of the sixteen is still there. */
+    lec_quiz *first = lec_class_find(&home, "0000000000000000");
+    assert_non_null(first);
+    t += 2 * LEC_S;
+    assert_int_equal(start_nth(&home, n, t, err, sizeof err), LEC_ERR_FULL);
+    assert_contains(err, "scheduled or open");
+    assert_int_equal(home.nquizzes, LEC_CLASS_QUIZZES);
+    assert_ptr_equal(lec_class_find(&home, "0000000000000000"), first);
+    assert_int_equal(home.stats.quizzes_refused, 3);
+    /* Released and closed, all of them; then a new one replaces the oldest. */
+    lec_sbuf msg;
+    lec_sbuf_init(&msg, NULL);
+    lec_class_event ev;
+    for (int k = 0; k < 4 * LEC_CLASS_QUIZZES; k++) {
+        lec_sbuf_reset(&msg);
+        lec_class_tick(&home, t + 60 * LEC_S, 0, &msg, &ev);
+    }
+    for (unsigned i = 0; i < home.nquizzes; i++)
+        assert_true(home.quizzes[i]->closed);
+    assert_int_equal(start_nth(&home, n, t + 60 * LEC_S, err, sizeof err), 0);
+    assert_int_equal(home.nquizzes, LEC_CLASS_QUIZZES);
+    assert_null(lec_class_find(&home, "0000000000000000"));
+    assert_non_null(lec_class_find(&home, "0000000000000010"));
+    lec_sbuf_free(&msg);
+    lec_class_free(&home);
 }
 
 int main(void)
@@ -523,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_answers_bounded_and_ranked),
         cmocka_unit_test(test_asks_hands_and_teacher),
         cmocka_unit_test(test_audience_budget),
+        cmocka_unit_test(test_quiz_limits),
         cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
