@@ -172,7 +172,13 @@ static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
         ev->kind = EV_REPLY;
         if (!parse_reply_subject(b, subject, &ev->reply_kind, &ev->token))
             return LEC_ERR_INVAL;
-        if (natsMsg_IsNoResponders(msg)) { /* nobody listens on that node's subject */
+        if (natsMsg_IsNoResponders(msg)) {
+            /* A status on our inbox ("no responders") carries no
+             * signature: anyone can send one (HPUB to the inbox).  With
+             * cluster trust it ends nothing (the request waits for the
+             * real answer or its timeout); counted as forged. */
+            if (b->trust)
+                return LEC_ERR_AUTH;
             ev->status = LEC_ERR_NOTFOUND;
             return 0;
         }
@@ -189,10 +195,22 @@ static int decode(lec_bus *b, enum sub_kind kind, natsMsg *msg, bus_event *ev)
             rc = lec_trust_verify(b->trust, subject, env.body, env.body_len, &env.sig,
                                   lec_clock_now(b->wall) / LEC_MS);
     }
+    if (!rc && b->trust) {
+        ev->is_signed = true;
+        memcpy(ev->sig, env.sig.sig, sizeof ev->sig);
+        ev->sig_ms = env.sig.unix_ms;
+    }
     if (!rc)
         rc = decode_body(kind, env.body, env.body_len, ev);
     lec_codec_envelope_free(&env);
     if (!rc && !names_its_signer(ev))
+        rc = LEC_ERR_AUTH;
+    /* A request is answered only on the subject it signed: a captured
+     * request republished with another node's inbox (to fail that node's
+     * pending request with an answer it cannot open) is forged. */
+    if (!rc && b->trust &&
+        ((kind == K_RELAY_OPEN && strcmp(ev->u.ro.reply_to, ev->reply)) ||
+         (kind == K_PING && strcmp(ev->u.ping.reply_to, ev->reply))))
         rc = LEC_ERR_AUTH;
     return rc;
 }
@@ -401,6 +419,14 @@ static void deliver(void *arg)
 {
     bus_event *ev = arg;
     lec_bus *b = ev->bus;
+    /* A signed message is taken once: the same one again within its
+     * window is a replay (trust/replay.h). */
+    if (ev->is_signed && lec_replay_seen(&b->replay, ev->sig, sizeof ev->sig, ev->sig_ms,
+                                         lec_clock_now(b->wall) / LEC_MS, LEC_TRUST_WINDOW)) {
+        atomic_fetch_add(&b->st.dropped_stale, 1);
+        event_free(ev);
+        return;
+    }
     switch (ev->kind) {
     case EV_CONN:
         if (b->connected != ev->connected) {
@@ -479,7 +505,12 @@ lec_bus *lec_bus_new(uv_loop_t *loop, lec_log *log, const lec_clock *mono, const
     atomic_init(&b->nc_closed, false);
     snprintf(b->inbox, sizeof b->inbox, "_INBOX.lectern.%016llx",
              (unsigned long long)lec_rand_u64(rand));
+    if (lec_replay_init(&b->replay)) {
+        free(b);
+        return NULL;
+    }
     if (lec_msgq_init(&b->q, loop)) {
+        lec_replay_free(&b->replay);
         free(b);
         return NULL;
     }
@@ -691,6 +722,7 @@ int lec_bus_start(lec_bus *b, const lec_config *cfg, const lec_bus_handlers *h)
 static void bus_freed(lec_msgq *q)
 {
     lec_bus *b = (lec_bus *)((char *)q - offsetof(lec_bus, q));
+    lec_replay_free(&b->replay);
     free(b);
 }
 

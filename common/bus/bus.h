@@ -66,7 +66,7 @@ typedef struct lec_bus_stats {
     uint64_t received, published, publish_errors;
     uint64_t dropped_malformed, dropped_version, dropped_slow;
     uint64_t dropped_forged; /* unsigned, a bad signature, or a sender that is not who it says */
-    uint64_t dropped_stale;  /* signed too long ago (a replay) or in the future */
+    uint64_t dropped_stale;  /* signed too long ago or in the future, or seen already (a replay) */
     uint64_t requests_sent, requests_timed_out, requests_answered;
     char server[128]; /* the URL connected to, or "" */
 } lec_bus_stats;

@@ -7,6 +7,7 @@
 #define LEC_BUS_BUS_INT_H
 
 #include "bus/bus.h"
+#include "trust/replay.h"
 
 #include <nats/nats.h>
 #include <stdatomic.h>
@@ -45,6 +46,9 @@ typedef struct bus_event {
     char reply[REPLY_MAX];
     lec_msg_header h;
     char signer[LEC_ID_MAX]; /* who signed it (checked), or claims to with cluster.insecure */
+    bool is_signed;          /* its signature checked: sig and sig_ms name it for the replay check */
+    uint8_t sig[LEC_TRUST_SIG];
+    uint64_t sig_ms;
     union {
         lec_node_info hb;
         lec_stream_event se;
@@ -100,7 +104,8 @@ struct lec_bus {
     char region[LEC_ID_MAX];
     char role[16];
     char inbox[64];
-    uint64_t next_token;
+    uint64_t next_token; /* pings' nonces */
+    lec_replay replay;   /* signed messages seen lately (the loop's) */
     pending *pending;
     bool connected; /* as the loop knows it */
     bool ever_connected;

@@ -62,10 +62,31 @@ static void on_request_timeout(uv_timer_t *t)
     pending_fail(p, LEC_ERR_TIMEOUT);
 }
 
-/* Publishes a request on `subj` (which names `target`) with a reply
- * subject in our inbox, and arms its timeout. */
+/* A fresh reply token: random (an answer to our inbox cannot be aimed at
+ * a request by guessing its number), never one pending. */
+static uint64_t new_token(lec_bus *b)
+{
+    for (;;) {
+        uint64_t t = lec_rand_u64(b->rand);
+        pending *p = b->pending;
+        while (p && p->token != t)
+            p = p->next;
+        if (t && !p)
+            return t;
+    }
+}
+
+/* The reply subject of request `token`: "<inbox>.<kind>.<token>". */
+static void reply_subject(const lec_bus *b, char kind, uint64_t token, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s.%c.%llu", b->inbox, kind, (unsigned long long)token);
+}
+
+/* Publishes a request on `subj` (which names `target`) with the reply
+ * subject of `token` (which the request's body names too: signed with
+ * it), and arms its timeout. */
 static int request(lec_bus *b, char kind, const char *target, const char *subj,
-                   const lec_sbuf *data, lec_tstamp timeout, pending **out)
+                   const lec_sbuf *data, lec_tstamp timeout, uint64_t token, pending **out)
 {
     if (!b->connected)
         return LEC_ERR_CLOSED;
@@ -76,11 +97,11 @@ static int request(lec_bus *b, char kind, const char *target, const char *subj,
         return LEC_ERR_NOMEM;
     p->bus = b;
     p->kind = kind;
-    p->token = ++b->next_token;
+    p->token = token;
     p->sent = lec_clock_now(b->mono);
     memcpy(p->node, target, strlen(target) + 1);
     char reply[REPLY_MAX];
-    snprintf(reply, sizeof reply, "%s.%c.%llu", b->inbox, kind, (unsigned long long)p->token);
+    reply_subject(b, kind, token, reply, sizeof reply);
     if (lec__bus_publish(b, subj, reply, data)) {
         free(p);
         return LEC_ERR_IO;
@@ -109,6 +130,8 @@ int lec_bus_request_relay_open(lec_bus *b, const char *target, const lec_relay_o
     snprintf(subj, sizeof subj, "lectern.v1.relay.%s.open", target);
     /* The leg's keys come back sealed to a key pair made for this leg. */
     lec_relay_open sm = *m;
+    uint64_t token = new_token(b);
+    reply_subject(b, 'r', token, sm.reply_to, sizeof sm.reply_to);
     uint8_t priv[LEC_TRUST_KEY];
     int rc = 0;
     if (b->trust) {
@@ -118,7 +141,7 @@ int lec_bus_request_relay_open(lec_bus *b, const char *target, const lec_relay_o
     if (!rc)
         rc = lec_codec_encode_relay_open(&h, &sm, &data);
     if (!rc)
-        rc = request(b, 'r', target, subj, &data, timeout, &p);
+        rc = request(b, 'r', target, subj, &data, timeout, token, &p);
     lec_sbuf_free(&data);
     if (!rc) {
         p->rcb = cb;
@@ -136,7 +159,9 @@ int lec_bus_ping(lec_bus *b, const char *target, lec_tstamp timeout, lec_bus_pin
 {
     lec_msg_header h;
     lec__bus_header(b, &h);
-    lec_ping ping = {.nonce = b->next_token + 1, .mono_ns = lec_clock_now(b->mono)};
+    lec_ping ping = {.nonce = ++b->next_token, .mono_ns = lec_clock_now(b->mono)};
+    uint64_t token = new_token(b);
+    reply_subject(b, 'p', token, ping.reply_to, sizeof ping.reply_to);
     lec_sbuf data;
     lec_sbuf_init(&data, NULL);
     pending *p = NULL;
@@ -144,7 +169,7 @@ int lec_bus_ping(lec_bus *b, const char *target, lec_tstamp timeout, lec_bus_pin
     snprintf(subj, sizeof subj, "lectern.v1.node.%s.ping", target);
     int rc = lec_codec_encode_ping(&h, &ping, &data);
     if (!rc)
-        rc = request(b, 'p', target, subj, &data, timeout, &p);
+        rc = request(b, 'p', target, subj, &data, timeout, token, &p);
     lec_sbuf_free(&data);
     if (!rc) {
         p->pcb = cb;
@@ -171,6 +196,16 @@ static int open_keys(pending *p, lec_relay_opened *r)
     return 0;
 }
 
+/* A reply for a pending request that is not its answer: dropped, and the
+ * request waits on for the real one or its timeout (nothing that anyone
+ * on the bus can send ends a request). */
+static void not_the_answer(lec_bus *b, const pending *p, const bus_event *ev, const char *why)
+{
+    atomic_fetch_add(&b->st.dropped_forged, 1);
+    LEC_WARN(b->log, MOD, "a reply for %s (signed by %s): %s; dropped", p->node,
+             ev->signer[0] ? ev->signer : "nobody", why);
+}
+
 void lec__bus_on_reply(lec_bus *b, bus_event *ev)
 {
     pending *p = b->pending;
@@ -181,19 +216,25 @@ void lec__bus_on_reply(lec_bus *b, bus_event *ev)
     /* Only the node asked answers (its signature was checked).  Another's
      * answer is dropped and the request waits on: whoever sees requests
      * on the bus cannot make them fail by answering first. */
-    if (b->trust && !ev->status && strcmp(ev->signer, p->node)) {
-        atomic_fetch_add(&b->st.dropped_forged, 1);
-        LEC_WARN(b->log, MOD, "a reply for %s came signed by %s; dropped", p->node, ev->signer);
+    if (b->trust && strcmp(ev->signer, p->node)) {
+        not_the_answer(b, p, ev, "not the node asked");
+        return;
+    }
+    if (p->kind == 'r' && !ev->status &&
+        (strcmp(ev->u.rd.stream, p->stream) || ev->u.rd.leg_id != p->leg_id)) {
+        not_the_answer(b, p, ev, "for another stream or leg");
+        return;
+    }
+    /* Keys sealed to another request's key (an answer the node gave to
+     * someone else, sent on here): not ours to fail on. */
+    if (p->kind == 'r' && p->sealed && !ev->status && ev->u.rd.error == LEC_RELAY_OK &&
+        open_keys(p, &ev->u.rd)) {
+        not_the_answer(b, p, ev, "keys that do not open with this request's key");
         return;
     }
     atomic_fetch_add(&b->st.requests_answered, 1);
     if (ev->status) {
         pending_fail(p, ev->status == LEC_ERR_NOTFOUND ? LEC_ERR_NOTFOUND : LEC_ERR_INVAL);
-        return;
-    }
-    if (p->kind == 'r' && p->sealed && ev->u.rd.error == LEC_RELAY_OK && open_keys(p, &ev->u.rd)) {
-        atomic_fetch_add(&b->st.dropped_forged, 1);
-        pending_fail(p, LEC_ERR_AUTH);
         return;
     }
     pending_finish(p);

@@ -480,6 +480,7 @@ int lec_codec_encode_relay_open(const lec_msg_header *h, const lec_relay_open *r
         m.seal_key.data = (uint8_t *)(uintptr_t)r->seal_key;
         m.seal_key.len = LEC_TRUST_KEY;
     }
+    m.reply_to = mut(r->reply_to);
     return pack(&m.base, out);
 }
 
@@ -497,7 +498,8 @@ int lec_codec_decode_relay_open(const uint8_t *data, size_t len, lec_msg_header 
                 !lec_codec_valid_token(out->requester_id) ||
                 copy_str(out->requester_relay_addr, sizeof out->requester_relay_addr,
                          m->requester_relay_addr) ||
-                m->n_profiles > 4 || (m->seal_key.len && m->seal_key.len != LEC_TRUST_KEY)))
+                m->n_profiles > 4 || (m->seal_key.len && m->seal_key.len != LEC_TRUST_KEY) ||
+                copy_str(out->reply_to, sizeof out->reply_to, m->reply_to)))
         rc = LEC_ERR_INVAL;
     if (!rc && m->seal_key.len) {
         memcpy(out->seal_key, m->seal_key.data, LEC_TRUST_KEY);
@@ -631,6 +633,7 @@ int lec_codec_encode_ping(const lec_msg_header *h, const lec_ping *p, lec_sbuf *
     m.header = &ph;
     m.nonce = p->nonce;
     m.sent_mono_ns = p->mono_ns;
+    m.reply_to = mut(p->reply_to);
     return pack(&m.base, out);
 }
 
@@ -651,7 +654,10 @@ int lec_codec_decode_ping(const uint8_t *data, size_t len, lec_msg_header *h, le
     Lectern__V1__Ping *m = lectern__v1__ping__unpack(NULL, len, data);
     if (!m)
         return LEC_ERR_INVAL;
+    memset(out, 0, sizeof *out);
     int rc = header_in(m->header, h);
+    if (!rc && copy_str(out->reply_to, sizeof out->reply_to, m->reply_to))
+        rc = LEC_ERR_INVAL;
     out->nonce = m->nonce;
     out->mono_ns = m->sent_mono_ns;
     lectern__v1__ping__free_unpacked(m, NULL);

@@ -26,6 +26,7 @@
 #define LEC_MAX_HB_RTTS    1024
 #define LEC_SRTP_KEY_MAX   64 /* master key + salt */
 #define LEC_MAX_PREWARM    16
+#define LEC_REPLY_TO_MAX   192 /* a reply subject (bus_int.h REPLY_MAX) */
 
 typedef struct lec_msg_header {
     uint32_t version;
@@ -94,6 +95,7 @@ typedef struct lec_relay_open {
     bool resume;
     bool has_seal_key;
     uint8_t seal_key[LEC_TRUST_KEY];
+    char reply_to[LEC_REPLY_TO_MAX]; /* the answer's subject, signed with the request */
 } lec_relay_open;
 
 typedef struct lec_relay_opened {
@@ -124,7 +126,8 @@ typedef struct lec_relay_close {
 
 typedef struct lec_ping {
     uint64_t nonce;
-    uint64_t mono_ns; /* Ping: sent time; Pong: the echo */
+    uint64_t mono_ns;                /* Ping: sent time; Pong: the echo */
+    char reply_to[LEC_REPLY_TO_MAX]; /* Ping: the answer's subject, signed with it */
 } lec_ping;
 
 /* The envelope every bus message travels in (common.proto Envelope):

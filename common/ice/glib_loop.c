@@ -12,6 +12,8 @@
  */
 #include "ice/glib_loop.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -127,6 +129,15 @@ static fd_watch *watch_for(lec_glib_loop *g, int fd)
     return w;
 }
 
+static void drop_watch(lec_glib_loop *g, fd_watch **pp)
+{
+    fd_watch *w = *pp;
+    *pp = w->next;
+    g->byfd[w->fd] = NULL;
+    uv_poll_stop(&w->poll);
+    uv_close((uv_handle_t *)&w->poll, watch_closed);
+}
+
 static void sync_watches(lec_glib_loop *g)
 {
     unsigned turn = ++g->turn;
@@ -152,10 +163,7 @@ static void sync_watches(lec_glib_loop *g)
             pp = &w->next;
             continue;
         }
-        *pp = w->next;
-        g->byfd[w->fd] = NULL;
-        uv_poll_stop(&w->poll);
-        uv_close((uv_handle_t *)&w->poll, watch_closed);
+        drop_watch(g, pp);
     }
 }
 
@@ -208,6 +216,18 @@ static void on_check(uv_check_t *c)
         w->revents = 0;
     if (g_main_context_check(g->ctx, g->max_priority, g->fds, g->nfds))
         g_main_context_dispatch(g->ctx);
+}
+
+void lec_glib_loop_forget_closed(lec_glib_loop *g)
+{
+    if (!g || g->closing)
+        return;
+    for (fd_watch **pp = &g->watches; *pp;) {
+        if (fcntl((*pp)->fd, F_GETFD) == -1 && errno == EBADF)
+            drop_watch(g, pp);
+        else
+            pp = &(*pp)->next;
+    }
 }
 
 lec_glib_loop *lec_glib_loop_new(uv_loop_t *loop)

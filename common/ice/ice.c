@@ -125,6 +125,7 @@ int lec_ice_new(lec_ice **out, const lec_ice_cfg *cfg)
     if (!ice)
         return LEC_ERR_NOMEM;
     ice->cfg = *cfg;
+    lec_glib_loop_forget_closed(cfg->glib); /* before our sockets take closed fds' numbers */
     ice->agent =
         nice_agent_new_full(lec_glib_loop_context(cfg->glib), NICE_COMPATIBILITY_RFC5245,
                             cfg->full ? NICE_AGENT_OPTION_NONE : NICE_AGENT_OPTION_LITE_MODE);

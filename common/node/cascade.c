@@ -276,6 +276,7 @@ static void leg_out_done(job *j)
     /* The engine's error codes, as the wire says them (RelayOpened). */
     lec_relay_error err = !o->error                    ? LEC_RELAY_OK
                           : o->error == LEC_ERR_NOTFOUND ? LEC_RELAY_NOT_FOUND
+                          : o->error == LEC_ERR_EXISTS   ? LEC_RELAY_BAD_REQUEST
                                                          : LEC_RELAY_INTERNAL;
     lec_relay_opened r = {.leg_id = o->leg_id, .error = err};
     snprintf(r.stream, sizeof r.stream, "%s", o->stream);
@@ -311,8 +312,8 @@ static void leg_out_done(job *j)
         r.depth = o->depth;
         r.source_leg_id = o->source_tag;
     }
-    if (r.error != LEC_RELAY_OK && e && e->legs)
-        e->legs--; /* counted when asked; the worker never added it */
+    if (e && e->legs_asked)
+        e->legs_asked--; /* answered: an open leg is in the worker's count now */
     lec_bus *b = bus_of(m);
     if (b && j->req)
         lec_bus_reply_relay_opened(b, j->req, &r);
@@ -333,7 +334,7 @@ static void leg_in_done(job *j)
         return;
     }
     e->pulled = true;
-    if (!e->viewers && !e->legs && !e->idle_since)
+    if (!e->viewers && !e->legs && !e->legs_asked && !e->idle_since)
         e->idle_since = now(m);
     /* The stream goes live here with the leg's first packet (an event). */
 }
@@ -363,7 +364,7 @@ void lec__cascade_event(lec_media *m, const lec_sfu_event *ev)
         answer_waiting(m, e, 409, "the stream ended");
         break;
     case LEC_SFU_VIEWERS: /* media.c summed them over the workers */
-        if (e->viewers || e->legs)
+        if (e->viewers || e->legs || e->legs_asked)
             e->idle_since = 0;
         else if (!e->idle_since)
             e->idle_since = now(m);
@@ -415,9 +416,11 @@ static void relay_open(void *ud, lec_bus_request *req, const lec_relay_open *o)
     lec_media *m = ud;
     const lec_config *cfg = m->node->cfg;
     stream_ent *e = lec__streams_find(m, o->stream);
+    /* Open legs and those asked for: a burst of requests cannot pass
+     * relay.max_legs while the worker is still adding them. */
     unsigned legs = 0;
     for (stream_ent *x = m->streams; x; x = x->next)
-        legs += x->legs;
+        legs += x->legs + x->legs_asked;
     bool gcm = !o->nprofiles;
     for (size_t i = 0; i < o->nprofiles; i++)
         gcm = gcm || o->profiles[i] == LEC_SRTP_AEAD_AES_128_GCM;
@@ -456,7 +459,7 @@ static void relay_open(void *ud, lec_bus_request *req, const lec_relay_open *o)
         out->leg_id = o->leg_id;
         out->to = to;
         out->resume = o->resume;
-        e->legs++; /* counted at once, so a burst of requests respects max_legs */
+        e->legs_asked++;
         lec__job_post(j);
     }
 }

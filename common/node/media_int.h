@@ -43,7 +43,8 @@ typedef struct stream_ent {
     uint64_t started_unix_ms;
     shard *shards; /* [worker], always there */
     /* The cascade (cascade.c). */
-    unsigned legs;        /* downstream legs fed from here */
+    unsigned legs;        /* downstream legs fed from here: the home worker's count (shards.c) */
+    unsigned legs_asked;  /* RelayOpens handed to the worker and not answered yet (cascade.c) */
     uint32_t depth;       /* relay hops from the publisher */
     bool pulled;          /* fed by a leg here */
     bool pulling;         /* a RelayOpen or leg setup in flight */

@@ -63,7 +63,7 @@ void lec__streams_gc(lec_media *m)
 {
     for (stream_ent **pp = &m->streams; *pp;) {
         stream_ent *e = *pp;
-        bool used = e->live || e->pulled || e->pulling || e->waiting || e->legs ||
+        bool used = e->live || e->pulled || e->pulling || e->waiting || e->legs || e->legs_asked ||
                     shards_busy(e, m->node->nworkers);
         for (sess_ent *s = m->sessions; s && !used; s = s->next)
             used = !strcmp(s->stream, e->name);

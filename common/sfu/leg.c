@@ -435,6 +435,15 @@ void lec_sfu_leg_out_open(lec_sfu *s, lec_sfu_leg_out *q)
         snprintf(q->reason, sizeof q->reason, "stream %s is not live here", q->stream);
         return;
     }
+    /* One leg per (requester, leg id): a request repeated (or replayed)
+     * opens nothing more. */
+    for (leg *d = r->downs; d; d = d->next_down)
+        if (d->leg_id == q->leg_id && d->pipe == q->pipe && !strcmp(d->peer_node, q->requester)) {
+            q->error = LEC_ERR_EXISTS;
+            snprintf(q->reason, sizeof q->reason, "leg %llu of %s is open already",
+                     (unsigned long long)q->leg_id, q->requester);
+            return;
+        }
     const lec_rand *rnd = s->env.rand;
     leg_ident id = {.rx_tag = lec_relay_tag(s->env.worker, lec_rand_u64(rnd)),
                     .tx_tag = q->leg_id,

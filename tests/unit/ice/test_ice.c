@@ -8,8 +8,10 @@
 #include "testdata.h"
 #include "base/err.h"
 #include "ice/ice.h"
+#include "ice/glib_loop.h"
 
 #include <agent.h>
+#include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -178,11 +180,85 @@ static void test_public_ip(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- the GLib loop: a closed socket's fd taken by a new one ---- */
+
+static int got_datagram;
+
+static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer ud)
+{
+    (void)cond, (void)ud;
+    char buf[64];
+    if (g_socket_receive(sock, buf, sizeof buf, NULL, NULL) > 0)
+        got_datagram++;
+    return G_SOURCE_CONTINUE;
+}
+
+static GSocket *udp_bound(GMainContext *gctx, GSource **src)
+{
+    GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+    GSocketAddress *a = g_inet_socket_address_new(lo, 0);
+    assert_true(g_socket_bind(s, a, TRUE, NULL));
+    g_object_unref(a);
+    g_object_unref(lo);
+    *src = g_socket_create_source(s, G_IO_IN, NULL);
+    g_source_set_callback(*src, (GSourceFunc)(void (*)(void))on_readable, NULL, NULL);
+    g_source_attach(*src, gctx);
+    return s;
+}
+
+static void stop_soon(uv_timer_t *t)
+{
+    uv_stop(t->loop);
+}
+
+/* A socket the context polls is closed and, before the loop turns, a new
+ * one takes its fd number (a session freed and another made in one turn):
+ * the new socket is read.  Without lec_glib_loop_forget_closed the poll
+ * kept for that number is the closed socket's, and nothing is ever read. */
+static void test_fd_reused_in_one_turn(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    lec_glib_loop *g = lec_glib_loop_new(&loop);
+    GMainContext *gctx = lec_glib_loop_context(g);
+    GSource *src1, *src2;
+    GSocket *s1 = udp_bound(gctx, &src1);
+    int fd1 = g_socket_get_fd(s1);
+    uv_run(&loop, UV_RUN_NOWAIT); /* polled */
+    g_source_destroy(src1);
+    g_source_unref(src1);
+    g_socket_close(s1, NULL);
+    g_object_unref(s1);
+    lec_glib_loop_forget_closed(g); /* as lec_ice_new does */
+    GSocket *s2 = udp_bound(gctx, &src2);
+    assert_int_equal(g_socket_get_fd(s2), fd1); /* the same number */
+    GSocketAddress *to = g_socket_get_local_address(s2, NULL);
+    GSocket *tx = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+    assert_true(g_socket_send_to(tx, to, "x", 1, NULL, NULL) == 1);
+    uv_timer_t t;
+    uv_timer_init(&loop, &t);
+    uv_timer_start(&t, stop_soon, 300, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(got_datagram, 1);
+    g_object_unref(to);
+    g_object_unref(tx);
+    g_source_destroy(src2);
+    g_source_unref(src2);
+    g_object_unref(s2);
+    uv_close((uv_handle_t *)&t, NULL);
+    lec_glib_loop_close(g);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lite_meets_full),
         cmocka_unit_test(test_public_ip),
+        cmocka_unit_test(test_fd_reused_in_one_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
