@@ -249,6 +249,100 @@ test('forged bus messages: a stranger and a node of another cluster cannot join,
   }
 });
 
+// A stranger on the bus who watches the RelayOpen subjects and, for each
+// request it sees: answers on the requester's inbox with a bare NATS
+// status (HPUB "NATS/1.0 503": what the server sends for "no responders",
+// unsigned by nature); republishes the request itself 250 times as it
+// was (a replay within the signature's window); and 50 times with
+// another node's inbox as its reply subject.
+class Replayer {
+  static async connect(port) {
+    const r = new Replayer();
+    r.sock = net.connect(port, '127.0.0.1');
+    await new Promise((ok, no) => { r.sock.once('connect', ok); r.sock.once('error', no); });
+    Object.assign(r, { statuses: 0, replays: 0, redirected: 0, seen: 0 });
+    let buf = Buffer.alloc(0);
+    r.sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const eol = buf.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buf.subarray(0, eol).toString();
+        if (line.startsWith('MSG ')) {
+          const parts = line.split(' ');
+          const n = Number(parts[parts.length - 1]);
+          if (buf.length < eol + 2 + n + 2) return;
+          const subject = parts[1], reply = parts.length === 5 ? parts[3] : null;
+          const payload = Buffer.from(buf.subarray(eol + 2, eol + 2 + n));
+          buf = buf.subarray(eol + 2 + n + 2);
+          if (reply && r.seen++ < 4) r.attack(subject, reply, payload);
+          continue;
+        }
+        if (line === 'PING') r.sock.write('PONG\r\n');
+        buf = buf.subarray(eol + 2);
+      }
+    });
+    r.sock.write('CONNECT {"verbose":false,"pedantic":false,"headers":true,"name":"replayer"}\r\n' +
+      'SUB lectern.v1.relay.*.open 1\r\n');
+    return r;
+  }
+  attack(subject, reply, payload) {
+    const status = 'NATS/1.0 503\r\n\r\n';
+    this.sock.write(`HPUB ${reply} ${status.length} ${status.length}\r\n${status}\r\n`);
+    this.statuses++;
+    for (let i = 0; i < 250; i++) {
+      this.sock.write(`PUB ${subject} ${reply} ${payload.length}\r\n`);
+      this.sock.write(payload);
+      this.sock.write('\r\n');
+      this.replays++;
+    }
+    const other = '_INBOX.lectern.00000000deadbeef.r.1';
+    for (let i = 0; i < 50; i++) {
+      this.sock.write(`PUB ${subject} ${other} ${payload.length}\r\n`);
+      this.sock.write(payload);
+      this.sock.write('\r\n');
+      this.redirected++;
+    }
+  }
+  close() { this.sock.destroy(); }
+}
+
+test('a stranger that fails, replays and redirects every RelayOpen: each edge pulls once, its viewers play', async () => {
+  const nats = await lib.NatsServer.start();
+  const origin = new Node('origin', 'origin-rp', 'eu-central-1', nats.url, ICE, '', 'listen: 127.0.0.1:0, max_legs: 3');
+  const e1 = new Node('edge', 'edge-rp1', 'us-east-1', nats.url, ICE);
+  const e2 = new Node('edge', 'edge-rp2', 'ap-southeast-2', nats.url, ICE);
+  procs.push(nats, origin, e1, e2);
+  for (const n of [origin, e1, e2]) await n.start();
+  for (const n of [origin, e1, e2])
+    await waitFor(async () => (await n.ids()).length === 3, 8000, `${n.id} to see the cluster`);
+  const rogue = await Replayer.connect(nats.port);
+  try {
+    // Edge 1 pulls while the stranger attacks its RelayOpen; then edge 2.
+    const r1 = await load(['--url', origin.url, '--view-url', e1.url, '--stream', 'class', '--viewers', '2',
+      '--seconds', '5']);
+    assertEveryViewer(r1, { viewers: 2, seconds: 5, share: 0.9, maxGapMs: 500, what: 'edge 1 viewers' });
+    assert.ok(rogue.statuses >= 1, 'the stranger answered edge 1\'s RelayOpen with a status');
+    const r2 = await load(['--url', origin.url, '--view-url', e2.url, '--stream', 'class2', '--viewers', '2',
+      '--seconds', '5']);
+    assertEveryViewer(r2, { viewers: 2, seconds: 5, share: 0.9, maxGapMs: 500, what: 'edge 2 viewers' });
+    const opened = (origin.log.match(/leg to edge-rp[12] .*opened/g) || []).length;
+    const stale = await origin.metric('lectern_nats_messages_dropped_total', 'reason="stale"');
+    const forgedOrigin = await origin.metric('lectern_nats_messages_dropped_total', 'reason="forged"');
+    const forgedEdges = (await e1.metric('lectern_nats_messages_dropped_total', 'reason="forged"')) +
+      (await e2.metric('lectern_nats_messages_dropped_total', 'reason="forged"'));
+    console.log(`# stranger: ${rogue.statuses} statuses, ${rogue.replays} replays, ${rogue.redirected} redirected; ` +
+      `legs opened ${opened}; origin dropped ${stale} as replays and ${forgedOrigin} as forged; edges ${forgedEdges} forged`);
+    assert.equal(opened, 2, 'one leg per edge: the replays opened none');
+    assert.ok(stale >= rogue.replays * 0.9, `replays dropped (${stale} of ${rogue.replays})`);
+    assert.ok(forgedOrigin >= rogue.redirected * 0.9, `redirected requests dropped as forged (${forgedOrigin})`);
+    assert.ok(forgedEdges >= rogue.statuses, `the statuses counted as forged at the edges (${forgedEdges})`);
+    assert.doesNotMatch(origin.log, /relay\.max_legs reached/);
+  } finally {
+    rogue.close();
+  }
+});
+
 test('NATS over TLS: a server whose certificate does not carry the expected name is not trusted', async () => {
   // A CA and a server certificate for nats.test, made here with openssl.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lectern-tls-'));

@@ -242,14 +242,15 @@ test('the fleet: steering, measured load, audience, dashboard', { timeout: 15000
     assert.ok([404, 409].includes(again.status), `${again.status}`);
     await again.text();
   });
-  // The second class's viewer at the ap edge played until the stream was
-  // ended under it (so not for its whole 12 s): its load ran, its viewer
-  // connected and got video.
+  // The second class's viewer at the ap edge played until lectern-ctl
+  // ended the stream under it (before its measured window: the steps
+  // above take a few seconds): its load ran, its viewer connected and got
+  // video (join_ms: its first video packet), and none after the end.
   const r2 = await second;
   assert.ok(!(r2 instanceof Error), `the second load ran: ${r2}`);
   assert.equal(r2.per_viewer.length, 1);
   assert.equal(r2.never_connected, 0, JSON.stringify(r2.per_viewer));
-  assert.ok(r2.per_viewer[0].video >= 200, `the ap edge's viewer got video: ${JSON.stringify(r2.per_viewer)}`);
+  assert.ok(r2.per_viewer[0].join_ms >= 0, `the ap edge's viewer got video: ${JSON.stringify(r2.per_viewer)}`);
 });
 
 // lectern-ctl against a hostile or broken server on loopback: answers of
