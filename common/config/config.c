@@ -423,10 +423,36 @@ void lec__config_dump_walk(const lec_config *cfg, lec_dump_fn fn, void *ud)
     dump_fields(cfg, lec__config_schema, "", 0, fn, ud);
 }
 
+/* A secret is never printed: a TURN credential whole, a URL's password
+ * (scheme://user:password@host). */
 static void dump_line(void *ud, const char *key, const char *value, unsigned flags)
 {
     (void)flags;
-    lec_sbuf_printf(ud, "%s=%s\n", key, value);
+    size_t kl = strlen(key);
+    if (kl >= 10 && !strcmp(key + kl - 10, "credential") && *value) {
+        lec_sbuf_printf(ud, "%s=****\n", key);
+        return;
+    }
+    lec_sbuf_printf(ud, "%s=", key);
+    for (const char *v = value; *v;) {
+        const char *scheme = strstr(v, "://");
+        if (!scheme) {
+            lec_sbuf_puts(ud, v);
+            break;
+        }
+        const char *auth = scheme + 3;
+        size_t alen = strcspn(auth, ", ]/");
+        const char *at = memchr(auth, '@', alen);
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            lec_sbuf_printf(ud, "%.*s****", (int)(colon + 1 - v), v);
+            v = at;
+        } else {
+            lec_sbuf_printf(ud, "%.*s", (int)(auth + alen - v), v);
+            v = auth + alen;
+        }
+    }
+    lec_sbuf_putc(ud, '\n');
 }
 
 void lec_config_dump(const lec_config *cfg, lec_sbuf *out)

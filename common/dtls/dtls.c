@@ -77,14 +77,14 @@ int lec_dtls_cert_new(lec_dtls_cert **out)
         BN_free(bn);
     }
     if (ok) {
-        X509_set_version(c->x509, 2);
-        X509_gmtime_adj(X509_getm_notBefore(c->x509), -3600);
-        X509_gmtime_adj(X509_getm_notAfter(c->x509), 30L * 24 * 3600);
         X509_NAME *name = X509_get_subject_name(c->x509);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"lectern", -1,
-                                   -1, 0);
-        X509_set_issuer_name(c->x509, name);
-        ok = X509_set_pubkey(c->x509, c->key) == 1 && X509_sign(c->x509, c->key, EVP_sha256()) > 0;
+        ok = X509_set_version(c->x509, 2) == 1 &&
+             X509_gmtime_adj(X509_getm_notBefore(c->x509), -3600) &&
+             X509_gmtime_adj(X509_getm_notAfter(c->x509), 30L * 24 * 3600) && name &&
+             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                        (const unsigned char *)"lectern", -1, -1, 0) == 1 &&
+             X509_set_issuer_name(c->x509, name) == 1 &&
+             X509_set_pubkey(c->x509, c->key) == 1 && X509_sign(c->x509, c->key, EVP_sha256()) > 0;
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
@@ -259,9 +259,12 @@ lec_dtls *lec_dtls_new(const lec_dtls_cfg *cfg)
         goto fail;
     /* A writable copy: OpenSSL 3.0's macro casts away const. */
     static char groups[] = "X25519:P-256";
-    SSL_CTX_set_min_proto_version(d->ctx, DTLS1_2_VERSION);
-    SSL_CTX_set_max_proto_version(d->ctx, DTLS1_2_VERSION);
-    if (SSL_CTX_use_certificate(d->ctx, cfg->cert->x509) != 1 ||
+    /* DTLS 1.2 only; no renegotiation (a peer could make us redo the
+     * handshake's work at will, and a media session has no use for it). */
+    SSL_CTX_set_options(d->ctx, SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_set_min_proto_version(d->ctx, DTLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_max_proto_version(d->ctx, DTLS1_2_VERSION) != 1 ||
+        SSL_CTX_use_certificate(d->ctx, cfg->cert->x509) != 1 ||
         SSL_CTX_use_PrivateKey(d->ctx, cfg->cert->key) != 1 ||
         SSL_CTX_set_cipher_list(d->ctx,
                                 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"

@@ -517,7 +517,7 @@ static void stream_end(lec_http_ex *ex)
         lec_http_ex_finish(ex);
         return;
     }
-    LEC_INFO(&m->node->log, MOD, "stream %s: ended by an admin (publisher %s)", name, pub->id);
+    LEC_INFO(&m->node->log, MOD, "stream %s: ended by an admin (publisher %.8s)", name, pub->id);
     snprintf(j->id, sizeof j->id, "%s", pub->id);
     j->worker = pub->worker;
     lec__job_post(j);

@@ -86,6 +86,10 @@ stream_room *lec__sfu_find_room(lec_sfu *s, const char *stream)
     return find_room(s, stream);
 }
 
+/* Session ids in logs are their first 8 characters ("%.8s"): an id is the
+ * capability to end its session (DELETE), and a log is read by more people
+ * than the admins who may see ids. */
+
 /* ---- the room's I/O --------------------------------------------------- */
 
 /* A viewer's or a downstream leg's pointer in the room (vud) is tagged in
@@ -266,7 +270,7 @@ static void end_session(session *x, bool self_initiated)
         if (r->live)
             emit(s, LEC_SFU_STREAM_ENDED, r->stream, x->id, 0);
         r->live = false;
-        LEC_INFO(s->env.log, MOD, "stream %s: publisher %s left; ending %u viewer(s)", r->stream,
+        LEC_INFO(s->env.log, MOD, "stream %s: publisher %.8s left; ending %u viewer(s)", r->stream,
                  x->id, r->core.nviewers);
         lec__sfu_end_viewers(r);
     } else if (r) {
@@ -351,7 +355,7 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
     if (x->dying)
         return;
     if (st == LEC_PEER_CONNECTED) {
-        LEC_INFO(s->env.log, MOD, "stream %s: %s %s connected", r->stream,
+        LEC_INFO(s->env.log, MOD, "stream %s: %s %.8s connected", r->stream,
                  x->publisher ? "publisher" : "viewer", x->id);
         x->connected = true;
         emit(s, LEC_SFU_SESSION_CONNECTED, r->stream, x->id, 0);
@@ -365,7 +369,7 @@ static void on_state(void *ud, lec_peer *p, lec_peer_state st)
         return;
     }
     if (st == LEC_PEER_FAILED || st == LEC_PEER_CLOSED) {
-        LEC_INFO(s->env.log, MOD, "stream %s: %s %s %s", r->stream,
+        LEC_INFO(s->env.log, MOD, "stream %s: %s %.8s %s", r->stream,
                  x->publisher ? "publisher" : "viewer", x->id,
                  st == LEC_PEER_CLOSED ? "closed" : "failed or went silent");
         if (!x->connected && s->env.metrics.m) {
@@ -519,7 +523,7 @@ static int answer(lec_sfu *s, session *x, const lec_sdp *offer, lec_sdp_answer_o
         size_t n = strlen(x->refused);
         snprintf(x->refused + n, sizeof x->refused - n, "%s%s (mid %s): %s", n ? "; " : "", kind,
                  a->mid, a->reason);
-        LEC_INFO(s->env.log, MOD, "%s %s: %s (mid %s) not served: %s",
+        LEC_INFO(s->env.log, MOD, "%s %.8s: %s (mid %s) not served: %s",
                  x->publisher ? "publisher" : "viewer", x->id, kind, a->mid, a->reason);
     }
     return 0;
@@ -630,7 +634,7 @@ void lec_sfu_publish(lec_sfu *s, const char *stream, const char *id, const lec_s
         lec__feedback_setup(x, ans, s->env.publish_max_kbps);
         lec__feedback_answer(ans, s->env.publish_max_kbps);
         finish(s, x, ans, out);
-        LEC_INFO(s->env.log, MOD, "stream %s: publisher %s offered; answered", stream, id);
+        LEC_INFO(s->env.log, MOD, "stream %s: publisher %.8s offered; answered", stream, id);
     }
     free(ans);
 }
@@ -734,7 +738,7 @@ int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len,
             restart->restarted = true;
             snprintf(restart->ufrag, sizeof restart->ufrag, "%s", lec_ice_ufrag(ice));
             snprintf(restart->pwd, sizeof restart->pwd, "%s", lec_ice_pwd(ice));
-            LEC_INFO(s->env.log, MOD, "%s %s: ICE restart", x->publisher ? "publisher" : "viewer",
+            LEC_INFO(s->env.log, MOD, "%s %.8s: ICE restart", x->publisher ? "publisher" : "viewer",
                      x->id);
         }
     }

@@ -39,15 +39,35 @@ export function launch(extraArgs = []) {
 
 // Arms a student page to answer `option` `delay` ms after its quiz is on
 // screen, by clicking the page's own button; resolves with what the page
-// saw (when it showed the quiz, on the wall clock; its reaction time).
-// Event-driven: this listener runs after the page's own, and its frame
-// callback after the one that marks the quiz shown.
+// saw (when it showed the quiz, on the wall clock; its reaction time) and
+// `stallMs`: the longest its main thread was busy (a gap in a 5 ms ticker)
+// in the 300 ms before it showed the quiz, so a page shown late because
+// its own renderer was starved of CPU is told from one the node was late
+// for; `stallAfterMs` the same from the show to the click.  Event-driven: this listener runs after the page's own, and its
+// frame callback after the one that marks the quiz shown.
 export const armAnswer = (page, option, delay) => page.evaluate(([opt, ms]) => new Promise((resolve) => {
+  const gaps = []; // [end, gap]
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const n = performance.now();
+    if (n - last > 8) gaps.push([n, n - last]);
+    if (gaps.length > 2000) gaps.shift();
+    last = n;
+  }, 5);
   window.lectern.channel.addEventListener('quiz', () => requestAnimationFrame(() => {
     const q = window.lectern.quiz;
+    const shown = performance.now();
+    const open = [shown, shown - last]; // the gap still open when it showed
+    const stallMs = Math.max(0, ...[...gaps, open].filter(([end, g]) => end > shown - 300 && end - g < shown)
+      .map(([, g]) => g));
     setTimeout(() => {
       document.querySelector(`#quiz-opts button[data-option="${opt}"]`).click();
-      resolve({ id: q.id, shownWall: q.shownWall, reaction: q.reaction });
+      const clicked = performance.now();
+      clearInterval(ticker);
+      gaps.push([clicked, clicked - last]);
+      // And between the show and the click: an answer sent late.
+      const stallAfterMs = Math.max(0, ...gaps.filter(([end]) => end > shown).map(([, g]) => g));
+      resolve({ id: q.id, shownWall: q.shownWall, reaction: q.reaction, stallMs, stallAfterMs });
     }, ms);
   }), { once: true });
 }), [option, delay]);

@@ -327,6 +327,24 @@ static void test_dump(void **state)
     assert_contains(out.data, "relay.linger=30s\n");
     lec_sbuf_free(&out);
     lec_config_free(c);
+    /* Secrets are masked: the TURN credential, the NATS URLs' passwords. */
+    const char *y = "node: {id: e1, role: edge, region: r}\n"
+                    "nats: {urls: ['nats://lectern:s3cret@10.0.0.5:4222', 'nats://10.0.0.6:4222', "
+                    "'tls://a:b@[::1]:4222']}\n"
+                    "cluster: {insecure: true}\n"
+                    "ice: {servers: ['turn:turn.example:3478'], server_username: u, "
+                    "server_credential: hunter2}\n";
+    assert_int_equal(lec_config_load_string("t", y, strlen(y), LEC_ROLE_EDGE, &c, NULL), 0);
+    lec_sbuf_init(&out, NULL);
+    lec_config_dump(c, &out);
+    assert_null(strstr(out.data, "s3cret"));
+    assert_null(strstr(out.data, "hunter2"));
+    assert_null(strstr(out.data, "a:b@"));
+    assert_contains(out.data, "nats://lectern:****@10.0.0.5:4222");
+    assert_contains(out.data, "nats://10.0.0.6:4222");
+    assert_contains(out.data, "ice.server_credential=****\n");
+    lec_sbuf_free(&out);
+    lec_config_free(c);
 }
 
 int main(void)
