@@ -358,6 +358,17 @@ export async function teardown(procs) {
     if (!(p instanceof Node)) await p.stop?.('SIGKILL');
     p.imp?.close();
   }
+  // Whatever else this file started and did not stop (a nats-server a
+  // failed test never reached the end to stop): a child process keeps the
+  // runner alive, and a failure must end the file, not hang it.
+  for (const c of [...children]) {
+    if (c.exitCode === null && c.signalCode === null) {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await gone;
+    }
+    children.delete(c);
+  }
   const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
   if (failed.length) assert.fail(`nodes did not end cleanly:\n${failed.join('\n')}`);
 }
