@@ -537,6 +537,34 @@ int lec__class_answer_push(lec_quiz *q, const lec_class_answer *a)
     return 0;
 }
 
+static void rtt_roll(lec_rtt_window *w, lec_tstamp now)
+{
+    if (!w->at) {
+        w->at = now;
+        return;
+    }
+    if (now - w->at < LEC_RTT_WINDOW)
+        return;
+    /* One window on, or more: what is older than the last window goes. */
+    w->min[1] = now - w->at < 2 * LEC_RTT_WINDOW ? w->min[0] : 0;
+    w->min[0] = 0;
+    w->at = now - (now - w->at) % LEC_RTT_WINDOW;
+}
+
+void lec_rtt_window_add(lec_rtt_window *w, lec_tstamp now, lec_tstamp rtt)
+{
+    rtt_roll(w, now);
+    if (rtt && (!w->min[0] || rtt < w->min[0]))
+        w->min[0] = rtt;
+}
+
+lec_tstamp lec_rtt_window_get(lec_rtt_window *w, lec_tstamp now)
+{
+    rtt_roll(w, now);
+    lec_tstamp a = w->min[0], b = w->min[1];
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
 bool lec__class_take(lec_class_ask_budget *b, lec_tstamp now, double rate, double burst)
 {
     if (!b->at) {

@@ -232,6 +232,20 @@ int lec_class_ranking(const lec_class *c, const char *id, lec_tstamp now, lec_sb
 
 lec_quiz *lec_class_find(const lec_class *c, const char *id);
 
+/* A student's round trip for its answers' bound: the smallest sample of
+ * the last 15 to 30 s (two windows of LEC_RTT_WINDOW), so a client that
+ * delays one report (or all, a while) to widen its bound gains nothing,
+ * and an old small sample does not hold forever.  Samples come with the
+ * student's RTCP reports. */
+#define LEC_RTT_WINDOW (15 * LEC_S)
+typedef struct lec_rtt_window {
+    lec_tstamp min[2]; /* this window's smallest, the last one's; 0: none */
+    lec_tstamp at;     /* when this window began */
+} lec_rtt_window;
+void lec_rtt_window_add(lec_rtt_window *w, lec_tstamp now, lec_tstamp rtt);
+/* The smallest sample of this window and the last; 0 when none. */
+lec_tstamp lec_rtt_window_get(lec_rtt_window *w, lec_tstamp now);
+
 /* For a new leg down the cascade: the i-th quiz's message, if it is still
  * open (written to `down`; nothing written for a closed one).  False once
  * i is past the last quiz. */

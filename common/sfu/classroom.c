@@ -55,21 +55,15 @@ static int64_t wall_ms(const lec_sfu *s)
 
 static void class_due(stream_room *r, lec_tstamp t);
 
-/* A student's round trip as its RTCP reports give it, the smallest of the
- * last 15 to 30 s: a client that delays one report (or all, a while) to
- * widen its bounds gains nothing from it (classroom/class.h). */
-static void sample_rtt(session *x, lec_tstamp now)
+/* A student's round trip as its RTCP reports give it, sampled every 250
+ * ms; the smallest of the last 15 to 30 s is its answers' bound
+ * (lec_rtt_window). */
+static void rtt_sample(session *x, lec_tstamp now)
 {
     lec_room_viewer_stats vs;
     if (!x->room || lec_room_viewer_get_stats(&x->room->core, x->vid, &vs) || !vs.rtt)
         return;
-    if (now - x->rtt_win_at >= 15 * LEC_S) {
-        x->rtt_min[1] = x->rtt_min[0];
-        x->rtt_min[0] = 0;
-        x->rtt_win_at = now;
-    }
-    if (!x->rtt_min[0] || vs.rtt < x->rtt_min[0])
-        x->rtt_min[0] = vs.rtt;
+    lec_rtt_window_add(&x->rtt, now, vs.rtt);
 }
 
 /* A JSON object with its `type`, opened on `out`. */
@@ -92,7 +86,7 @@ static void on_dc_tick(uv_timer_t *t)
             continue;
         lec_peer_poll_data(x->peer);
         if (sample && !x->publisher)
-            sample_rtt(x, now);
+            rtt_sample(x, now);
     }
     bool pending = false;
     for (stream_room *r = s->rooms; r; r = r->next) {
@@ -365,13 +359,12 @@ static void refuse(session *x, const char *why)
 }
 
 /* A student's round trip: the smallest its RTCP reports gave lately
- * (sample_rtt), else SCTP's estimate. */
+ * (rtt_sample), else SCTP's estimate. */
 static lec_tstamp student_rtt(session *x)
 {
-    sample_rtt(x, now(x));
-    lec_tstamp a = x->rtt_min[0], b = x->rtt_min[1];
-    if (a || b)
-        return !a ? b : !b ? a : a < b ? a : b;
+    lec_tstamp r = lec_rtt_window_get(&x->rtt, now(x));
+    if (r)
+        return r;
     lec_peer_data_stats ds;
     lec_peer_data_stats_get(x->peer, &ds);
     return ds.rtt_ms > 0 ? (lec_tstamp)ds.rtt_ms * LEC_MS : 0;

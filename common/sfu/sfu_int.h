@@ -76,8 +76,7 @@ struct session {
     double msg_tokens;         /* what it may still send now */
     lec_tstamp msg_at;         /* tokens counted up to */
     lec_class_ask_budget asks; /* its questions and hands */
-    lec_tstamp rtt_min[2];     /* a student's smallest round trip: this window, the last */
-    lec_tstamp rtt_win_at;     /* when this window began (15 s each) */
+    lec_rtt_window rtt;        /* a student's smallest round trip lately (its RTCP reports) */
     uint64_t msg_in, msg_refused, msg_undelivered;
     session *next_dying;
 };

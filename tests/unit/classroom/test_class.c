@@ -568,6 +568,37 @@ static void test_quiz_limits(void **state)
     lec_class_free(&home);
 }
 
+/* A student's round trip for its bound: the smallest sample of the last
+ * 15 to 30 s.  One small sample among large ones holds for at least 15 s
+ * and at most 30 s, a delayed report (a large sample) never raises it, and
+ * nothing older than 30 s counts, even with no samples since. */
+static void test_rtt_window(void **state)
+{
+    (void)state;
+    lec_rtt_window w = {0};
+    lec_tstamp t = 100 * LEC_S;
+    assert_int_equal(lec_rtt_window_get(&w, t), 0);
+    lec_rtt_window_add(&w, t, 80 * LEC_MS);
+    lec_rtt_window_add(&w, t + LEC_S, 20 * LEC_MS);   /* the honest path */
+    lec_rtt_window_add(&w, t + 2 * LEC_S, 900 * LEC_MS); /* a report held back */
+    assert_true(lec_rtt_window_get(&w, t + 2 * LEC_S) == 20 * LEC_MS);
+    for (lec_tstamp k = 3; k < 40; k++)
+        lec_rtt_window_add(&w, t + k * LEC_S, 900 * LEC_MS);
+    /* 20 ms came at t + 1 s: still the bound at t + 15 s, gone by t + 30 s. */
+    lec_rtt_window w2 = {0};
+    lec_rtt_window_add(&w2, t, 80 * LEC_MS);
+    lec_rtt_window_add(&w2, t + LEC_S, 20 * LEC_MS);
+    for (lec_tstamp k = 2; k <= 15; k++)
+        lec_rtt_window_add(&w2, t + k * LEC_S, 900 * LEC_MS);
+    assert_true(lec_rtt_window_get(&w2, t + 16 * LEC_S) == 20 * LEC_MS);
+    for (lec_tstamp k = 16; k <= 31; k++)
+        lec_rtt_window_add(&w2, t + k * LEC_S, 900 * LEC_MS);
+    assert_true(lec_rtt_window_get(&w2, t + 31 * LEC_S) == 900 * LEC_MS);
+    assert_true(lec_rtt_window_get(&w, t + 40 * LEC_S) == 900 * LEC_MS);
+    /* Silence for a minute: nothing old counts. */
+    assert_int_equal(lec_rtt_window_get(&w, t + 100 * LEC_S), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_asks_hands_and_teacher),
         cmocka_unit_test(test_audience_budget),
         cmocka_unit_test(test_quiz_limits),
+        cmocka_unit_test(test_rtt_window),
         cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
