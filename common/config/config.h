@@ -133,6 +133,7 @@ typedef struct lec_config {
         char *view_tokens_file;
         char *admin_tokens_file;
         bool open_publish; /* WHIP without a token; false: no tokens means no publishing */
+        bool private_status; /* /metrics and /v1/cluster only with an admin token */
     } auth;
     struct {
         char *mmdb;

@@ -94,6 +94,7 @@ static const lec_field auth_fields[] = {
     {"view_tokens_file", F_STR, 0, OFF(auth.view_tokens_file), NULL, 0, 0, NULL},
     {"admin_tokens_file", F_STR, 0, OFF(auth.admin_tokens_file), NULL, 0, 0, NULL},
     {"open_publish", F_BOOL, 0, OFF(auth.open_publish), NULL, 0, 0, NULL},
+    {"private_status", F_BOOL, 0, OFF(auth.private_status), NULL, 0, 0, NULL},
     {NULL, 0, 0, 0, NULL, 0, 0, NULL},
 };
 

@@ -51,9 +51,18 @@ static void readyz(lec_http_ex *ex)
 }
 
 /* The cluster as this node sees it: nodes, streams, RTTs, bus state. */
+/* auth.private_status: the cluster's view and the metrics (addresses,
+ * load, audience per stream) only for an admin bearer token. */
+static bool status_refused(lec_node *node, lec_http_ex *ex)
+{
+    return node->cfg->auth.private_status && lec_node_admin_refused(node, ex);
+}
+
 static void cluster(lec_http_ex *ex)
 {
     lec_node *node = ex->ud;
+    if (status_refused(node, ex))
+        return;
     lec_jw w;
     lec_http_resp_json(&ex->resp, 200, &w);
     lec_jw_obj_open(&w);
@@ -174,6 +183,8 @@ static void process_metrics(lec_sbuf *out)
 static void metrics(lec_http_ex *ex)
 {
     lec_node *node = ex->ud;
+    if (status_refused(node, ex))
+        return;
     collect(node);
     ex->resp.status = 200;
     snprintf(ex->resp.content_type, sizeof ex->resp.content_type,

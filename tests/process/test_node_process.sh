@@ -165,7 +165,7 @@ grep -q 'open_publish' <<<"$body" || fail "the 403 says how to open publishing: 
 pass "no publish tokens: WHIP refused (403) unless auth.open_publish"
 
 # --- SIGHUP: a live change applies, a restart-only change is reported
-sed -i 's/level: info/level: debug/; s/id: origin-test/id: origin-renamed/' "$work/good.yaml"
+sed -i 's/level: info/level: debug/; s/id: origin-test/id: origin-renamed/; s/^auth: {/auth: {private_status: true, /' "$work/good.yaml"
 kill -HUP "$pid"
 for _ in $(seq 1 30); do grep -q 'reload: applied' "$work/log" && break; sleep 0.1; done
 grep -q 'reload: log.level updated' "$work/log" || fail "SIGHUP did not apply log.level"
@@ -173,6 +173,13 @@ grep -q 'reload: node.id changed; it takes effect after a restart' "$work/log" \
   || fail "SIGHUP did not report the restart-only key"
 grep -q '"node":"origin-test"' <<<"$(curl -sf "http://127.0.0.1:$port/healthz")" \
   || fail "node.id must keep its running value until a restart"
+# auth.private_status (live): /metrics and /v1/cluster need an admin token.
+for p in /metrics /v1/cluster; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$p")
+  [ "$code" = 401 ] || fail "$p without a token under auth.private_status: $code"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer admin-two' "http://127.0.0.1:$port$p")
+  [ "$code" = 200 ] || fail "$p with the admin token: $code"
+done
 # A broken file on SIGHUP keeps the running config.
 echo "node: [" > "$work/good.yaml"
 kill -HUP "$pid"
