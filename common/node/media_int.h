@@ -11,6 +11,7 @@
 #define LEC_NODE_MEDIA_INT_H
 
 #include "base/time.h"
+#include "cluster/audience.h"
 #include "cluster/source.h"
 #include "http/http_server.h"
 #include "node/node.h"
@@ -75,6 +76,11 @@ typedef struct sess_ent {
 
 struct lec_media {
     lec_node *node;
+    /* The cluster's audience, made at most once a second (status.c): every
+     * playing viewer page asks for its stream's every 2 s. */
+    lec_audience audience;
+    lec_tstamp audience_at;
+    bool have_audience;
     lec_dtls_cert *cert;
     lec_sfu **sfus; /* one per worker, touched only on its worker */
     stream_ent *streams;

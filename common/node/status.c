@@ -14,21 +14,30 @@
 
 /* GET /v1/streams/<stream>: what a playing viewer page polls, so small
  * and cheap: is the stream live here, is this node draining. */
-static uint64_t audience_of(const lec_media *m, const char *stream, uint64_t here)
+static uint64_t audience_of(lec_media *m, const char *stream, uint64_t here)
 {
     const lec_cluster *view = m->node->control ? lec_control_view(m->node->control) : NULL;
-    lec_audience a;
-    if (!view || lec_audience_of(view, &a))
+    if (!view)
         return here;
-    uint64_t n = 0;
-    bool found = false;
-    for (size_t i = 0; i < a.nstreams; i++)
-        if (!strcmp(a.streams[i].name, stream)) {
-            n = a.streams[i].viewers;
-            found = true;
+    /* Made from the heartbeats at most once a second (they come each
+     * second): a request is a scan of the streams, not a sort. */
+    lec_tstamp t = lec_clock_now(m->node->clock);
+    if (!m->have_audience || t - m->audience_at >= LEC_S) {
+        lec_audience fresh;
+        if (!lec_audience_of(view, &fresh)) {
+            if (m->have_audience)
+                lec_audience_free(&m->audience);
+            m->audience = fresh;
+            m->have_audience = true;
+            m->audience_at = t;
         }
-    lec_audience_free(&a);
-    return found ? n : here;
+    }
+    if (!m->have_audience)
+        return here;
+    for (size_t i = 0; i < m->audience.nstreams; i++)
+        if (!strcmp(m->audience.streams[i].name, stream))
+            return m->audience.streams[i].viewers;
+    return here;
 }
 
 static void stream_status_get(lec_http_ex *ex)
