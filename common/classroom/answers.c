@@ -85,6 +85,7 @@ static void bound(lec_class_answer *a, lec_tstamp elapsed, lec_tstamp rtt, doubl
     } else {
         a->reaction_ms = claim;
     }
+    a->at_bound = claim >= 0 && lo > 0 && a->reaction_ms < lo + (double)LEC_CLASS_AT_BOUND / LEC_MS;
 }
 
 static int student_answer(lec_class *c, const lec_class_who *who, const lec_json *o, lec_tstamp now,
@@ -296,6 +297,7 @@ static int up_answer(lec_class *c, const lec_json *o, lec_tstamp now, lec_sbuf *
     snprintf(a.region, sizeof a.region, "%s", r);
     a.option = (int)opt;
     a.adjusted = lec_json_true(lec_json_get(o, "adjusted"));
+    a.at_bound = lec_json_true(lec_json_get(o, "at_bound"));
     return rank_add(c, q, &a, now, msg, ev);
 }
 

@@ -433,6 +433,8 @@ void lec__class_answer_fields(lec_jw *w, const lec_class_answer *a, bool full)
         lec_jw_double(w, round(a->rtt_ms * 10) / 10);
         lec_jw_key(w, "adjusted");
         lec_jw_bool(w, a->adjusted);
+        lec_jw_key(w, "at_bound");
+        lec_jw_bool(w, a->at_bound);
     }
 }
 

@@ -59,8 +59,15 @@
 #define LEC_CLASS_MAX_ANSWERS  (1u << 17) /* answers one quiz ranks */
 #define LEC_CLASS_ROOM_RATE    10 /* asks and hands reaching a teacher, a second (20 at once) */
 #define LEC_CLASS_ROOM_BURST   20
-#define LEC_CLASS_RTT_MAX                                                                          \
-    (1000 * LEC_MS) /* a student's round trip, at most, as the bounds take it */
+/* A student's round trip, at most, as the bounds take it: the farthest
+ * student's path (Sydney to Frankfurt is ~300 ms) with room for jitter.
+ * A client that inflates its round trip widens its window by at most
+ * this (and is flagged when it claims the window's floor). */
+#define LEC_CLASS_RTT_MAX (500 * LEC_MS)
+/* A claim within this of the window's floor is flagged (at_bound): an
+ * honest page lands there only with a round trip much shorter than the
+ * one the node measured. */
+#define LEC_CLASS_AT_BOUND (20 * LEC_MS)
 
 typedef struct lec_class_answer {
     char session[33], node[65], region[33];
@@ -71,6 +78,7 @@ typedef struct lec_class_answer {
     double elapsed_ms;  /* the node's: question sent to answer received */
     double rtt_ms;      /* the student's round trip, as the node knew it */
     bool adjusted;      /* the claim was outside the node's bounds */
+    bool at_bound;      /* the claim sits at the window's floor (LEC_CLASS_AT_BOUND) */
 } lec_class_answer;
 
 /* A viewer of this worker that was shown a quiz. */

@@ -24,7 +24,10 @@
 #define BUCKETS     1024
 #define MAX_QUEUE   256  /* packets out waiting for the owner */
 #define PATH_MTU    1150 /* + DTLS record overhead (<= 37 bytes) fits the 1200-byte datagrams */
-#define STREAMS     1024 /* as browsers ask */
+/* Streams each way: a session uses one channel (lectern, stream 0 or 1);
+ * browsers ask 1024, and the INIT takes the smaller count (libusrsctp keeps
+ * state per stream and direction; a hostile page gets no more). */
+#define STREAMS     16
 #define POLL_ROUNDS 64   /* reads per poll: one busy peer cannot hold its worker */
 
 typedef struct qpkt {

@@ -358,16 +358,18 @@ static void refuse(session *x, const char *why)
     LEC_DEBUG(x->sfu->env.log, MOD, "%s: message dropped: %s", x->id, why);
 }
 
-/* A student's round trip: the smallest its RTCP reports gave lately
- * (rtt_sample), else SCTP's estimate. */
+/* A student's round trip: the smaller of two paths, the smallest its
+ * RTCP reports gave lately (rtt_sample) and the data channel's own (SCTP's
+ * smoothed round trip): a client that times its reports to look far away
+ * must slow its SCTP acknowledgements too (ICE-lite sends no consent
+ * checks of its own to time). */
 static lec_tstamp student_rtt(session *x)
 {
     lec_tstamp r = lec_rtt_window_get(&x->rtt, now(x));
-    if (r)
-        return r;
     lec_peer_data_stats ds;
     lec_peer_data_stats_get(x->peer, &ds);
-    return ds.rtt_ms > 0 ? (lec_tstamp)ds.rtt_ms * LEC_MS : 0;
+    lec_tstamp sctp = ds.rtt_ms > 0 ? (lec_tstamp)ds.rtt_ms * LEC_MS : 0;
+    return !r ? sctp : !sctp ? r : r < sctp ? r : sctp;
 }
 
 static void from_student(session *x, const uint8_t *data, size_t len, lec_tstamp t)

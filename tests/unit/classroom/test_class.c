@@ -181,6 +181,7 @@ static void test_answers_bounded_and_ranked(void **state)
     lec_json *r = parse(&msg);
     assert_true(num(r, "reaction_ms") == 1490);
     assert_false(lec_json_true(lec_json_get(r, "adjusted")));
+    assert_false(lec_json_true(lec_json_get(r, "at_bound")));
     assert_true(fabs(num(r, "elapsed_ms") - 1580) < 1e-6);
     lec_json_free(NULL, r);
     r = parse(&reply);
@@ -212,13 +213,30 @@ static void test_answers_bounded_and_ranked(void **state)
     assert_true(fabs(num(r, "reaction_ms") - 2970) < 1e-6);
     assert_true(lec_json_true(lec_json_get(r, "adjusted")));
     lec_json_free(NULL, r);
-    /* A round trip said to be 5 s counts as 1 s at most. */
+    /* A round trip said to be 5 s (a client that times its reports to
+     * make every sample large) counts as 500 ms at most: the 100 ms claim
+     * becomes 2000 - 500 - 150 = 1350, marked, and flagged at the bound. */
     lec_class_show(&edge, q, 7, shown);
     assert_int_equal(answer(&edge, 7, "s7", shown + 2000 * LEC_MS, 5 * LEC_S, b, &reply, &msg, &ev),
                      0);
     r = parse(&msg);
-    assert_true(fabs(num(r, "reaction_ms") - 850) < 1e-6);
+    assert_true(fabs(num(r, "reaction_ms") - 1350) < 1e-6);
+    assert_true(lec_json_true(lec_json_get(r, "adjusted")));
+    assert_true(lec_json_true(lec_json_get(r, "at_bound")));
     lec_json_free(NULL, r);
+    /* A claim inside the window but at its floor (1360: the floor is
+     * 1350): taken, and flagged. */
+    lec_class_show(&edge, q, 8, shown);
+    snprintf(b, sizeof b, "{\"type\":\"answer\",\"id\":\"%s\",\"option\":1,\"reaction_ms\":1360}",
+             ID1);
+    assert_int_equal(answer(&edge, 8, "s8", at, rtt, b, &reply, &msg, &ev), 0);
+    r = parse(&msg);
+    assert_true(fabs(num(r, "reaction_ms") - 1360) < 1e-6);
+    assert_false(lec_json_true(lec_json_get(r, "adjusted")));
+    assert_true(lec_json_true(lec_json_get(r, "at_bound")));
+    lec_json_free(NULL, r);
+    snprintf(b, sizeof b, "{\"type\":\"answer\",\"id\":\"%s\",\"option\":1,\"reaction_ms\":100}",
+             ID1);
     /* One claims longer than the node saw pass: no more than 1580. */
     snprintf(b, sizeof b, "{\"type\":\"answer\",\"id\":\"%s\",\"option\":2,\"reaction_ms\":5000}",
              ID1);
