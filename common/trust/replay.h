@@ -19,8 +19,8 @@
 #define LEC_REPLAY_CAP 65536
 
 typedef struct lec_replay_ent {
-    uint64_t a, b;      /* the name */
-    uint64_t until_ms;  /* forgotten after (the message's time + the window) */
+    uint64_t a, b;     /* the name */
+    uint64_t until_ms; /* forgotten after (the message's time + the window) */
 } lec_replay_ent;
 
 typedef struct lec_replay {
