@@ -701,8 +701,7 @@ void lec_media_free(lec_media *m)
     if (!m)
         return;
     lec__streams_free(m);
-    if (m->have_audience)
-        lec_audience_free(&m->audience);
+    free(m->audience);
     lec_tokens_free(&m->publish_tokens);
     lec_tokens_free(&m->view_tokens);
     lec_dtls_cert_free(m->cert);

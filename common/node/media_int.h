@@ -74,11 +74,18 @@ typedef struct sess_ent {
     struct sess_ent *next;
 } sess_ent;
 
+struct lec_stream_audience {
+    char name[LEC_ID_MAX];
+    uint64_t viewers;
+};
+
 struct lec_media {
     lec_node *node;
-    /* The cluster's audience, made at most once a second (status.c): every
-     * playing viewer page asks for its stream's every 2 s. */
-    lec_audience audience;
+    /* The cluster's audience per stream, made at most once a second
+     * (status.c): every playing viewer page asks for its stream's every 2 s.
+     * Copies: the view's strings go with its next heartbeat. */
+    struct lec_stream_audience *audience;
+    size_t naudience;
     lec_tstamp audience_at;
     bool have_audience;
     lec_dtls_cert *cert;

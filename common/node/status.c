@@ -10,6 +10,7 @@
 #include "node/media_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* GET /v1/streams/<stream>: what a playing viewer page polls, so small
@@ -22,21 +23,25 @@ static uint64_t audience_of(lec_media *m, const char *stream, uint64_t here)
     /* Made from the heartbeats at most once a second (they come each
      * second): a request is a scan of the streams, not a sort. */
     lec_tstamp t = lec_clock_now(m->node->clock);
-    if (!m->have_audience || t - m->audience_at >= LEC_S) {
-        lec_audience fresh;
-        if (!lec_audience_of(view, &fresh)) {
-            if (m->have_audience)
-                lec_audience_free(&m->audience);
-            m->audience = fresh;
+    lec_audience a;
+    if ((!m->have_audience || t - m->audience_at >= LEC_S) && !lec_audience_of(view, &a)) {
+        struct lec_stream_audience *copy = calloc(a.nstreams ? a.nstreams : 1, sizeof *copy);
+        if (copy) {
+            for (size_t i = 0; i < a.nstreams; i++) {
+                snprintf(copy[i].name, sizeof copy[i].name, "%s", a.streams[i].name);
+                copy[i].viewers = a.streams[i].viewers;
+            }
+            free(m->audience);
+            m->audience = copy;
+            m->naudience = a.nstreams;
             m->have_audience = true;
             m->audience_at = t;
         }
+        lec_audience_free(&a);
     }
-    if (!m->have_audience)
-        return here;
-    for (size_t i = 0; i < m->audience.nstreams; i++)
-        if (!strcmp(m->audience.streams[i].name, stream))
-            return m->audience.streams[i].viewers;
+    for (size_t i = 0; m->have_audience && i < m->naudience; i++)
+        if (!strcmp(m->audience[i].name, stream))
+            return m->audience[i].viewers;
     return here;
 }
 
