@@ -413,20 +413,23 @@ static lec_tstamp retry_interval(const lec_room *r)
 }
 
 /* Asks the publisher again for the holes that are due: new ones at once,
- * old ones every 50 ms, three times at most, and never for what the ring
- * could no longer hold. */
+ * old ones every retry interval, three times at most, and never for what
+ * the ring could no longer hold.  A hole is given up one retry interval
+ * after its third ask, not at the next call (a new hole comes every few
+ * packets on a lossy leg: the third answer was never waited for). */
 static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
 {
     uint16_t seqs[LEC_ROOM_MAX_MISSING];
     size_t n = 0;
     unsigned keep = 0;
+    lec_tstamp retry = retry_interval(r);
     for (unsigned i = 0; i < t->nmiss; i++) {
         struct lec_room_miss m = t->miss[i];
-        if (m.tries >= 3 || m.ext + RING_SLOTS / 2 <= t->highest_ext) {
+        if ((m.tries >= 3 && now - m.asked >= retry) || m.ext + RING_SLOTS / 2 <= t->highest_ext) {
             r->stats.unrepaired++;
             continue;
         }
-        if (!m.tries || now - m.asked >= retry_interval(r)) {
+        if (m.tries < 3 && (!m.tries || now - m.asked >= retry)) {
             seqs[n++] = (uint16_t)m.ext;
             if (!m.tries)
                 m.first_asked = now;

@@ -417,6 +417,24 @@ static void test_publisher_loss_repaired_by_rtx(void **state)
     assert_int_equal(room.stats.unrepaired, 1);
     up.n = 0;
 
+    /* The third ask's answer is waited for, even while new holes keep
+     * coming (a lossy leg): a hole asked three times, a new hole 5 ms
+     * after the third ask, the answer 30 ms after it: repaired. */
+    now += LEC_S;
+    uint64_t repaired0 = room.stats.repaired;
+    lec_room_publisher_rtp(&room, b, media_pkt(b, 1300), now);
+    lec_room_publisher_rtp(&room, b, media_pkt(b, 1302), now); /* 1301 lost */
+    lec_room_tick(&room, now + 50 * LEC_MS);
+    lec_room_tick(&room, now + 100 * LEC_MS); /* the third ask */
+    assert_int_equal(up.n, 3);
+    lec_room_publisher_rtp(&room, b, media_pkt(b, 1304), now + 105 * LEC_MS); /* 1303 lost */
+    assert_int_equal(room.stats.unrepaired, 1);                                /* 1301 still waited for */
+    size_t rl = media_pkt(b, 1301);
+    lec_room_publisher_rtp(&room, b, rl, now + 130 * LEC_MS);
+    assert_int_equal(room.stats.repaired, repaired0 + 1);
+    assert_int_equal(room.stats.unrepaired, 1);
+    up.n = 0;
+
     /* A burst too long to repair packet by packet: a keyframe instead. */
     now += LEC_S;
     lec_room_publisher_rtp(&room, b, media_pkt(b, 1200), now);
