@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define RING_SLOTS 1024
 
 void lec_room_init(lec_room *r, const lec_room_io *io, uint32_t rtcp_ssrc, lec_tstamp kf_interval)
 {
@@ -129,7 +128,7 @@ static int set_tracks(lec_room *r, const lec_room_track_spec *specs, unsigned n)
             t->kind == LEC_SDP_VIDEO ? lec_vcodec_from_name(t->codec.name) : LEC_VCODEC_OTHER;
         /* Every track keeps a ring: viewers NACK video, relay legs NACK
          * both (an edge repairs its audio too). */
-        if (lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX))
+        if (lec_ring_init(&t->ring, NULL, LEC_ROOM_RING_SLOTS, LEC_ROOM_PKT_MAX))
             return LEC_ERR_NOMEM;
         t->has_ring = true;
     }
@@ -403,103 +402,6 @@ static size_t unwrap_rtx(lec_room *r, const lec_room_track *t, const uint8_t *pk
     return len - 2;
 }
 
-/* How long to wait for a repair before asking again: the measured repair
- * time (the upstream round trip, plus whatever the hops above needed) with
- * a margin, and never less than the configured floor. */
-static lec_tstamp retry_interval(const lec_room *r)
-{
-    lec_tstamp t = r->repair_rtt + r->repair_rtt / 4 + 10 * LEC_MS;
-    return t > r->nack_retry ? t : r->nack_retry;
-}
-
-/* Asks the publisher again for the holes that are due: new ones at once,
- * old ones every retry interval, three times at most, and never for what
- * the ring could no longer hold.  A hole is given up one retry interval
- * after its third ask, not at the next call (a new hole comes every few
- * packets on a lossy leg: the third answer was never waited for). */
-static void nack_due(lec_room *r, lec_room_track *t, lec_tstamp now)
-{
-    uint16_t seqs[LEC_ROOM_MAX_MISSING];
-    size_t n = 0;
-    unsigned keep = 0;
-    lec_tstamp retry = retry_interval(r);
-    for (unsigned i = 0; i < t->nmiss; i++) {
-        struct lec_room_miss m = t->miss[i];
-        if ((m.tries >= 3 && now - m.asked >= retry) || m.ext + RING_SLOTS / 2 <= t->highest_ext) {
-            r->stats.unrepaired++;
-            continue;
-        }
-        if (m.tries < 3 && (!m.tries || now - m.asked >= retry)) {
-            seqs[n++] = (uint16_t)m.ext;
-            if (!m.tries)
-                m.first_asked = now;
-            m.asked = now;
-            m.tries++;
-        }
-        t->miss[keep++] = m;
-    }
-    t->nmiss = keep;
-    if (!n)
-        return;
-    size_t len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs, n);
-    if (len) {
-        r->stats.nack_out++;
-        /* Up a relay leg, LEG_COPIES times (see answer_nack); each copy
-         * is built anew, since sending protects the buffer in place. */
-        for (int copy = 0; copy < (r->up_copies ? r->up_copies : 1); copy++) {
-            if (copy)
-                len = lec_rtcp_build_nack(r->scratch, LEC_ROOM_PKT_MAX, r->rtcp_ssrc, t->ssrc, seqs,
-                                          n);
-            r->io.send_rtcp(r->io.ud, 0, NULL, r->scratch, len, sizeof r->scratch);
-        }
-    }
-}
-
-/* Notes the holes [from, to) in t's stream; a burst too long to repair
- * packet by packet asks for a keyframe instead. */
-static void note_holes(lec_room *r, lec_room_track *t, uint64_t from, uint64_t to, lec_tstamp now)
-{
-    if (!(r->upstream_leg || (t->codec.fb & LEC_FB_NACK)) || !t->has_ring)
-        return;
-    if (to - from > LEC_ROOM_MAX_MISSING / 2) {
-        lec__room_request_keyframe(r, (int)(t - r->tracks), now);
-        return;
-    }
-    for (uint64_t e = from; e < to; e++) {
-        if (t->nmiss == LEC_ROOM_MAX_MISSING) { /* full: the oldest goes */
-            memmove(t->miss, t->miss + 1, (t->nmiss - 1) * sizeof t->miss[0]);
-            t->nmiss--;
-            r->stats.unrepaired++;
-        }
-        t->miss[t->nmiss++] = (struct lec_room_miss){.ext = e};
-    }
-    nack_due(r, t, now);
-}
-
-/* A packet older than the newest: a hole filled (true), or a duplicate or
- * a packet from before we started (false: drop it). */
-static bool fills_hole(lec_room *r, lec_room_track *t, uint64_t ext, lec_tstamp now)
-{
-    for (unsigned i = 0; i < t->nmiss; i++) {
-        if (t->miss[i].ext == ext) {
-            if (t->miss[i].tries) { /* learn how long a repair takes */
-                lec_tstamp took = now - t->miss[i].first_asked;
-                r->repair_rtt = r->repair_rtt ? (7 * r->repair_rtt + took) / 8 : took;
-                if (took > r->repair_peak)
-                    r->repair_peak = took;
-            }
-            t->miss[i] = t->miss[--t->nmiss];
-            r->stats.repaired++;
-            return true;
-        }
-    }
-    /* Not asked for: reordered on the way (new to us) or a duplicate. */
-    size_t len;
-    uint64_t meta;
-    uint8_t probe[LEC_ROOM_PKT_MAX];
-    return !t->has_ring || lec_ring_read(&t->ring, ext, probe, sizeof probe, &len, &meta) != 0;
-}
-
 static void note_first_media(lec_room *r, lec_room_viewer *v)
 {
     if (!v->first_media) {
@@ -639,7 +541,7 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->sps_inband = false;
         if (t->has_ring) {
             lec_ring_free(&t->ring);
-            t->has_ring = lec_ring_init(&t->ring, NULL, RING_SLOTS, LEC_ROOM_PKT_MAX) == 0;
+            t->has_ring = lec_ring_init(&t->ring, NULL, LEC_ROOM_RING_SLOTS, LEC_ROOM_PKT_MAX) == 0;
         }
     }
     r->stats.rtp_in[k]++;
@@ -652,8 +554,8 @@ void lec_room_publisher_rtp(lec_room *r, const uint8_t *pkt, size_t len, lec_tst
         t->have_seq = true;
     } else if (ext > t->highest_ext + 1) {
         r->stats.lost_in += ext - t->highest_ext - 1;
-        note_holes(r, t, t->highest_ext + 1, ext, now);
-    } else if (ext <= t->highest_ext && !fills_hole(r, t, ext, now)) {
+        lec__room_note_holes(r, t, t->highest_ext + 1, ext, now);
+    } else if (ext <= t->highest_ext && !lec__room_fills_hole(r, t, ext, now)) {
         return; /* a duplicate (a resend we already had) */
     }
     if (ext > t->highest_ext)
@@ -783,32 +685,15 @@ static void viewer_start(lec_room *r, lec_room_viewer *v, lec_tstamp now)
     }
 }
 
-/* The delay asked of viewers: the slowest recent repair and a margin for
- * one that needs a second ask, forgotten slowly (halved in about 20 s, at
- * a tick every 50 ms) once repairs stop.  It moves by at most 100 ms a
- * second up and 20 ms a second down: a player that is told at once to
- * hold frames much longer pauses, and a pause is a freeze. */
-static void update_playout(lec_room *r)
-{
-    r->repair_peak -= r->repair_peak / 600;
-    unsigned ms = (unsigned)(r->repair_peak / LEC_MS);
-    ms += ms / 2 + 60;
-    unsigned target = ms < 80 ? 0 : (ms > 1000 ? 1000 : ms);
-    if (target > r->playout_ms)
-        r->playout_ms = target - r->playout_ms > 5 ? r->playout_ms + 5 : target;
-    else if (target < r->playout_ms)
-        r->playout_ms = r->playout_ms - target > 1 ? r->playout_ms - 1 : target;
-}
-
 void lec_room_tick(lec_room *r, lec_tstamp now)
 {
-    update_playout(r);
+    lec__room_update_playout(r);
     lec__room_bwe_tick(r, now);
     lec__room_layers_tick(r, now);
     for (unsigned i = 0; i < r->ntracks; i++) {
         lec_room_track *t = &r->tracks[i];
         if (t->nmiss && r->publisher_ready)
-            nack_due(r, t, now);
+            lec__room_nack_due(r, t, now);
         if (t->kf_wanted)
             lec__room_request_keyframe(r, (int)i, now);
         else if (lec_kf_due(&t->kf, now))

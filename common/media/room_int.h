@@ -69,5 +69,11 @@ uint32_t lec__room_next_need(const lec_room *r, const lec_room_viewer *v, lec_ts
 void lec__room_bwe_tick(lec_room *r, lec_tstamp now);
 /* Our Receiver Report to the publisher. */
 void lec__room_send_rr(lec_room *r, lec_tstamp now);
+/* repair.c: the upstream's holes (NACKs, give-up) and the playout delay. */
+#define LEC_ROOM_RING_SLOTS 1024
+void lec__room_nack_due(lec_room *r, lec_room_track *t, lec_tstamp now);
+void lec__room_note_holes(lec_room *r, lec_room_track *t, uint64_t from, uint64_t to, lec_tstamp now);
+bool lec__room_fills_hole(lec_room *r, lec_room_track *t, uint64_t ext, lec_tstamp now);
+void lec__room_update_playout(lec_room *r);
 
 #endif

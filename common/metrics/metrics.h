@@ -78,8 +78,8 @@ lec_metric lec_metrics_histogram(lec_metrics *m, const char *name, const char *l
 #define LEC_METRIC_NONE UINT32_MAX
 
 /* lectern_refused_total{reason}: every module's refusals, one help text. */
-#define LEC_METRICS_REFUSED "lectern_refused_total"
-#define LEC_METRICS_REFUSED_HELP                                                                   \
+#define LEC_METRICS_REFUSED      "lectern_refused_total"
+#define LEC_METRICS_REFUSED_HELP \
     "Requests refused: viewers' resend and keyframe budgets, admission limits (reason)"
 
 /* Recording: only the slot's owner thread calls these for that slot.  A

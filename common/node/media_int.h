@@ -84,10 +84,9 @@ struct lec_media {
     /* The cluster's audience per stream, made at most once a second
      * (status.c): every playing viewer page asks for its stream's every 2 s.
      * Copies: the view's strings go with its next heartbeat. */
-    struct lec_stream_audience *audience;
+    struct lec_stream_audience *audience; /* NULL: not made yet */
     size_t naudience;
     lec_tstamp audience_at;
-    bool have_audience;
     lec_dtls_cert *cert;
     lec_sfu **sfus; /* one per worker, touched only on its worker */
     stream_ent *streams;

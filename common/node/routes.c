@@ -50,7 +50,6 @@ static void readyz(lec_http_ex *ex)
     lec_http_ex_finish(ex);
 }
 
-/* The cluster as this node sees it: nodes, streams, RTTs, bus state. */
 /* auth.private_status: the cluster's view and the metrics (addresses,
  * load, audience per stream) only for an admin bearer token. */
 static bool status_refused(lec_node *node, lec_http_ex *ex)
@@ -58,6 +57,7 @@ static bool status_refused(lec_node *node, lec_http_ex *ex)
     return node->cfg->auth.private_status && lec_node_admin_refused(node, ex);
 }
 
+/* The cluster as this node sees it: nodes, streams, RTTs, bus state. */
 static void cluster(lec_http_ex *ex)
 {
     lec_node *node = ex->ud;

@@ -24,7 +24,7 @@ static uint64_t audience_of(lec_media *m, const char *stream, uint64_t here)
      * second): a request is a scan of the streams, not a sort. */
     lec_tstamp t = lec_clock_now(m->node->clock);
     lec_audience a;
-    if ((!m->have_audience || t - m->audience_at >= LEC_S) && !lec_audience_of(view, &a)) {
+    if ((!m->audience || t - m->audience_at >= LEC_S) && !lec_audience_of(view, &a)) {
         struct lec_stream_audience *copy = calloc(a.nstreams ? a.nstreams : 1, sizeof *copy);
         if (copy) {
             for (size_t i = 0; i < a.nstreams; i++) {
@@ -34,12 +34,11 @@ static uint64_t audience_of(lec_media *m, const char *stream, uint64_t here)
             free(m->audience);
             m->audience = copy;
             m->naudience = a.nstreams;
-            m->have_audience = true;
             m->audience_at = t;
         }
         lec_audience_free(&a);
     }
-    for (size_t i = 0; m->have_audience && i < m->naudience; i++)
+    for (size_t i = 0; i < m->naudience; i++)
         if (!strcmp(m->audience[i].name, stream))
             return m->audience[i].viewers;
     return here;

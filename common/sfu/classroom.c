@@ -353,8 +353,7 @@ static void refuse(session *x, const char *why)
 {
     x->msg_refused++;
     const lec_sfu_metrics *mt = &x->sfu->env.metrics;
-    if (mt->m)
-        lec_metric_add(mt->m, mt->slot, mt->class_refused, 1);
+    lec_metric_add(mt->m, mt->slot, mt->class_refused, 1);
     LEC_DEBUG(x->sfu->env.log, MOD, "%s: message dropped: %s", x->id, why);
 }
 

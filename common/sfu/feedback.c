@@ -125,8 +125,7 @@ void lec__feedback_tick(stream_room *r, lec_tstamp now)
     while (f->ext_id && (len = lec_twcc_feedback(&f->twcc, r->core.rtcp_ssrc, f->media_ssrc, buf,
                                                  sizeof buf - 16)) > 0) {
         lec_peer_send_rtcp(x->peer, buf, len, sizeof buf);
-        if (mt->m)
-            lec_metric_add(mt->m, mt->slot, mt->feedback[0], 1);
+        lec_metric_add(mt->m, mt->slot, mt->feedback[0], 1);
     }
     if (f->remb && now - f->last_remb >= REMB_EVERY && f->media_ssrc) {
         f->last_remb = now;
@@ -134,8 +133,7 @@ void lec__feedback_tick(stream_room *r, lec_tstamp now)
         len = lec_rtcp_build_remb(buf, sizeof buf - 16, r->core.rtcp_ssrc, bps, &f->media_ssrc, 1);
         if (len) {
             lec_peer_send_rtcp(x->peer, buf, len, sizeof buf);
-            if (mt->m)
-                lec_metric_add(mt->m, mt->slot, mt->feedback[1], 1);
+            lec_metric_add(mt->m, mt->slot, mt->feedback[1], 1);
         }
     }
 }

@@ -430,8 +430,7 @@ static void add_candidate(session *x, const char *cand)
 {
     const lec_sfu_metrics *mt = &x->sfu->env.metrics;
     if (x->ncandidates >= LEC_SFU_MAX_REMOTE_CANDIDATES) {
-        if (mt->m)
-            lec_metric_add(mt->m, mt->slot, mt->candidates_refused, 1);
+        lec_metric_add(mt->m, mt->slot, mt->candidates_refused, 1);
         return;
     }
     x->ncandidates++;
@@ -745,7 +744,7 @@ int lec_sfu_trickle(lec_sfu *s, const char *id, const char *frag, size_t len,
     for (unsigned i = 0; !rc && i < f->ncandidates; i++)
         add_candidate(x, f->candidates[i]);
     const lec_sfu_metrics *mt = &x->sfu->env.metrics;
-    if (!rc && f->dropped && mt->m)
+    if (!rc && f->dropped)
         lec_metric_add(mt->m, mt->slot, mt->candidates_refused, f->dropped);
     free(f);
     return rc;
