@@ -178,25 +178,8 @@ class Rogue {
     r.sock = net.connect(port, '127.0.0.1');
     await new Promise((ok, no) => { r.sock.once('connect', ok); r.sock.once('error', no); });
     r.answered = 0;
-    let buf = Buffer.alloc(0);
-    r.sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const eol = buf.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = buf.subarray(0, eol).toString();
-        if (line.startsWith('MSG ')) {
-          const parts = line.split(' ');
-          const n = Number(parts[parts.length - 1]);
-          if (buf.length < eol + 2 + n + 2) return;
-          const reply = parts.length === 5 ? parts[3] : null;
-          buf = buf.subarray(eol + 2 + n + 2);
-          if (reply) { r.pub(reply, lib.envelope(Buffer.from('junk answer'), 'origin-bus')); r.answered++; }
-          continue;
-        }
-        if (line === 'PING') r.sock.write('PONG\r\n');
-        buf = buf.subarray(eol + 2);
-      }
+    lib.natsReader(r.sock, (subject, reply) => {
+      if (reply) { r.pub(reply, lib.envelope(Buffer.from('junk answer'), 'origin-bus')); r.answered++; }
     });
     r.sock.write('CONNECT {"verbose":false,"pedantic":false,"name":"rogue"}\r\nSUB lectern.v1.relay.*.open 1\r\n');
     return r;
@@ -261,26 +244,8 @@ class Replayer {
     r.sock = net.connect(port, '127.0.0.1');
     await new Promise((ok, no) => { r.sock.once('connect', ok); r.sock.once('error', no); });
     Object.assign(r, { statuses: 0, replays: 0, redirected: 0, seen: 0 });
-    let buf = Buffer.alloc(0);
-    r.sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const eol = buf.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = buf.subarray(0, eol).toString();
-        if (line.startsWith('MSG ')) {
-          const parts = line.split(' ');
-          const n = Number(parts[parts.length - 1]);
-          if (buf.length < eol + 2 + n + 2) return;
-          const subject = parts[1], reply = parts.length === 5 ? parts[3] : null;
-          const payload = Buffer.from(buf.subarray(eol + 2, eol + 2 + n));
-          buf = buf.subarray(eol + 2 + n + 2);
-          if (reply && r.seen++ < 4) r.attack(subject, reply, payload);
-          continue;
-        }
-        if (line === 'PING') r.sock.write('PONG\r\n');
-        buf = buf.subarray(eol + 2);
-      }
+    lib.natsReader(r.sock, (subject, reply, payload) => {
+      if (reply && r.seen++ < 4) r.attack(subject, reply, payload);
     });
     r.sock.write('CONNECT {"verbose":false,"pedantic":false,"headers":true,"name":"replayer"}\r\n' +
       'SUB lectern.v1.relay.*.open 1\r\n');

@@ -43,6 +43,9 @@ export async function freePort() {
 }
 
 const children = new Set();
+// Every Node started in this file, so that teardown ends each with
+// SIGTERM and checks its exit, listed in `procs` or not.
+const startedNodes = new Set();
 process.on('exit', () => {
   for (const c of children) try { c.kill('SIGKILL'); } catch {}
 });
@@ -131,6 +134,7 @@ export class Node {
   async start() {
     this.log = '';
     this.stopSignal = undefined;
+    startedNodes.add(this);
     this.proc = spawn(BIN[this.role], ['-c', this.config], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(this.proc);
     this.proc.stderr.on('data', (d) => { this.log += d.toString(); });
@@ -234,6 +238,31 @@ export class Node {
 const SANITIZER = /ERROR: (Address|Leak|Thread|Memory)Sanitizer[^\n]*|runtime error:[^\n]*|(double free|free\(\): |malloc\(\): |corrupted )[^\n]*|Assertion [^\n]* failed[^\n]*/;
 const DRAIN_S = 3;
 const tail = (log, n = 60) => log.split('\n').slice(-n).map((l) => `#   ${l}`).join('\n');
+
+// Reads NATS's raw text protocol from `sock`: calls onMsg(subject, reply,
+// payload) for each MSG, answers PING.  For tests' rogue clients.
+export function natsReader(sock, onMsg) {
+  let buf = Buffer.alloc(0);
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const eol = buf.indexOf('\r\n');
+      if (eol < 0) return;
+      const line = buf.subarray(0, eol).toString();
+      if (line.startsWith('MSG ')) {
+        const parts = line.split(' ');
+        const n = Number(parts[parts.length - 1]);
+        if (buf.length < eol + 2 + n + 2) return;
+        const payload = Buffer.from(buf.subarray(eol + 2, eol + 2 + n));
+        buf = buf.subarray(eol + 2 + n + 2);
+        onMsg(parts[1], parts.length === 5 ? parts[3] : null, payload);
+        continue;
+      }
+      if (line === 'PING') sock.write('PONG\r\n');
+      buf = buf.subarray(eol + 2);
+    }
+  });
+}
 
 // A rogue NATS client speaking the raw text protocol: publishes `count`
 // messages of garbage to each subject, then closes.
@@ -352,7 +381,7 @@ export function load(args, timeoutMs = 90000) {
 // their sessions leave within the drain.
 export async function teardown(procs) {
   for (const c of children) if (c.spawnargs?.[0] === LOAD) c.kill('SIGKILL');
-  const nodes = procs.filter((p) => p instanceof Node);
+  const nodes = [...new Set([...procs.filter((p) => p instanceof Node), ...startedNodes])];
   const results = await Promise.allSettled(nodes.map((n) => n.finish()));
   for (const p of procs) {
     if (!(p instanceof Node)) await p.stop?.('SIGKILL');
